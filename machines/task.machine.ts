@@ -1,0 +1,111 @@
+import { setup } from 'xstate';
+import type { TaskResult } from '../src/wire/taskResult.js';
+
+/**
+ * How a body ended, as the task actor learns it: it returned a `TaskResult`, or it threw.
+ * (Plain return values are turned into `TaskResult.success(value)` before they get here.)
+ */
+export type TaskOutcome =
+  | { readonly type: 'returned'; readonly result: TaskResult }
+  | { readonly type: 'threw'; readonly error: string };
+
+/** Events a task actor accepts. */
+export type TaskMachineEvent =
+  /** Cancellation requested (`cancel`, `cancelTree`, …). Repeats are ignored. */
+  | { type: 'task.cancel' }
+  /** The body settled. */
+  | { type: 'task.settled'; outcome: TaskOutcome };
+
+/** Input of a task actor. */
+export interface TaskMachineInput {
+  taskId: string;
+  /** How long `running.cancelling` waits for the body before settling `cancelled`. */
+  cancelGraceMs: number;
+}
+
+/** Context of a task actor. */
+export interface TaskMachineContext {
+  readonly taskId: string;
+  readonly cancelGraceMs: number;
+}
+
+/** The terminal statuses, as the `report` action receives them. */
+export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
+
+const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
+  event.type === 'task.settled' && event.outcome.type === 'returned' && event.outcome.result.status === status;
+
+/**
+ * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
+ * requested) → `completed` | `failed` | `cancelled`. No other transition exists.
+ *
+ * Cancellation is cooperative: the final status is what the body returns; a body that throws
+ * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
+ * has not returned `cancelGraceMs` after the request is settled `cancelled`.
+ *
+ * The machine is a pure definition. Its two actions are no-ops here and are supplied with
+ * `.provide()` by whoever runs it (the supervisor does): `abortBody` aborts the body's signal on
+ * entering `cancelling`; `report` runs once, on entering a final state, with that state as
+ * `params.status`.
+ *
+ * @example
+ * const actor = createActor(taskMachine, { input: { taskId: 'bg_0', cancelGraceMs: 1000 } }).start();
+ * actor.send({ type: 'task.settled', outcome: { type: 'returned', result: TaskResult.success(1) } });
+ * actor.getSnapshot().value; // 'completed'
+ */
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskMachineContext,
+    events: {} as TaskMachineEvent,
+    input: {} as TaskMachineInput,
+  },
+  actions: {
+    abortBody: () => {},
+    report: (_args, _params: { status: TaskFinalState }) => {},
+  },
+  guards: {
+    returnedSuccess: ({ event }) => returned(event, 'completed'),
+    returnedFailure: ({ event }) => returned(event, 'failed'),
+    returnedCancelled: ({ event }) => returned(event, 'cancelled'),
+  },
+  delays: {
+    cancelGrace: ({ context }) => context.cancelGraceMs,
+  },
+}).createMachine({
+  id: 'task',
+  context: ({ input }) => ({ taskId: input.taskId, cancelGraceMs: input.cancelGraceMs }),
+  initial: 'running',
+  states: {
+    running: {
+      initial: 'active',
+      states: {
+        active: {
+          on: {
+            'task.cancel': 'cancelling',
+            'task.settled': [
+              { guard: 'returnedSuccess', target: '#task.completed' },
+              { guard: 'returnedCancelled', target: '#task.cancelled' },
+              // A failure result, or a throw while nobody asked it to stop.
+              { target: '#task.failed' },
+            ],
+          },
+        },
+        cancelling: {
+          entry: 'abortBody',
+          after: { cancelGrace: '#task.cancelled' },
+          on: {
+            'task.settled': [
+              { guard: 'returnedSuccess', target: '#task.completed' },
+              { guard: 'returnedFailure', target: '#task.failed' },
+              // An acknowledged cancellation, or a throw after the request (an AbortError).
+              { target: '#task.cancelled' },
+            ],
+          },
+        },
+      },
+    },
+    completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'report', params: { status: 'failed' } } },
+    cancelled: { type: 'final', entry: { type: 'report', params: { status: 'cancelled' } } },
+  },
+});

@@ -1,0 +1,40 @@
+import type { Json } from '../wire/types.js';
+
+/**
+ * The sending half of an inbox. Handles made by `clone()` share the queue; the receiver sees the
+ * end of the stream once every handle is closed and the queue is drained.
+ */
+export interface InboxSender<T = Json> {
+  /** Enqueues `msg`; `false` if the receiver is closed (then `onClosed(msg)` runs) or this handle is closed. */
+  send(msg: T): boolean;
+  /** Like `send`, without running `onClosed`. */
+  trySend(msg: T): boolean;
+  /** Whether the receiver is closed. */
+  isClosed(): boolean;
+  /** Another handle on the same queue. */
+  clone(): InboxSender<T>;
+  /** Closes this handle only. */
+  close(): void;
+}
+
+/** The receiving half of an inbox: an unbounded FIFO. */
+export interface InboxReceiver<T = Json> extends AsyncIterable<T> {
+  tryRecv(): T | undefined;
+  drain(): T[];
+  /** The next message; `undefined` when aborted (an aborted signal wins) or when every sender closed and the queue is empty. */
+  recv(signal?: AbortSignal): Promise<T | undefined>;
+  readonly size: number;
+  close(): void;
+}
+
+/** Both halves of a new inbox. */
+export interface Inbox<T = Json> {
+  readonly sender: InboxSender<T>;
+  readonly receiver: InboxReceiver<T>;
+}
+
+/** Options of `createInbox`. */
+export interface InboxOptions<T = Json> {
+  /** Runs with each message a `send` could not deliver because the receiver is closed. */
+  onClosed?: (undelivered: T) => void;
+}

@@ -1,0 +1,53 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TaskId } from '../wire/types.js';
+import type { InboxSender } from '../inbox/types.js';
+
+/** The tool-call lineage that tasks spawned inside a tool inherit. */
+export interface ToolLineage {
+  run_id?: string;
+  call_id?: string;
+  agent_id?: string;
+  /**
+   * Where tasks spawned in this scope report, unless their spawn names an inbox. Set by
+   * `runAgentLoop` so tools need not thread an inbox through.
+   */
+  inbox?: InboxSender;
+}
+
+// One storage per process (Symbol.for), so two copies of the package still see each other's scopes.
+const TOOL_KEY = Symbol.for('awaken-tasks.lineage.tool');
+const TASK_KEY = Symbol.for('awaken-tasks.lineage.task');
+const g = globalThis as Record<symbol, unknown>;
+const toolStorage = (g[TOOL_KEY] ??= new AsyncLocalStorage<ToolLineage>()) as AsyncLocalStorage<ToolLineage>;
+const taskStorage = (g[TASK_KEY] ??= new AsyncLocalStorage<TaskId>()) as AsyncLocalStorage<TaskId>;
+
+/**
+ * Runs `fn` with an ambient tool lineage: tasks spawned inside it (across `await`) get
+ * `run_id`, `call_id` and `agent_id` in their parent context unless the spawn sets them.
+ *
+ * @example
+ * await withToolLineage({ run_id: 'run-1', call_id: 'call-1' }, () => supervisor.spawn(opts, body));
+ */
+export function withToolLineage<T>(lineage: ToolLineage, fn: () => T): T {
+  return toolStorage.run(lineage, fn);
+}
+
+/** The ambient tool lineage, if any. */
+export function currentToolLineage(): ToolLineage | undefined {
+  return toolStorage.getStore();
+}
+
+/**
+ * The id of the task whose body is running, across supervisors and `await`s.
+ *
+ * @example
+ * supervisor.spawn(opts, async () => currentTaskId()); // resolves to that task's id
+ */
+export function currentTaskId(): TaskId | undefined {
+  return taskStorage.getStore();
+}
+
+/** Runs `fn` as the body of task `taskId` (sets the ambient task id). */
+export function runAsTask<T>(taskId: TaskId, fn: () => T): T {
+  return taskStorage.run(taskId, fn);
+}

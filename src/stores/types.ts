@@ -1,0 +1,24 @@
+import type { PersistedTaskMeta } from '../wire/types.js';
+
+/**
+ * Where a supervisor keeps task records. Memory is the source of truth while a process lives;
+ * the store is the source after a restart.
+ *
+ * Guarantees a store must give (checked by `storeConformance` in `awaken-tasks/testing`):
+ * `put` upserts by `task_id`, is atomic (all records or none) and durable once it resolves;
+ * `load` returns every record, or one owner thread's; `allocateIds` never hands out a number that
+ * another caller got or that a stored `bg_<n>` record already has.
+ */
+export interface TaskStore {
+  put(records: readonly PersistedTaskMeta[]): Promise<void>;
+  load(threadId?: string): Promise<PersistedTaskMeta[]>;
+  /** Reserves `count` ids and returns the first `n` of the block. */
+  allocateIds?(count: number): Promise<number>;
+  close?(): Promise<void>;
+}
+
+/** A record a store could not read, reported by `loadThread` and stores' `loadReport`. */
+export interface CorruptRecord {
+  readonly task_id: string;
+  readonly reason: string;
+}

@@ -1,0 +1,119 @@
+import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstate';
+import type { InboxReceiver, InboxSender } from '../inbox/types.js';
+import type { TaskStore } from '../stores/types.js';
+import type { Json, PersistedTaskMeta, TaskId, TaskParentContext, TaskSummary } from '../wire/types.js';
+import type { taskMachine } from '../../machines/task.machine.js';
+
+/** What `createTaskSupervisor` takes. */
+export interface SupervisorOptions {
+  /** Default: a new `MemoryTaskStore`. Fixed for the supervisor's life. */
+  store?: TaskStore;
+  /** Where task events go unless a spawn names its own inbox; settable later with `setOwnerInbox`. */
+  ownerInbox?: InboxSender;
+  /** How long a cancelled body may take to return before the task is settled `cancelled`. Default 30 000. */
+  cancelGraceMs?: number;
+  /** The clock, in integer milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** Passed to XState: a function or an observer of inspection events (Stately inspector etc.). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+/** What a spawn takes besides the body. */
+export interface SpawnOptions {
+  threadId: string;
+  taskType: string;
+  description: string;
+  /** An address for `send_message`; unique among the thread's running tasks. */
+  name?: string;
+  /** Explicit lineage; ambient lineage fills the fields left unset. */
+  parentContext?: TaskParentContext;
+  /** Replaces the owner inbox for this task. */
+  inbox?: InboxSender;
+}
+
+/** What a plain task body gets. */
+export interface TaskContext {
+  readonly taskId: TaskId;
+  /** Aborted when the task is cancelled. */
+  readonly signal: AbortSignal;
+  /** Reports `{kind:'custom'}`; `false` when there is no inbox, it is closed, or the task finished. Throws `TypeError` for a non-JSON payload. */
+  emit(eventType: string, payload?: Json): boolean;
+  /** Resolves once cancellation is requested. */
+  cancelled(): Promise<void>;
+  isCancelled(): boolean;
+  /** The task's inbox, for raw messages. */
+  readonly inbox?: InboxSender;
+}
+
+/** What a sub-agent body gets. */
+export interface AgentTaskContext {
+  readonly taskId: TaskId;
+  readonly signal: AbortSignal;
+  cancelled(): Promise<void>;
+  isCancelled(): boolean;
+  /** The sub-agent's own inbox: nested children report here. */
+  readonly inboxSender: InboxSender;
+  /** Messages from the parent and from children. */
+  readonly inboxReceiver: InboxReceiver;
+}
+
+/** A change to a task, for `subscribe`. */
+export interface TaskChange {
+  type: 'spawned' | 'updated';
+  thread_id: string;
+  summary: TaskSummary;
+}
+
+/** Counters of a supervisor. */
+export interface SupervisorStats {
+  /** Non-terminal tasks. */
+  live: number;
+  /** Terminal summaries held in memory. */
+  retained: number;
+  /** Successful spawns. */
+  spawned: number;
+  eventsDelivered: number;
+  eventsUndelivered: number;
+  /** Failed `put` attempts. */
+  storeFailures: number;
+}
+
+/** A live task's XState actor. */
+export type TaskActorRef = ActorRefFrom<typeof taskMachine>;
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * Supervises background tasks: each task is an XState actor of `taskMachine`, its summary kept
+ * per owner thread, its events routed to an inbox, its record persisted to the store.
+ */
+export interface TaskSupervisor {
+  spawn(opts: SpawnOptions, body: (ctx: TaskContext) => unknown): Promise<TaskId>;
+  spawnAgent(opts: Omit<SpawnOptions, 'taskType'>, body: (ctx: AgentTaskContext) => unknown): Promise<TaskId>;
+  cancel(taskId: TaskId): boolean;
+  cancelTree(taskId: TaskId): number;
+  cancelAll(threadId: string): number;
+  cancelDescendantsForRun(runId: string): number;
+  get(taskId: TaskId): TaskSummary | undefined;
+  list(threadId: string): TaskSummary[];
+  hasRunning(threadId: string): boolean;
+  wait(taskId: TaskId, opts?: WaitOptions): Promise<TaskSummary>;
+  sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void;
+  restoreForThread(
+    threadId: string,
+    metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
+  ): Promise<number>;
+  loadThread(threadId: string): Promise<number>;
+  persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
+  prune(opts: { threadId?: string; olderThanMs?: number }): number;
+  setOwnerInbox(sender: InboxSender | undefined): void;
+  subscribe(listener: (change: TaskChange) => void): () => void;
+  stats(): SupervisorStats;
+  readonly actor: AnyActorRef;
+  taskActor(taskId: TaskId): TaskActorRef | undefined;
+  stop(): Promise<void>;
+}

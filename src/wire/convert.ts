@@ -1,0 +1,67 @@
+import type { PersistedTaskMeta, TaskParentContext, TaskSummary } from './types.js';
+import { isEmptyParentContext } from './types.js';
+
+/** A copy of `c` with the unset members dropped, so JSON and `toEqual` agree. */
+export function compactParentContext(c: TaskParentContext | undefined): TaskParentContext {
+  const out: TaskParentContext = {};
+  if (c === undefined) return out;
+  if (c.task_id !== undefined) out.task_id = c.task_id;
+  if (c.run_id !== undefined) out.run_id = c.run_id;
+  if (c.call_id !== undefined) out.call_id = c.call_id;
+  if (c.agent_id !== undefined) out.agent_id = c.agent_id;
+  return out;
+}
+
+/**
+ * The summary of a persisted record: drops `name` and `owner_thread_id`, omits an empty
+ * `parent_context` and a `null` result (wire rule: omitted when null).
+ *
+ * @example
+ * summaryFromMeta(meta).status; // 'completed'
+ */
+export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
+  const s: TaskSummary = {
+    task_id: meta.task_id,
+    task_type: meta.task_type,
+    description: meta.description,
+    status: meta.status,
+    created_at_ms: meta.created_at_ms,
+  };
+  if (meta.error !== undefined) s.error = meta.error;
+  if (meta.result !== undefined && meta.result !== null) s.result = meta.result;
+  if (meta.completed_at_ms !== undefined) s.completed_at_ms = meta.completed_at_ms;
+  if (!isEmptyParentContext(meta.parent_context)) s.parent_context = meta.parent_context;
+  return s;
+}
+
+/**
+ * The persisted record of a summary owned by `ownerThreadId` (upstream `PersistedTaskMeta::from_summary`).
+ *
+ * @example
+ * metaFromSummary(summary, 'thread-1').owner_thread_id; // 'thread-1'
+ */
+export function metaFromSummary(summary: TaskSummary, ownerThreadId: string, name?: string): PersistedTaskMeta {
+  const m: PersistedTaskMeta = {
+    task_id: summary.task_id,
+    owner_thread_id: ownerThreadId,
+    task_type: summary.task_type,
+    description: summary.description,
+    status: summary.status,
+    created_at_ms: summary.created_at_ms,
+    parent_context: summary.parent_context ?? {},
+  };
+  if (name !== undefined) m.name = name;
+  if (summary.error !== undefined) m.error = summary.error;
+  if (summary.result !== undefined && summary.result !== null) m.result = summary.result;
+  if (summary.completed_at_ms !== undefined) m.completed_at_ms = summary.completed_at_ms;
+  return m;
+}
+
+/** The `n` of a `bg_<n>` id when it is a safe integer, else `undefined` (`bg_007` → 7). */
+export function taskIdNumber(id: string): number | undefined {
+  if (!id.startsWith('bg_') || id.length < 4) return undefined;
+  const digits = id.slice(3);
+  if (!/^[0-9]+$/.test(digits)) return undefined;
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * Wire types: the JSON shapes the Rust `awaken-runtime` also reads and writes.
+ * Field names are snake_case on purpose; optional fields are omitted, never `null`.
+ */
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A task id, `bg_<n>` when minted by a supervisor. */
+export type TaskId = string;
+
+/** Lifecycle status of a task; every status but `running` is terminal. */
+export type TaskStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** The statuses, in lifecycle order. */
+export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze(['running', 'completed', 'failed', 'cancelled']);
+
+/**
+ * Whether a status is terminal (`completed`, `failed` or `cancelled`).
+ *
+ * @example
+ * isTerminal('running'); // false
+ */
+export function isTerminal(status: TaskStatus): boolean {
+  return status !== 'running';
+}
+
+/** Where a task came from: its parent task, and the run, tool call and agent that spawned it. */
+export interface TaskParentContext {
+  task_id?: string;
+  run_id?: string;
+  call_id?: string;
+  agent_id?: string;
+}
+
+/**
+ * Whether no lineage field is set (`undefined` members count as absent).
+ *
+ * @example
+ * isEmptyParentContext({ run_id: undefined }); // true
+ */
+export function isEmptyParentContext(c: TaskParentContext): boolean {
+  return c.task_id === undefined && c.run_id === undefined && c.call_id === undefined && c.agent_id === undefined;
+}
+
+/** A task finished with a result (`result` always present, possibly `null`). */
+export interface CompletedTaskEvent {
+  kind: 'completed';
+  task_id: TaskId;
+  result: Json;
+}
+/** A task failed with an error message. */
+export interface FailedTaskEvent {
+  kind: 'failed';
+  task_id: TaskId;
+  error: string;
+}
+/** A task was cancelled. */
+export interface CancelledTaskEvent {
+  kind: 'cancelled';
+  task_id: TaskId;
+}
+/** A task's own event, sent with `ctx.emit`. */
+export interface CustomTaskEvent {
+  kind: 'custom';
+  task_id: TaskId;
+  event_type: string;
+  payload: Json;
+}
+/** The events a task reports to its inbox: custom ones, then exactly one terminal one. */
+export type TaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent | CustomTaskEvent;
+/** A terminal task event. */
+export type TerminalTaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent;
+
+/** What `get` and `list` return. No `name`, no `owner_thread_id`. */
+export interface TaskSummary {
+  task_id: TaskId;
+  task_type: string;
+  description: string;
+  status: TaskStatus;
+  error?: string;
+  result?: Json;
+  created_at_ms: number;
+  completed_at_ms?: number;
+  /** Omitted when empty. */
+  parent_context?: TaskParentContext;
+}
+
+/** What stores hold: one record per task. */
+export interface PersistedTaskMeta {
+  task_id: TaskId;
+  owner_thread_id: string;
+  task_type: string;
+  name?: string;
+  description: string;
+  status: TaskStatus;
+  error?: string;
+  result?: Json;
+  created_at_ms: number;
+  completed_at_ms?: number;
+  /** Always present, possibly `{}`. */
+  parent_context: TaskParentContext;
+}
