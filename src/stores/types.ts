@@ -14,6 +14,12 @@ export interface TaskStore {
   load(threadId?: string): Promise<PersistedTaskMeta[]>;
   /** Reserves `count` ids and returns the first `n` of the block. */
   allocateIds?(count: number): Promise<number>;
+  /**
+   * For stores shared by several processes: the ids, among `records`, of `running` tasks whose
+   * writer is another process that still holds its lease. `loadThread` does not orphan those.
+   * A store without it has a single writer, so every `running` record it loads is an orphan.
+   */
+  liveElsewhere?(records: readonly PersistedTaskMeta[]): Promise<ReadonlySet<string>>;
   close?(): Promise<void>;
 }
 
