@@ -1,0 +1,76 @@
+import { parsePersistedTaskMeta } from '../wire/parse.js';
+import type { PersistedTaskMeta } from '../wire/types.js';
+import type { CorruptRecord } from './types.js';
+
+/** Options every durable store takes for rows it cannot read. */
+export interface CorruptRecordOptions {
+  /** Called once per unreadable row during `load`, with its task id and the reason. */
+  onCorrupt?: (bad: CorruptRecord) => void;
+}
+
+/** The records a load could read, and the rows it could not. */
+export interface DecodedRows {
+  readonly records: PersistedTaskMeta[];
+  readonly corrupt: CorruptRecord[];
+}
+
+/**
+ * Decodes stored rows (`task_id` column plus the record's JSON text) into validated records.
+ * A bad row never throws: it is reported with its id and reason, so one corrupt record cannot
+ * make a whole thread unloadable after a restart.
+ *
+ * @example
+ * decodeRows([{ task_id: 'bg_0', record: '{' }]).corrupt[0]?.reason; // 'invalid JSON: …'
+ */
+export function decodeRows(
+  rows: Iterable<{ readonly task_id: string; readonly record: string }>,
+  onCorrupt?: (bad: CorruptRecord) => void,
+): DecodedRows {
+  const records: PersistedTaskMeta[] = [];
+  const corrupt: CorruptRecord[] = [];
+  for (const row of rows) {
+    let json: unknown;
+    try {
+      json = JSON.parse(row.record);
+    } catch (e) {
+      corrupt.push({ task_id: row.task_id, reason: `invalid JSON: ${message(e)}` });
+      continue;
+    }
+    try {
+      const meta = parsePersistedTaskMeta(json);
+      // The key column is what `put` upserted by; a record claiming another id is not this row.
+      if (meta.task_id !== row.task_id) {
+        corrupt.push({
+          task_id: row.task_id,
+          reason: `record holds task_id ${JSON.stringify(meta.task_id)}`,
+        });
+        continue;
+      }
+      records.push(meta);
+    } catch (e) {
+      corrupt.push({ task_id: row.task_id, reason: message(e) });
+    }
+  }
+  if (onCorrupt) for (const bad of corrupt) onCorrupt(bad);
+  return { records, corrupt };
+}
+
+/**
+ * The JSON text a store keeps for each record. Throws (before anything is written) for a record
+ * JSON cannot hold (a `BigInt`, a cycle), so a `put` stays all-or-nothing.
+ *
+ * @example
+ * encodeRecords([meta]); // ['{"task_id":"bg_0",…}']
+ */
+export function encodeRecords(records: readonly PersistedTaskMeta[]): string[] {
+  return records.map((r) => {
+    if (typeof r.task_id !== 'string' || typeof r.owner_thread_id !== 'string') {
+      throw new TypeError('Expected `task_id` and `owner_thread_id` to be strings');
+    }
+    return JSON.stringify(r);
+  });
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

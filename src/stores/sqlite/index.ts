@@ -1,0 +1,10 @@
+/**
+ * Entry `awaken-tasks/sqlite`: the embedded durable store. Its own entry point so that
+ * `better-sqlite3` is only loaded by programs that use it.
+ *
+ * @example
+ * import { SqliteTaskStore } from 'awaken-tasks/sqlite';
+ * const store = new SqliteTaskStore(':memory:');
+ */
+export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
+export type { CorruptRecord } from '../types.js';
