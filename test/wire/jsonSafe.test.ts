@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { jsonSafetyProblem, toJson } from '../../src/wire/jsonSafe.js';
+
+describe('jsonSafetyProblem (section 6 item 29)', () => {
+  it('accepts plain JSON', () => {
+    expect(jsonSafetyProblem({ a: [1, 'x', true, null, { b: -2.5 }] })).toBeUndefined();
+    expect(jsonSafetyProblem('s')).toBeUndefined();
+    expect(jsonSafetyProblem(null)).toBeUndefined();
+  });
+
+  it.each([
+    [{ n: 1n }, '$.n is a BigInt'],
+    [[() => 1], '$[0] is a function'],
+    [{ s: Symbol('x') }, '$.s is a symbol'],
+    [{ n: Number.NaN }, '$.n is a non-finite number (NaN)'],
+    [[Number.POSITIVE_INFINITY], '$[0] is a non-finite number (Infinity)'],
+    [[undefined], '$[0] is undefined'],
+    [undefined, '$ is undefined'],
+  ])('names the problem in %s', (value, problem) => {
+    expect(jsonSafetyProblem(value)).toBe(problem);
+  });
+
+  it('detects cycles but allows shared, non-cyclic references', () => {
+    const cyclic: Record<string, unknown> = { a: {} };
+    (cyclic.a as Record<string, unknown>).back = cyclic;
+    expect(jsonSafetyProblem(cyclic)).toBe('$.a.back is a cycle');
+    const shared = { x: 1 };
+    expect(jsonSafetyProblem({ a: shared, b: [shared, shared] })).toBeUndefined();
+  });
+
+  it('allows undefined object members and toJSON', () => {
+    expect(jsonSafetyProblem({ a: undefined, b: { c: undefined } })).toBeUndefined();
+    expect(jsonSafetyProblem({ at: new Date(0) })).toBeUndefined();
+  });
+
+  it('uses the given path', () => {
+    expect(jsonSafetyProblem({ n: 1n }, 'payload')).toBe('payload.n is a BigInt');
+  });
+});
+
+describe('toJson (section 6 item 29)', () => {
+  it('top-level undefined becomes null', () => {
+    expect(toJson(undefined, 'result')).toBeNull();
+  });
+
+  it('drops nested undefined members, as JSON does', () => {
+    const out = toJson({ a: 1, b: undefined, c: { d: undefined, e: [1] } }, 'payload');
+    expect(out).toEqual({ a: 1, c: { e: [1] } });
+    expect(Object.keys(out as object)).toEqual(['a', 'c']);
+    expect(Object.keys((out as { c: object }).c)).toEqual(['e']);
+  });
+
+  it('honours toJSON', () => {
+    expect(toJson({ at: new Date(0) }, 'payload')).toEqual({ at: '1970-01-01T00:00:00.000Z' });
+    expect(toJson({ toJSON: () => ({ x: 1 }) }, 'payload')).toEqual({ x: 1 });
+  });
+
+  it('returns plain JSON itself, without copying', () => {
+    const v = { a: [1, { b: 'c' }] };
+    expect(toJson(v, 'payload')).toBe(v);
+    expect(toJson(3, 'payload')).toBe(3);
+  });
+
+  it('allows shared, non-cyclic references', () => {
+    const shared = { x: 1 };
+    expect(toJson({ a: shared, b: shared }, 'payload')).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+
+  it.each([
+    [{ n: 1n }, 'Expected `payload` to be JSON-safe, got payload.n is a BigInt'],
+    [{ f: () => 1 }, 'Expected `payload` to be JSON-safe, got payload.f is a function'],
+    [{ s: Symbol('x') }, 'Expected `payload` to be JSON-safe, got payload.s is a symbol'],
+    [Number.NaN, 'Expected `payload` to be JSON-safe, got payload is a non-finite number (NaN)'],
+    [[undefined], 'Expected `payload` to be JSON-safe, got payload[0] is undefined'],
+  ])('throws TypeError for %s', (value, message) => {
+    expect(() => toJson(value, 'payload')).toThrow(TypeError);
+    expect(() => toJson(value, 'payload')).toThrow(message);
+  });
+
+  it('throws TypeError for a cycle', () => {
+    const a: unknown[] = [];
+    a.push(a);
+    expect(() => toJson(a, 'payload')).toThrow(
+      'Expected `payload` to be JSON-safe, got payload[0] is a cycle',
+    );
+  });
+});
