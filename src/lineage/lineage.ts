@@ -47,7 +47,11 @@ export function currentTaskId(): TaskId | undefined {
   return taskStorage.getStore();
 }
 
-/** Runs `fn` as the body of task `taskId` (sets the ambient task id). */
+/**
+ * Runs `fn` as the body of task `taskId`: sets the ambient task id and clears the spawner's tool
+ * lineage (a body outlives the tool call that spawned it; its own spawns are linked by task id,
+ * as upstream's task-locals do).
+ */
 export function runAsTask<T>(taskId: TaskId, fn: () => T): T {
-  return taskStorage.run(taskId, fn);
+  return taskStorage.run(taskId, () => (toolStorage.getStore() === undefined ? fn() : toolStorage.exit(fn)));
 }

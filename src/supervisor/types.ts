@@ -42,7 +42,7 @@ export interface TaskContext {
   cancelled(): Promise<void>;
   isCancelled(): boolean;
   /** The task's inbox, for raw messages. */
-  readonly inbox?: InboxSender;
+  readonly inbox?: InboxSender | undefined;
 }
 
 /** What a sub-agent body gets. */

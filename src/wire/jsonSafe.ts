@@ -76,5 +76,13 @@ export function toJson(value: unknown, what: string): Json {
   const walk: Walk = { seen: new Set<object>(), needsCopy: false };
   const problem = check(value, what, walk, false);
   if (problem !== undefined) throw new TypeError(`Expected \`${what}\` to be JSON-safe, got ${problem}`);
-  return walk.needsCopy ? (JSON.parse(JSON.stringify(value)) as Json) : (value as Json);
+  if (!walk.needsCopy) return value as Json;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (e) {
+    throw new TypeError(`Expected \`${what}\` to be JSON-safe, got a toJSON that threw: ${(e as Error).message}`);
+  }
+  // A top-level toJSON may yield undefined; JSON has no such value, so it becomes null.
+  return text === undefined ? null : (JSON.parse(text) as Json);
 }

@@ -1,4 +1,5 @@
 /**
+* (Object types are `type` aliases, not interfaces, so they are assignable to `Json`.)
  * Wire types: the JSON shapes the Rust `awaken-runtime` also reads and writes.
  * Field names are snake_case on purpose; optional fields are omitted, never `null`.
  */
@@ -26,7 +27,7 @@ export function isTerminal(status: TaskStatus): boolean {
 }
 
 /** Where a task came from: its parent task, and the run, tool call and agent that spawned it. */
-export interface TaskParentContext {
+export type TaskParentContext = {
   task_id?: string;
   run_id?: string;
   call_id?: string;
@@ -44,24 +45,24 @@ export function isEmptyParentContext(c: TaskParentContext): boolean {
 }
 
 /** A task finished with a result (`result` always present, possibly `null`). */
-export interface CompletedTaskEvent {
+export type CompletedTaskEvent = {
   kind: 'completed';
   task_id: TaskId;
   result: Json;
 }
 /** A task failed with an error message. */
-export interface FailedTaskEvent {
+export type FailedTaskEvent = {
   kind: 'failed';
   task_id: TaskId;
   error: string;
 }
 /** A task was cancelled. */
-export interface CancelledTaskEvent {
+export type CancelledTaskEvent = {
   kind: 'cancelled';
   task_id: TaskId;
 }
 /** A task's own event, sent with `ctx.emit`. */
-export interface CustomTaskEvent {
+export type CustomTaskEvent = {
   kind: 'custom';
   task_id: TaskId;
   event_type: string;
@@ -73,7 +74,7 @@ export type TaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEven
 export type TerminalTaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent;
 
 /** What `get` and `list` return. No `name`, no `owner_thread_id`. */
-export interface TaskSummary {
+export type TaskSummary = {
   task_id: TaskId;
   task_type: string;
   description: string;
@@ -87,7 +88,7 @@ export interface TaskSummary {
 }
 
 /** What stores hold: one record per task. */
-export interface PersistedTaskMeta {
+export type PersistedTaskMeta = {
   task_id: TaskId;
   owner_thread_id: string;
   task_type: string;

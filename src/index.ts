@@ -1,0 +1,66 @@
+/**
+ * awaken-tasks: an XState actor runtime that supervises the background tasks an AI agent starts.
+ *
+ * @example
+ * import { createTaskSupervisor, createInbox } from 'awaken-tasks';
+ * const inbox = createInbox();
+ * const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+ * @packageDocumentation
+ */
+export type {
+  CancelledTaskEvent,
+  CompletedTaskEvent,
+  CustomTaskEvent,
+  FailedTaskEvent,
+  Json,
+  PersistedTaskMeta,
+  TaskEvent,
+  TaskId,
+  TaskParentContext,
+  TaskStatus,
+  TaskSummary,
+  TerminalTaskEvent,
+} from './wire/types.js';
+export { isEmptyParentContext, isTerminal, TASK_STATUSES } from './wire/types.js';
+export type { TaskCancellation, TaskFailure, TaskSuccess } from './wire/taskResult.js';
+export { TaskResult } from './wire/taskResult.js';
+export { parsePersistedTaskMeta, parseTaskEvent } from './wire/parse.js';
+export { compactParentContext, metaFromSummary, summaryFromMeta } from './wire/convert.js';
+export { jsonSafetyProblem, toJson } from './wire/jsonSafe.js';
+
+export type { Inbox, InboxOptions, InboxReceiver, InboxSender } from './inbox/types.js';
+export { createInbox } from './inbox/inbox.js';
+
+export type { ToolLineage } from './lineage/lineage.js';
+export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/lineage.js';
+
+export type { CorruptRecord, TaskStore } from './stores/types.js';
+export { MemoryTaskStore } from './stores/memory.js';
+
+export type {
+  AgentTaskContext,
+  SpawnOptions,
+  SupervisorOptions,
+  SupervisorStats,
+  TaskActorRef,
+  TaskChange,
+  TaskContext,
+  TaskSupervisor,
+  WaitOptions,
+} from './supervisor/types.js';
+export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
+export { SendError, SpawnError } from './supervisor/errors.js';
+export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
+export { ORPHAN_ERROR } from './supervisor/restore.js';
+export { RESERVED_NAMES } from './supervisor/spawnChecks.js';
+
+export type {
+  TaskFinalState,
+  TaskMachineContext,
+  TaskMachineEvent,
+  TaskMachineInput,
+  TaskOutcome,
+} from '../machines/task.machine.js';
+export { taskMachine } from '../machines/task.machine.js';
+export type { SupervisorMachineEvent } from '../machines/supervisor.machine.js';
+export { supervisorMachine } from '../machines/supervisor.machine.js';

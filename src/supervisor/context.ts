@@ -1,0 +1,79 @@
+import type { InboxReceiver, InboxSender } from '../inbox/types.js';
+import type { Json, TaskId } from '../wire/types.js';
+import type { TaskEntry } from './entry.js';
+import type { AgentTaskContext, TaskContext } from './types.js';
+
+/** What a context needs from its supervisor. */
+export interface ContextHost {
+  emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean;
+}
+
+/** The reason every cancelled task's signal carries: one shared `AbortError` (creating one costs ~5 µs). */
+export const CANCEL_REASON: DOMException = new DOMException('task cancelled', 'AbortError');
+
+/** The body-facing view of an entry; the signal and the `cancelled()` promise are made on first use. */
+class BaseContext {
+  readonly #entry: TaskEntry;
+
+  constructor(entry: TaskEntry) {
+    this.#entry = entry;
+  }
+
+  get taskId(): TaskId {
+    return this.#entry.id;
+  }
+
+  get signal(): AbortSignal {
+    const entry = this.#entry;
+    if (entry.controller === undefined) {
+      entry.controller = new AbortController();
+      if (entry.cancelRequested) entry.controller.abort(CANCEL_REASON);
+    }
+    return entry.controller.signal;
+  }
+
+  cancelled(): Promise<void> {
+    const entry = this.#entry;
+    if (entry.cancelRequested || entry.done) return Promise.resolve();
+    return new Promise((resolve) => {
+      (entry.cancelWaiters ??= []).push(resolve);
+    });
+  }
+
+  isCancelled(): boolean {
+    return this.#entry.cancelRequested;
+  }
+}
+
+/** A plain task's context. */
+export class PlainTaskContext extends BaseContext implements TaskContext {
+  readonly #host: ContextHost;
+  readonly #entry: TaskEntry;
+
+  constructor(host: ContextHost, entry: TaskEntry) {
+    super(entry);
+    this.#host = host;
+    this.#entry = entry;
+  }
+
+  get inbox(): InboxSender | undefined {
+    return this.#entry.inbox;
+  }
+
+  emit(eventType: string, payload?: Json): boolean {
+    return this.#host.emit(this.#entry, eventType, payload);
+  }
+}
+
+/** A sub-agent's context: its own inbox instead of `emit`. */
+export class SubAgentContext extends BaseContext implements AgentTaskContext {
+  readonly inboxSender: InboxSender;
+  readonly inboxReceiver: InboxReceiver;
+
+  constructor(entry: TaskEntry) {
+    super(entry);
+    // spawnAgent always creates the inbox before the context.
+    this.inboxSender = entry.agentInbox!.sender;
+    this.inboxReceiver = entry.agentInbox!.receiver;
+  }
+}

@@ -1,0 +1,66 @@
+import type { Actor } from 'xstate';
+import type { taskMachine } from '../../machines/task.machine.js';
+import type { Inbox, InboxSender } from '../inbox/types.js';
+import type { TaskId, TaskSummary } from '../wire/types.js';
+
+/**
+ * What the supervisor holds for one task: its immutable summary (replaced, never mutated, so
+ * `get`/`list` hand it out without copying) and, while it lives, its actor and signal.
+ * Internal; never exported from the package.
+ */
+export interface TaskEntry {
+  readonly id: TaskId;
+  ownerThreadId: string;
+  readonly name: string | undefined;
+  summary: TaskSummary;
+  /** `parent_context.task_id`, indexed for cascades. */
+  readonly parentTaskId: string | undefined;
+  /** Spawned by this supervisor (as opposed to restored from a record). */
+  readonly local: boolean;
+  /** A `running` record owned by another live process: no actor here. */
+  remote: boolean;
+  actor: Actor<typeof taskMachine> | undefined;
+  /** Where this task's events go, fixed at spawn. */
+  readonly inbox: InboxSender | undefined;
+  /** A sub-agent's own inbox. */
+  readonly agentInbox: Inbox | undefined;
+  cancelRequested: boolean;
+  /** Created on first read of `ctx.signal` (an AbortController costs ~6 µs; most bodies never read it). */
+  controller: AbortController | undefined;
+  cancelWaiters: (() => void)[] | undefined;
+  /** Terminal in memory (the body's later return is ignored). */
+  done: boolean;
+  /** The terminal event was delivered (after its store write was attempted). */
+  delivered: boolean;
+  waiters: ((summary: TaskSummary) => void)[] | undefined;
+}
+
+/** A new entry with every optional slot empty. */
+export function newEntry(init: {
+  id: TaskId;
+  ownerThreadId: string;
+  name: string | undefined;
+  summary: TaskSummary;
+  local: boolean;
+  inbox: InboxSender | undefined;
+  agentInbox: Inbox | undefined;
+}): TaskEntry {
+  return {
+    id: init.id,
+    ownerThreadId: init.ownerThreadId,
+    name: init.name,
+    summary: init.summary,
+    parentTaskId: init.summary.parent_context?.task_id,
+    local: init.local,
+    remote: false,
+    actor: undefined,
+    inbox: init.inbox,
+    agentInbox: init.agentInbox,
+    cancelRequested: false,
+    controller: undefined,
+    cancelWaiters: undefined,
+    done: init.summary.status !== 'running',
+    delivered: init.summary.status !== 'running',
+    waiters: undefined,
+  };
+}

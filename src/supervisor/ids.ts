@@ -1,0 +1,66 @@
+import type { TaskStore } from '../stores/types.js';
+import { taskIdNumber } from '../wire/convert.js';
+
+const FIRST_BLOCK = 64;
+const MAX_BLOCK = 8192;
+
+/**
+ * Mints `bg_<n>` ids unique per store. Ids come from blocks the store hands out (`allocateIds`),
+ * so several processes sharing a store never mint the same id; a store without `allocateIds` is
+ * scanned once and the counter starts past its highest `bg_<n>`. While a block lasts, minting is
+ * synchronous, which keeps a spawn's name check and id allocation atomic.
+ */
+export class IdAllocator {
+  readonly #store: TaskStore;
+  #next = 0;
+  #end = 0;
+  #blockSize = FIRST_BLOCK;
+  #refill: Promise<void> | undefined;
+
+  constructor(store: TaskStore) {
+    this.#store = store;
+  }
+
+  /** The next id, or `undefined` when a block must be fetched first (then call `take`). */
+  tryTake(): string | undefined {
+    if (this.#next < this.#end) return `bg_${this.#next++}`;
+    return undefined;
+  }
+
+  /** Whether `tryTake` would mint an id now. */
+  available(): boolean {
+    return this.#next < this.#end;
+  }
+
+  /** Fetches the next block (one fetch at a time, shared by concurrent callers). */
+  ensure(): Promise<void> {
+    this.#refill ??= this.#fetch().finally(() => {
+      this.#refill = undefined;
+    });
+    return this.#refill;
+  }
+
+  /** Moves the counter past a restored id (`bg_10` → next is at least 11). */
+  bumpPast(id: string): void {
+    const n = taskIdNumber(id);
+    if (n !== undefined && n >= this.#next) this.#next = n + 1;
+  }
+
+  async #fetch(): Promise<void> {
+    const store = this.#store;
+    if (store.allocateIds === undefined) {
+      if (this.#end === Number.POSITIVE_INFINITY) return;
+      for (const r of await store.load()) this.bumpPast(r.task_id);
+      this.#end = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const size = this.#blockSize;
+    this.#blockSize = Math.min(size * 2, MAX_BLOCK);
+    const first = await store.allocateIds(size);
+    // A restore may have moved the counter into or past this block; never go backwards.
+    if (first + size > this.#next) {
+      this.#next = Math.max(this.#next, first);
+      this.#end = first + size;
+    }
+  }
+}

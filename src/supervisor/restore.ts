@@ -1,0 +1,84 @@
+import { parsePersistedTaskMeta } from '../wire/parse.js';
+import { summaryFromMeta } from '../wire/convert.js';
+import type { PersistedTaskMeta, TaskId } from '../wire/types.js';
+import { type TaskEntry, newEntry } from './entry.js';
+
+/** The exact error of a task that was running when its process died. */
+export const ORPHAN_ERROR = 'task orphaned: runtime restarted while running';
+
+/** What restore needs from the supervisor. */
+export interface RestoreHost {
+  byId: ReadonlyMap<TaskId, TaskEntry>;
+  now(): number;
+  bumpPast(id: TaskId): void;
+  add(entry: TaskEntry): void;
+  /** Replaces a remote (other process's) running entry with its newer record. */
+  replaceRemote(entry: TaskEntry, meta: PersistedTaskMeta): void;
+  write(meta: PersistedTaskMeta): Promise<void>;
+}
+
+/** Accepts an iterable of records or a record keyed by task id; throws `TypeError` otherwise. */
+export function recordsOf(
+  metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
+): PersistedTaskMeta[] {
+  if (typeof metas !== 'object' || metas === null) {
+    throw new TypeError(`Expected \`metas\` to be an iterable or a record of task records, got ${metas === null ? 'null' : typeof metas}`);
+  }
+  const raw: unknown[] = Symbol.iterator in metas ? Array.from(metas as Iterable<unknown>) : Object.values(metas);
+  // Validate everything first: a bad record rejects the whole restore, so nothing is half-restored.
+  return raw.map((r, i) => {
+    try {
+      return parsePersistedTaskMeta(r);
+    } catch (e) {
+      const id = (r as { task_id?: unknown } | null)?.task_id;
+      const where = typeof id === 'string' ? `record '${id}'` : `record ${i}`;
+      throw new TypeError(`${where}: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * Upstream's `restore_for_thread`, plus orphan detection: for each record whose id is not held,
+ * move the id counter past it, make `threadId` its owner, turn a `running` record with no live
+ * task (and no live writer elsewhere) into `failed` + {@link ORPHAN_ERROR}, keep it and write it.
+ * Records are added in creation order so `list` stays ordered. Returns how many were added.
+ */
+export async function restoreRecords(
+  host: RestoreHost,
+  threadId: string,
+  records: readonly PersistedTaskMeta[],
+  liveElsewhere: ReadonlySet<TaskId>,
+): Promise<number> {
+  const sorted = [...records].sort((a, b) => a.created_at_ms - b.created_at_ms);
+  const writes: Promise<void>[] = [];
+  let added = 0;
+  for (const record of sorted) {
+    const held = host.byId.get(record.task_id);
+    let meta: PersistedTaskMeta = { ...record, owner_thread_id: threadId };
+    const remote = meta.status === 'running' && liveElsewhere.has(meta.task_id);
+    if (held !== undefined) {
+      if (held.remote) host.replaceRemote(held, meta);
+      continue;
+    }
+    host.bumpPast(meta.task_id);
+    if (meta.status === 'running' && !remote) {
+      meta = { ...meta, status: 'failed', error: ORPHAN_ERROR, completed_at_ms: host.now() };
+      delete meta.result;
+    }
+    const entry = newEntry({
+      id: meta.task_id,
+      ownerThreadId: threadId,
+      name: meta.name,
+      summary: Object.freeze(summaryFromMeta(meta)),
+      local: false,
+      inbox: undefined,
+      agentInbox: undefined,
+    });
+    entry.remote = remote;
+    host.add(entry);
+    writes.push(host.write(meta));
+    added++;
+  }
+  await Promise.all(writes);
+  return added;
+}
