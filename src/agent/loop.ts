@@ -1,0 +1,194 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { ToolLineage } from '../lineage/lineage.js';
+import type { Json } from '../wire/types.js';
+import { inboxPayloadToMessages } from './messages.js';
+import { createBackgroundTasksPlugin } from './plugin.js';
+import { executeToolCall, mergeTools } from './toolStep.js';
+import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
+import { member } from './validation.js';
+
+const COMPACTION_EVENTS = new Set(['context.compacted', 'context.compaction_failed']);
+const ABORTED: unique symbol = Symbol('aborted');
+
+/**
+ * A reference agent loop (BEHAVIORS O1–O7, O10–O16) with the background-tasks plugin installed:
+ *
+ * - `runStart` (restore + orphan detection) before the first model call, `stepEnd` after each
+ *   step, `runEnd` at the end (also when the model throws).
+ * - Tools: `opts.tools` plus the plugin's `cancel_task` (a user tool of the same name wins). Each
+ *   call runs inside `withToolLineage({ run_id, call_id, agent_id, inbox: opts.inbox?.sender })`.
+ * - After a tool step the inbox is drained into the conversation. At a natural end (no tool
+ *   calls): anything drained → another model turn (`context.compacted` /
+ *   `context.compaction_failed` events are consumed and do not count); else with running tasks a
+ *   `subagent` run with an inbox waits on `inbox.receiver.recv(signal)`, and any other run ends
+ *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`.
+ * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`;
+ *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
+ *
+ * A sub-agent's loop should use its own `threadId`: `hasRunning` is per thread, so a sub-agent on
+ * its parent's thread would count itself and its siblings as pending work.
+ *
+ * @example
+ * const outcome = await runAgentLoop({
+ *   model: scriptedModel([{ text: 'hello' }]),
+ *   supervisor,
+ *   threadId: 'thread-1',
+ *   messages: [{ role: 'user', content: 'hi' }],
+ * });
+ * outcome.status; // 'done'
+ */
+export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcome> {
+  const { supervisor, threadId, inbox } = opts;
+  const runId = opts.runId ?? uuidv7();
+  const plugin = createBackgroundTasksPlugin(supervisor);
+  const tools = mergeTools(plugin.tools, opts.tools ?? []);
+  const toolsByName = new Map(tools.map((t) => [t.name, t]));
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const onAbort = () => controller.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const messages: Message[] = [...(opts.messages ?? [])];
+  const firstOwn = messages.length;
+  let steps = 0;
+  const end = (
+    termination: RunOutcome['termination'],
+    status: RunOutcome['status'],
+    reason: RunOutcome['status_reason'],
+  ) => outcome(termination, status, reason, messages, firstOwn, steps);
+  const cancelled = () => end('cancelled', 'done', 'cancelled');
+
+  /** Appends the messages of `payloads`; returns how many payloads counted. */
+  const append = (payloads: Json[], naturalEnd: boolean): number => {
+    let counted = 0;
+    for (const p of payloads) {
+      if (naturalEnd && isCompactionEvent(p)) continue; // consumed in place (this loop keeps no summary)
+      messages.push(...inboxPayloadToMessages(p));
+      counted++;
+    }
+    return counted;
+  };
+  const drain = (): Json[] => inbox?.receiver.drain() ?? [];
+
+  const baseCtx: ToolCallContext = { threadId, runId, runController: controller };
+  if (opts.agentId !== undefined) baseCtx.agentId = opts.agentId;
+  if (opts.parentThreadId !== undefined) baseCtx.parentThreadId = opts.parentThreadId;
+  if (opts.parentRunId !== undefined) baseCtx.parentRunId = opts.parentRunId;
+
+  try {
+    await plugin.hooks.runStart({ threadId });
+    for (;;) {
+      if (signal.aborted) return cancelled();
+      if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end('max_steps', 'done', 'max_steps');
+      steps++;
+      const res = await abortable(() => opts.model({ messages: [...messages], tools: [...tools] }), signal);
+      if (res === ABORTED) return cancelled();
+      const calls = Array.isArray(res.toolCalls) ? res.toolCalls : [];
+      const assistant: Message = { role: 'assistant', content: typeof res.text === 'string' ? res.text : '' };
+      if (calls.length > 0) assistant.toolCalls = calls;
+      messages.push(assistant);
+
+      if (calls.length > 0) {
+        for (const call of calls) {
+          if (signal.aborted) {
+            messages.push({ role: 'tool', toolCallId: call.id, content: 'Execution failed: run cancelled' });
+            continue;
+          }
+          const lineage: ToolLineage = { run_id: runId, call_id: call.id };
+          if (opts.agentId !== undefined) lineage.agent_id = opts.agentId;
+          if (inbox !== undefined) lineage.inbox = inbox.sender;
+          messages.push(await executeToolCall(call, toolsByName, { ...baseCtx, callId: call.id }, lineage));
+        }
+        plugin.hooks.stepEnd({ threadId });
+        append(drain(), false);
+        continue;
+      }
+
+      // Natural end. The pending check comes first and the drain second, so a task that ends in
+      // between is drained here and yields another turn (BEHAVIORS §6 item 7).
+      let pending = plugin.hooks.stepEnd({ threadId }).has_pending;
+      let another = append(drain(), true) > 0;
+      while (!another) {
+        if (!pending) return end('natural_end', 'done', 'natural');
+        if (opts.origin === 'subagent' && inbox !== undefined) {
+          const first = await inbox.receiver.recv(signal);
+          if (first === undefined) return cancelled();
+          another = append([first, ...drain()], true) > 0;
+          if (!another) pending = supervisor.hasRunning(threadId);
+          continue;
+        }
+        // Re-check before reporting `waiting`: a task that ended after the drain must not leave a
+        // stale `awaiting_tasks`. If its event already arrived it gets a turn; else nothing is pending.
+        if (supervisor.hasRunning(threadId)) return end('natural_end', 'waiting', 'awaiting_tasks');
+        pending = false;
+        another = append(drain(), true) > 0;
+      }
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await plugin.hooks.runEnd({ threadId });
+  }
+}
+
+function outcome(
+  termination: RunOutcome['termination'],
+  status: RunOutcome['status'],
+  reason: RunOutcome['status_reason'],
+  messages: Message[],
+  firstOwn: number,
+  steps: number,
+): RunOutcome {
+  const out: RunOutcome = {
+    termination,
+    status,
+    response: lastAssistantText(messages, firstOwn),
+    messages,
+    steps,
+  };
+  if (reason !== undefined) out.status_reason = reason;
+  return out;
+}
+
+/** The text of the last assistant message at or after `from` (this run's own), else `''`. */
+function lastAssistantText(messages: readonly Message[], from: number): string {
+  for (let i = messages.length - 1; i >= from; i--) {
+    const m = messages[i];
+    if (m?.role === 'assistant') return m.content;
+  }
+  return '';
+}
+
+function isCompactionEvent(payload: Json): boolean {
+  const type = member(payload, 'event_type');
+  return member(payload, 'kind') === 'custom' && typeof type === 'string' && COMPACTION_EVENTS.has(type);
+}
+
+/** Calls `fn` and settles with its result, or with `ABORTED` as soon as `signal` aborts. */
+function abortable(
+  fn: () => Promise<ModelResponse>,
+  signal: AbortSignal,
+): Promise<ModelResponse | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let p: Promise<ModelResponse>;
+    try {
+      p = Promise.resolve(fn());
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(signal.aborted ? ABORTED : (r ?? {}));
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) resolve(ABORTED);
+        else reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,81 @@
+import type { JsonSchema } from './types.js';
+
+/** The name of the `cancel_task` tool. */
+export const CANCEL_TASK_TOOL_NAME = 'cancel_task';
+
+/** The description of the `cancel_task` tool, as upstream. */
+export const CANCEL_TASK_DESCRIPTION =
+  'Cancel the current background task or one of its child tasks. Descendant tasks are cancelled together.';
+
+/**
+ * The JSON Schema of `cancel_task`'s arguments (BEHAVIORS §4), usable by any LLM client.
+ *
+ * @example
+ * new Ajv({ strict: true }).compile(CANCEL_TASK_PARAMETERS);
+ */
+export const CANCEL_TASK_PARAMETERS: JsonSchema = {
+  type: 'object',
+  properties: {
+    target: {
+      oneOf: [
+        { type: 'object', properties: { relation: { const: 'self' } }, required: ['relation'] },
+        {
+          type: 'object',
+          properties: {
+            relation: { const: 'child' },
+            name: { type: 'string', description: 'Direct child task name or task_id' },
+          },
+          required: ['relation', 'name'],
+        },
+      ],
+    },
+  },
+  required: ['target'],
+};
+
+/** The name of the `send_message` tool. */
+export const SEND_MESSAGE_TOOL_NAME = 'send_message';
+
+/** The description of the `send_message` tool, as upstream. */
+export const SEND_MESSAGE_DESCRIPTION = 'Send a message to a child task, parent agent, or team member.';
+
+/**
+ * The JSON Schema of `send_message`'s arguments (BEHAVIORS §4), usable by any LLM client.
+ *
+ * @example
+ * new Ajv({ strict: true }).compile(SEND_MESSAGE_PARAMETERS);
+ */
+export const SEND_MESSAGE_PARAMETERS: JsonSchema = {
+  type: 'object',
+  properties: {
+    to: {
+      oneOf: [
+        { type: 'object', properties: { relation: { const: 'parent' } }, required: ['relation'] },
+        {
+          type: 'object',
+          properties: {
+            relation: { const: 'child' },
+            name: { type: 'string', description: 'Task name or ID' },
+          },
+          required: ['relation', 'name'],
+        },
+        {
+          type: 'object',
+          properties: {
+            relation: { const: 'agent' },
+            thread_id: { type: 'string' },
+            agent_id: { type: 'string' },
+          },
+          required: ['relation', 'thread_id'],
+        },
+      ],
+    },
+    message: { type: 'string' },
+  },
+  required: ['to', 'message'],
+};
+
+/** A deep copy of a schema, so a client that mutates the one it is given cannot change ours. */
+export function cloneSchema(schema: JsonSchema): JsonSchema {
+  return structuredClone(schema);
+}

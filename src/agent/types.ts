@@ -1,0 +1,178 @@
+import type { InboxReceiver, InboxSender } from '../inbox/types.js';
+import type { TaskSupervisor } from '../supervisor/types.js';
+import type { Json, TaskId } from '../wire/types.js';
+
+/**
+ * A JSON Schema document, as plain JSON, so any LLM client can take it.
+ *
+ * @example
+ * const schema: JsonSchema = { type: 'object', properties: { q: { type: 'string' } } };
+ */
+export type JsonSchema = { [key: string]: Json };
+
+/**
+ * A tool call the model asked for.
+ *
+ * @example
+ * const call: ToolCall = { id: 'call-1', name: 'cancel_task', args: { target: { relation: 'self' } } };
+ */
+export interface ToolCall {
+  id: string;
+  name: string;
+  args: Json;
+}
+
+/**
+ * One conversation message. `visibility: 'internal'` marks runtime-injected context (task events).
+ *
+ * @example
+ * const m: Message = { role: 'user', content: 'hello' };
+ */
+export interface Message {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  visibility?: 'all' | 'internal';
+  toolCalls?: ToolCall[];
+  toolCallId?: string;
+}
+
+/**
+ * What a tool returns: `data` on success, or an error text `Invalid arguments: …` /
+ * `Execution failed: …`.
+ *
+ * @example
+ * const out: ToolOutcome = { ok: false, error: 'Execution failed: current_task_unavailable' };
+ */
+export type ToolOutcome = { ok: true; data: Json } | { ok: false; error: string };
+
+/**
+ * Who is calling a tool: the run's identity, and its cancellation.
+ *
+ * @example
+ * const ctx: ToolCallContext = { threadId: 'thread-1', runId: 'run-1', runController: new AbortController() };
+ */
+export interface ToolCallContext {
+  threadId: string;
+  runId?: string;
+  callId?: string;
+  agentId?: string;
+  parentThreadId?: string;
+  parentRunId?: string;
+  /** The calling run's cancellation: aborting it cancels the run. */
+  runController?: AbortController;
+  /** The task the caller runs in; else the ambient `currentTaskId()`. */
+  currentTaskId?: TaskId;
+}
+
+/**
+ * A tool any LLM client can use: a name, a description, a JSON Schema, and a
+ * validate/execute pair that never throws for bad input.
+ *
+ * @example
+ * const outcome = await tool.execute({ target: { relation: 'self' } }, { threadId: 'thread-1' });
+ */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: JsonSchema;
+  /** The validation message for `args`, or `undefined` when they are valid. */
+  validate(args: unknown): string | undefined;
+  execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome>;
+}
+
+/**
+ * Where `send_message` delivers the parent and agent routes (a durable mailbox); resolves with a
+ * dispatch id.
+ *
+ * @example
+ * const sink: DurableMessageSink = { async sendAgentMessage(req) { return queue.push(req); } };
+ */
+export interface DurableMessageSink {
+  sendAgentMessage(req: DurableMessageRequest): Promise<string>;
+}
+
+/**
+ * One durable message, in the wire format upstream writes.
+ *
+ * @example
+ * const req: DurableMessageRequest = { recipient_thread_id: 't2', recipient_agent_id: null, sender_agent_id: 'a', message: 'hi' };
+ */
+export interface DurableMessageRequest {
+  recipient_thread_id: string;
+  recipient_agent_id: string | null;
+  sender_agent_id: string;
+  message: string;
+}
+
+/**
+ * What the model is asked with.
+ *
+ * @example
+ * const req: ModelRequest = { messages: [{ role: 'user', content: 'hi' }], tools: [] };
+ */
+export interface ModelRequest {
+  messages: Message[];
+  tools: ToolDefinition[];
+}
+
+/**
+ * What the model answers: text, tool calls, or both.
+ *
+ * @example
+ * const res: ModelResponse = { text: 'done' };
+ */
+export interface ModelResponse {
+  text?: string;
+  toolCalls?: ToolCall[];
+}
+
+/**
+ * A language model, as `runAgentLoop` calls it. Wrap any client in one of these.
+ *
+ * @example
+ * const model: AgentModel = async () => ({ text: 'hello' });
+ */
+export type AgentModel = (req: ModelRequest) => Promise<ModelResponse>;
+
+/**
+ * The options of `runAgentLoop`.
+ *
+ * @example
+ * const opts: RunAgentLoopOptions = { model, supervisor, threadId: 'thread-1' };
+ */
+export interface RunAgentLoopOptions {
+  model: AgentModel;
+  supervisor: TaskSupervisor;
+  threadId: string;
+  /** Default: a fresh UUIDv7, so tasks spawned by this run carry a `run_id`. */
+  runId?: string;
+  agentId?: string;
+  tools?: ToolDefinition[];
+  /** The conversation so far; the loop copies it and adds no system prompt. */
+  messages?: Message[];
+  /** Task events reach the run here; tasks its tools spawn report to `inbox.sender`. */
+  inbox?: { sender: InboxSender; receiver: InboxReceiver };
+  origin?: 'user' | 'subagent';
+  signal?: AbortSignal;
+  maxSteps?: number;
+  /** Extension: the parent's thread, for `send_message` `{relation:'parent'}`. */
+  parentThreadId?: string;
+  /** Extension: the parent's run id, passed to tools. */
+  parentRunId?: string;
+}
+
+/**
+ * How a run ended. `waiting`/`awaiting_tasks` means background tasks are still running and the
+ * thread should be resumed when they report.
+ *
+ * @example
+ * if (outcome.status === 'waiting') scheduleResume(threadId);
+ */
+export interface RunOutcome {
+  termination: 'natural_end' | 'cancelled' | 'max_steps';
+  status: 'done' | 'waiting';
+  status_reason?: 'natural' | 'awaiting_tasks' | 'cancelled' | 'max_steps';
+  response: string;
+  messages: Message[];
+  steps: number;
+}
