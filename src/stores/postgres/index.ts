@@ -1,0 +1,14 @@
+/**
+ * Entry `awaken-tasks/postgres`: the store for several processes on one PostgreSQL database. Its
+ * own entry point so that `pg` is only loaded by programs that use it.
+ *
+ * @example
+ * import { PostgresTaskStore } from 'awaken-tasks/postgres';
+ * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL, leaseMs: 15_000 });
+ */
+export {
+  DEFAULT_LEASE_MS,
+  PostgresTaskStore,
+  type PostgresTaskStoreOptions,
+} from './PostgresTaskStore.js';
+export type { CorruptRecord } from '../types.js';

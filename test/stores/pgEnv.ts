@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import { it } from 'vitest';
+
+/**
+ * The PostgreSQL server the tests use. In CI (`CI` set) it must be configured — `.ci/run` starts
+ * one and exports DATABASE_URL — and a missing one fails the suite; locally the PostgreSQL tests
+ * are skipped with the reason printed.
+ */
+export const pgUrl: string | undefined = process.env.DATABASE_URL || undefined;
+
+/** Adds the test that fails in CI without a server, and prints why the others skip locally. */
+export function requirePostgres(file: string): void {
+  if (pgUrl === undefined && !process.env.CI) {
+    console.warn(
+      `${file}: PostgreSQL tests skipped: DATABASE_URL is not set. ` +
+        'Run `source .ci/postgres.sh && start_postgres` (Debian postgresql package) to run them.',
+    );
+  }
+  it.runIf(Boolean(process.env.CI))('CI has a PostgreSQL server (DATABASE_URL)', () => {
+    if (pgUrl === undefined) throw new Error('DATABASE_URL is not set in CI: .ci/run must start PostgreSQL');
+  });
+}
+
+/** A table name no other test file (or run) uses, so files can run in parallel. */
+export function uniqueTable(prefix: string): string {
+  return `t_${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** Drops a store's three tables. */
+export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_leases", "${table}_meta"`);
+}
+
+/** Polls `cond` every 20 ms until it holds; rejects after `timeoutMs`. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
