@@ -16,3 +16,19 @@ export {
   taskTreeToMermaid,
   walkTaskForest,
 } from './taskTree.js';
+export {
+  guardName,
+  type MachineEdgeKind,
+  type MachineGraphEdge,
+  type MachineGraphJson,
+  type MachineGraphNode,
+  machineGraph,
+} from './machineModel.js';
+export { toDot, toGraphJson, toMermaid } from './machineGraph.js';
+export {
+  dottedState,
+  LIFECYCLE_EVENTS,
+  type LifecyclePath,
+  lifecycleEvent,
+  lifecyclePaths,
+} from './lifecycle.js';
