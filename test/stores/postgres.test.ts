@@ -147,6 +147,20 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     expect([...(await b.liveElsewhere(all))]).toEqual([]);
   });
 
+  it('a running record never takes over a row another live instance wrote; terminal ones do', async () => {
+    const t = table('steal');
+    const a = open({ table: t });
+    const b = open({ table: t });
+    await a.put([rec('bg_0'), rec('bg_1')]);
+    await b.put([rec('bg_0', { description: 'echo' }), rec('bg_1', { status: 'failed', error: 'x' })]);
+    const rows = await pool.query(`SELECT task_id, status, writer FROM "${t}" ORDER BY task_id`);
+    expect(rows.rows).toEqual([
+      { task_id: 'bg_0', status: 'running', writer: a.instanceId },
+      { task_id: 'bg_1', status: 'failed', writer: b.instanceId },
+    ]);
+    expect([...(await b.liveElsewhere(await b.load()))]).toEqual(['bg_0']);
+  });
+
   it('the heartbeat keeps a lease alive past its length; close releases it', async () => {
     const t = table('beat');
     const a = open({ table: t, leaseMs: 150 });

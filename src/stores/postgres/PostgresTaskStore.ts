@@ -105,16 +105,22 @@ export class PostgresTaskStore implements TaskStore {
       if (n !== undefined && n >= next) next = n + 1;
     }
     const n = this.#names;
+    // A `running` record never takes over a row that another live instance wrote: that instance
+    // runs the task and owns its record (a supervisor restoring a thread echoes the records it
+    // loaded; the echo must neither steal ownership nor overwrite a terminal write racing it).
+    // Terminal records always land, so an orphan can be marked once the writer's lease lapsed.
     // The counter bump rides in the same statement, and only locks the counter row when a record
     // carries an id at or past it (ids the supervisor minted never do), so puts do not serialize.
     await this.#pool.query(
       `WITH data AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(task_id, owner_thread_id, status, record)
        ), up AS (
-         INSERT INTO ${n.tasks} (task_id, owner_thread_id, status, record, writer)
+         INSERT INTO ${n.tasks} AS t (task_id, owner_thread_id, status, record, writer)
          SELECT task_id, owner_thread_id, status, record, $5 FROM data
          ON CONFLICT (task_id) DO UPDATE SET owner_thread_id = excluded.owner_thread_id,
            status = excluded.status, record = excluded.record, writer = excluded.writer
+         WHERE NOT (excluded.status = 'running' AND t.writer <> excluded.writer AND EXISTS (
+           SELECT 1 FROM ${n.leases} l WHERE l.instance_id = t.writer AND l.expires_at > now()))
        )
        UPDATE ${n.meta} SET value = $6::bigint WHERE name = 'next_id' AND value < $6::bigint`,
       [
