@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BACKGROUND_TASKS_PLUGIN_ID, createBackgroundTasksPlugin } from '../../src/agent/index.js';
+import { MemoryTaskStore, createTaskSupervisor } from '../../src/index.js';
+import type { PersistedTaskMeta, TaskSupervisor } from '../../src/index.js';
+import { parked, setup } from './helpers.js';
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups) await c();
+  cleanups = [];
+});
+function fresh(): TaskSupervisor {
+  const s = setup();
+  cleanups.push(s.cleanup);
+  return s.supervisor;
+}
+
+describe('background tasks plugin (K)', () => {
+  it('K1 the plugin id is "background_tasks"', () => {
+    const plugin = createBackgroundTasksPlugin(fresh());
+    expect(plugin.id).toBe('background_tasks');
+    expect(BACKGROUND_TASKS_PLUGIN_ID).toBe('background_tasks');
+  });
+
+  it('K3 the plugin registers exactly the cancel_task tool (K7: not send_message)', () => {
+    const plugin = createBackgroundTasksPlugin(fresh());
+    expect(plugin.tools.map((t) => t.name)).toEqual(['cancel_task']);
+  });
+
+  it('K4 run start, step end and run end hooks exist', () => {
+    const { hooks } = createBackgroundTasksPlugin(fresh());
+    expect(typeof hooks.runStart).toBe('function');
+    expect(typeof hooks.stepEnd).toBe('function');
+    expect(typeof hooks.runEnd).toBe('function');
+  });
+
+  it('K5 creating the plugin mutates nothing', async () => {
+    const supervisor = fresh();
+    const before = supervisor.stats();
+    createBackgroundTasksPlugin(supervisor);
+    expect(supervisor.stats()).toEqual(before);
+    expect(supervisor.persistedSnapshot()).toEqual({});
+  });
+
+  it('K7 stepEnd reports has_pending from hasRunning of the run thread', async () => {
+    const supervisor = fresh();
+    const { hooks } = createBackgroundTasksPlugin(supervisor);
+    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+    const id = await supervisor.spawn({ threadId: 'thread-1', taskType: 't', description: 'd' }, parked);
+    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: true });
+    expect(hooks.stepEnd({ threadId: 'thread-2' })).toEqual({ has_pending: false });
+    supervisor.cancel(id);
+    await supervisor.wait(id, { timeoutMs: 5_000 });
+    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+  });
+
+  it('K7 runStart restores the thread from the store, I14 terminal records kept', async () => {
+    const store = new MemoryTaskStore();
+    const done: PersistedTaskMeta = {
+      task_id: 'bg_restored',
+      owner_thread_id: 'thread-restore',
+      task_type: 'shell',
+      description: 'old',
+      status: 'completed',
+      created_at_ms: 100,
+      completed_at_ms: 200,
+      parent_context: {},
+    };
+    await store.put([done]);
+    const supervisor = createTaskSupervisor({ store });
+    cleanups.push(() => supervisor.stop());
+    await createBackgroundTasksPlugin(supervisor).hooks.runStart({ threadId: 'thread-restore' });
+    expect(supervisor.list('thread-restore').map((s) => [s.task_id, s.status])).toEqual([
+      ['bg_restored', 'completed'],
+    ]);
+  });
+
+  it('K7 runStart detects orphans (§6 item 18): a persisted running task becomes failed and is not pending', async () => {
+    const store = new MemoryTaskStore();
+    await store.put([
+      {
+        task_id: 'bg_3',
+        owner_thread_id: 'thread-1',
+        task_type: 'shell',
+        description: 'was running at crash',
+        status: 'running',
+        created_at_ms: 100,
+        parent_context: {},
+      },
+    ]);
+    const supervisor = createTaskSupervisor({ store });
+    cleanups.push(() => supervisor.stop());
+    const plugin = createBackgroundTasksPlugin(supervisor);
+    await plugin.hooks.runStart({ threadId: 'thread-1' });
+    const s = supervisor.get('bg_3');
+    expect(s?.status).toBe('failed');
+    expect(s?.error).toBe('task orphaned: runtime restarted while running');
+    expect(plugin.hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+  });
+
+  it('K7 runEnd is a no-op that resolves; I13 the supervisor persisted the state itself', async () => {
+    const store = new MemoryTaskStore();
+    const supervisor = createTaskSupervisor({ store });
+    cleanups.push(() => supervisor.stop());
+    const id = await supervisor.spawn(
+      { threadId: 'thread-persist', taskType: 'shell', description: 'd' },
+      () => 1,
+    );
+    await supervisor.wait(id, { timeoutMs: 5_000 });
+    const before = supervisor.stats();
+    await expect(
+      createBackgroundTasksPlugin(supervisor).hooks.runEnd({ threadId: 'thread-persist' }),
+    ).resolves.toBeUndefined();
+    expect(supervisor.stats()).toEqual(before);
+    await expect.poll(async () => (await store.load('thread-persist'))[0]?.status).toBe('completed');
+    expect((await store.load('thread-persist'))[0]?.task_type).toBe('shell');
+  });
+});
