@@ -1,0 +1,70 @@
+/** Plain-text task trees for the terminal: `tree --format text` and the demo's live view. */
+import { styleText } from 'node:util';
+import { buildTaskForest, formatDuration, type TaskTreeNode, taskDuration } from '../graph/taskTree.js';
+import type { TaskStatus, TaskSummary } from '../wire/types.js';
+
+/** How to draw a text tree. */
+export interface TextTreeOptions {
+  /** ANSI colours (only for a TTY). Default `false`. */
+  color?: boolean;
+  /** Spinner frame for running tasks (the live view advances it); default a static `●`. */
+  spinner?: string;
+  /** Progress of running tasks, 0..1, by task id: drawn as a bar. */
+  progress?: ReadonlyMap<string, number>;
+  /** The clock, for the elapsed time of running tasks. */
+  now?: number;
+}
+
+/** Frames of the live view's spinner. */
+export const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] as const;
+
+const ICONS: Record<Exclude<TaskStatus, 'running'>, string> = { completed: '✓', failed: '✗', cancelled: '⊘' };
+const COLORS = { running: 'cyan', completed: 'green', failed: 'red', cancelled: 'gray' } as const;
+
+/**
+ * A progress bar of `width` cells: `███░░░ 50%`.
+ *
+ * @example
+ * progressBar(0.5, 6); // '███░░░  50%'
+ */
+export function progressBar(fraction: number, width = 12): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const full = Math.round(f * width);
+  return `${'█'.repeat(full)}${'░'.repeat(width - full)} ${String(Math.round(f * 100)).padStart(3)}%`;
+}
+
+function line(node: TaskTreeNode, opts: TextTreeOptions): string {
+  const s = node.summary;
+  const paint = (text: string): string => (opts.color ? styleText(COLORS[s.status] ?? 'white', text) : text);
+  const icon = s.status === 'running' ? (opts.spinner ?? '●') : ICONS[s.status];
+  const parts = [paint(icon), s.task_id, paint(s.task_type), s.description.replace(/\s+/g, ' ')];
+  const d = taskDuration(s);
+  if (s.status === 'running') {
+    const p = opts.progress?.get(s.task_id);
+    if (p !== undefined) parts.push(progressBar(p));
+    if (opts.now !== undefined) parts.push(formatDuration(opts.now - s.created_at_ms));
+  } else {
+    parts.push(paint(d === undefined ? s.status : `${s.status} ${formatDuration(d)}`));
+    if (s.error !== undefined) parts.push(`(${s.error.replace(/\s+/g, ' ')})`);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * Draws the forest of `summaries` with box-drawing guides, one task per line: status icon (a
+ * spinner while running), id, type, description, then a progress bar and elapsed time, or the
+ * final status, duration and error.
+ *
+ * @example
+ * console.log(renderTextTree(supervisor.list('demo')).join('\n'));
+ */
+export function renderTextTree(summaries: readonly TaskSummary[], opts: TextTreeOptions = {}): string[] {
+  const out: string[] = [];
+  const walk = (node: TaskTreeNode, prefix: string, last: boolean, root: boolean): void => {
+    out.push(`${root ? '' : `${prefix}${last ? '└─ ' : '├─ '}`}${line(node, opts)}`);
+    const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
+    node.children.forEach((c, i) => walk(c, next, i === node.children.length - 1, false));
+  };
+  for (const root of buildTaskForest(summaries)) walk(root, '', true, true);
+  return out;
+}

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce, jsonLines, runBin } from './run.js';
+
+const ORPHAN = 'task orphaned: runtime restarted while running';
+type Node = { task_id: string; task_type: string; status: string; error?: string; children: Node[] };
+
+describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
+  let dir: string;
+  beforeAll(() => {
+    buildOnce();
+    dir = mkdtempSync(join(tmpdir(), 'awaken-demo-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is killed by --crash-after, then reports the orphans and runs a fresh round; tree shows both', async () => {
+    const db = join(dir, 'crash.db');
+    const crashed = await runBin(['demo', '--db', db, '--crash-after', '700', '--json']);
+    expect(crashed.signal).toBe('SIGKILL');
+    const before = jsonLines(crashed.stdout);
+    expect(before.some((l) => l.type === 'spawned')).toBe(true);
+    expect(before.some((l) => l.type === 'done')).toBe(false);
+
+    const again = await runBin(['demo', '--db', db, '--json']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const lines = jsonLines(again.stdout);
+    const restored = lines.find((l) => l.type === 'restored') as {
+      orphans: Array<{ status: string; error: string }>;
+    };
+    expect(restored.orphans.length).toBeGreaterThan(0);
+    for (const o of restored.orphans) expect(o).toMatchObject({ status: 'failed', error: ORPHAN });
+    expect(lines.some((l) => l.type === 'message')).toBe(true);
+    expect(lines.find((l) => l.type === 'cancel_tree')).toMatchObject({ signalled: 3 });
+    expect(lines.at(-1)).toMatchObject({ type: 'done', tasks: 8, completed: 4, failed: 1, cancelled: 3 });
+
+    const tree = await runBin(['tree', '--db', db, '--format', 'json']);
+    expect(tree.code).toBe(0);
+    const { threads } = JSON.parse(tree.stdout) as { threads: Array<{ thread_id: string; roots: Node[] }> };
+    expect(threads.map((t) => t.thread_id)).toEqual(['demo']);
+    const [old, fresh] = threads[0]!.roots;
+    expect(threads[0]!.roots).toHaveLength(2);
+    // Round 1: the coordinator was running when the process died.
+    expect(old).toMatchObject({ task_type: 'sub_agent', status: 'failed', error: ORPHAN });
+    // Round 2: the full scripted tree.
+    const shape = (n: Node): unknown => [n.task_type, n.status, n.children.map(shape)];
+    expect(shape(fresh!)).toEqual([
+      'sub_agent',
+      'completed',
+      [
+        ['fetch', 'completed', []],
+        ['sub_agent', 'completed', [['summarize', 'completed', []]]],
+        [
+          'crawl',
+          'cancelled',
+          [
+            ['crawl_page', 'cancelled', []],
+            ['crawl_page', 'cancelled', []],
+          ],
+        ],
+        ['search', 'failed', []],
+      ],
+    ]);
+  });
+
+  it('plain output (not a TTY) is one line per event and ends with the tree and a summary', async () => {
+    const db = join(dir, 'plain.db');
+    const r = await runBin(['demo', '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\u001b['); // no ANSI when not a TTY
+    expect(r.stdout).toMatch(/spawned bg_\d+ sub_agent/);
+    expect(r.stdout).toMatch(/cancelTree\(bg_\d+\) → 3 tasks signalled/);
+    expect(r.stdout).toMatch(/└─ ✗ bg_\d+ search web search failed/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^\+\d+\.\d+s done: 8 tasks/);
+    expect(existsSync(db)).toBe(true);
+  });
+});
