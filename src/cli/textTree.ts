@@ -63,7 +63,9 @@ export function renderTextTree(summaries: readonly TaskSummary[], opts: TextTree
   const walk = (node: TaskTreeNode, prefix: string, last: boolean, root: boolean): void => {
     out.push(`${root ? '' : `${prefix}${last ? '└─ ' : '├─ '}`}${line(node, opts)}`);
     const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
-    node.children.forEach((c, i) => walk(c, next, i === node.children.length - 1, false));
+    node.children.forEach((c, i) => {
+      walk(c, next, i === node.children.length - 1, false);
+    });
   };
   for (const root of buildTaskForest(summaries)) walk(root, '', true, true);
   return out;

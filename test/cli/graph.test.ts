@@ -1,0 +1,27 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderDot } from '../graph/consumers.js';
+import { buildOnce, runBin } from './run.js';
+
+describe('awaken-tasks graph and tree outputs are accepted by their consumers (real bin)', () => {
+  beforeAll(() => buildOnce());
+
+  it.each(['task', 'supervisor'])('graph --machine %s --format dot renders with dot', async (machine) => {
+    const r = await runBin(['graph', '--machine', machine, '--format', 'dot']);
+    expect(r.code).toBe(0);
+    const svg = renderDot(r.stdout);
+    expect(svg.stderr).toBe('');
+    expect(svg.status).toBe(0);
+  });
+
+  it('graph defaults to the task machine in Mermaid; --format json is the machine graph', async () => {
+    expect((await runBin(['graph'])).stdout).toMatch(/^stateDiagram-v2\n[\s\S]*"cancelling"/);
+    const json = JSON.parse((await runBin(['graph', '--machine', 'supervisor', '--format', 'json'])).stdout);
+    expect(json.id).toBe('supervisor');
+    expect(json.nodes.map((n: { key: string }) => n.key)).toEqual([
+      'supervisor',
+      'active',
+      'stopping',
+      'stopped',
+    ]);
+  });
+});
