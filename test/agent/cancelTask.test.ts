@@ -259,6 +259,7 @@ describe('cancel_task (L)', () => {
       root_task_id: mine,
       cancelled_count: 2,
     });
+    expect((await s.wait(nested, { timeoutMs: 5_000 })).status).toBe('cancelled');
     expect(s.get(theirs)?.status).toBe('running');
     expect(ctx.runController.signal.aborted).toBe(false);
   });

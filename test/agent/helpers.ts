@@ -1,5 +1,6 @@
 import { TaskResult, createInbox, createTaskSupervisor } from '../../src/index.js';
-import type { TaskSupervisor } from '../../src/index.js';
+import type { Message, ToolDefinition } from '../../src/agent/index.js';
+import type { SpawnOptions, TaskContext, TaskSupervisor } from '../../src/index.js';
 import type { Json } from '../../src/wire/types.js';
 
 /** Polls `cond` until it holds, or rejects after `timeoutMs` (no fixed sleeps). */
@@ -43,4 +44,54 @@ export function dataOf(
 ): Record<string, Json> {
   if (!outcome.ok) throw new Error(`tool failed: ${outcome.error}`);
   return outcome.data as Record<string, Json>;
+}
+
+/** A user tool that spawns one task with `body` on the caller's thread and returns its id. */
+export function spawnTool(
+  supervisor: TaskSupervisor,
+  body: (ctx: TaskContext) => unknown,
+  opts: { name?: string; toolName?: string } = {},
+): ToolDefinition {
+  return {
+    name: opts.toolName ?? 'spawn_task',
+    description: 'Start a background task.',
+    parameters: { type: 'object', properties: {} },
+    validate: () => undefined,
+    async execute(_args, ctx) {
+      const spawn: SpawnOptions = {
+        threadId: ctx.threadId,
+        taskType: 'worker',
+        description: 'background work',
+      };
+      if (opts.name !== undefined) spawn.name = opts.name;
+      const id = await supervisor.spawn(spawn, body);
+      return { ok: true, data: { task_id: id } };
+    },
+  };
+}
+
+/** The JSON body of a `<background-task-event>` message. */
+export function eventBody(content: string): Record<string, Json> {
+  return JSON.parse(content.split('\n')[1] ?? 'null') as Record<string, Json>;
+}
+
+/** The parsed task events among `messages`. */
+export function eventsIn(messages: readonly Message[]): Array<Record<string, Json>> {
+  return messages
+    .filter((m) => m.content.startsWith('<background-task-event'))
+    .map((m) => eventBody(m.content));
+}
+
+/** `supervisor` with some members replaced (methods of the original stay bound to it). */
+export function withOverrides(
+  supervisor: TaskSupervisor,
+  overrides: Partial<TaskSupervisor>,
+): TaskSupervisor {
+  return new Proxy(supervisor, {
+    get(target, prop) {
+      if (Object.hasOwn(overrides, prop)) return (overrides as Record<string | symbol, unknown>)[prop];
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
