@@ -21,7 +21,7 @@ export async function inspectDemo(log: (line: string) => void = console.log): Pr
     log(line);
   };
   const inspect = (ev: InspectionEvent): void => {
-    const id = ev.actorRef.id;
+    const id = (ev.actorRef as { id?: string }).id ?? '';
     if (!/^bg_\d+$/.test(id)) return; // only task actors, not the supervisor itself
     if (ev.type === '@xstate.actor') print(`actor ${id} started`);
     if (ev.type === '@xstate.snapshot') {
