@@ -3,6 +3,7 @@ import type { ToolLineage } from '../lineage/lineage.js';
 import type { Json } from '../wire/types.js';
 import { inboxPayloadToMessages } from './messages.js';
 import { createBackgroundTasksPlugin } from './plugin.js';
+import { FinishedTasks } from './settle.js';
 import { executeToolCall, mergeTools } from './toolStep.js';
 import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
 import { member } from './validation.js';
@@ -21,7 +22,9 @@ const ABORTED: unique symbol = Symbol('aborted');
  *   calls): anything drained → another model turn (`context.compacted` /
  *   `context.compaction_failed` events are consumed and do not count); else with running tasks a
  *   `subagent` run with an inbox waits on `inbox.receiver.recv(signal)`, and any other run ends
- *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`.
+ *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`. Before
+ *   concluding "nothing pending", a run with an inbox waits for the terminal events of the tasks
+ *   it saw running (a task's status turns terminal before its event is delivered).
  * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`;
  *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
  *
@@ -76,8 +79,10 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   if (opts.parentThreadId !== undefined) baseCtx.parentThreadId = opts.parentThreadId;
   if (opts.parentRunId !== undefined) baseCtx.parentRunId = opts.parentRunId;
 
+  let finished: FinishedTasks | undefined;
   try {
     await plugin.hooks.runStart({ threadId });
+    if (inbox !== undefined) finished = new FinishedTasks(supervisor, threadId);
     for (;;) {
       if (signal.aborted) return cancelled();
       if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end('max_steps', 'done', 'max_steps');
@@ -108,24 +113,27 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
       // Natural end. The pending check comes first and the drain second, so a task that ends in
       // between is drained here and yields another turn (BEHAVIORS §6 item 7).
       let pending = plugin.hooks.stepEnd({ threadId }).has_pending;
-      let another = append(drain(), true) > 0;
-      while (!another) {
+      for (;;) {
+        // Nothing pending: wait until tasks that just ended have delivered their terminal events.
+        if (!pending && finished !== undefined) await finished.settle(signal);
+        if (signal.aborted) return cancelled();
+        if (append(drain(), true) > 0) break;
         if (!pending) return end('natural_end', 'done', 'natural');
         if (opts.origin === 'subagent' && inbox !== undefined) {
           const first = await inbox.receiver.recv(signal);
           if (first === undefined) return cancelled();
-          another = append([first, ...drain()], true) > 0;
-          if (!another) pending = supervisor.hasRunning(threadId);
+          if (append([first, ...drain()], true) > 0) break;
+          pending = supervisor.hasRunning(threadId);
           continue;
         }
         // Re-check before reporting `waiting`: a task that ended after the drain must not leave a
-        // stale `awaiting_tasks`. If its event already arrived it gets a turn; else nothing is pending.
+        // stale `awaiting_tasks`; its event gets drained (and a turn) on the next pass.
         if (supervisor.hasRunning(threadId)) return end('natural_end', 'waiting', 'awaiting_tasks');
         pending = false;
-        another = append(drain(), true) > 0;
       }
     }
   } finally {
+    finished?.close();
     opts.signal?.removeEventListener('abort', onAbort);
     await plugin.hooks.runEnd({ threadId });
   }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { AgentModel, Message, ToolDefinition } from '../../src/agent/index.js';
-import { createInbox } from '../../src/index.js';
-import type { Json } from '../../src/index.js';
+import { MemoryTaskStore, createInbox, createTaskSupervisor } from '../../src/index.js';
+import type { Json, PersistedTaskMeta } from '../../src/index.js';
 import { eventsIn, gate, parked, setup, spawnTool, waitFor, withOverrides } from './helpers.js';
 
 let cleanups: Array<() => Promise<void>> = [];
@@ -254,6 +254,56 @@ describe('§6 item 7: a task ending between the pending check and the drain', ()
       tools: [spawnTool(supervisor, () => release.promise)],
     });
     expect(out).toMatchObject({ status: 'done', steps: 3, response: 'answered' });
+  });
+});
+
+describe('terminal status before terminal event', () => {
+  it('§6.7 a task whose status is terminal but whose event is still in flight is waited for and drained', async () => {
+    const inbox = createInbox();
+    const storeGate = gate();
+    class SlowStore extends MemoryTaskStore {
+      override async put(records: readonly PersistedTaskMeta[]): Promise<void> {
+        if (records.some((r) => r.status !== 'running')) await storeGate.promise;
+        return super.put(records);
+      }
+    }
+    const real = createTaskSupervisor({ store: new SlowStore() });
+    cleanups.push(async () => {
+      storeGate.open();
+      await real.stop();
+    });
+    let waited = 0;
+    // The loop's `wait` is what lets the terminal write finish, so the event is provably in flight
+    // when the loop finds nothing pending.
+    const supervisor = withOverrides(real, {
+      wait: (id, opts) => {
+        waited++;
+        storeGate.open();
+        return real.wait(id, opts);
+      },
+    });
+    const script = scriptedModel([call('spawn_task'), { text: 'checking' }, { text: 'saw it' }]);
+    let id = '';
+    const model: AgentModel = async (req) => {
+      if (script.requests.length === 1) {
+        id = real.list('thread-1')[0]?.task_id ?? '';
+        await waitFor(() => real.get(id)?.status === 'completed');
+        expect(inbox.receiver.size).toBe(0);
+      }
+      return script(req);
+    };
+    const out = await runAgentLoop({
+      model,
+      supervisor,
+      threadId: 'thread-1',
+      inbox,
+      tools: [spawnTool(real, () => 'quick')],
+    });
+    expect(waited).toBeGreaterThan(0);
+    expect(out).toMatchObject({ status: 'done', steps: 3, response: 'saw it' });
+    expect(eventsIn(script.requests[2]?.messages ?? [])).toEqual([
+      { kind: 'completed', task_id: id, result: 'quick' },
+    ]);
   });
 });
 
