@@ -103,6 +103,9 @@ async function round(seed: number) {
   const ids = new Set(tasks.map((s) => s.task_id));
   for (const id of [...spawned, ...reported.keys()]) expect(ids.has(id), `${id} lost`).toBe(true);
   await supervisor.stop();
+  // The orphan verdicts were written back: the file alone now tells the same story.
+  const persisted = new Map((await store.load('crash')).map((r) => [r.task_id, r.status]));
+  expect(new Map(tasks.map((s) => [s.task_id, s.status]))).toEqual(persisted);
   await store.close();
   return { tasks: tasks.length, reported: reported.size, orphans, endedUnreported, midSpawn };
 }
