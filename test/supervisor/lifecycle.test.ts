@@ -182,7 +182,7 @@ describe('D. status transitions, results, terminal events', () => {
       return origPut(records);
     };
     const inbox = createInbox();
-    const seen: Array<{ memory?: string; running: boolean; stored: boolean }> = [];
+    const seen: Array<{ memory: string | undefined; running: boolean; stored: boolean }> = [];
     const sup = createTaskSupervisor({ store });
     const probe: InboxSender = {
       ...inbox.sender,
