@@ -33,7 +33,9 @@ export interface TaskMachineContext {
 export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
 
 const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
-  event.type === 'task.settled' && event.outcome.type === 'returned' && event.outcome.result.status === status;
+  event.type === 'task.settled' &&
+  event.outcome.type === 'returned' &&
+  event.outcome.result.status === status;
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is

@@ -59,7 +59,12 @@ export class MemoryTaskStore implements TaskStore {
  */
 function frozenCopy(r: PersistedTaskMeta): PersistedTaskMeta {
   const copy: PersistedTaskMeta = { ...r, parent_context: Object.freeze({ ...r.parent_context }) };
-  if (r.result !== undefined && typeof r.result === 'object' && r.result !== null && !Object.isFrozen(r.result)) {
+  if (
+    r.result !== undefined &&
+    typeof r.result === 'object' &&
+    r.result !== null &&
+    !Object.isFrozen(r.result)
+  ) {
     copy.result = deepFreeze(structuredClone(r.result));
   }
   return Object.freeze(copy);

@@ -6,7 +6,6 @@ import type { InboxSender } from '../inbox/types.js';
 import { currentTaskId, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import { MemoryTaskStore } from '../stores/memory.js';
 import type { TaskStore } from '../stores/types.js';
-import { metaFromSummary } from '../wire/convert.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { Json, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
@@ -25,7 +24,6 @@ import type {
   SupervisorOptions,
   SupervisorStats,
   TaskActorRef,
-  TaskChange,
   TaskContext,
   TaskSupervisor,
   WaitOptions,
@@ -70,7 +68,8 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   constructor(options: SupervisorOptions) {
     const store = options.store ?? new MemoryTaskStore();
     const now = options.now ?? Date.now;
-    if (typeof now !== 'function') throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
+    if (typeof now !== 'function')
+      throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
     super(new Registry(), store, now);
     const grace = options.cancelGraceMs ?? DEFAULT_GRACE_MS;
     if (typeof grace !== 'number' || !(grace >= 0)) {
@@ -108,13 +107,17 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     return this.#spawn(opts, body, false);
   }
 
-  spawnAgent(opts: Omit<SpawnOptions, 'taskType'>, body: (ctx: AgentTaskContext) => unknown): Promise<TaskId> {
+  spawnAgent(
+    opts: Omit<SpawnOptions, 'taskType'>,
+    body: (ctx: AgentTaskContext) => unknown,
+  ): Promise<TaskId> {
     return this.#spawn({ ...opts, taskType: 'sub_agent' }, body as (ctx: unknown) => unknown, true);
   }
 
   async #spawn(opts: SpawnOptions, body: (ctx: never) => unknown, agent: boolean): Promise<TaskId> {
     checkSpawnOptions(opts, agent);
-    if (typeof body !== 'function') throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
+    if (typeof body !== 'function')
+      throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
     const lineage = currentToolLineage();
     const ambientTask = currentTaskId();
     const pc = mergeParentContext(opts.parentContext, ambientTask, lineage);
@@ -133,7 +136,12 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
       status: 'running',
       created_at_ms: this.now(),
     };
-    if (pc.task_id !== undefined || pc.run_id !== undefined || pc.call_id !== undefined || pc.agent_id !== undefined) {
+    if (
+      pc.task_id !== undefined ||
+      pc.run_id !== undefined ||
+      pc.call_id !== undefined ||
+      pc.agent_id !== undefined
+    ) {
       summary.parent_context = pc;
     }
     const entry = newEntry({
@@ -148,11 +156,14 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     this.registry.add(entry);
     // Every task starts in the same state: restoring the precomputed initial snapshot (with this
     // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
-    const actor = createActor(this.#taskLogic, {
-      id,
-      snapshot: { ...this.#initialSnapshot, context: { taskId: id, cancelGraceMs: this.#grace } } as Snapshot<unknown>,
-      ...(this.#parented ? { parent: this.actor } : {}),
-    });
+    const snapshot = {
+      ...this.#initialSnapshot,
+      context: { taskId: id, cancelGraceMs: this.#grace },
+    } as unknown as Snapshot<unknown>;
+    const input = { taskId: id, cancelGraceMs: this.#grace };
+    const actor = this.#parented
+      ? createActor(this.#taskLogic, { id, input, snapshot, parent: this.actor })
+      : createActor(this.#taskLogic, { id, input, snapshot });
     entry.actor = actor;
     actor.start();
     try {
@@ -175,7 +186,11 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   #checkSpawn(opts: SpawnOptions, pc: ReturnType<typeof mergeParentContext>): void {
     if (this.#stopping !== undefined) throw new SpawnError('supervisor_stopped', 'supervisor is stopped');
     checkSpawnAllowed(
-      { byId: this.registry.byId, runningNamed: (t, n) => this.registry.runningNamed(t, n), cancelledRuns: this.#cancelledRuns },
+      {
+        byId: this.registry.byId,
+        runningNamed: (t, n) => this.registry.runningNamed(t, n),
+        cancelledRuns: this.#cancelledRuns,
+      },
       opts.threadId,
       opts.name,
       pc,
@@ -198,7 +213,8 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
       Promise.resolve(returned).then(
         (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
-        (e: unknown) => this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
+        (e: unknown) =>
+          this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
       );
     } else {
       this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(returned) });
@@ -212,7 +228,9 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
 
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
     if (typeof eventType !== 'string') {
-      throw new TypeError(`Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`);
+      throw new TypeError(
+        `Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`,
+      );
     }
     const json = toJson(payload, 'payload');
     const inbox = entry.inbox;
@@ -286,7 +304,12 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     if (entry.ownerThreadId !== ownerThreadId) throw new SendError('not_owner');
     if (entry.summary.status !== 'running') throw new SendError('task_terminated', entry.summary.status);
     if (entry.agentInbox === undefined) throw new SendError('no_inbox');
-    const message = { kind: 'custom', task_id: taskId, event_type: 'agent_message', payload: { from: fromAgentId, content } };
+    const message = {
+      kind: 'custom',
+      task_id: taskId,
+      event_type: 'agent_message',
+      payload: { from: fromAgentId, content },
+    };
     if (!entry.agentInbox.sender.send(message)) throw new SendError('inbox_closed');
   }
 
@@ -297,7 +320,10 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     return waitFor(entry, opts);
   }
 
-  restoreForThread(threadId: string, metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>): Promise<number> {
+  restoreForThread(
+    threadId: string,
+    metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
+  ): Promise<number> {
     return this.#restore(threadId, recordsOf(metas));
   }
 
@@ -307,10 +333,13 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   }
 
   async #restore(threadId: string, records: PersistedTaskMeta[]): Promise<number> {
-    if (typeof threadId !== 'string') throw new TypeError(`Expected \`threadId\` to be a string, got ${typeof threadId}`);
+    if (typeof threadId !== 'string')
+      throw new TypeError(`Expected \`threadId\` to be a string, got ${typeof threadId}`);
     const running = records.filter((r) => r.status === 'running' && !this.registry.byId.has(r.task_id));
     const elsewhere =
-      running.length > 0 && this.#store.liveElsewhere !== undefined ? await this.#store.liveElsewhere(running) : new Set<string>();
+      running.length > 0 && this.#store.liveElsewhere !== undefined
+        ? await this.#store.liveElsewhere(running)
+        : new Set<string>();
     return restoreRecords(
       {
         byId: this.registry.byId,
@@ -357,7 +386,8 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
 
   async #drain(): Promise<void> {
     const pending: Promise<unknown>[] = [];
-    for (const entry of this.registry.byId.values()) if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
+    for (const entry of this.registry.byId.values())
+      if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
     await Promise.all(pending);
     await this.writer.flush();
     this.actor.send({ type: 'supervisor.drained' });

@@ -52,7 +52,8 @@ export function finish(
   let result: unknown = null;
   let error: string | undefined;
   if (status === 'completed') {
-    result = outcome?.type === 'returned' && outcome.result.status === 'completed' ? outcome.result.value : null;
+    result =
+      outcome?.type === 'returned' && outcome.result.status === 'completed' ? outcome.result.value : null;
     terminal = { kind: 'completed', task_id: taskId, result: result as never };
   } else if (status === 'failed') {
     error =

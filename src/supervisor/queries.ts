@@ -60,7 +60,8 @@ export abstract class SupervisorQueries {
     const doomed: TaskEntry[] = [];
     for (const entry of candidates) {
       const s = entry.summary;
-      if (s.status !== 'running' && entry.delivered && (s.completed_at_ms ?? s.created_at_ms) <= cutoff) doomed.push(entry);
+      if (s.status !== 'running' && entry.delivered && (s.completed_at_ms ?? s.created_at_ms) <= cutoff)
+        doomed.push(entry);
     }
     for (const entry of doomed) this.registry.remove(entry);
     return doomed.length;

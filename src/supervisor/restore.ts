@@ -22,9 +22,12 @@ export function recordsOf(
   metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
 ): PersistedTaskMeta[] {
   if (typeof metas !== 'object' || metas === null) {
-    throw new TypeError(`Expected \`metas\` to be an iterable or a record of task records, got ${metas === null ? 'null' : typeof metas}`);
+    throw new TypeError(
+      `Expected \`metas\` to be an iterable or a record of task records, got ${metas === null ? 'null' : typeof metas}`,
+    );
   }
-  const raw: unknown[] = Symbol.iterator in metas ? Array.from(metas as Iterable<unknown>) : Object.values(metas);
+  const raw: unknown[] =
+    Symbol.iterator in metas ? Array.from(metas as Iterable<unknown>) : Object.values(metas);
   // Validate everything first: a bad record rejects the whole restore, so nothing is half-restored.
   return raw.map((r, i) => {
     try {

@@ -15,7 +15,8 @@ function describe(value: unknown): string {
 }
 
 function expectString(value: unknown, what: string): void {
-  if (typeof value !== 'string') throw new TypeError(`Expected \`${what}\` to be a string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`Expected \`${what}\` to be a string, got ${describe(value)}`);
 }
 
 /** Throws `TypeError` for spawn options of the wrong shape. */
@@ -39,7 +40,10 @@ export function checkSpawnOptions(opts: unknown, agent: boolean): asserts opts i
     }
   }
   const inbox = o.inbox as { send?: unknown } | undefined;
-  if (inbox !== undefined && (typeof inbox !== 'object' || inbox === null || typeof inbox.send !== 'function')) {
+  if (
+    inbox !== undefined &&
+    (typeof inbox !== 'object' || inbox === null || typeof inbox.send !== 'function')
+  ) {
     throw new TypeError(`Expected \`opts.inbox\` to be an InboxSender, got ${describe(inbox)}`);
   }
 }
@@ -71,7 +75,12 @@ export interface CheckHost {
 }
 
 /** Name, parent and run checks, in the contract's order; throws `SpawnError`. Consumes nothing. */
-export function checkSpawnAllowed(host: CheckHost, threadId: string, name: string | undefined, pc: TaskParentContext): void {
+export function checkSpawnAllowed(
+  host: CheckHost,
+  threadId: string,
+  name: string | undefined,
+  pc: TaskParentContext,
+): void {
   if (name !== undefined) {
     if (RESERVED_NAMES.has(name)) throw new SpawnError('reserved_name', `'${name}' is a reserved name`);
     if (host.runningNamed(threadId, name) !== undefined) {
@@ -82,8 +91,10 @@ export function checkSpawnAllowed(host: CheckHost, threadId: string, name: strin
     const parent = host.byId.get(pc.task_id);
     if (parent !== undefined) {
       const status = parent.summary.status;
-      if (status !== 'running') throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is ${status}`);
-      if (parent.cancelRequested) throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
+      if (status !== 'running')
+        throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is ${status}`);
+      if (parent.cancelRequested)
+        throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
     }
   } else if (pc.run_id !== undefined && host.cancelledRuns.has(pc.run_id)) {
     throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);

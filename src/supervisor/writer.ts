@@ -94,7 +94,8 @@ export class StoreWriter {
         for (const done of p.done) done(error);
         p.done = [];
         // Requeue unless a newer version is already waiting.
-        if (error !== undefined && p.retry && !this.#pending.has(p.meta.task_id)) this.#pending.set(p.meta.task_id, p);
+        if (error !== undefined && p.retry && !this.#pending.has(p.meta.task_id))
+          this.#pending.set(p.meta.task_id, p);
       }
       if (error !== undefined && scheduleRetry && this.#pending.size > 0) this.#scheduleRetry();
     })();

@@ -40,7 +40,11 @@ export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
  * @example
  * metaFromSummary(summary, 'thread-1').owner_thread_id; // 'thread-1'
  */
-export function metaFromSummary(summary: TaskSummary, ownerThreadId: string, name?: string): PersistedTaskMeta {
+export function metaFromSummary(
+  summary: TaskSummary,
+  ownerThreadId: string,
+  name?: string,
+): PersistedTaskMeta {
   const m: PersistedTaskMeta = {
     task_id: summary.task_id,
     owner_thread_id: ownerThreadId,

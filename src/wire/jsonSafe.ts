@@ -81,8 +81,11 @@ export function toJson(value: unknown, what: string): Json {
   try {
     text = JSON.stringify(value);
   } catch (e) {
-    throw new TypeError(`Expected \`${what}\` to be JSON-safe, got a toJSON that threw: ${(e as Error).message}`);
+    throw new TypeError(
+      `Expected \`${what}\` to be JSON-safe, got a toJSON that threw: ${(e as Error).message}`,
+    );
   }
-  // A top-level toJSON may yield undefined; JSON has no such value, so it becomes null.
-  return text === undefined ? null : (JSON.parse(text) as Json);
+  if (text === undefined)
+    throw new TypeError(`Expected \`${what}\` to be JSON-safe, got a toJSON that returned undefined`);
+  return JSON.parse(text) as Json;
 }

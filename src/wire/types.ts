@@ -1,5 +1,5 @@
 /**
-* (Object types are `type` aliases, not interfaces, so they are assignable to `Json`.)
+ * (Object types are `type` aliases, not interfaces, so they are assignable to `Json`.)
  * Wire types: the JSON shapes the Rust `awaken-runtime` also reads and writes.
  * Field names are snake_case on purpose; optional fields are omitted, never `null`.
  */
@@ -14,7 +14,12 @@ export type TaskId = string;
 export type TaskStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** The statuses, in lifecycle order. */
-export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze(['running', 'completed', 'failed', 'cancelled']);
+export const TASK_STATUSES: readonly TaskStatus[] = Object.freeze([
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+]);
 
 /**
  * Whether a status is terminal (`completed`, `failed` or `cancelled`).
@@ -32,7 +37,7 @@ export type TaskParentContext = {
   run_id?: string;
   call_id?: string;
   agent_id?: string;
-}
+};
 
 /**
  * Whether no lineage field is set (`undefined` members count as absent).
@@ -41,7 +46,9 @@ export type TaskParentContext = {
  * isEmptyParentContext({ run_id: undefined }); // true
  */
 export function isEmptyParentContext(c: TaskParentContext): boolean {
-  return c.task_id === undefined && c.run_id === undefined && c.call_id === undefined && c.agent_id === undefined;
+  return (
+    c.task_id === undefined && c.run_id === undefined && c.call_id === undefined && c.agent_id === undefined
+  );
 }
 
 /** A task finished with a result (`result` always present, possibly `null`). */
@@ -49,25 +56,25 @@ export type CompletedTaskEvent = {
   kind: 'completed';
   task_id: TaskId;
   result: Json;
-}
+};
 /** A task failed with an error message. */
 export type FailedTaskEvent = {
   kind: 'failed';
   task_id: TaskId;
   error: string;
-}
+};
 /** A task was cancelled. */
 export type CancelledTaskEvent = {
   kind: 'cancelled';
   task_id: TaskId;
-}
+};
 /** A task's own event, sent with `ctx.emit`. */
 export type CustomTaskEvent = {
   kind: 'custom';
   task_id: TaskId;
   event_type: string;
   payload: Json;
-}
+};
 /** The events a task reports to its inbox: custom ones, then exactly one terminal one. */
 export type TaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent | CustomTaskEvent;
 /** A terminal task event. */
@@ -85,7 +92,7 @@ export type TaskSummary = {
   completed_at_ms?: number;
   /** Omitted when empty. */
   parent_context?: TaskParentContext;
-}
+};
 
 /** What stores hold: one record per task. */
 export type PersistedTaskMeta = {
@@ -101,4 +108,4 @@ export type PersistedTaskMeta = {
   completed_at_ms?: number;
   /** Always present, possibly `{}`. */
   parent_context: TaskParentContext;
-}
+};
