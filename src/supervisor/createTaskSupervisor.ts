@@ -18,6 +18,7 @@ import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import { SupervisorQueries } from './queries.js';
+import { waitFor } from './wait.js';
 import type {
   AgentTaskContext,
   SpawnOptions,
@@ -392,35 +393,4 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     await this.writer.flush();
     this.actor.send({ type: 'supervisor.drained' });
   }
-}
-
-function waitFor(entry: TaskEntry, opts: WaitOptions): Promise<TaskSummary> {
-  return new Promise<TaskSummary>((resolve, reject) => {
-    const { signal, timeoutMs } = opts;
-    if (signal?.aborted) return reject(signal.reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const cleanup = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      const list = entry.waiters;
-      const i = list?.indexOf(done) ?? -1;
-      if (list !== undefined && i >= 0) list.splice(i, 1);
-    };
-    const done = (summary: TaskSummary): void => {
-      cleanup();
-      resolve(summary);
-    };
-    const onAbort = (): void => {
-      cleanup();
-      reject(signal?.reason);
-    };
-    (entry.waiters ??= []).push(done);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        cleanup();
-        reject(new DOMException(`task '${entry.id}' did not finish within ${timeoutMs} ms`, 'TimeoutError'));
-      }, timeoutMs);
-    }
-  });
 }
