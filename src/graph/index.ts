@@ -32,3 +32,4 @@ export {
   lifecycleEvent,
   lifecyclePaths,
 } from './lifecycle.js';
+export * from './inspector/index.js';
