@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
+import { createTaskSupervisor } from '../src/index.js';
 import { MemoryTaskStore } from '../src/stores/memory.js';
 import { PostgresTaskStore } from '../src/stores/postgres/index.js';
 import { SqliteTaskStore } from '../src/stores/sqlite/index.js';
@@ -104,6 +105,55 @@ export async function storeBench({
   });
 }
 
+/** Spawn → complete throughput of a supervisor on one store. */
+export interface SpawnBenchRow {
+  readonly store: string;
+  readonly tasks: number;
+  readonly tasksPerSecond: number;
+}
+
+/**
+ * Spawn → complete throughput on the memory store and on a SQLite file: `tasks` tasks spawned at
+ * once, each returning at once, until every one is terminal. Group commit is what keeps SQLite
+ * near memory: the writes of one tick go to the file in one transaction.
+ *
+ * @example
+ * const [memory, sqlite] = await spawnBench();
+ */
+export async function spawnBench({ tasks = 10_000, runs = 3 } = {}): Promise<SpawnBenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'awaken-bench-'));
+  const makers: Array<readonly [string, () => TaskStore]> = [
+    ['memory', () => new MemoryTaskStore()],
+    ['sqlite file', () => new SqliteTaskStore(join(dir, `spawn-${serial++}.db`))],
+  ];
+  const bench = new Bench({ iterations: runs, time: 0, warmup: false });
+  for (const [name, make] of makers) {
+    bench.add(name, async () => {
+      const store = make();
+      const supervisor = createTaskSupervisor({ store });
+      const ids = await Promise.all(
+        Array.from({ length: tasks }, (_, i) =>
+          supervisor.spawn({ threadId: 't', taskType: 'bench', description: `task ${i}` }, () => i),
+        ),
+      );
+      await Promise.all(ids.map((id) => supervisor.wait(id)));
+      await supervisor.stop();
+      await store.close?.();
+    });
+  }
+  try {
+    await bench.run();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return bench.tasks.map((t) => {
+    const result = t.result;
+    if (result === undefined || result.error)
+      throw new Error(`${t.name}: ${result?.error?.message ?? 'no result'}`);
+    return { store: t.name, tasks, tasksPerSecond: (tasks / result.latency.mean) * 1000 };
+  });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (!process.env.DATABASE_URL) console.warn('stores bench: DATABASE_URL not set, PostgreSQL not measured');
   const rows = await storeBench();
@@ -115,4 +165,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       batch: r.batch,
     })),
   );
+  const spawn = await spawnBench();
+  console.table(
+    spawn.map((r) => ({
+      store: r.store,
+      'spawn → complete /s': Math.round(r.tasksPerSecond).toLocaleString('en'),
+    })),
+  );
+  const [memory, sqlite] = spawn;
+  if (memory && sqlite)
+    console.log(
+      `SQLite / memory spawn → complete: ${(sqlite.tasksPerSecond / memory.tasksPerSecond).toFixed(2)}`,
+    );
 }
