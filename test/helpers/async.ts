@@ -29,10 +29,14 @@ export function gate<T = void>(): Gate<T> {
   return { promise, open, fail };
 }
 
-/** Polls `cond` on every macrotask turn until it holds; rejects after `timeoutMs`. */
-export async function until(cond: () => boolean, timeoutMs = 2_000, what = 'condition'): Promise<void> {
+/** Polls `cond` (sync or async) on every macrotask turn until it holds; rejects after `timeoutMs`. */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 2_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise<void>((r) => setImmediate(r));
   }
