@@ -19,7 +19,12 @@ import type { RunOutcome, ToolDefinition } from '../src/agent/index.js';
 import { TaskResult, createInbox, createTaskSupervisor } from '../src/index.js';
 import type { Json, TaskSummary, TaskSupervisor } from '../src/index.js';
 
-/** What `main` observed, for its test. */
+/**
+ * What `main` observed, for its test.
+ *
+ * @example
+ * const { run1, run2 } = await main(); // run1.status 'waiting', run2.status 'done'
+ */
 export interface ResearchTeamReport {
   run1: RunOutcome;
   run2: RunOutcome;
@@ -92,7 +97,13 @@ function searchTool(supervisor: TaskSupervisor, crawls: number): ToolDefinition 
 
 const call = (id: string, name: string, args: Json) => ({ id, name, args });
 
-/** Runs the team; returns what happened. `log` receives one line per milestone. */
+/**
+ * Runs the team; returns what happened. `log` receives one line per milestone.
+ *
+ * @example
+ * const report = await main(() => {});
+ * report.researchers.beta?.status; // 'cancelled'
+ */
 export async function main(log: (line: string) => void = console.log): Promise<ResearchTeamReport> {
   const supervisor = createTaskSupervisor();
   const leadInbox = createInbox();

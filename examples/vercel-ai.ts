@@ -40,7 +40,12 @@ const usage = {
   outputTokens: { total: 5, text: 5, reasoning: undefined },
 };
 
-/** What `main` observed, for its test. */
+/**
+ * What `main` observed, for its test.
+ *
+ * @example
+ * const { toolResults } = await main(); // [{ toolName: 'send_message', … }, { toolName: 'cancel_task', … }]
+ */
 export interface VercelAiReport {
   text: string;
   toolResults: Array<{ toolName: string; output: unknown }>;
@@ -51,7 +56,13 @@ export interface VercelAiReport {
   offeredTools: Record<string, unknown>;
 }
 
-/** One `generateText` call in which the model messages a sub-agent and cancels a crawl. */
+/**
+ * One `generateText` call in which the model messages a sub-agent and cancels a crawl.
+ *
+ * @example
+ * const report = await main(() => {});
+ * report.crawler.status; // 'cancelled'
+ */
 export async function main(log: (line: string) => void = console.log): Promise<VercelAiReport> {
   const supervisor = createTaskSupervisor();
   const threadId = 'chat-1';

@@ -92,7 +92,10 @@ const ROLES = new Set(['system', 'user', 'assistant', 'tool']);
 
 /**
  * A `Message` from JSON, or `undefined` when it is not one. `content` may be a string or an array
- * of `{type:'text', text}` parts (joined), as some clients write it.
+ * of `{type:'text', text}` parts (joined), as some clients write it; `visibility` defaults to `all`.
+ *
+ * @example
+ * parseMessage({ role: 'user', content: [{ type: 'text', text: 'hi' }] }); // { role: 'user', content: 'hi', visibility: 'all' }
  */
 export function parseMessage(value: unknown): Message | undefined {
   const role = member(value, 'role');

@@ -2,7 +2,12 @@ import type { TaskSupervisor } from '../supervisor/types.js';
 import { cancelTaskTool } from './cancelTask.js';
 import type { ToolDefinition } from './types.js';
 
-/** The id of the background-tasks plugin, as upstream. */
+/**
+ * The id of the background-tasks plugin, as upstream.
+ *
+ * @example
+ * createBackgroundTasksPlugin(supervisor).id === BACKGROUND_TASKS_PLUGIN_ID; // true
+ */
 export const BACKGROUND_TASKS_PLUGIN_ID = 'background_tasks';
 
 /**

@@ -22,6 +22,9 @@ function byName(
 /**
  * A non-terminal direct child of task `parentId` whose id, else whose name, is `name`. Children in
  * any owner thread count: in Task scope the task hierarchy decides (upstream L11).
+ *
+ * @example
+ * findLiveChildOfTask(supervisor, 'bg_0', 'researcher'); // 'bg_3' or undefined
  */
 export function findLiveChildOfTask(
   supervisor: TaskSupervisor,
@@ -39,6 +42,9 @@ export function findLiveChildOfTask(
 /**
  * A non-terminal root task of run `runId` (`parent_context.run_id === runId`, no parent task)
  * owned by `threadId`, whose id, else whose name, is `name`.
+ *
+ * @example
+ * findLiveChildOfRun(supervisor, 'thread-1', 'run-1', 'crawler'); // 'bg_1' or undefined
  */
 export function findLiveChildOfRun(
   supervisor: TaskSupervisor,
@@ -56,7 +62,12 @@ export function findLiveChildOfRun(
   return byName(supervisor, name, (m) => m.owner_thread_id === threadId && ids.has(m.task_id))[0]?.task_id;
 }
 
-/** A non-terminal task owned by `threadId` whose id, else whose name, is `name` (send_message's child route). */
+/**
+ * A non-terminal task owned by `threadId` whose id, else whose name, is `name` (send_message's child route).
+ *
+ * @example
+ * findLiveTaskOfThread(supervisor, 'thread-1', 'researcher'); // 'bg_0' or undefined
+ */
 export function findLiveTaskOfThread(
   supervisor: TaskSupervisor,
   threadId: string,
@@ -75,6 +86,9 @@ export function findLiveTaskOfThread(
  * by that thread, `cancelDescendantsForRun` (which also fences late spawns into the run); otherwise
  * only that thread's roots, each with `cancelTree`, so one thread cannot cancel another's tasks by
  * reusing a run id. Returns how many tasks were signalled.
+ *
+ * @example
+ * cancelRunForThread(supervisor, 'thread-1', 'run-1'); // 2
  */
 export function cancelRunForThread(supervisor: TaskSupervisor, threadId: string, runId: string): number {
   const foreign = Object.values(supervisor.persistedSnapshot()).some(

@@ -1,9 +1,19 @@
 import type { JsonSchema } from './types.js';
 
-/** The name of the `cancel_task` tool. */
+/**
+ * The name of the `cancel_task` tool.
+ *
+ * @example
+ * cancelTaskTool(supervisor).name === CANCEL_TASK_TOOL_NAME; // true
+ */
 export const CANCEL_TASK_TOOL_NAME = 'cancel_task';
 
-/** The description of the `cancel_task` tool, as upstream. */
+/**
+ * The description of the `cancel_task` tool, as upstream.
+ *
+ * @example
+ * cancelTaskTool(supervisor).description === CANCEL_TASK_DESCRIPTION; // true
+ */
 export const CANCEL_TASK_DESCRIPTION =
   'Cancel the current background task or one of its child tasks. Descendant tasks are cancelled together.';
 
@@ -33,10 +43,20 @@ export const CANCEL_TASK_PARAMETERS: JsonSchema = {
   required: ['target'],
 };
 
-/** The name of the `send_message` tool. */
+/**
+ * The name of the `send_message` tool.
+ *
+ * @example
+ * sendMessageTool(supervisor, {}).name === SEND_MESSAGE_TOOL_NAME; // true
+ */
 export const SEND_MESSAGE_TOOL_NAME = 'send_message';
 
-/** The description of the `send_message` tool, as upstream. */
+/**
+ * The description of the `send_message` tool, as upstream.
+ *
+ * @example
+ * sendMessageTool(supervisor, {}).description === SEND_MESSAGE_DESCRIPTION; // true
+ */
 export const SEND_MESSAGE_DESCRIPTION = 'Send a message to a child task, parent agent, or team member.';
 
 /**
@@ -75,7 +95,12 @@ export const SEND_MESSAGE_PARAMETERS: JsonSchema = {
   required: ['to', 'message'],
 };
 
-/** A deep copy of a schema, so a client that mutates the one it is given cannot change ours. */
+/**
+ * A deep copy of a schema, so a client that mutates the one it is given cannot change ours.
+ *
+ * @example
+ * cloneSchema(CANCEL_TASK_PARAMETERS) !== CANCEL_TASK_PARAMETERS; // true
+ */
 export function cloneSchema(schema: JsonSchema): JsonSchema {
   return structuredClone(schema);
 }

@@ -27,7 +27,12 @@ export class FinishedTasks {
     });
   }
 
-  /** Waits until every remembered task that has ended has delivered its terminal event. */
+  /**
+   * Waits until every remembered task that has ended has delivered its terminal event.
+   *
+   * @example
+   * await finished.settle(AbortSignal.timeout(5_000));
+   */
   async settle(signal: AbortSignal): Promise<void> {
     const ended: TaskId[] = [];
     for (const id of this.#seen) {
@@ -38,6 +43,12 @@ export class FinishedTasks {
     await Promise.all(ended.map((id) => this.#supervisor.wait(id, { signal }).catch(() => undefined)));
   }
 
+  /**
+   * Stops listening to the supervisor.
+   *
+   * @example
+   * finished.close();
+   */
   close(): void {
     this.#unsubscribe();
   }

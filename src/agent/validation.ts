@@ -6,13 +6,24 @@
 
 type Obj = Record<string, unknown>;
 
-/** `serde_json`'s `value.get(key)`: the member of a plain object, else `undefined`. */
+/**
+ * `serde_json`'s `value.get(key)`: the member of a plain object, else `undefined`.
+ *
+ * @example
+ * member({ to: null }, 'to'); // null
+ * member(['to'], 'to');       // undefined
+ */
 export function member(value: unknown, key: string): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   return Object.hasOwn(value, key) ? (value as Obj)[key] : undefined;
 }
 
-/** `value.get(key).and_then(Value::as_str)`. */
+/**
+ * `value.get(key).and_then(Value::as_str)`: the member when it is a string, else `undefined`.
+ *
+ * @example
+ * stringMember({ relation: 5 }, 'relation'); // undefined
+ */
 export function stringMember(value: unknown, key: string): string | undefined {
   const v = member(value, key);
   return typeof v === 'string' ? v : undefined;

@@ -176,6 +176,16 @@ describe('send_message (M)', () => {
     }
   });
 
+  it('§3.25 an unknown relation never reaches delivery: execute validates again (Invalid arguments)', async () => {
+    const sink = recordingSink();
+    const out = await sendMessageTool(fresh(), { durableSink: sink }).execute(
+      { to: { relation: 'team' }, message: 'm' },
+      { threadId: 't' },
+    );
+    expect(out).toEqual({ ok: false, error: "Invalid arguments: unknown relation 'team'" });
+    expect(sink.requests).toEqual([]);
+  });
+
   it('M9 SendError codes map to receipt errors', async () => {
     const s = fresh();
     const id = await s.spawnAgent({ threadId: 'thread-1', name: 'w', description: 'w' }, echo);
@@ -263,7 +273,7 @@ describe('send_message (M)', () => {
     ).toEqual(failed('recipient_not_found'));
   });
 
-  it('§3.23 sink failure is transport_failed: <e>; no sink is transport_failed: no durable sink configured', async () => {
+  it('M10 §3.23 sink failure is transport_failed: <e>; no sink is transport_failed: no durable sink configured', async () => {
     const s = fresh();
     const broken: DurableMessageSink = {
       sendAgentMessage: async () => {
@@ -287,7 +297,7 @@ describe('send_message (M)', () => {
     ).toEqual(failed('transport_failed: no durable sink configured'));
   });
 
-  it('§3.23 a missing agentId is sent as sender_agent_id ""', async () => {
+  it('M10 §3.23 a missing agentId is sent as sender_agent_id ""', async () => {
     const sink = recordingSink();
     await sendMessageTool(fresh(), { durableSink: sink }).execute(
       { to: { relation: 'agent', thread_id: 't2' }, message: 'm' },
@@ -304,7 +314,7 @@ describe('send_message (M)', () => {
     );
   });
 
-  it('M10 descriptor: name, description and schema exactly as BEHAVIORS §4', () => {
+  it('§4 descriptor: name, description and schema exactly as BEHAVIORS §4', () => {
     const tool = sendMessageTool(fresh(), {});
     expect(tool.name).toBe('send_message');
     expect(tool.description).toBe('Send a message to a child task, parent agent, or team member.');
