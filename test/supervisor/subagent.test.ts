@@ -163,7 +163,7 @@ describe('H. sub-agents and sendTaskInboxMessage', () => {
   it('H10 parallel children are messaged independently', async () => {
     const { sup } = setup();
     const names = ['alpha', 'beta', 'gamma'];
-    const ids = [];
+    const ids: string[] = [];
     for (const name of names)
       ids.push(
         await sup.spawnAgent(
