@@ -336,7 +336,10 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   async #restore(threadId: string, records: PersistedTaskMeta[]): Promise<number> {
     if (typeof threadId !== 'string')
       throw new TypeError(`Expected \`threadId\` to be a string, got ${typeof threadId}`);
-    const running = records.filter((r) => r.status === 'running' && !this.registry.byId.has(r.task_id));
+    // Held remote entries are asked about again: their writer may have died since the last load.
+    const running = records.filter(
+      (r) => r.status === 'running' && (this.registry.byId.get(r.task_id)?.remote ?? true),
+    );
     const elsewhere =
       running.length > 0 && this.#store.liveElsewhere !== undefined
         ? await this.#store.liveElsewhere(running)

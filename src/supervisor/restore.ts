@@ -60,14 +60,16 @@ export async function restoreRecords(
     let meta: PersistedTaskMeta = { ...record, owner_thread_id: threadId };
     const remote = meta.status === 'running' && liveElsewhere.has(meta.task_id);
     if (held !== undefined) {
-      if (held.remote) host.replaceRemote(held, meta);
+      if (held.remote && !remote) {
+        // Its writer finished it, or died: take the newer record, or orphan it now.
+        const next = meta.status === 'running' ? orphaned(meta, host.now()) : meta;
+        host.replaceRemote(held, next);
+        if (next !== meta) writes.push(host.write(next));
+      }
       continue;
     }
     host.bumpPast(meta.task_id);
-    if (meta.status === 'running' && !remote) {
-      meta = { ...meta, status: 'failed', error: ORPHAN_ERROR, completed_at_ms: host.now() };
-      delete meta.result;
-    }
+    if (meta.status === 'running' && !remote) meta = orphaned(meta, host.now());
     const entry = newEntry({
       id: meta.task_id,
       ownerThreadId: threadId,
@@ -79,9 +81,16 @@ export async function restoreRecords(
     });
     entry.remote = remote;
     host.add(entry);
-    writes.push(host.write(meta));
+    // Another live process owns a remote record's row; writing it back could undo that process's writes.
+    if (!remote) writes.push(host.write(meta));
     added++;
   }
   await Promise.all(writes);
   return added;
+}
+
+function orphaned(meta: PersistedTaskMeta, now: number): PersistedTaskMeta {
+  const next: PersistedTaskMeta = { ...meta, status: 'failed', error: ORPHAN_ERROR, completed_at_ms: now };
+  delete next.result;
+  return next;
 }
