@@ -1,0 +1,108 @@
+// Measurement helpers shared by the scenarios: medians, interleaved trials, forced GC, formatting.
+import { performance } from 'node:perf_hooks';
+
+export const now = () => performance.now();
+
+export function median(values) {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** Full collection (the runner re-execs itself with --expose-gc, so `gc` exists). */
+export async function settleHeap() {
+  // Let pending microtasks/immediates (promise reactions of finished tasks) run first.
+  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+/** The next macrotask: lets finished work's reactions drain between trials. */
+export const tick = () => new Promise((r) => setImmediate(r));
+
+/**
+ * Runs `warmup` untimed rounds, then `trials` rounds alternating baseline and ours
+ * (baseline, ours, baseline, ours …), with a GC before each. Each fn resolves to one figure.
+ * Returns { baseline: number[], ours: number[] }.
+ */
+export async function interleave({ trials, warmup = 1, baseline, ours }) {
+  for (let i = 0; i < warmup; i++) {
+    await settleHeap();
+    await baseline();
+    await settleHeap();
+    await ours();
+  }
+  const out = { baseline: [], ours: [] };
+  for (let i = 0; i < trials; i++) {
+    await settleHeap();
+    out.baseline.push(await baseline());
+    await settleHeap();
+    out.ours.push(await ours());
+  }
+  return out;
+}
+
+/** A counter that resolves `until(n)` once `hit()` has been called n times. */
+export function counter() {
+  let count = 0;
+  let target = Infinity;
+  let resolve;
+  return {
+    get count() {
+      return count;
+    },
+    hit() {
+      if (++count >= target && resolve) {
+        const r = resolve;
+        resolve = undefined;
+        target = Infinity;
+        r();
+      }
+    },
+    until(n) {
+      if (count >= n) return Promise.resolve();
+      target = n;
+      return new Promise((r) => {
+        resolve = r;
+      });
+    },
+  };
+}
+
+/**
+ * One row of the report. `better` says which direction is good for the raw figures ('higher' for
+ * throughput, 'lower' for cost); `ratio` is always ours / baseline, `target` bounds that ratio.
+ */
+export function row({ scenario, metric, unit, baseline, ours, better, target, note, baselineLabel, oursLabel }) {
+  const b = median(baseline);
+  const o = median(ours);
+  const ratio = o / b;
+  let pass = null;
+  if (target !== undefined) pass = target.op === '>=' ? ratio >= target.value : ratio <= target.value;
+  return {
+    scenario,
+    metric,
+    unit,
+    better,
+    baselineLabel: baselineLabel ?? 'baseline',
+    oursLabel: oursLabel ?? 'ours',
+    baseline: { median: b, trials: baseline },
+    ours: { median: o, trials: ours },
+    ratio,
+    target: target === undefined ? null : `${target.op} ${target.label ?? target.value}`,
+    targetValue: target?.value ?? null,
+    targetOp: target?.op ?? null,
+    pass,
+    note: note ?? null,
+  };
+}
+
+export function fmt(n) {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  if (a >= 100) return n.toFixed(0);
+  if (a >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}

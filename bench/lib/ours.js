@@ -1,0 +1,38 @@
+// Helpers that drive the compiled awaken-tasks supervisor the same way the baseline is driven.
+import { createTaskSupervisor } from '../../dist/src/index.js';
+
+export { createTaskSupervisor };
+
+/**
+ * A supervisor whose owner inbox is a counting sender: `settled.until(n)` resolves once n terminal
+ * events were delivered (i.e. n tasks reached a terminal state, their record written, their event
+ * delivered — the supervisor's full "settled").
+ */
+export function countingSupervisor(makeCounter, options = {}) {
+  const settled = makeCounter();
+  let customs = 0;
+  const sender = {
+    send(event) {
+      if (event.kind === 'custom') customs++;
+      else settled.hit();
+      return true;
+    },
+    trySend(event) {
+      return this.send(event);
+    },
+    isClosed: () => false,
+    clone() {
+      return this;
+    },
+    close() {},
+  };
+  const supervisor = createTaskSupervisor({ ownerInbox: sender, ...options });
+  return { supervisor, settled, customs: () => customs };
+}
+
+export const OPTS = { threadId: 'bench-thread', taskType: 'shell', description: 'bench' };
+
+export const quickBody = async () => ({ ok: true });
+export const parkedBody = async (ctx) => {
+  await ctx.cancelled();
+};
