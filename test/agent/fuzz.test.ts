@@ -8,7 +8,9 @@ import { parked, setup } from './helpers.js';
 const { supervisor, cleanup } = setup();
 afterAll(cleanup);
 await supervisor.spawnAgent({ threadId: 'thread-1', name: 'researcher', description: 'r' }, async (ctx) => {
-  for await (const _ of ctx.inboxReceiver) if (ctx.isCancelled()) break;
+  while ((await ctx.inboxReceiver.recv(ctx.signal)) !== undefined) {
+    // Consume whatever the fuzzer delivers until cancelled.
+  }
   return null;
 });
 await supervisor.spawn({ threadId: 'thread-1', taskType: 't', description: 'p', name: 'plain' }, parked);
