@@ -3,7 +3,7 @@
  * change state (`@xstate.snapshot`) and finish. Swap the listener for `@statelyai/inspect`'s
  * `inspector.inspect` to watch them in the Stately inspector.
  *
- * Run: `npm run build && node dist/examples/inspect.js` (or import `inspectDemo` in a test).
+ * Run it through its test, `npx vitest run test/cli/inspect.test.ts`, or import `inspectDemo`.
  *
  * @example
  * const lines = await inspectDemo();

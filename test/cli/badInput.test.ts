@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnce, runBin } from './run.js';
+import { BUILD_TIMEOUT_MS, buildOnce, runBin } from './run.js';
 
 const hash = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -14,7 +14,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace, files unto
   let missing: string;
   const hashes = new Map<string, string>();
   beforeAll(async () => {
-    buildOnce();
+    await buildOnce();
     dir = mkdtempSync(join(tmpdir(), 'awaken-bad-'));
     good = join(dir, 'good.db');
     corrupt = join(dir, 'corrupt.db');
@@ -22,7 +22,7 @@ describe('bad input: one line on stderr, exit code 2, no stack trace, files unto
     expect((await runBin(['demo', '--db', good, '--json'])).code).toBe(0);
     writeFileSync(corrupt, Buffer.from('this is not a SQLite database, just some bytes\n'.repeat(40)));
     for (const f of [good, corrupt]) hashes.set(f, hash(f));
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: Array<[string, () => string[], RegExp]> = [

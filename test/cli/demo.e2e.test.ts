@@ -2,17 +2,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnce, jsonLines, runBin } from './run.js';
+import { BUILD_TIMEOUT_MS, buildOnce, jsonLines, runBin } from './run.js';
 
 const ORPHAN = 'task orphaned: runtime restarted while running';
 type Node = { task_id: string; task_type: string; status: string; error?: string; children: Node[] };
 
 describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
   let dir: string;
-  beforeAll(() => {
-    buildOnce();
+  beforeAll(async () => {
+    await buildOnce();
     dir = mkdtempSync(join(tmpdir(), 'awaken-demo-'));
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is killed by --crash-after, then reports the orphans and runs a fresh round; tree shows both', async () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDot } from '../graph/consumers.js';
-import { buildOnce, runBin } from './run.js';
+import { BUILD_TIMEOUT_MS, buildOnce, runBin } from './run.js';
 
 describe('awaken-tasks graph and tree outputs are accepted by their consumers (real bin)', () => {
-  beforeAll(() => buildOnce());
+  beforeAll(() => buildOnce(), BUILD_TIMEOUT_MS);
 
   it.each(['task', 'supervisor'])('graph --machine %s --format dot renders with dot', async (machine) => {
     const r = await runBin(['graph', '--machine', machine, '--format', 'dot']);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, buildOnce } from './run.js';
+import { BIN, BUILD_TIMEOUT_MS, buildOnce } from './run.js';
 
 /** A private tmux server, so the test never touches a user's sessions. */
 const SOCKET = `awaken-test-${process.pid}`;
@@ -23,10 +23,10 @@ async function waitForPane(pattern: RegExp, deadlineMs = 20_000): Promise<string
 
 describe('the live view redraws in place in a real terminal (tmux)', () => {
   let dir: string;
-  beforeAll(() => {
-    buildOnce();
+  beforeAll(async () => {
+    await buildOnce();
     dir = mkdtempSync(join(tmpdir(), 'awaken-tty-'));
-  });
+  }, BUILD_TIMEOUT_MS);
   afterAll(() => {
     try {
       tmux('kill-server');

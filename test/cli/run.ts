@@ -1,14 +1,51 @@
 /** Test helpers: build the package once and run the real bin as a child process. */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = resolve(ROOT, 'dist/src/cli/bin.js');
 
-/** `npm run build`'s compiler step, once per test file. */
-export function buildOnce(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+const LOCK = resolve(ROOT, 'dist/.cli-test-build.lock');
+const STAMP = resolve(ROOT, 'dist/.cli-test-build.stamp');
+/** Vitest's worker processes share one parent: a build stamped with it belongs to this run. */
+const RUN = String(process.ppid);
+
+/**
+ * `npm run build`'s compiler step (`npx tsc -p tsconfig.build.json`), once per test run: the
+ * first test file to take the lock builds, the others wait for it, so no file runs the bin while
+ * another tsc is rewriting it. tsc emits even when some file has a type error (CI's `npm run
+ * build` and `tsc --noEmit` catch those); this only fails when nothing usable was emitted.
+ */
+export async function buildOnce(): Promise<void> {
+  mkdirSync(resolve(ROOT, 'dist'), { recursive: true });
+  for (;;) {
+    if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === RUN && !existsSync(LOCK)) return;
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      // Another file is building (or a crashed build left the lock: take it after 5 minutes).
+      if (existsSync(LOCK) && Date.now() - statSync(LOCK).mtimeMs > 300_000)
+        rmSync(LOCK, { recursive: true });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    const started = Date.now();
+    try {
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    } catch (e) {
+      if (!existsSync(BIN) || statSync(BIN).mtimeMs < started - 1000) throw e;
+    }
+    writeFileSync(STAMP, RUN);
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
 }
+
+/** How long a `beforeAll` that builds may take on a busy machine. */
+export const BUILD_TIMEOUT_MS = 240_000;
 
 export interface RunResult {
   code: number | null;
