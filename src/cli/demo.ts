@@ -12,7 +12,12 @@ import { SqliteTaskStore } from '../stores/sqlite/index.js';
 import { CliError, oneLine } from './errors.js';
 import { createDemoView, type DemoView, type ViewMode } from './liveView.js';
 
-/** The demo's thread. */
+/**
+ * The demo's owner thread.
+ *
+ * @example
+ * supervisor.list(DEMO_THREAD);
+ */
 export const DEMO_THREAD = 'demo';
 
 /** Options of {@link runDemo}. */

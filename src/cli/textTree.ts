@@ -15,7 +15,12 @@ export interface TextTreeOptions {
   now?: number;
 }
 
-/** Frames of the live view's spinner. */
+/**
+ * Frames of the live view's spinner.
+ *
+ * @example
+ * SPINNER_FRAMES[tick % SPINNER_FRAMES.length];
+ */
 export const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'] as const;
 
 const ICONS: Record<Exclude<TaskStatus, 'running'>, string> = { completed: '✓', failed: '✗', cancelled: '⊘' };

@@ -7,7 +7,12 @@ import type { PersistedTaskMeta, TaskSummary } from '../wire/types.js';
 import { CliError, oneLine } from './errors.js';
 import { renderTextTree } from './textTree.js';
 
-/** Output formats of `tree`. */
+/**
+ * Output formats of `tree`.
+ *
+ * @example
+ * TREE_FORMATS.includes('json'); // true
+ */
 export const TREE_FORMATS = ['text', 'mermaid', 'dot', 'json'] as const;
 /** One of {@link TREE_FORMATS}. */
 export type TreeFormat = (typeof TREE_FORMATS)[number];

@@ -52,7 +52,12 @@ export function lifecycleEvent(name: string): TaskMachineEvent {
   return e;
 }
 
-/** A state value written dotted: `{ running: 'cancelling' }` → `running.cancelling`. */
+/**
+ * A state value written dotted.
+ *
+ * @example
+ * dottedState({ running: 'cancelling' }); // 'running.cancelling'
+ */
 export function dottedState(value: StateValue): string {
   if (typeof value === 'string') return value;
   const parts = Object.entries(value).map(([k, v]) => (v === undefined ? k : `${k}.${dottedState(v)}`));

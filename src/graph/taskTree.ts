@@ -80,7 +80,12 @@ export function buildTaskForest(summaries: readonly TaskSummary[]): TaskTreeNode
   return forest;
 }
 
-/** Every node of a forest, parents before children (depth-first, in order). */
+/**
+ * Every node of a forest, parents before children (depth-first, in order).
+ *
+ * @example
+ * walkTaskForest(buildTaskForest(list)).map((n) => n.summary.task_id); // ['bg_0', 'bg_1', …]
+ */
 export function walkTaskForest(forest: readonly TaskTreeNode[]): TaskTreeNode[] {
   const out: TaskTreeNode[] = [];
   const stack = [...forest].reverse();
@@ -107,7 +112,12 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** How long a terminal task ran (`completed_at_ms − created_at_ms`), else `undefined`. */
+/**
+ * How long a terminal task ran (`completed_at_ms − created_at_ms`), else `undefined`.
+ *
+ * @example
+ * taskDuration({ ...summary, status: 'completed', created_at_ms: 0, completed_at_ms: 1200 }); // 1200
+ */
 export function taskDuration(s: TaskSummary): number | undefined {
   if (s.status === 'running' || s.completed_at_ms === undefined) return undefined;
   return s.completed_at_ms - s.created_at_ms;
