@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { taskMachine } from '../../machines/task.machine.js';
+import type { TaskFinalState, TaskMachineEvent } from '../../machines/task.machine.js';
+import { lifecycleEvent, lifecyclePaths } from '../../src/graph/lifecycle.js';
+import { TaskResult } from '../../src/index.js';
+
+const GRACE = 1_000;
+
+/** A task actor on a simulated clock, recording its two actions. */
+function start() {
+  const log: string[] = [];
+  const clock = new SimulatedClock();
+  const machine = taskMachine.provide({
+    actions: {
+      abortBody: ({ context }) => log.push(`abort:${context.taskId}`),
+      report: ({ context }, params: { status: TaskFinalState }) =>
+        log.push(`report:${context.taskId}:${params.status}`),
+    },
+  });
+  const actor = createActor(machine, { input: { taskId: 'bg_0', cancelGraceMs: GRACE }, clock }).start();
+  return { actor, log, clock };
+}
+
+const returned = (r: TaskResult): TaskMachineEvent => ({
+  type: 'task.settled',
+  outcome: { type: 'returned', result: r },
+});
+const threw: TaskMachineEvent = { type: 'task.settled', outcome: { type: 'threw', error: 'boom' } };
+const cancel: TaskMachineEvent = { type: 'task.cancel' };
+
+describe('taskMachine transitions', () => {
+  it('starts in running.active with its input as context', () => {
+    const { actor, log } = start();
+    expect(actor.getSnapshot().value).toEqual({ running: 'active' });
+    expect(actor.getSnapshot().context).toEqual({ taskId: 'bg_0', cancelGraceMs: GRACE });
+    expect(log).toEqual([]);
+  });
+
+  const fromActive: Array<[string, TaskMachineEvent, TaskFinalState]> = [
+    ['success', returned(TaskResult.success({ a: 1 })), 'completed'],
+    ['failure', returned(TaskResult.failed('x')), 'failed'],
+    ['cancelled result', returned(TaskResult.cancelled()), 'cancelled'],
+    ['a throw', threw, 'failed'],
+  ];
+  for (const [what, event, final] of fromActive) {
+    it(`running.active + ${what} → ${final}, reported once`, () => {
+      const { actor, log } = start();
+      actor.send(event);
+      expect(actor.getSnapshot().value).toBe(final);
+      expect(actor.getSnapshot().status).toBe('done');
+      expect(log).toEqual([`report:bg_0:${final}`]);
+    });
+  }
+
+  it('running.active + task.cancel → running.cancelling, aborting the body once; repeats are ignored', () => {
+    const { actor, log } = start();
+    actor.send(cancel);
+    expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+    actor.send(cancel);
+    actor.send(cancel);
+    expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+    expect(log).toEqual(['abort:bg_0']);
+  });
+
+  const fromCancelling: Array<[string, TaskMachineEvent, TaskFinalState]> = [
+    ['success', returned(TaskResult.success('late')), 'completed'],
+    ['failure', returned(TaskResult.failed('x')), 'failed'],
+    ['cancelled result', returned(TaskResult.cancelled()), 'cancelled'],
+    ['a throw (AbortError)', threw, 'cancelled'],
+  ];
+  for (const [what, event, final] of fromCancelling) {
+    it(`running.cancelling + ${what} → ${final}`, () => {
+      const { actor, log } = start();
+      actor.send(cancel);
+      actor.send(event);
+      expect(actor.getSnapshot().value).toBe(final);
+      expect(log).toEqual(['abort:bg_0', `report:bg_0:${final}`]);
+    });
+  }
+
+  it('running.cancelling + the grace timer → cancelled, not before', () => {
+    const { actor, log, clock } = start();
+    actor.send(cancel);
+    clock.increment(GRACE - 1);
+    expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+    clock.increment(1);
+    expect(actor.getSnapshot().value).toBe('cancelled');
+    expect(log).toEqual(['abort:bg_0', 'report:bg_0:cancelled']);
+  });
+
+  it('the grace timer is not armed while running.active', () => {
+    const { actor, clock } = start();
+    clock.increment(GRACE * 10);
+    expect(actor.getSnapshot().value).toEqual({ running: 'active' });
+  });
+
+  it('settling inside the grace cancels the timer', () => {
+    const { actor, log, clock } = start();
+    actor.send(cancel);
+    actor.send(returned(TaskResult.success(1)));
+    clock.increment(GRACE * 2);
+    expect(actor.getSnapshot().value).toBe('completed');
+    expect(log).toEqual(['abort:bg_0', 'report:bg_0:completed']);
+  });
+
+  it('final states accept nothing: no second report, no status change', () => {
+    const { actor, log, clock } = start();
+    actor.send(returned(TaskResult.success(1)));
+    actor.send(cancel);
+    actor.send(threw);
+    actor.send(returned(TaskResult.failed('x')));
+    clock.increment(GRACE * 2);
+    expect(actor.getSnapshot().value).toBe('completed');
+    expect(log).toEqual(['report:bg_0:completed']);
+  });
+
+  it('unbranded result-shaped outcomes do not match the guards (they fail, like a bad result)', () => {
+    const { actor } = start();
+    actor.send({
+      type: 'task.settled',
+      outcome: { type: 'returned', result: { status: 'weird' } as unknown as TaskResult },
+    });
+    expect(actor.getSnapshot().value).toBe('failed');
+  });
+
+  it('the pure machine runs with its no-op actions', () => {
+    const actor = createActor(taskMachine, { input: { taskId: 'bg_1', cancelGraceMs: 0 } }).start();
+    actor.send(cancel);
+    actor.send(threw);
+    expect(actor.getSnapshot().value).toBe('cancelled');
+  });
+});
+
+describe('taskMachine: every simple path from @xstate/graph', () => {
+  const paths = lifecyclePaths();
+
+  it('the lifecycle has exactly the expected simple paths', () => {
+    const states = paths.map((p) => p.state).sort();
+    expect(new Set(states)).toEqual(
+      new Set(['running.active', 'running.cancelling', 'completed', 'failed', 'cancelled']),
+    );
+    // 1 empty + 4 from active + 1 cancel + 5 from cancelling (4 settles and the grace timer).
+    expect(paths).toHaveLength(11);
+  });
+
+  for (const path of paths) {
+    it(`path [${path.events.join(', ') || 'initial'}] ends in ${path.state}`, () => {
+      const { actor, log, clock } = start();
+      for (const name of path.events) {
+        if (name === 'after:cancelGrace') clock.increment(GRACE);
+        else actor.send(lifecycleEvent(name));
+      }
+      const value = actor.getSnapshot().value;
+      const dotted = typeof value === 'string' ? value : `running.${(value as { running: string }).running}`;
+      expect(dotted).toBe(path.state);
+      const reports = log.filter((l) => l.startsWith('report:'));
+      const final = !path.state.startsWith('running');
+      expect(reports).toEqual(final ? [`report:bg_0:${path.state}`] : []);
+      expect(log.filter((l) => l.startsWith('abort:'))).toHaveLength(
+        path.events.includes('task.cancel') ? 1 : 0,
+      );
+    });
+  }
+});
