@@ -171,9 +171,9 @@ describe('H. sub-agents and sendTaskInboxMessage', () => {
           echo((c) => ({ echo: c })),
         ),
       );
-    names.forEach((name, i) =>
-      sup.sendTaskInboxMessage(ids[i] as string, 'thread-1', 'p', `task for ${name}`),
-    );
+    for (const [i, name] of names.entries()) {
+      sup.sendTaskInboxMessage(ids[i] as string, 'thread-1', 'p', `task for ${name}`);
+    }
     for (const [i, name] of names.entries()) {
       expect((await sup.wait(ids[i] as string)).result).toEqual({ echo: `task for ${name}` });
     }
