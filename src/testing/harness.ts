@@ -1,0 +1,218 @@
+/**
+ * The real side of the model-based suite: a supervisor (a new one after each simulated restart)
+ * over one `MemoryTaskStore`, a recorded owner inbox, puppet bodies, and the checks against the model.
+ */
+import { createInbox } from '../inbox/inbox.js';
+import type { Inbox, InboxSender } from '../inbox/types.js';
+import { MemoryTaskStore } from '../stores/memory.js';
+import type { TaskStore } from '../stores/types.js';
+import { createTaskSupervisor } from '../supervisor/createTaskSupervisor.js';
+import type { TaskSupervisor } from '../supervisor/types.js';
+import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
+import { checkEventLog } from './eventLog.js';
+import { isModelTerminal, type ReferenceModel } from './model.js';
+import type { Puppet } from './puppet.js';
+
+/** Replaces the real supervisor by another (a planted bug, a proxy that records…). */
+export type SupervisorWrapper = (real: TaskSupervisor, env: { ownerInbox: InboxSender }) => TaskSupervisor;
+
+/** Lets every pending microtask run (store puts, settles, deliveries): no timer involved. */
+export const settleMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Structural equality over JSON values, key order ignored. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && sameJson((a as never)[k], (b as never)[k]));
+}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+function fail(what: string, actual: unknown, expected: unknown): never {
+  throw new Error(`${what}: got ${show(actual)}, model expects ${show(expected)}`);
+}
+
+/** A store whose writes are dropped once its process "crashed". */
+class CrashableStore implements TaskStore {
+  dead = false;
+  constructor(readonly inner: MemoryTaskStore) {}
+  put(records: readonly PersistedTaskMeta[]): Promise<void> {
+    return this.dead ? Promise.resolve() : this.inner.put(records);
+  }
+  load(threadId?: string): Promise<PersistedTaskMeta[]> {
+    return this.inner.load(threadId);
+  }
+  allocateIds(count: number): Promise<number> {
+    return this.inner.allocateIds(count);
+  }
+}
+
+interface Generation {
+  supervisor: TaskSupervisor;
+  store: CrashableStore;
+  inbox: Inbox;
+  puppets: Map<TaskId, Puppet>;
+}
+
+/** Options of {@link SupervisorHarness}. */
+export interface HarnessOptions {
+  wrap?: SupervisorWrapper;
+  /** Threads `loadThread` restores after a restart. */
+  threads: readonly string[];
+}
+
+/**
+ * The system under test of `supervisorCommands`. `log` is the owner inbox as recorded since the
+ * last restart; `verify(model)` compares everything observable with the model and throws the
+ * first difference.
+ */
+export class SupervisorHarness {
+  readonly store = new MemoryTaskStore();
+  readonly log: TaskEvent[] = [];
+  clock = 1_000;
+  #gen: Generation;
+  /** First terminal summary seen per task (terminal status never changes). */
+  readonly #terminal = new Map<TaskId, string>();
+
+  constructor(readonly options: HarnessOptions) {
+    this.#gen = this.#newGeneration();
+  }
+
+  get supervisor(): TaskSupervisor {
+    return this.#gen.supervisor;
+  }
+
+  get puppets(): Map<TaskId, Puppet> {
+    return this.#gen.puppets;
+  }
+
+  #newGeneration(): Generation {
+    const store = new CrashableStore(this.store);
+    const inbox = createInbox();
+    const real = createTaskSupervisor({
+      store,
+      ownerInbox: inbox.sender,
+      now: () => this.clock,
+      cancelGraceMs: 2_000_000_000,
+    });
+    const supervisor = this.options.wrap ? this.options.wrap(real, { ownerInbox: inbox.sender }) : real;
+    return { supervisor, store, inbox, puppets: new Map() };
+  }
+
+  /** Moves the owner inbox's new events into `log`. */
+  record(): void {
+    for (const e of this.#gen.inbox.receiver.drain()) this.log.push(e as TaskEvent);
+  }
+
+  /** A crash (writes stop landing, bodies vanish) and a fresh supervisor that loads every thread. */
+  async restart(): Promise<number[]> {
+    const old = this.#gen;
+    old.store.dead = true;
+    old.inbox.receiver.close();
+    for (const p of old.puppets.values()) p.abandon();
+    await settleMicrotasks();
+    this.log.length = 0;
+    this.#terminal.clear();
+    this.#gen = this.#newGeneration();
+    const counts: number[] = [];
+    for (const t of this.options.threads) counts.push(await this.supervisor.loadThread(t));
+    return counts;
+  }
+
+  /** Lets every body return and stops the supervisor (end of a run). */
+  async dispose(): Promise<void> {
+    for (const p of this.puppets.values()) p.abandon();
+    await settleMicrotasks();
+    if (Array.from(this.puppets.values()).every((p) => p.returned)) await this.supervisor.stop();
+  }
+
+  /** Checks the store's records against the model's. */
+  async verifyStore(model: ReferenceModel): Promise<void> {
+    const records = await this.store.load();
+    if (records.length !== model.store.size) fail('store record count', records.length, model.store.size);
+    for (const r of records) {
+      const m = model.store.get(r.task_id);
+      if (m === undefined) fail(`store record ${r.task_id}`, r, undefined);
+      const s = model.summary(m);
+      const got = {
+        status: r.status,
+        result: r.result,
+        error: r.error,
+        owner: r.owner_thread_id,
+        pc: r.parent_context,
+      };
+      const want = {
+        status: s.status,
+        result: s.result,
+        error: s.error,
+        owner: m.thread,
+        pc: m.parentContext,
+      };
+      if (!sameJson(JSON.parse(show(got)), JSON.parse(show(want))))
+        fail(`store record ${r.task_id}`, got, want);
+    }
+  }
+
+  /** Compares statuses, summaries, lists, hasRunning, stats and the event log with the model. */
+  verify(model: ReferenceModel): void {
+    this.record();
+    const sup = this.supervisor;
+    for (const t of model.tasks.values()) {
+      const got = sup.get(t.id);
+      if (t.pruned) {
+        if (got !== undefined) fail(`get('${t.id}') after prune`, got, undefined);
+        continue;
+      }
+      const want = model.summary(t);
+      if (got === undefined || !sameJson(got, want)) fail(`get('${t.id}')`, got, want);
+      const first = this.#terminal.get(t.id);
+      if (first !== undefined && first !== got.status)
+        throw new Error(`terminal status of ${t.id} changed: ${first} → ${got.status}`);
+      if (got.status !== 'running') this.#terminal.set(t.id, got.status);
+      const puppet = this.puppets.get(t.id);
+      if (puppet?.returned && got.status === 'running')
+        throw new Error(`${t.id}'s body returned but it is still running`);
+    }
+    for (const tree of model.cancelledTrees) {
+      for (const id of tree) {
+        if (this.puppets.get(id)?.returned && sup.get(id)?.status === 'running') {
+          throw new Error(`cancelled tree member ${id} is running though its body returned`);
+        }
+      }
+    }
+    for (const thread of this.options.threads) {
+      const list = sup.list(thread);
+      const ids = list.map((s) => s.task_id);
+      const wantIds = model.list(thread).map((t) => t.id);
+      if (show(ids) !== show(wantIds)) fail(`list('${thread}')`, ids, wantIds);
+      const hasRunning = sup.hasRunning(thread);
+      if (hasRunning !== list.some((s) => s.status === 'running'))
+        fail(`hasRunning('${thread}') vs list`, hasRunning, !hasRunning);
+      if (hasRunning !== model.hasRunning(thread))
+        fail(`hasRunning('${thread}')`, hasRunning, model.hasRunning(thread));
+    }
+    const { live, retained, spawned } = sup.stats();
+    const want = model.stats();
+    if (live !== want.live || retained !== want.retained || spawned !== want.spawned)
+      fail('stats()', { live, retained, spawned }, want);
+    const check = checkEventLog(this.log);
+    if (!check.ok) throw new Error(`event log, event ${check.index}: ${check.violation}`);
+    const byTask = new Map<TaskId, TaskEvent[]>();
+    for (const e of this.log) {
+      const list = byTask.get(e.task_id);
+      if (list === undefined) byTask.set(e.task_id, [e]);
+      else list.push(e);
+    }
+    for (const t of model.tasks.values()) {
+      const got = byTask.get(t.id) ?? [];
+      byTask.delete(t.id);
+      if (!sameJson(got, t.events)) fail(`owner-inbox events of ${t.id}`, got, t.events);
+      if (t.live && isModelTerminal(t.state) && t.inbox === 'owner' && got.length === 0)
+        fail(`terminal event of ${t.id}`, got, 'one');
+    }
+    for (const [id, events] of byTask) fail(`owner-inbox events of unknown task ${id}`, events, []);
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * `ReferenceModel`: a plain, obviously-correct model of a supervisor, for model-based tests.
+ */
+import type { SpawnErrorCode } from '../supervisor/errors.js';
+import { ORPHAN_ERROR } from '../supervisor/restore.js';
+import type { Json, TaskEvent, TaskId, TaskParentContext, TaskStatus, TaskSummary } from '../wire/types.js';
+import {
+  isModelTerminal,
+  type ModelOutcome,
+  type ModelState,
+  type ModelTask,
+  reactionOutcome,
+} from './modelTypes.js';
+
+export type { CancelReaction, ModelOutcome, ModelState, ModelTask } from './modelTypes.js';
+export { isModelTerminal, reactionOutcome } from './modelTypes.js';
+
+/**
+ * The supervisor as a few maps and plain rules, mirroring API.md: statuses per id, parent links,
+ * names, the run fence, the events each inbox should get, the store's records, a manual clock.
+ * Commands (see `supervisorCommands`) apply each operation to the model and to the real
+ * supervisor, then compare.
+ *
+ * @example
+ * const model = new ReferenceModel();
+ * model.spawnRefusal({ thread: 't', name: 'self', parentContext: {} }); // 'reserved_name'
+ */
+export class ReferenceModel {
+  /** Tasks of the current supervisor (spawned or restored), pruned ones included, by id. */
+  readonly tasks = new Map<TaskId, ModelTask>();
+  /** What the store holds, by id (records of every generation). */
+  readonly store = new Map<TaskId, ModelTask>();
+  readonly cancelledRuns = new Set<string>();
+  /** Trees cancelled by `cancelTree`/`cancelDescendantsForRun`: their members once signalled. */
+  readonly cancelledTrees: TaskId[][] = [];
+  clock = 1_000;
+  generation = 0;
+  spawned = 0;
+  /** Every id minted so far (never reused, across restarts). */
+  readonly minted = new Set<TaskId>();
+
+  memory(): ModelTask[] {
+    return Array.from(this.tasks.values()).filter((t) => !t.pruned);
+  }
+
+  get(id: TaskId): ModelTask | undefined {
+    const t = this.tasks.get(id);
+    return t === undefined || t.pruned ? undefined : t;
+  }
+
+  /** A live task whose body has not returned (bodies return exactly when their task is terminal here). */
+  isLive(t: ModelTask): boolean {
+    return t.live && !isModelTerminal(t.state);
+  }
+
+  /** Why a spawn would be refused, or `undefined` (API.md "Spawn errors", in order). */
+  spawnRefusal(req: {
+    thread: string;
+    name?: string | undefined;
+    parentContext: TaskParentContext;
+  }): SpawnErrorCode | undefined {
+    const { name, parentContext: pc } = req;
+    if (name !== undefined) {
+      if (['parent', 'self', 'all', 'broadcast'].includes(name)) return 'reserved_name';
+      if (this.memory().some((t) => t.thread === req.thread && t.name === name && !isModelTerminal(t.state)))
+        return 'duplicate_name';
+    }
+    if (pc.task_id !== undefined) {
+      const parent = this.get(pc.task_id);
+      if (parent !== undefined && parent.state !== 'active') return 'parent_cancelled';
+    } else if (pc.run_id !== undefined && this.cancelledRuns.has(pc.run_id)) return 'parent_cancelled';
+    return undefined;
+  }
+
+  add(t: Omit<ModelTask, 'state' | 'pruned' | 'events' | 'received' | 'live' | 'createdAt'>): ModelTask {
+    const task: ModelTask = {
+      ...t,
+      live: true,
+      createdAt: this.clock,
+      state: 'active',
+      pruned: false,
+      events: [],
+      received: [],
+    };
+    this.tasks.set(task.id, task);
+    this.store.set(task.id, { ...task });
+    this.minted.add(task.id);
+    this.spawned++;
+    return task;
+  }
+
+  /** Whether `t`'s inbox is open (a sub-agent's closes when it ends). */
+  inboxOpen(t: ModelTask): boolean {
+    if (t.inbox === 'owner') return true;
+    const agent = this.tasks.get(t.inbox);
+    return agent !== undefined && !isModelTerminal(agent.state);
+  }
+
+  /** Records an event into `t`'s inbox; returns whether it is delivered. */
+  deliver(t: ModelTask, event: TaskEvent): boolean {
+    if (!this.inboxOpen(t)) return false;
+    if (t.inbox === 'owner') t.events.push(event);
+    else this.tasks.get(t.inbox)!.received.push(event as unknown as Json);
+    return true;
+  }
+
+  emit(t: ModelTask, eventType: string, payload: Json): boolean {
+    return this.deliver(t, { kind: 'custom', task_id: t.id, event_type: eventType, payload });
+  }
+
+  /** The body returned `outcome`: the task machine's transition, then the terminal event. */
+  settle(t: ModelTask, outcome: ModelOutcome): void {
+    this.deliver(t, this.settleState(t, outcome));
+  }
+
+  /** The task machine's transition from `active` or `cancelling`; returns the terminal event to deliver. */
+  settleState(t: ModelTask, outcome: ModelOutcome): TaskEvent {
+    const cancelling = t.state === 'cancelling';
+    let state: ModelState;
+    if (outcome.kind === 'success') state = 'completed';
+    else if (outcome.kind === 'failure') state = 'failed';
+    else if (outcome.kind === 'cancelled') state = 'cancelled';
+    else state = cancelling ? 'cancelled' : 'failed';
+    t.state = state;
+    t.completedAt = this.clock;
+    let event: TaskEvent;
+    if (state === 'completed') {
+      const value = outcome.kind === 'success' ? outcome.value : null;
+      if (value !== null) t.result = value;
+      event = { kind: 'completed', task_id: t.id, result: value };
+    } else if (state === 'failed') {
+      t.error = outcome.kind === 'failure' ? outcome.error : (outcome as { message: string }).message;
+      event = { kind: 'failed', task_id: t.id, error: t.error };
+    } else event = { kind: 'cancelled', task_id: t.id };
+    this.store.set(t.id, { ...t });
+    return event;
+  }
+
+  /** Requests cancellation; `true` if live and not terminal. Cooperative bodies react at once. */
+  cancel(id: TaskId): boolean {
+    const batch: ModelTask[] = [];
+    const ok = this.#signal(id, batch);
+    this.#react(batch);
+    return ok;
+  }
+
+  #signal(id: TaskId, batch: ModelTask[]): boolean {
+    const t = this.get(id);
+    if (t === undefined || !this.isLive(t)) return false;
+    if (t.state === 'active') {
+      t.state = 'cancelling';
+      if (t.cooperative) batch.push(t);
+    }
+    return true;
+  }
+
+  /**
+   * Cooperative bodies signalled by one call react together, as they do for real: first each
+   * one's last emit, then every settle (a sub-agent's inbox closes), then the terminal events.
+   */
+  #react(batch: ModelTask[]): void {
+    for (const t of batch)
+      if (t.reaction === 'emit-then-cancelled' && !t.agent) this.emit(t, 'final_words', { last: true });
+    const events = batch.map((t) => this.settleState(t, reactionOutcome(t.reaction)));
+    for (const [i, t] of batch.entries()) this.deliver(t, events[i]!);
+  }
+
+  /** Ids of `rootId` and its descendants by `parent_context.task_id`, among tasks in memory. */
+  subtree(rootId: TaskId): TaskId[] {
+    if (this.get(rootId) === undefined) return [];
+    const out = [rootId];
+    const seen = new Set(out);
+    for (let i = 0; i < out.length; i++) {
+      for (const t of this.memory()) {
+        if (t.parentContext.task_id === out[i] && !seen.has(t.id)) {
+          seen.add(t.id);
+          out.push(t.id);
+        }
+      }
+    }
+    return out;
+  }
+
+  cancelTree(rootId: TaskId): number {
+    const batch: ModelTask[] = [];
+    const n = this.#cancelTree(rootId, batch);
+    this.#react(batch);
+    return n;
+  }
+
+  #cancelTree(rootId: TaskId, batch: ModelTask[]): number {
+    const members = this.subtree(rootId);
+    if (members.length > 0) this.cancelledTrees.push(members);
+    return members.filter((id) => this.#signal(id, batch)).length;
+  }
+
+  cancelAll(thread: string): number {
+    const batch: ModelTask[] = [];
+    const n = this.memory().filter((t) => t.thread === thread && this.#signal(t.id, batch)).length;
+    this.#react(batch);
+    return n;
+  }
+
+  cancelDescendantsForRun(runId: string): number {
+    this.cancelledRuns.add(runId);
+    const roots = this.memory().filter(
+      (t) =>
+        t.parentContext.run_id === runId &&
+        t.parentContext.task_id === undefined &&
+        !isModelTerminal(t.state),
+    );
+    const batch: ModelTask[] = [];
+    const n = roots.reduce((sum, r) => sum + this.#cancelTree(r.id, batch), 0);
+    this.#react(batch);
+    return n;
+  }
+
+  /** The `SendError` code `sendTaskInboxMessage` should throw, or `undefined`; delivers on success. */
+  sendMessage(id: TaskId, thread: string, from: string, content: string): string | undefined {
+    const t = this.get(id);
+    if (t === undefined || !t.live) return 'task_not_found';
+    if (t.thread !== thread) return 'not_owner';
+    if (isModelTerminal(t.state)) return 'task_terminated';
+    if (!t.agent) return 'no_inbox';
+    t.received.push({ kind: 'custom', task_id: id, event_type: 'agent_message', payload: { from, content } });
+    return undefined;
+  }
+
+  prune(thread: string | undefined, olderThanMs: number): number {
+    const cutoff = this.clock - olderThanMs;
+    const doomed = this.memory().filter(
+      (t) =>
+        (thread === undefined || t.thread === thread) &&
+        isModelTerminal(t.state) &&
+        (t.completedAt ?? t.createdAt) <= cutoff,
+    );
+    for (const t of doomed) t.pruned = true;
+    return doomed.length;
+  }
+
+  /** A crash and a fresh supervisor over the same store that loads `threads`: returns the count per thread. */
+  restart(threads: readonly string[]): number[] {
+    this.generation++;
+    this.spawned = 0;
+    this.tasks.clear();
+    this.cancelledRuns.clear();
+    this.cancelledTrees.length = 0;
+    const counts = threads.map((thread) => {
+      const records = Array.from(this.store.values()).filter((r) => r.thread === thread);
+      for (const r of records) {
+        const t: ModelTask = { ...r, live: false, pruned: false, events: [], received: [] };
+        if (!isModelTerminal(t.state)) {
+          Object.assign(t, { state: 'failed', error: ORPHAN_ERROR, completedAt: this.clock });
+          delete t.result;
+          this.store.set(t.id, { ...t });
+        }
+        this.tasks.set(t.id, t);
+      }
+      return records.length;
+    });
+    return counts;
+  }
+
+  /** The summary `get(id)` should return. */
+  summary(t: ModelTask): TaskSummary {
+    const status: TaskStatus = t.state === 'active' || t.state === 'cancelling' ? 'running' : t.state;
+    const s: TaskSummary = {
+      task_id: t.id,
+      task_type: t.taskType,
+      description: t.description,
+      status,
+      created_at_ms: t.createdAt,
+    };
+    if (t.error !== undefined) s.error = t.error;
+    if (t.result !== undefined && t.result !== null) s.result = t.result;
+    if (t.completedAt !== undefined) s.completed_at_ms = t.completedAt;
+    if (Object.keys(t.parentContext).length > 0) s.parent_context = t.parentContext;
+    return s;
+  }
+
+  list(thread: string): ModelTask[] {
+    return this.memory().filter((t) => t.thread === thread);
+  }
+
+  hasRunning(thread: string): boolean {
+    return this.list(thread).some((t) => !isModelTerminal(t.state));
+  }
+
+  stats(): { live: number; retained: number; spawned: number } {
+    const mem = this.memory();
+    const live = mem.filter((t) => this.isLive(t)).length;
+    return { live, retained: mem.length - live, spawned: this.spawned };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The reference model's data types.
+ */
+import type { Json, TaskEvent, TaskId, TaskParentContext } from '../wire/types.js';
+
+/** A model task's state: the task machine's states, flattened. */
+export type ModelState = 'active' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
+
+/** How a body ends, as a command tells it to. */
+export type ModelOutcome =
+  | { readonly kind: 'success'; readonly value: Json }
+  | { readonly kind: 'failure'; readonly error: string }
+  | { readonly kind: 'throw'; readonly message: string }
+  | { readonly kind: 'cancelled' };
+
+/** What a cooperative body does once cancellation is requested (sub-agents: `cancelled` or `throw`). */
+export type CancelReaction = 'cancelled' | 'throw' | 'emit-then-cancelled' | 'success';
+
+/** The outcome a cooperative body's reaction amounts to. */
+export function reactionOutcome(reaction: CancelReaction): ModelOutcome {
+  if (reaction === 'throw') return { kind: 'throw', message: 'task cancelled' };
+  if (reaction === 'success') return { kind: 'success', value: 'late' };
+  return { kind: 'cancelled' };
+}
+
+/** One task as the model sees it. */
+export interface ModelTask {
+  readonly id: TaskId;
+  readonly thread: string;
+  readonly name: string | undefined;
+  readonly taskType: string;
+  readonly description: string;
+  readonly parentContext: TaskParentContext;
+  readonly agent: boolean;
+  /** Its body honours cancellation at once, with `reaction`; else it ignores it. */
+  readonly cooperative: boolean;
+  readonly reaction: CancelReaction;
+  /** Where its events go: `'owner'` (the owner inbox) or the id of the sub-agent whose inbox gets them. */
+  readonly inbox: 'owner' | TaskId;
+  readonly createdAt: number;
+  /** Spawned by the current supervisor (it has a body); `false` for restored records. */
+  readonly live: boolean;
+  state: ModelState;
+  result?: Json;
+  error?: string;
+  completedAt?: number;
+  /** Forgotten by `prune` (the store keeps it). */
+  pruned: boolean;
+  /** Events expected from this task, in order, in its inbox. */
+  readonly events: TaskEvent[];
+  /** A sub-agent's expected receiver contents, oldest first (drained when it returns success). */
+  readonly received: Json[];
+}
+
+const TERMINAL = new Set<ModelState>(['completed', 'failed', 'cancelled']);
+
+/** Whether a model state is terminal. */
+export const isModelTerminal = (s: ModelState): boolean => TERMINAL.has(s);

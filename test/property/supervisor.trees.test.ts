@@ -1,0 +1,29 @@
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { runSupervisorModel, supervisorCommands } from '../../src/testing/index.js';
+import { assertWithSeed, runsFor } from './seed.js';
+
+const RUNS = runsFor(2_000);
+
+describe('model-based: nested spawns, cancelTree and cancelDescendantsForRun with the run fence', () => {
+  it(`${RUNS} command sequences agree with the reference model at every step`, async () => {
+    await assertWithSeed(
+      'trees',
+      fc.asyncProperty(
+        supervisorCommands({
+          weights: {
+            spawnChild: 6,
+            cancelTree: 4,
+            cancelDescendantsForRun: 3,
+            sendTaskInboxMessage: 0,
+            prune: 0,
+            tick: 0,
+            restart: 0,
+          },
+        }),
+        (cmds) => runSupervisorModel(cmds),
+      ),
+      RUNS,
+    );
+  }, 600_000);
+});
