@@ -94,9 +94,9 @@ describe('inspect', () => {
     await sup.wait(id);
     await sup.stop();
     const created = events.filter((e) => e.type === '@xstate.actor');
-    const task = created.find((e) => e.actorRef.id === id);
+    const task = created.find((e) => (e.actorRef as { id?: string }).id === id);
     expect(task).toBeDefined();
-    expect(task?.actorRef._parent).toBe(sup.actor);
+    expect((task?.actorRef as { _parent?: unknown } | undefined)?._parent).toBe(sup.actor);
     expect(events.some((e) => e.type === '@xstate.event' && e.event.type === 'task.cancel')).toBe(true);
   });
 
