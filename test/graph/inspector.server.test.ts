@@ -107,7 +107,7 @@ describe('serveInspector', () => {
     });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toEqual({ task_id: t.crawl, signalled: 3 });
-    for (const id of [t.crawl, t.pageA, t.pageB]) expect((await sup.wait(id)).status).toBe('completed');
+    for (const id of [t.crawl, t.pageA, t.pageB]) expect((await sup.wait(id)).status).toBe('cancelled');
     expect(sup.get(t.fetch)?.status).toBe('running');
     const unknown = await http(`${server.url}cancel`, {
       method: 'POST',

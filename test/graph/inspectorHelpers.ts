@@ -13,12 +13,13 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-/** A body that emits `started`, waits for `g` or cancellation, then completes. */
+/** A body that emits `started`, waits for `g` (then completes) or cancellation (then ends cancelled). */
 export const gated =
   (g: { promise: Promise<void> }, result: string = 'done') =>
   async (ctx: TaskContext): Promise<string> => {
     ctx.emit('started', { task: ctx.taskId });
     await Promise.race([g.promise, ctx.cancelled()]);
+    if (ctx.isCancelled()) throw ctx.signal.reason;
     return result;
   };
 

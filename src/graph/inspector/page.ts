@@ -33,14 +33,16 @@ section.thread h2 a{font-size:12px;font-weight:normal}
 ul.tree,ul.tree ul{list-style:none;margin:0;padding:0}
 ul.tree ul{margin-left:14px;padding-left:14px;border-left:1px solid #adb5bd}
 ul.tree li{margin:3px 0;position:relative}
-ul.tree ul>li::before{content:"";position:absolute;left:-14px;top:14px;width:12px;border-top:1px solid #adb5bd}
-.node{display:inline-block;border:1px solid;border-radius:6px;padding:3px 8px;cursor:pointer;max-width:560px}
+ul.tree ul>li::before{content:"";position:absolute;left:-14px;top:38px;width:12px;border-top:1px solid #adb5bd}
+.node{display:block;width:440px;height:76px;contain:strict;border:1px solid;border-radius:6px;padding:2px 8px;cursor:pointer;line-height:17px}
+.node>div{height:17px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .node:hover{box-shadow:0 0 0 2px rgba(13,110,253,.25)}
-.node.selected{box-shadow:0 0 0 3px #0d6efd}
+.node.selected{outline:3px solid #0d6efd;outline-offset:-1px}
 .node .t{font-weight:600}
 .node .d{opacity:.85}
-.node .s{font-size:12px}
-.node .e{font-size:12px;font-family:ui-monospace,Menlo,Consolas,monospace;opacity:.9;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.node .s,.node .e{font-size:12px}
+.node .e{font-family:ui-monospace,Menlo,Consolas,monospace;opacity:.9}
+section.thread{content-visibility:auto;contain-intrinsic-size:auto 600px}
 #detail{border-left:1px solid #dee2e6;background:#fff;overflow:auto;padding:12px 16px}
 #detail h3{font-size:13px;margin:14px 0 6px}
 #detail dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:0}
@@ -50,7 +52,7 @@ ul.tree ul>li::before{content:"";position:absolute;left:-14px;top:14px;width:12p
 #detail ol{padding-left:18px;margin:0}
 #detail .lineage a{cursor:pointer;color:#0d6efd}
 #events li{margin-bottom:4px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
-#cancel-btn{margin-top:10px;padding:5px 12px;border:1px solid #dc3545;background:#fff;color:#dc3545;border-radius:4px;cursor:pointer}
+#cancel-btn{margin:10px 0 0 8px;padding:5px 12px;border:1px solid #dc3545;background:#fff;color:#dc3545;border-radius:4px;cursor:pointer}
 #cancel-btn:disabled{border-color:#adb5bd;color:#adb5bd;cursor:not-allowed}
 #cancel-result{margin-left:8px;font-size:12px}
 .muted{color:#6c757d}

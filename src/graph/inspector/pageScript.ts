@@ -16,7 +16,9 @@ let canCancel = false;
 let selected = null;
 let pending = [];
 let frame = 0;
-let detailSeq = 0;
+let detailBusy = false;
+let detailAgain = false;
+let panelCtl = null;    // { id, btn, out, sent } of the task in the details panel
 const $ = (id) => document.getElementById(id);
 
 function el(tag, cls, text) {
@@ -60,17 +62,20 @@ function threadOf(id) {
   threads.set(id, t);
   return t;
 }
+// Patch a node in place: only changed classes and texts are written, no elements are created.
+function setText(e, text) { if (e.textContent !== text) e.textContent = text; }
 function paint(entry) {
   const n = entry.data;
   const s = n.summary;
-  const box = entry.box;
-  box.className = 'node st-' + s.status + (selected === s.task_id ? ' selected' : '');
-  box.dataset.status = s.status;
-  box.replaceChildren(el('div', 't', n.label[0] || s.task_id));
-  for (let i = 1; i < n.label.length - 1; i++) box.append(el('div', 'd', n.label[i]));
-  box.append(el('div', 's', n.label[n.label.length - 1] || s.status));
+  const cls = 'node st-' + s.status + (selected === s.task_id ? ' selected' : '');
+  if (entry.box.className !== cls) entry.box.className = cls;
+  if (entry.box.dataset.status !== s.status) entry.box.dataset.status = s.status;
+  setText(entry.t, n.label[0] || s.task_id);
+  setText(entry.d, n.label.slice(1, -1).join(' '));
+  setText(entry.s, n.label[n.label.length - 1] || s.status);
   const latest = events.get(s.task_id);
-  if (latest) box.append(el('div', 'e', '⚡ ' + eventText(latest)));
+  const text = latest ? '» ' + eventText(latest) : '';
+  setText(entry.e, text);
 }
 function apply(n) {
   const id = n.summary.task_id;
@@ -85,8 +90,9 @@ function apply(n) {
   const box = el('div', 'node');
   box.dataset.taskId = id;
   box.tabIndex = 0;
+  entry = { li, box, ul: null, data: n, t: el('div', 't'), d: el('div', 'd'), s: el('div', 's'), e: el('div', 'e') };
+  box.append(entry.t, entry.d, entry.s, entry.e);
   li.append(box);
-  entry = { li, box, ul: null, data: n };
   nodes.set(id, entry);
   const parentId = n.summary.parent_context && n.summary.parent_context.task_id;
   const parent = parentId !== undefined ? nodes.get(parentId) : undefined;
@@ -133,7 +139,7 @@ function flush() {
   }
   recount();
   document.body.dataset.ready = 'true';
-  if (touchedSelected && selected) showDetail(selected);
+  if (touchedSelected && selected) refreshDetail();
 }
 function enqueue(item) {
   pending.push(item);
@@ -144,14 +150,22 @@ function dl(pairs) {
   for (const [k, v] of pairs) { if (v === undefined) continue; d.append(el('dt', '', k), el('dd', '', v)); }
   return d;
 }
+// One details request at a time; changes meanwhile ask for one more (busy tasks never starve it).
+function refreshDetail() {
+  if (detailBusy) { detailAgain = true; return; }
+  detailBusy = true;
+  showDetail(selected).catch(() => {}).finally(() => {
+    detailBusy = false;
+    if (detailAgain) { detailAgain = false; refreshDetail(); }
+  });
+}
 async function showDetail(id) {
-  const seq = ++detailSeq;
   const res = await fetch('/api/tasks/' + encodeURIComponent(id), { cache: 'no-store' });
-  if (seq !== detailSeq) return;
+  if (id !== selected) return;
   const panel = $('detail');
   if (!res.ok) { panel.replaceChildren(el('p', 'muted', 'Task ' + id + ' is not known here.')); return; }
   const d = await res.json();
-  if (seq !== detailSeq) return;
+  if (id !== selected) return;
   const s = d.summary;
   const head = el('h3', '', s.task_id + ' · ' + s.task_type);
   const badge = el('span', 'badge st-' + s.status, s.status);
@@ -177,19 +191,25 @@ async function showDetail(id) {
   for (const rec of d.events.slice().reverse()) {
     evs.append(el('li', '', new Date(rec.at_ms).toISOString().slice(11, 23) + '  ' + eventText(rec)));
   }
-  const btn = el('button', '', 'Cancel subtree');
-  btn.id = 'cancel-btn';
-  btn.disabled = !canCancel || !token || s.status !== 'running';
+  // The button and its result survive refreshes of the same task (a click is never lost).
+  if (!panelCtl || panelCtl.id !== id) {
+    const b = el('button', '', 'Cancel subtree');
+    b.id = 'cancel-btn';
+    const o = el('span', 'muted');
+    o.id = 'cancel-result';
+    b.addEventListener('click', () => cancel(id, b, o));
+    panelCtl = { id, btn: b, out: o, sent: false };
+  }
+  const { btn, out } = panelCtl;
+  btn.disabled = panelCtl.sent || !canCancel || !token || s.status !== 'running';
   btn.title = !canCancel ? 'read-only source' : !token ? 'open the URL with #token=… printed on the console' : 'cancelTree(' + s.task_id + ')';
-  const out = el('span', 'muted');
-  out.id = 'cancel-result';
-  btn.addEventListener('click', () => cancel(s.task_id, btn, out));
   panel.replaceChildren(head, badge, btn, out, el('h3', '', 'Summary'), sum, el('h3', '', 'Lineage'), lin,
     el('h3', '', 'parent_context'), Object.keys(d.parent_context).length ? pc : el('p', 'muted', '(none)'),
     el('h3', '', 'Events (newest first)'), d.events.length ? evs : el('p', 'muted', '(none seen)'));
 }
 async function cancel(id, btn, out) {
   btn.disabled = true;
+  if (panelCtl && panelCtl.id === id) panelCtl.sent = true;
   const res = await fetch('/cancel', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-inspector-token': token },
@@ -204,7 +224,7 @@ function select(id) {
   if (prev) paint(prev);
   const cur = nodes.get(id);
   if (cur) { paint(cur); cur.box.scrollIntoView({ block: 'nearest' }); }
-  showDetail(id);
+  refreshDetail();
 }
 $('threads').addEventListener('click', (ev) => {
   const box = ev.target.closest('.node');
