@@ -1,0 +1,85 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { InboxSender, TaskEvent, TaskSupervisor } from '../../src/index.js';
+import { runSupervisorModel, type SupervisorWrapper, supervisorCommands } from '../../src/testing/index.js';
+import { SEED } from './seed.js';
+
+/** The real supervisor with one method replaced (private fields need the real `this`). */
+function withMethod<K extends keyof TaskSupervisor>(
+  real: TaskSupervisor,
+  key: K,
+  impl: TaskSupervisor[K],
+): TaskSupervisor {
+  return new Proxy(real, {
+    get(target, prop) {
+      if (prop === key) return impl;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+/** Planted bug 1: `cancelTree` cancels the root and its children but skips grandchildren. */
+const skipsGrandchildren: SupervisorWrapper = (real) =>
+  withMethod(real, 'cancelTree', (id) => {
+    let n = real.cancel(id) ? 1 : 0;
+    for (const s of [...real.list('t1'), ...real.list('t2')]) {
+      if (s.parent_context?.task_id === id && real.cancel(s.task_id)) n++;
+    }
+    return n;
+  });
+
+/** Planted bug 2: the terminal event of a task that emitted something is lost on the way to the inbox. */
+const dropsTerminalAfterEmit: SupervisorWrapper = (real, { ownerInbox }) => {
+  const emitted = new Set<string>();
+  const lossy: InboxSender = {
+    ...ownerInbox,
+    send(msg) {
+      const e = msg as TaskEvent;
+      if (e.kind === 'custom') emitted.add(e.task_id);
+      else if (emitted.has(e.task_id)) return true; // claims delivery, delivers nothing
+      return ownerInbox.send(msg);
+    },
+  };
+  real.setOwnerInbox(lossy);
+  return real;
+};
+
+/** Runs the model suite against a broken supervisor; returns the shrunk counterexample's commands. */
+async function findBug(
+  name: string,
+  wrap: SupervisorWrapper,
+  weights: Parameters<typeof supervisorCommands>[0],
+): Promise<string[]> {
+  console.log(`[planted ${name}] fast-check seed ${SEED} (replay: FC_SEED=${SEED})`);
+  const out = await fc.check(
+    fc.asyncProperty(supervisorCommands(weights), (cmds) => runSupervisorModel(cmds, { wrap })),
+    { numRuns: 3_000, seed: SEED },
+  );
+  expect(out.failed, `the model suite did not notice planted bug '${name}'`).toBe(true);
+  const cmds = out.counterexample![0] as Iterable<{ hasRan: boolean; toString(): string }>;
+  const ran = [...cmds].filter((c) => c.hasRan).map(String);
+  console.log(
+    `[planted ${name}] found after ${out.numRuns} runs, shrunk ${out.numShrinks} times to:\n  ${ran.join('\n  ')}\n  ${String(out.errorInstance)}`,
+  );
+  return ran;
+}
+
+describe('planted bugs are found and shrunk to short counterexamples', () => {
+  it('cancelTree that skips grandchildren: found, shrunk to three spawns and the cascade', async () => {
+    const ran = await findBug('skipsGrandchildren', skipsGrandchildren, {
+      weights: { spawnChild: 6, cancelTree: 4, restart: 0, prune: 0, sendTaskInboxMessage: 0 },
+    });
+    expect(ran.length).toBeLessThanOrEqual(5);
+    // Three spawns making a three-level tree (nested, or explicit parent contexts), then the cascade.
+    expect(ran.filter((c) => c.startsWith('spawn')).length).toBe(3);
+    expect(ran.at(-1)).toMatch(/^cancel(Tree|DescendantsForRun)\(/);
+  }, 300_000);
+
+  it('a supervisor that drops the terminal event after a custom event: found, shrunk to at most 3 commands', async () => {
+    // Typically `spawn` + `emit` + `settle`, or `spawn` (cooperative, emits final words) + a cancel.
+    const ran = await findBug('dropsTerminalAfterEmit', dropsTerminalAfterEmit, { weights: { restart: 0 } });
+    expect(ran.length).toBeLessThanOrEqual(3);
+    expect(ran[0]).toMatch(/^spawn/);
+  }, 300_000);
+});
