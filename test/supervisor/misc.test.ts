@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { createTaskSupervisor, isTerminal, TaskResult } from '../../src/index.js';
+import { createInbox, createTaskSupervisor, isTerminal, TaskResult } from '../../src/index.js';
 import { FlakyStore, gate, opts, parked, setup } from '../helpers/async.js';
 
 describe('A. basic types through the supervisor', () => {
@@ -106,5 +106,24 @@ describe('inspect', () => {
     await sup.wait(await sup.spawn(opts(), () => 1));
     await sup.stop();
     expect(n).toBeGreaterThan(0);
+  });
+});
+
+describe('SpawnOptions.inbox precedence', () => {
+  it('an explicit inbox wins over the enclosing sub-agent inbox', async () => {
+    const { sup, events } = setup();
+    const own = createInbox();
+    const agentGot = gate<number>();
+    const id = await sup.spawnAgent({ threadId: 't', description: 'a' }, async (ctx) => {
+      const child = await sup.spawn({ ...opts(), inbox: own.sender }, () => 'to own');
+      await sup.wait(child);
+      agentGot.open(ctx.inboxReceiver.size);
+      return 'agent done';
+    });
+    expect(await agentGot.promise).toBe(0);
+    await sup.wait(id);
+    expect(own.receiver.drain()).toEqual([{ kind: 'completed', task_id: 'bg_1', result: 'to own' }]);
+    expect(events()).toEqual([{ kind: 'completed', task_id: id, result: 'agent done' }]);
+    await sup.stop();
   });
 });
