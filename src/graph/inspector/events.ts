@@ -19,7 +19,12 @@ export interface RecordedTaskEvent {
 
 const EVENT_KINDS = new Set(['completed', 'failed', 'cancelled', 'custom']);
 
-/** Whether `value` looks like a `TaskEvent` (cheap shape check: inboxes also carry raw messages). */
+/**
+ * Whether `value` looks like a `TaskEvent` (cheap shape check: inboxes also carry raw messages).
+ *
+ * @example
+ * isTaskEvent({ kind: 'custom', task_id: 'bg_0', event_type: 'p', payload: null }); // true
+ */
 export function isTaskEvent(value: unknown): value is TaskEvent {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { kind?: unknown; task_id?: unknown };
@@ -112,6 +117,10 @@ export function createEventTap(): EventTap {
 /**
  * Subscribes to an {@link InspectorEventSource}; returns the stop function. An async iterable is
  * read until it ends or the stop function runs (which calls the iterator's `return`).
+ *
+ * @example
+ * const stop = listenToEvents(tap.subscribe, (e) => console.log(e.kind, e.task_id));
+ * stop();
  */
 export function listenToEvents(
   source: InspectorEventSource,
@@ -137,7 +146,15 @@ export function listenToEvents(
   };
 }
 
-/** Bounded per-task event history: at most `perTask` events for at most `maxTasks` tasks (oldest tasks dropped first). */
+/**
+ * Bounded per-task event history: at most `perTask` events for at most `maxTasks` tasks (oldest
+ * tasks dropped first).
+ *
+ * @example
+ * const h = new EventHistory();
+ * h.add({ kind: 'custom', task_id: 'bg_0', event_type: 'p', payload: 1 }, Date.now());
+ * h.latestCustom('bg_0')?.event; // the event above
+ */
 export class EventHistory {
   readonly #byTask = new Map<TaskId, RecordedTaskEvent[]>();
   readonly #perTask: number;

@@ -1,7 +1,12 @@
 /** Server-side SVG of a thread's tree by Graphviz (`dot -Tsvg`), for the page's "diagram" link. */
 import { spawn } from 'node:child_process';
 
-/** Thrown when `dot` is missing or fails. */
+/**
+ * Thrown when `dot` is missing or fails.
+ *
+ * @example
+ * await renderDotSvg(dot).catch((e) => e instanceof GraphvizError && console.warn(e.message));
+ */
 export class GraphvizError extends Error {
   override readonly name = 'GraphvizError';
 }

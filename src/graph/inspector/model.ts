@@ -43,7 +43,12 @@ export interface InspectorTaskDetail {
   events: readonly RecordedTaskEvent[];
 }
 
-/** A node for `summary`. */
+/**
+ * A node for `summary`: its label lines and latest custom event.
+ *
+ * @example
+ * toNode('demo', supervisor.get('bg_0')!, history).label; // ['bg_0 · fetch', …]
+ */
 export function toNode(threadId: string, summary: TaskSummary, history: EventHistory): InspectorNode {
   const node: InspectorNode = { thread_id: threadId, summary, label: taskLabelLines(summary) };
   const latest = history.latestCustom(summary.task_id);
@@ -51,14 +56,24 @@ export function toNode(threadId: string, summary: TaskSummary, history: EventHis
   return node;
 }
 
-/** Owner threads of the source, in first-seen order of their tasks. */
+/**
+ * Owner threads of the source, in first-seen order of their tasks.
+ *
+ * @example
+ * threadIds(supervisor); // ['demo', 'ops']
+ */
 export function threadIds(source: InspectorSource): string[] {
   const seen = new Set<string>();
   for (const meta of Object.values(source.persistedSnapshot())) seen.add(meta.owner_thread_id);
   return [...seen];
 }
 
-/** The current trees of every thread (each forest walked depth-first, parents first). */
+/**
+ * The current trees of every thread (each forest walked depth-first, parents first).
+ *
+ * @example
+ * buildSnapshot(supervisor, history).threads[0]?.nodes.map((n) => n.summary.task_id);
+ */
 export function buildSnapshot(source: InspectorSource, history: EventHistory): InspectorSnapshot {
   const threads = threadIds(source).map((thread_id) => ({
     thread_id,
@@ -69,7 +84,12 @@ export function buildSnapshot(source: InspectorSource, history: EventHistory): I
   return { threads, can_cancel: typeof source.cancelTree === 'function' };
 }
 
-/** Details of one task, or `undefined` when the source does not hold it. */
+/**
+ * Details of one task, or `undefined` when the source does not hold it.
+ *
+ * @example
+ * taskDetail(supervisor, history, 'bg_3')?.lineage.map((a) => a.task_id); // ['bg_0', 'bg_2']
+ */
 export function taskDetail(
   source: InspectorSource,
   history: EventHistory,

@@ -5,6 +5,7 @@
  * clicked task's details, and cancels a subtree with `POST /cancel` and the `#token=` of the URL.
  * All task data goes into the DOM as text (`textContent`), never as markup.
  */
+// biome-ignore lint/complexity/noUselessStringRaw: keeps any escape in the browser script literal.
 export const INSPECTOR_JS = String.raw`(() => {
 'use strict';
 const params = new URLSearchParams(location.hash.slice(1));

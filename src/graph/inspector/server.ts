@@ -41,7 +41,12 @@ const MAX_BODY = 4096;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
-/** Constant-time token comparison (hashing first makes the lengths equal). */
+/**
+ * Constant-time token comparison (hashing first makes the lengths equal).
+ *
+ * @example
+ * tokenMatches(req.headers['x-inspector-token'], token); // false for a missing header
+ */
 export function tokenMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string' || given === '') return false;
   return timingSafeEqual(digest(given), digest(expected));

@@ -16,7 +16,13 @@ export interface InspectorBatch {
   events: RecordedTaskEvent[];
 }
 
-/** The server side of the stream clients; `publishEvent` fans a recorded event out to each. */
+/**
+ * The server side of the stream clients; `publishEvent` fans a recorded event out to each.
+ *
+ * @example
+ * const hub = new SseHub(supervisor, history, 50);
+ * createServer((req, res) => hub.open(req, res));
+ */
 export class SseHub {
   readonly #clients = new Set<{ event(rec: RecordedTaskEvent): void; end(): void }>();
   readonly #source: InspectorSource;
