@@ -31,6 +31,21 @@ import type {
 } from './types.js';
 
 const DEFAULT_GRACE_MS = 30_000;
+const MAX_TIMER_MS = 2_147_483_647;
+const NEVER = Symbol('never');
+
+/**
+ * XState's clock, except that a delay no timer can hold (`Infinity`, or past setTimeout's 32-bit
+ * range, which Node would fire after 1 ms) is never scheduled: `cancelGraceMs: Infinity` means
+ * "wait for the body forever", as upstream does.
+ */
+const clock = {
+  setTimeout: (fn: (...args: unknown[]) => void, ms: number): unknown =>
+    ms > MAX_TIMER_MS ? NEVER : setTimeout(fn, ms),
+  clearTimeout: (id: unknown): void => {
+    if (id !== NEVER) clearTimeout(id as ReturnType<typeof setTimeout>);
+  },
+};
 
 /**
  * Creates a supervisor: the actor that runs, tracks, routes, cancels and persists background tasks.
@@ -100,7 +115,10 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     // With an inspector, task actors join the supervisor's actor system so the inspection stream
     // shows them as its children; without one they skip the parent link (see README: performance).
     this.#parented = options.inspect !== undefined;
-    this.actor = createActor(logic, options.inspect === undefined ? {} : { inspect: options.inspect });
+    this.actor = createActor(
+      logic,
+      options.inspect === undefined ? { clock } : { clock, inspect: options.inspect },
+    );
     this.actor.start();
   }
 
@@ -163,8 +181,8 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     } as unknown as Snapshot<unknown>;
     const input = { taskId: id, cancelGraceMs: this.#grace };
     const actor = this.#parented
-      ? createActor(this.#taskLogic, { id, input, snapshot, parent: this.actor })
-      : createActor(this.#taskLogic, { id, input, snapshot });
+      ? createActor(this.#taskLogic, { id, input, snapshot, clock, parent: this.actor })
+      : createActor(this.#taskLogic, { id, input, snapshot, clock });
     entry.actor = actor;
     actor.start();
     try {
@@ -172,15 +190,18 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
     } catch (e) {
       // The task never existed: forget it. Its id stays consumed (ids are never reused).
       entry.done = true;
+      entry.earlyFinal = undefined;
       entry.actor = undefined;
       actor.stop();
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
       throw new SpawnError('store_failed', `store write failed: ${errorMessage(e)}`, { cause: e });
     }
+    entry.committed = true;
     this.counters.spawned++;
     this.notify('spawned', entry);
-    if (!entry.done) this.#startBody(entry, body, agent);
+    if (entry.earlyFinal !== undefined) entry.earlyFinal();
+    else this.#startBody(entry, body, agent);
     return id;
   }
 
@@ -251,6 +272,12 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   #onFinal(taskId: TaskId, status: TaskFinalState, event: TaskMachineEvent | { type: string }): void {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined || entry.done) return;
+    if (!entry.committed) {
+      // The grace timer ran out before the spawn's record was durable: finish once it is, or never
+      // if the write fails (then the task never existed).
+      entry.earlyFinal = () => this.#onFinal(taskId, status, event);
+      return;
+    }
     entry.done = true;
     entry.actor = undefined;
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
@@ -317,11 +344,17 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
   wait(taskId: TaskId, opts: WaitOptions = {}): Promise<TaskSummary> {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined) return Promise.reject(new TypeError(`unknown task '${taskId}'`));
+    const { timeoutMs } = opts;
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+      return Promise.reject(
+        new TypeError(`Expected \`timeoutMs\` to be a non-negative number, got ${String(timeoutMs)}`),
+      );
+    }
     if (entry.delivered) return Promise.resolve(entry.summary);
     return waitFor(entry, opts);
   }
 
-  restoreForThread(
+  async restoreForThread(
     threadId: string,
     metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
   ): Promise<number> {

@@ -28,6 +28,10 @@ export interface TaskEntry {
   /** Created on first read of `ctx.signal` (an AbortController costs ~6 µs; most bodies never read it). */
   controller: AbortController | undefined;
   cancelWaiters: (() => void)[] | undefined;
+  /** Its `running` record is durable (spawn) or it came from a record (restore). */
+  committed: boolean;
+  /** A final state reached before the spawn's record was durable, handled once it is. */
+  earlyFinal: (() => void) | undefined;
   /** Terminal in memory (the body's later return is ignored). */
   done: boolean;
   /** The terminal event was delivered (after its store write was attempted). */
@@ -59,6 +63,8 @@ export function newEntry(init: {
     cancelRequested: false,
     controller: undefined,
     cancelWaiters: undefined,
+    committed: !init.local,
+    earlyFinal: undefined,
     done: init.summary.status !== 'running',
     delivered: init.summary.status !== 'running',
     waiters: undefined,

@@ -29,7 +29,8 @@ export function waitFor(entry: TaskEntry, opts: WaitOptions): Promise<TaskSummar
     };
     (entry.waiters ??= []).push(done);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) {
+    // Past setTimeout's 32-bit range (Infinity included) the wait has no deadline.
+    if (timeoutMs !== undefined && timeoutMs <= 2_147_483_647) {
       timer = setTimeout(() => {
         cleanup();
         reject(new DOMException(`task '${entry.id}' did not finish within ${timeoutMs} ms`, 'TimeoutError'));

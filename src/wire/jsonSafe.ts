@@ -7,13 +7,11 @@ import type { Json } from './types.js';
  * by the value's depth; objects with a `toJSON` method are allowed as `JSON.stringify` calls it.
  */
 export function jsonSafetyProblem(value: unknown, path = '$'): string | undefined {
-  return check(value, path, { seen: new Set<object>(), needsCopy: false }, false);
+  return check(value, path, { seen: new Set<object>() }, false);
 }
 
 interface Walk {
   readonly seen: Set<object>;
-  // Set when JSON.stringify would change the value (dropped `undefined` members, `toJSON`).
-  needsCopy: boolean;
 }
 
 function check(value: unknown, path: string, walk: Walk, member: boolean): string | undefined {
@@ -30,18 +28,14 @@ function check(value: unknown, path: string, walk: Walk, member: boolean): strin
     case 'symbol':
       return `${path} is a symbol`;
     case 'undefined':
-      if (!member) return `${path} is undefined`;
-      walk.needsCopy = true;
-      return undefined;
+      return member ? undefined : `${path} is undefined`;
     default:
       break;
   }
   if (value === null) return undefined;
   const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
-    walk.needsCopy = true;
-    return undefined;
-  }
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  if (obj instanceof Map || obj instanceof Set) return `${path} is a ${obj instanceof Map ? 'Map' : 'Set'}`;
   const seen = walk.seen;
   if (seen.has(obj)) return `${path} is a cycle`;
   seen.add(obj);
@@ -61,22 +55,23 @@ function check(value: unknown, path: string, walk: Walk, member: boolean): strin
 }
 
 /**
- * Returns `value` as plain JSON, or throws `TypeError` naming the problem. The value itself is
- * returned when it is already plain JSON (no copy on the hot path); it is copied through
- * `JSON.stringify`/`JSON.parse` only when that would change it (`undefined` members, `toJSON`).
+ * Returns a copy of `value` as plain JSON (so a later change to the caller's object cannot reach
+ * what was sent or stored), or throws `TypeError` naming the problem. Plain values are copied by a
+ * direct walk; others (`undefined` members, `toJSON`, class instances) through `JSON.stringify`.
  *
  * @example
  * toJson({ a: 1, b: undefined }, 'payload'); // { a: 1 }
  */
 export function toJson(value: unknown, what: string): Json {
   if (value === undefined) return null;
+  const copy = copyPlainJson(value, 0);
+  if (copy !== NOT_PLAIN) return copy;
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
   }
-  const walk: Walk = { seen: new Set<object>(), needsCopy: false };
+  const walk: Walk = { seen: new Set<object>() };
   const problem = check(value, what, walk, false);
   if (problem !== undefined) throw new TypeError(`Expected \`${what}\` to be JSON-safe, got ${problem}`);
-  if (!walk.needsCopy) return value as Json;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -88,4 +83,49 @@ export function toJson(value: unknown, what: string): Json {
   if (text === undefined)
     throw new TypeError(`Expected \`${what}\` to be JSON-safe, got a toJSON that returned undefined`);
   return JSON.parse(text) as Json;
+}
+
+const FAST_DEPTH = 64;
+const NOT_PLAIN: unique symbol = Symbol('not plain');
+
+/**
+ * The hot path of `emit` and of results: a copy of `value` when it is plain JSON that
+ * `JSON.stringify` would keep as is, else `NOT_PLAIN`. It allocates only the copy (no visited set,
+ * no paths): a cycle just runs past `FAST_DEPTH`, and the slow walk then names the problem.
+ */
+function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : NOT_PLAIN;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= FAST_DEPTH) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        const out: Json[] = new Array(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const v = copyPlainJson(value[i], depth + 1);
+          if (v === NOT_PLAIN) return NOT_PLAIN;
+          out[i] = v;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const out: { [key: string]: Json } = {};
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) return NOT_PLAIN;
+        const member = (value as Record<string, unknown>)[key];
+        if (member === undefined) return NOT_PLAIN;
+        const v = copyPlainJson(member, depth + 1);
+        if (v === NOT_PLAIN) return NOT_PLAIN;
+        out[key] = v;
+      }
+      return out;
+    }
+    default:
+      return NOT_PLAIN;
+  }
 }

@@ -55,9 +55,13 @@ describe('toJson (section 6 item 29)', () => {
     expect(toJson({ toJSON: () => ({ x: 1 }) }, 'payload')).toEqual({ x: 1 });
   });
 
-  it('returns plain JSON itself, without copying', () => {
+  it('returns a copy of plain JSON, so later changes to the original cannot reach it', () => {
     const v = { a: [1, { b: 'c' }] };
-    expect(toJson(v, 'payload')).toBe(v);
+    const out = toJson(v, 'payload');
+    expect(out).toEqual(v);
+    expect(out).not.toBe(v);
+    v.a.push(2);
+    expect(out).toEqual({ a: [1, { b: 'c' }] });
     expect(toJson(3, 'payload')).toBe(3);
   });
 
