@@ -25,7 +25,7 @@ export { arbTaskScript, expectedOutcome, runTaskScript, scriptBody, scriptEmits 
 export type { EventLogCheck, EventLogOptions } from './eventLog.js';
 export { checkEventLog } from './eventLog.js';
 
-export type { CancelReaction, ModelOutcome, ModelState, ModelTask } from './model.js';
+export type { CancelReaction, ModelOutcome, ModelState, ModelTask, ReferenceModelOptions } from './model.js';
 export { isModelTerminal, ReferenceModel, reactionOutcome } from './model.js';
 
 export type { Instruction } from './puppet.js';

@@ -15,6 +15,16 @@ import {
 export type { CancelReaction, ModelOutcome, ModelState, ModelTask } from './modelTypes.js';
 export { isModelTerminal, reactionOutcome } from './modelTypes.js';
 
+/** Options of {@link ReferenceModel}. */
+export interface ReferenceModelOptions {
+  /**
+   * Model the current runtime's known deviation: `prune` forgets a terminal task's links, so a
+   * later `cancelTree` of its ancestor no longer reaches its live descendants. Default `false`
+   * (the contract: descendants are found by `parent_context.task_id`, pruned or not).
+   */
+  pruneForgetsLinks?: boolean;
+}
+
 /**
  * The supervisor as a few maps and plain rules, mirroring API.md: statuses per id, parent links,
  * names, the run fence, the events each inbox should get, the store's records, a manual clock.
@@ -26,6 +36,8 @@ export { isModelTerminal, reactionOutcome } from './modelTypes.js';
  * model.spawnRefusal({ thread: 't', name: 'self', parentContext: {} }); // 'reserved_name'
  */
 export class ReferenceModel {
+  constructor(readonly options: ReferenceModelOptions = {}) {}
+
   /** Tasks of the current supervisor (spawned or restored), pruned ones included, by id. */
   readonly tasks = new Map<TaskId, ModelTask>();
   /** What the store holds, by id (records of every generation). */
@@ -165,13 +177,18 @@ export class ReferenceModel {
     for (const [i, t] of batch.entries()) this.deliver(t, events[i]!);
   }
 
-  /** Ids of `rootId` and its descendants by `parent_context.task_id`, among tasks in memory. */
+  /**
+   * Ids of `rootId` (in memory) and its descendants by `parent_context.task_id`. Links run
+   * through pruned tasks too (the records still say who is whose child), unless
+   * `pruneForgetsLinks` was set.
+   */
   subtree(rootId: TaskId): TaskId[] {
     if (this.get(rootId) === undefined) return [];
+    const pool = this.options.pruneForgetsLinks ? this.memory() : Array.from(this.tasks.values());
     const out = [rootId];
     const seen = new Set(out);
     for (let i = 0; i < out.length; i++) {
-      for (const t of this.memory()) {
+      for (const t of pool) {
         if (t.parentContext.task_id === out[i] && !seen.has(t.id)) {
           seen.add(t.id);
           out.push(t.id);

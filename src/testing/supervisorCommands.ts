@@ -17,7 +17,12 @@ import {
   TickCommand,
 } from './commands.js';
 import { SupervisorHarness, type SupervisorWrapper } from './harness.js';
-import { type CancelReaction, type ModelOutcome, ReferenceModel } from './model.js';
+import {
+  type CancelReaction,
+  type ModelOutcome,
+  ReferenceModel,
+  type ReferenceModelOptions,
+} from './model.js';
 
 /** The operations `supervisorCommands` can draw. */
 export type CommandKind =
@@ -185,6 +190,8 @@ export interface ModelRunOptions {
   threads?: readonly string[];
   /** Swaps in another supervisor around the real one (to plant a bug, or to test a wrapper of yours). */
   wrap?: SupervisorWrapper;
+  /** Options of the {@link ReferenceModel}. */
+  model?: ReferenceModelOptions;
 }
 
 /**
@@ -203,7 +210,7 @@ export async function runSupervisorModel(
     ...(options.wrap ? { wrap: options.wrap } : {}),
   });
   try {
-    await fc.asyncModelRun(() => ({ model: new ReferenceModel(), real }), cmds);
+    await fc.asyncModelRun(() => ({ model: new ReferenceModel(options.model), real }), cmds);
   } finally {
     await real.dispose();
   }
