@@ -4,6 +4,7 @@ import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { taskMachine } from '../../machines/task.machine.js';
 import { toDot, toGraphJson, toMermaid } from '../graph/machineGraph.js';
 import { runDemo } from './demo.js';
+import { registerServeCommands } from './serveCommand.js';
 import { CliError, oneLine } from './errors.js';
 import { readStoreThreads, renderTree, TREE_FORMATS, type TreeFormat } from './tree.js';
 
@@ -69,6 +70,8 @@ function build(io: CliIo): Command {
       if (o.format === 'json') io.stdout(`${JSON.stringify(toGraphJson(m), null, 2)}\n`);
       else io.stdout(o.format === 'dot' ? toDot(m) : toMermaid(m));
     });
+  // `serve --db FILE` and `demo --serve PORT`: the browser inspector.
+  registerServeCommands(program, { stdout: io.stdout, stderr: io.stderr });
   return program;
 }
 
@@ -90,7 +93,7 @@ export async function runCli(argv: readonly string[], io?: Partial<CliIo>): Prom
     full.stderr(`awaken-tasks: ${oneLine(msg).replace(/^error: /, '')}\n`);
     return 2;
   };
-  if (argv.length === 0) return fail('missing command: demo, tree or graph (see awaken-tasks --help)');
+  if (argv.length === 0) return fail('missing command: demo, tree, graph or serve (see awaken-tasks --help)');
   try {
     await build(full).parseAsync([...argv], { from: 'user' });
     return 0;
