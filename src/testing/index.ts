@@ -26,7 +26,7 @@ export type { EventLogCheck, EventLogOptions } from './eventLog.js';
 export { checkEventLog } from './eventLog.js';
 
 export type { CancelReaction, ModelOutcome, ModelState, ModelTask, ReferenceModelOptions } from './model.js';
-export { isModelTerminal, ReferenceModel, reactionOutcome } from './model.js';
+export { isModelTerminal, modelSummary, ReferenceModel, reactionOutcome } from './model.js';
 
 export type { Instruction } from './puppet.js';
 export { Puppet } from './puppet.js';

@@ -3,27 +3,25 @@
  */
 import type { SpawnErrorCode } from '../supervisor/errors.js';
 import { ORPHAN_ERROR } from '../supervisor/restore.js';
-import type { Json, TaskEvent, TaskId, TaskParentContext, TaskStatus, TaskSummary } from '../wire/types.js';
+import type { Json, TaskEvent, TaskId, TaskParentContext, TaskSummary } from '../wire/types.js';
 import {
   isModelTerminal,
   type ModelOutcome,
   type ModelState,
   type ModelTask,
+  modelSummary,
+  type ReferenceModelOptions,
   reactionOutcome,
 } from './modelTypes.js';
 
-export type { CancelReaction, ModelOutcome, ModelState, ModelTask } from './modelTypes.js';
-export { isModelTerminal, reactionOutcome } from './modelTypes.js';
-
-/** Options of {@link ReferenceModel}. */
-export interface ReferenceModelOptions {
-  /**
-   * Model the current runtime's known deviation: `prune` forgets a terminal task's links, so a
-   * later `cancelTree` of its ancestor no longer reaches its live descendants. Default `false`
-   * (the contract: descendants are found by `parent_context.task_id`, pruned or not).
-   */
-  pruneForgetsLinks?: boolean;
-}
+export type {
+  CancelReaction,
+  ModelOutcome,
+  ModelState,
+  ModelTask,
+  ReferenceModelOptions,
+} from './modelTypes.js';
+export { isModelTerminal, modelSummary, reactionOutcome } from './modelTypes.js';
 
 /**
  * The supervisor as a few maps and plain rules, mirroring API.md: statuses per id, parent links,
@@ -280,19 +278,7 @@ export class ReferenceModel {
 
   /** The summary `get(id)` should return. */
   summary(t: ModelTask): TaskSummary {
-    const status: TaskStatus = t.state === 'active' || t.state === 'cancelling' ? 'running' : t.state;
-    const s: TaskSummary = {
-      task_id: t.id,
-      task_type: t.taskType,
-      description: t.description,
-      status,
-      created_at_ms: t.createdAt,
-    };
-    if (t.error !== undefined) s.error = t.error;
-    if (t.result !== undefined && t.result !== null) s.result = t.result;
-    if (t.completedAt !== undefined) s.completed_at_ms = t.completedAt;
-    if (Object.keys(t.parentContext).length > 0) s.parent_context = t.parentContext;
-    return s;
+    return modelSummary(t);
   }
 
   list(thread: string): ModelTask[] {

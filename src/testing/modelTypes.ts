@@ -1,7 +1,7 @@
 /**
  * The reference model's data types.
  */
-import type { Json, TaskEvent, TaskId, TaskParentContext } from '../wire/types.js';
+import type { Json, TaskEvent, TaskId, TaskParentContext, TaskStatus, TaskSummary } from '../wire/types.js';
 
 /** A model task's state: the task machine's states, flattened. */
 export type ModelState = 'active' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
@@ -56,3 +56,30 @@ const TERMINAL = new Set<ModelState>(['completed', 'failed', 'cancelled']);
 
 /** Whether a model state is terminal. */
 export const isModelTerminal = (s: ModelState): boolean => TERMINAL.has(s);
+
+/** Options of `ReferenceModel`. */
+export interface ReferenceModelOptions {
+  /**
+   * Model the current runtime's known deviation: `prune` forgets a terminal task's links, so a
+   * later `cancelTree` of its ancestor no longer reaches its live descendants. Default `false`
+   * (the contract: descendants are found by `parent_context.task_id`, pruned or not).
+   */
+  pruneForgetsLinks?: boolean;
+}
+
+/** The summary `get(id)` should return for a model task. @example modelSummary(model.get('bg_0')!).status */
+export function modelSummary(t: ModelTask): TaskSummary {
+  const status: TaskStatus = t.state === 'active' || t.state === 'cancelling' ? 'running' : t.state;
+  const s: TaskSummary = {
+    task_id: t.id,
+    task_type: t.taskType,
+    description: t.description,
+    status,
+    created_at_ms: t.createdAt,
+  };
+  if (t.error !== undefined) s.error = t.error;
+  if (t.result !== undefined && t.result !== null) s.result = t.result;
+  if (t.completedAt !== undefined) s.completed_at_ms = t.completedAt;
+  if (Object.keys(t.parentContext).length > 0) s.parent_context = t.parentContext;
+  return s;
+}
