@@ -11,7 +11,7 @@ export type RequestCancel = (entry: TaskEntry) => boolean;
  * Returns how many live non-terminal tasks were signalled.
  */
 export function cancelTree(registry: Registry, rootId: TaskId, request: RequestCancel): number {
-  const root = registry.byId.get(rootId);
+  const root = registry.node(rootId);
   if (root === undefined) return 0;
   const seen = new Set<TaskEntry>([root]);
   const stack: TaskEntry[] = [root];

@@ -27,6 +27,8 @@ export class Registry {
   readonly #runRoots = new Map<string, Set<TaskEntry>>();
   readonly #names = new Map<string, Map<string, TaskEntry>>();
   readonly #running = new Map<string, number>();
+  /** Pruned tasks that still link live descendants to their ancestors (cascades walk through them). */
+  readonly #tombstones = new Map<TaskId, TaskEntry>();
   live = 0;
   retained = 0;
 
@@ -66,13 +68,30 @@ export class Registry {
   remove(entry: TaskEntry): void {
     this.byId.delete(entry.id);
     removeFrom(this.#byThread, entry.ownerThreadId, entry);
-    if (entry.parentTaskId !== undefined) removeFrom(this.#children, entry.parentTaskId, entry);
+    if (this.#children.has(entry.id)) this.#tombstones.set(entry.id, entry);
+    else this.#unlink(entry);
     const runId = entry.summary.parent_context?.run_id;
     if (runId !== undefined && entry.parentTaskId === undefined) removeFrom(this.#runRoots, runId, entry);
     if (entry.summary.status === 'running') {
       this.markTerminal(entry, entry.remote);
     }
     this.retained--;
+  }
+
+  /** A held task, or a pruned one that still links descendants. */
+  node(taskId: TaskId): TaskEntry | undefined {
+    return this.byId.get(taskId) ?? this.#tombstones.get(taskId);
+  }
+
+  #unlink(entry: TaskEntry): void {
+    let child: TaskEntry | undefined = entry;
+    while (child?.parentTaskId !== undefined) {
+      const parentId: TaskId = child.parentTaskId;
+      removeFrom(this.#children, parentId, child);
+      // A tombstone whose last descendant link is gone is forgotten too.
+      child = this.#children.has(parentId) ? undefined : this.#tombstones.get(parentId);
+      if (child !== undefined) this.#tombstones.delete(parentId);
+    }
   }
 
   runningNamed(threadId: string, name: string): TaskEntry | undefined {
