@@ -5,7 +5,12 @@
 import { counter } from './lib/measure.js';
 
 const [which, sizeArg] = process.argv.slice(2);
-const files = { 1: '01-spawn-complete.js', 2: '02-heap-parked.js', 3: '03-cancel-tree.js', 4: '04-emit-inbox.js' };
+const files = {
+  1: '01-spawn-complete.js',
+  2: '02-heap-parked.js',
+  3: '03-cancel-tree.js',
+  4: '04-emit-inbox.js',
+};
 const mod = await import(`./scenarios/${files[which]}`);
 const size = Number(sizeArg ?? 0);
 const arg = {

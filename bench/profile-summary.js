@@ -38,7 +38,9 @@ for (let i = 0; i < prof.samples.length; i++) {
 const show = (m, title) => {
   console.log(`\n${title} (of ${(total / 1000).toFixed(0)} ms sampled)`);
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * v) / total).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+    console.log(
+      `${((100 * v) / total).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`,
+    );
   }
 };
 show(self, 'self time');

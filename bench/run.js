@@ -17,9 +17,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 if (typeof globalThis.gc !== 'function') {
   // Heap figures need a forced full GC: re-run this script with --expose-gc.
-  const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -111,7 +115,11 @@ console.log(
     : `\nMISS: ${misses.length} target(s) missed:\n${misses.map((r) => `  MISS ${r.scenario}${r.error ? ` (${r.error})` : ` ratio ${r.ratio.toFixed(2)}, target ${r.target}`}`).join('\n')}`,
 );
 const seconds = (Date.now() - started) / 1000;
-console.log(`bench took ${seconds.toFixed(0)} s; load average now ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `bench took ${seconds.toFixed(0)} s; load average now ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 
 const result = {
   date: new Date().toISOString(),
@@ -129,4 +137,5 @@ const result = {
 const dir = join(here, 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-if (args.save) writeFileSync(join(dir, `${result.date.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);
+if (args.save)
+  writeFileSync(join(dir, `${result.date.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);

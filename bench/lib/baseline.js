@@ -11,9 +11,19 @@ export function createBaseline({ onSettled } = {}) {
     let next;
     try {
       const value = await body(signal);
-      next = { ...tasks.get(id), status: signal.aborted ? 'cancelled' : 'completed', result: value, completed_at_ms: Date.now() };
+      next = {
+        ...tasks.get(id),
+        status: signal.aborted ? 'cancelled' : 'completed',
+        result: value,
+        completed_at_ms: Date.now(),
+      };
     } catch (e) {
-      next = { ...tasks.get(id), status: signal.aborted ? 'cancelled' : 'failed', error: String(e), completed_at_ms: Date.now() };
+      next = {
+        ...tasks.get(id),
+        status: signal.aborted ? 'cancelled' : 'failed',
+        error: String(e),
+        completed_at_ms: Date.now(),
+      };
     }
     tasks.set(id, next);
     onSettled?.(next);

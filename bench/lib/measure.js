@@ -73,7 +73,18 @@ export function counter() {
  * One row of the report. `better` says which direction is good for the raw figures ('higher' for
  * throughput, 'lower' for cost); `ratio` is always ours / baseline, `target` bounds that ratio.
  */
-export function row({ scenario, metric, unit, baseline, ours, better, target, note, baselineLabel, oursLabel }) {
+export function row({
+  scenario,
+  metric,
+  unit,
+  baseline,
+  ours,
+  better,
+  target,
+  note,
+  baselineLabel,
+  oursLabel,
+}) {
   const b = median(baseline);
   const o = median(ours);
   const ratio = o / b;

@@ -38,7 +38,9 @@ export async function oursRun({ mids, leaves }, signalTimes) {
   const { supervisor, settled } = countingSupervisor(counter);
   const root = await supervisor.spawn(OPTS, parkedBody);
   const inner = await Promise.all(
-    Array.from({ length: mids }, () => supervisor.spawn({ ...OPTS, parentContext: { task_id: root } }, parkedBody)),
+    Array.from({ length: mids }, () =>
+      supervisor.spawn({ ...OPTS, parentContext: { task_id: root } }, parkedBody),
+    ),
   );
   const spawns = new Array(leaves);
   for (let l = 0; l < leaves; l++) {

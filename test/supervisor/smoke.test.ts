@@ -14,7 +14,9 @@ describe('smoke', () => {
     expect(s.status).toBe('completed');
     expect(s.result).toEqual({ ok: true });
     expect(inbox.receiver.drain().map((e) => (e as { kind: string }).kind)).toEqual(['custom', 'completed']);
-    const id2 = await sup.spawn({ threadId: 't', taskType: 'x', description: 'd' }, (ctx) => ctx.cancelled().then(() => TaskResult.cancelled()));
+    const id2 = await sup.spawn({ threadId: 't', taskType: 'x', description: 'd' }, (ctx) =>
+      ctx.cancelled().then(() => TaskResult.cancelled()),
+    );
     expect(sup.get(id2)?.status).toBe('running');
     expect(sup.cancel(id2)).toBe(true);
     expect((await sup.wait(id2)).status).toBe('cancelled');
