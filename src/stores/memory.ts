@@ -58,6 +58,14 @@ export class MemoryTaskStore implements TaskStore {
  * summaries), and everything is frozen so a caller's later change cannot reach the store.
  */
 function frozenCopy(r: PersistedTaskMeta): PersistedTaskMeta {
+  // The supervisor hands over frozen records: nothing can change them, so keep them as they are.
+  if (
+    Object.isFrozen(r) &&
+    Object.isFrozen(r.parent_context) &&
+    (r.result === undefined || Object.isFrozen(r.result))
+  ) {
+    return r;
+  }
   const copy: PersistedTaskMeta = { ...r, parent_context: Object.freeze({ ...r.parent_context }) };
   if (
     r.result !== undefined &&

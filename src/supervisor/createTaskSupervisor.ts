@@ -161,7 +161,7 @@ class Supervisor extends SupervisorQueries implements TaskSupervisor, ContextHos
       pc.call_id !== undefined ||
       pc.agent_id !== undefined
     ) {
-      summary.parent_context = pc;
+      summary.parent_context = Object.freeze(pc);
     }
     const entry = newEntry({
       id,

@@ -7,6 +7,8 @@ import type { Registry } from './registry.js';
 import type { SupervisorStats, TaskChange } from './types.js';
 import { StoreWriter } from './writer.js';
 
+const EMPTY_PARENT = Object.freeze({});
+
 function expectString(value: unknown, what: string): asserts value is string {
   if (typeof value !== 'string') {
     throw new TypeError(`Expected \`${what}\` to be a string, got ${value === null ? 'null' : typeof value}`);
@@ -45,7 +47,9 @@ export abstract class SupervisorQueries {
 
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta> {
     const out: Record<TaskId, PersistedTaskMeta> = {};
-    for (const entry of this.registry.byId.values()) out[entry.id] = this.metaOf(entry);
+    for (const entry of this.registry.byId.values()) {
+      out[entry.id] = metaFromSummary(entry.summary, entry.ownerThreadId, entry.name);
+    }
     return out;
   }
 
@@ -94,7 +98,10 @@ export abstract class SupervisorQueries {
   }
 
   protected metaOf(entry: TaskEntry): PersistedTaskMeta {
-    return metaFromSummary(entry.summary, entry.ownerThreadId, entry.name);
+    // Frozen (its nested parts come frozen from the summary), so a store may keep it without copying.
+    const meta = metaFromSummary(entry.summary, entry.ownerThreadId, entry.name);
+    if (entry.summary.parent_context === undefined) meta.parent_context = EMPTY_PARENT;
+    return Object.freeze(meta);
   }
 
   protected notify(type: TaskChange['type'], entry: TaskEntry): void {
