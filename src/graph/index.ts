@@ -32,4 +32,24 @@ export {
   lifecycleEvent,
   lifecyclePaths,
 } from './lifecycle.js';
-export * from './inspector/index.js';
+export type {
+  EventTap,
+  InspectorBatch,
+  InspectorEventSource,
+  InspectorNode,
+  InspectorOptions,
+  InspectorServer,
+  InspectorSnapshot,
+  InspectorSource,
+  InspectorTaskDetail,
+  RecordedTaskEvent,
+  StoreSource,
+} from './inspector/index.js';
+export {
+  createEventTap,
+  createStoreSource,
+  GraphvizError,
+  isTaskEvent,
+  renderDotSvg,
+  serveInspector,
+} from './inspector/index.js';
