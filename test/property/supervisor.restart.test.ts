@@ -4,14 +4,15 @@ import { runSupervisorModel, supervisorCommands } from '../../src/testing/index.
 import { assertWithSeed, runsFor } from './seed.js';
 
 const RUNS = runsFor(2_000);
+// findings.test.ts: a child naming an already-pruned parent is not reached by cancelTree (open).
+const MODEL = { model: { parentsAmongPruned: false } };
 
 describe('model-based: simulated restarts (loadThread, orphans), prune and the clock', () => {
   it(`${RUNS} command sequences agree with the reference model at every step`, async () => {
     await assertWithSeed(
       'restart',
       fc.asyncProperty(supervisorCommands({ weights: { restart: 4, prune: 3, tick: 3 } }), (cmds) =>
-        // See findings.test.ts: prune currently cuts cancelTree's links.
-        runSupervisorModel(cmds, { model: { pruneForgetsLinks: true } }),
+        runSupervisorModel(cmds, MODEL),
       ),
       RUNS,
     );
