@@ -6,23 +6,24 @@ import type { Registry } from './registry.js';
 export type RequestCancel = (entry: TaskEntry) => boolean;
 
 /**
- * Cancels `root` and every descendant by `parent_context.task_id`, any owner thread, each task
+ * Cancels `rootId` and every descendant by `parent_context.task_id`, any owner thread, each id
  * visited once (cycle-safe). Linear in the subtree: it walks the children index, never all tasks.
- * Returns how many live non-terminal tasks were signalled.
+ * The walk goes by id, so it passes through pruned tasks (their records still say whose child
+ * is whose) and starts even from an id this supervisor no longer holds; an id that nothing names
+ * as its parent and that is not held gives 0. Returns how many live non-terminal tasks were signalled.
  */
 export function cancelTree(registry: Registry, rootId: TaskId, request: RequestCancel): number {
-  const root = registry.node(rootId);
-  if (root === undefined) return 0;
-  const seen = new Set<TaskEntry>([root]);
-  const stack: TaskEntry[] = [root];
+  const seen = new Set<TaskId>([rootId]);
+  const stack: TaskId[] = [rootId];
   let count = 0;
   while (stack.length > 0) {
-    const entry = stack.pop()!;
-    if (request(entry)) count++;
-    for (const child of registry.children(entry.id)) {
-      if (!seen.has(child)) {
-        seen.add(child);
-        stack.push(child);
+    const id = stack.pop()!;
+    const entry = registry.byId.get(id);
+    if (entry !== undefined && request(entry)) count++;
+    for (const child of registry.children(id)) {
+      if (!seen.has(child.id)) {
+        seen.add(child.id);
+        stack.push(child.id);
       }
     }
   }

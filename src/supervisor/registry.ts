@@ -78,11 +78,6 @@ export class Registry {
     this.retained--;
   }
 
-  /** A held task, or a pruned one that still links descendants. */
-  node(taskId: TaskId): TaskEntry | undefined {
-    return this.byId.get(taskId) ?? this.#tombstones.get(taskId);
-  }
-
   #unlink(entry: TaskEntry): void {
     let child: TaskEntry | undefined = entry;
     while (child?.parentTaskId !== undefined) {
