@@ -7,6 +7,7 @@ import { SendError, SpawnError } from '../supervisor/errors.js';
 import type { Json, TaskId, TaskParentContext } from '../wire/types.js';
 import { sameJson, settleMicrotasks, type SupervisorHarness } from './harness.js';
 import type { CancelReaction, ModelOutcome, ModelTask, ReferenceModel } from './model.js';
+import { byTask } from './modelTypes.js';
 import { Puppet } from './puppet.js';
 
 /** The system under test of the commands. */
@@ -196,7 +197,7 @@ export class SettleCommand implements SupervisorCommand {
     // A sub-agent that succeeds returns everything its inbox received.
     const outcome =
       t.agent && this.outcome.kind === 'success'
-        ? { kind: 'success' as const, value: t.received.splice(0) }
+        ? { kind: 'success' as const, value: byTask(t.received.splice(0)) }
         : this.outcome;
     m.settle(t, outcome);
     await r.puppets.get(t.id)!.instruct({ kind: 'settle', outcome: this.outcome });

@@ -85,3 +85,12 @@ export function modelSummary(t: ModelTask): TaskSummary {
   if (Object.keys(t.parentContext).length > 0) s.parent_context = t.parentContext;
   return s;
 }
+
+/**
+ * Messages grouped by `task_id`, each task's own order kept: events of different tasks interleave
+ * arbitrarily (E17), so a sub-agent's drained inbox is compared in this form.
+ */
+export function byTask(messages: readonly Json[]): Json[] {
+  const id = (m: Json): string => String((m as { task_id?: unknown }).task_id);
+  return [...messages].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+}

@@ -6,6 +6,7 @@ import type { AgentTaskContext, SpawnOptions, TaskContext, TaskSupervisor } from
 import { TaskResult } from '../wire/taskResult.js';
 import type { Json, TaskId } from '../wire/types.js';
 import { type CancelReaction, type ModelOutcome, reactionOutcome } from './model.js';
+import { byTask } from './modelTypes.js';
 
 /** An instruction to a puppet body. */
 export type Instruction =
@@ -114,7 +115,7 @@ export class Puppet {
     if (o.kind === 'throw') throw new Error(o.message);
     if (o.kind === 'failure') return TaskResult.failed(o.error);
     if (o.kind === 'cancelled') return TaskResult.cancelled();
-    // A sub-agent returns everything its inbox received (messages from the parent, children's events).
-    return TaskResult.success('inboxReceiver' in ctx ? (ctx.inboxReceiver.drain() as Json[]) : o.value);
+    // A sub-agent returns everything its inbox received (parent messages, children's events), by task.
+    return TaskResult.success('inboxReceiver' in ctx ? byTask(ctx.inboxReceiver.drain() as Json[]) : o.value);
   }
 }
