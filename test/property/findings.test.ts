@@ -2,7 +2,7 @@
  * Divergences the model-based suite found in the runtime, kept as plain regression tests.
  */
 import { describe, expect, it } from 'vitest';
-import { createTaskSupervisor, TaskResult } from '../../src/index.js';
+import { createInbox, createTaskSupervisor, TaskResult } from '../../src/index.js';
 import { createGates } from '../../src/testing/index.js';
 
 describe('findings of the model-based suite', () => {
@@ -58,6 +58,24 @@ describe('findings of the model-based suite', () => {
     // Same tree as when b existed before the prune (see the previous test): the runtime returns 0 here.
     expect(sup.cancelTree(a)).toBe(1);
     expect((await sup.wait(b)).status).toBe('cancelled');
+    await sup.stop();
+  });
+
+  // Open: found by test/testing/taskScript.test.ts (fc.jsonValue makes such keys; JSON.parse does too).
+  it('an own "__proto__" key of a payload or result survives (JSON.parse makes them)', async () => {
+    const inbox = createInbox();
+    const sup = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const value = JSON.parse('{"__proto__":{"x":1},"a":1}');
+    const id = await sup.spawn({ threadId: 't', taskType: 'x', description: '' }, (ctx) => {
+      ctx.emit('e', value);
+      return value;
+    });
+    const summary = await sup.wait(id);
+    const [custom] = inbox.receiver.drain() as Array<{ payload: object }>;
+    // The runtime's JSON copy assigns `__proto__`: the key is lost and the copy's prototype replaced.
+    expect(Object.keys(custom!.payload)).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(summary.result)).toBe('{"__proto__":{"x":1},"a":1}');
+    expect(Object.getPrototypeOf(summary.result)).toBe(Object.prototype);
     await sup.stop();
   });
 });

