@@ -72,10 +72,14 @@ class Channel<T> {
     const out = new Array<T>(this.length);
     const buf = this.buf;
     const mask = buf.length - 1;
-    for (let i = 0; i < this.length; i++) out[i] = buf[(this.head + i) & mask] as T;
+    for (let i = 0; i < this.length; i++) {
+      const slot = (this.head + i) & mask;
+      out[i] = buf[slot] as T;
+      buf[slot] = undefined;
+    }
     this.length = 0;
-    this.buf = new Array(INITIAL_CAPACITY);
-    this.head = 0;
+    // Keep a small ring (steady drains then never regrow it); drop a big one so a burst's memory goes.
+    this.reset();
     return out;
   }
 

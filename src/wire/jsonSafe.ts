@@ -115,8 +115,10 @@ function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
       const out: { [key: string]: Json } = {};
-      for (const key in value) {
-        if (!Object.hasOwn(value, key)) return NOT_PLAIN;
+      // Own enumerable string keys: exactly what JSON.stringify serialises.
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
         const member = (value as Record<string, unknown>)[key];
         if (member === undefined) return NOT_PLAIN;
         const v = copyPlainJson(member, depth + 1);
