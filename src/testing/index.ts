@@ -51,4 +51,5 @@ export {
 export type { CommandKind, ModelRunOptions, SupervisorCommandsOptions } from './supervisorCommands.js';
 export { runSupervisorModel, supervisorCommands } from './supervisorCommands.js';
 
-// Store conformance (the store engineer's):
+export type { MakeStore } from './storeConformance.js';
+export { storeConformance } from './storeConformance.js';

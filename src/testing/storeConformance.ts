@@ -3,7 +3,8 @@ import type { TaskStore } from '../stores/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import type { PersistedTaskMeta } from '../wire/types.js';
 
-type MakeStore = () => TaskStore | Promise<TaskStore>;
+/** Makes a fresh, empty store for each check. */
+export type MakeStore = () => TaskStore | Promise<TaskStore>;
 type Check = (store: TaskStore, tag: string) => Promise<void>;
 
 class CheckFailed extends Error {}

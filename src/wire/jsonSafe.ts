@@ -119,6 +119,8 @@ function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
       const keys = Object.keys(value);
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
+        // Assigning `__proto__` would set the copy's prototype; JSON.parse keeps it as a key.
+        if (key === '__proto__') return NOT_PLAIN;
         const member = (value as Record<string, unknown>)[key];
         if (member === undefined) return NOT_PLAIN;
         const v = copyPlainJson(member, depth + 1);

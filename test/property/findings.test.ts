@@ -45,7 +45,7 @@ describe('findings of the model-based suite', () => {
   });
 
   // Open: found by supervisor.restart.test.ts as spawn → restart → prune → spawnAgent(parent bg_0) → cancelTree(bg_0).
-  // The suites avoid naming pruned parents (`parentsAmongPruned: false`) until this passes.
+  // The suites name pruned parents too (the model's default).
   it('cancelTree of a pruned id reaches a child spawned (naming it as parent) after the prune', async () => {
     const sup = createTaskSupervisor();
     const o = { threadId: 't1', taskType: 'x', description: '' };
