@@ -21,9 +21,9 @@ export function cancelTree(registry: Registry, rootId: TaskId, request: RequestC
     const entry = registry.byId.get(id);
     if (entry !== undefined && request(entry)) count++;
     for (const child of registry.children(id)) {
-      if (!seen.has(child.id)) {
-        seen.add(child.id);
-        stack.push(child.id);
+      if (!seen.has(child)) {
+        seen.add(child);
+        stack.push(child);
       }
     }
   }

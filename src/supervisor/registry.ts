@@ -23,19 +23,21 @@ function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
 export class Registry {
   readonly byId = new Map<TaskId, TaskEntry>();
   readonly #byThread = new Map<string, Set<TaskEntry>>();
-  readonly #children = new Map<TaskId, Set<TaskEntry>>();
+  /**
+   * Child ids by parent id: the lineage, which `prune` keeps (an id string per pruned task) so
+   * cascades stay exact through and from pruned tasks, as upstream's walk over the store does.
+   */
+  readonly #children = new Map<TaskId, Set<TaskId>>();
   readonly #runRoots = new Map<string, Set<TaskEntry>>();
   readonly #names = new Map<string, Map<string, TaskEntry>>();
   readonly #running = new Map<string, number>();
-  /** Pruned tasks that still link live descendants to their ancestors (cascades walk through them). */
-  readonly #tombstones = new Map<TaskId, TaskEntry>();
   live = 0;
   retained = 0;
 
   add(entry: TaskEntry): void {
     this.byId.set(entry.id, entry);
     addTo(this.#byThread, entry.ownerThreadId, entry);
-    if (entry.parentTaskId !== undefined) addTo(this.#children, entry.parentTaskId, entry);
+    if (entry.parentTaskId !== undefined) addTo(this.#children, entry.parentTaskId, entry.id);
     const runId = entry.summary.parent_context?.run_id;
     if (runId !== undefined && entry.parentTaskId === undefined) addTo(this.#runRoots, runId, entry);
     if (entry.summary.status === 'running') {
@@ -68,25 +70,12 @@ export class Registry {
   remove(entry: TaskEntry): void {
     this.byId.delete(entry.id);
     removeFrom(this.#byThread, entry.ownerThreadId, entry);
-    if (this.#children.has(entry.id)) this.#tombstones.set(entry.id, entry);
-    else this.#unlink(entry);
     const runId = entry.summary.parent_context?.run_id;
     if (runId !== undefined && entry.parentTaskId === undefined) removeFrom(this.#runRoots, runId, entry);
     if (entry.summary.status === 'running') {
       this.markTerminal(entry, entry.remote);
     }
     this.retained--;
-  }
-
-  #unlink(entry: TaskEntry): void {
-    let child: TaskEntry | undefined = entry;
-    while (child?.parentTaskId !== undefined) {
-      const parentId: TaskId = child.parentTaskId;
-      removeFrom(this.#children, parentId, child);
-      // A tombstone whose last descendant link is gone is forgotten too.
-      child = this.#children.has(parentId) ? undefined : this.#tombstones.get(parentId);
-      if (child !== undefined) this.#tombstones.delete(parentId);
-    }
   }
 
   runningNamed(threadId: string, name: string): TaskEntry | undefined {
@@ -97,8 +86,8 @@ export class Registry {
     return this.#byThread.get(threadId) ?? EMPTY;
   }
 
-  children(taskId: TaskId): ReadonlySet<TaskEntry> {
-    return this.#children.get(taskId) ?? EMPTY;
+  children(taskId: TaskId): ReadonlySet<TaskId> {
+    return this.#children.get(taskId) ?? NO_IDS;
   }
 
   runRoots(runId: string): ReadonlySet<TaskEntry> {
@@ -111,3 +100,4 @@ export class Registry {
 }
 
 const EMPTY: ReadonlySet<TaskEntry> = new Set();
+const NO_IDS: ReadonlySet<TaskId> = new Set();

@@ -1,3 +1,4 @@
+import type { TaskStore } from '../stores/types.js';
 import { parsePersistedTaskMeta } from '../wire/parse.js';
 import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskId } from '../wire/types.js';
@@ -50,8 +51,12 @@ export async function restoreRecords(
   host: RestoreHost,
   threadId: string,
   records: readonly PersistedTaskMeta[],
-  liveElsewhere: ReadonlySet<TaskId>,
+  store: TaskStore,
 ): Promise<number> {
+  // Held remote entries are asked about again: their writer may have died since the last load.
+  const running = records.filter((r) => r.status === 'running' && (host.byId.get(r.task_id)?.remote ?? true));
+  const liveElsewhere: ReadonlySet<TaskId> =
+    running.length > 0 && store.liveElsewhere !== undefined ? await store.liveElsewhere(running) : new Set();
   const sorted = [...records].sort((a, b) => a.created_at_ms - b.created_at_ms);
   const writes: Promise<void>[] = [];
   let added = 0;

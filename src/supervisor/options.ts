@@ -1,0 +1,65 @@
+import { MemoryTaskStore } from '../stores/memory.js';
+import type { TaskStore } from '../stores/types.js';
+import type { SupervisorOptions } from './types.js';
+
+const DEFAULT_GRACE_MS = 30_000;
+const MAX_TIMER_MS = 2_147_483_647;
+const NEVER = Symbol('never');
+
+/**
+ * XState's clock, except that a delay no timer can hold (`Infinity`, or past setTimeout's 32-bit
+ * range, which Node would fire after 1 ms) is never scheduled: `cancelGraceMs: Infinity` means
+ * "wait for the body forever", as upstream does.
+ */
+export const clock = {
+  setTimeout: (fn: (...args: unknown[]) => void, ms: number): unknown =>
+    ms > MAX_TIMER_MS ? NEVER : setTimeout(fn, ms),
+  clearTimeout: (id: unknown): void => {
+    if (id !== NEVER) clearTimeout(id as ReturnType<typeof setTimeout>);
+  },
+};
+
+/** Options with defaults applied and checked. */
+export interface ResolvedOptions {
+  readonly store: TaskStore;
+  readonly now: () => number;
+  readonly cancelGraceMs: number;
+}
+
+/** Applies the defaults; throws `TypeError` for an option of the wrong type. */
+export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `Expected \`options\` to be an object, got ${options === null ? 'null' : typeof options}`,
+    );
+  }
+  const store = options.store ?? new MemoryTaskStore();
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.put !== 'function' ||
+    typeof store.load !== 'function'
+  ) {
+    throw new TypeError(
+      `Expected \`store\` to be a TaskStore (put and load), got ${store === null ? 'null' : typeof store}`,
+    );
+  }
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
+  const cancelGraceMs = options.cancelGraceMs ?? DEFAULT_GRACE_MS;
+  if (typeof cancelGraceMs !== 'number' || !(cancelGraceMs >= 0)) {
+    throw new TypeError(
+      `Expected \`cancelGraceMs\` to be a non-negative number, got ${String(cancelGraceMs)}`,
+    );
+  }
+  const inbox = options.ownerInbox as { send?: unknown } | undefined;
+  if (
+    inbox !== undefined &&
+    (typeof inbox !== 'object' || inbox === null || typeof inbox.send !== 'function')
+  ) {
+    throw new TypeError(
+      `Expected \`ownerInbox\` to be an InboxSender, got ${inbox === null ? 'null' : typeof inbox}`,
+    );
+  }
+  return { store, now, cancelGraceMs };
+}

@@ -1,0 +1,234 @@
+import { type AnyActorRef, createActor, type Snapshot } from 'xstate';
+import { type TaskFinalState, type TaskMachineEvent, taskMachine } from '../../machines/task.machine.js';
+import { createInbox } from '../inbox/inbox.js';
+import type { InboxSender } from '../inbox/types.js';
+import { currentTaskId, currentToolLineage, runAsTask } from '../lineage/lineage.js';
+import type { TaskStore } from '../stores/types.js';
+import { toJson } from '../wire/jsonSafe.js';
+import type { Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
+import { newEntry, type TaskEntry } from './entry.js';
+import { SpawnError } from './errors.js';
+import { IdAllocator } from './ids.js';
+import { errorMessage, finish, outcomeOf } from './lifecycle.js';
+import { clock } from './options.js';
+import { SupervisorQueries } from './queries.js';
+import type { Registry } from './registry.js';
+import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
+import type { SpawnOptions } from './types.js';
+
+/**
+ * The life of each task, from spawn to its one terminal event: registration, the task actor,
+ * the durable `running` record, the body, emits, the final state, the terminal write and
+ * delivery. The public facade (`createTaskSupervisor`) adds queries over time, restore and stop.
+ */
+export abstract class TaskRunner extends SupervisorQueries implements ContextHost {
+  protected readonly ids: IdAllocator;
+  protected readonly cancelledRuns = new Set<string>();
+  protected ownerInbox: InboxSender | undefined;
+  readonly #grace: number;
+  readonly #taskLogic: typeof taskMachine;
+  readonly #initialSnapshot: Snapshot<unknown>;
+  #parent: AnyActorRef | undefined;
+
+  constructor(registry: Registry, store: TaskStore, now: () => number, grace: number) {
+    super(registry, store, now);
+    this.ids = new IdAllocator(store);
+    this.#grace = grace;
+    this.#taskLogic = taskMachine.provide({
+      actions: {
+        abortBody: ({ context }) => this.#abortBody(context.taskId),
+        report: ({ context, event }, params) => this.#onFinal(context.taskId, params.status, event),
+      },
+    });
+    this.#initialSnapshot = createActor(this.#taskLogic, {
+      input: { taskId: '', cancelGraceMs: grace },
+    }).getPersistedSnapshot();
+  }
+
+  /** Makes task actors children of `parent` in its actor system (for inspection). */
+  protected adoptTaskActorsInto(parent: AnyActorRef): void {
+    this.#parent = parent;
+  }
+
+  protected abstract isStopping(): boolean;
+
+  protected async spawnTask(
+    opts: SpawnOptions,
+    body: (ctx: never) => unknown,
+    agent: boolean,
+  ): Promise<TaskId> {
+    checkSpawnOptions(opts, agent);
+    if (typeof body !== 'function')
+      throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
+    const lineage = currentToolLineage();
+    const ambientTask = currentTaskId();
+    const pc = mergeParentContext(opts.parentContext, ambientTask, lineage);
+    this.#checkSpawn(opts, pc);
+    if (!this.ids.available()) {
+      // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
+      do await this.ids.ensure();
+      while (!this.ids.available());
+      this.#checkSpawn(opts, pc);
+    }
+    const id = this.ids.tryTake()!;
+    const summary: TaskSummary = {
+      task_id: id,
+      task_type: opts.taskType,
+      description: opts.description,
+      status: 'running',
+      created_at_ms: this.now(),
+    };
+    if (
+      pc.task_id !== undefined ||
+      pc.run_id !== undefined ||
+      pc.call_id !== undefined ||
+      pc.agent_id !== undefined
+    ) {
+      summary.parent_context = Object.freeze(pc);
+    }
+    const entry = newEntry({
+      id,
+      ownerThreadId: opts.threadId,
+      name: opts.name,
+      summary: Object.freeze(summary),
+      local: true,
+      inbox: opts.inbox ?? lineage?.inbox ?? this.#agentInboxOf(ambientTask) ?? this.ownerInbox,
+      agentInbox: agent ? createInbox() : undefined,
+    });
+    this.registry.add(entry);
+    // Every task starts in the same state: restoring the precomputed initial snapshot (with this
+    // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
+    const snapshot = {
+      ...this.#initialSnapshot,
+      context: { taskId: id, cancelGraceMs: this.#grace },
+    } as unknown as Snapshot<unknown>;
+    const input = { taskId: id, cancelGraceMs: this.#grace };
+    const actor =
+      this.#parent !== undefined
+        ? createActor(this.#taskLogic, { id, input, snapshot, clock, parent: this.#parent })
+        : createActor(this.#taskLogic, { id, input, snapshot, clock });
+    entry.actor = actor;
+    actor.start();
+    try {
+      await this.writer.writeDurable(this.metaOf(entry), false);
+    } catch (e) {
+      // The task never existed: forget it. Its id stays consumed (ids are never reused).
+      entry.done = true;
+      entry.earlyFinal = undefined;
+      entry.actor = undefined;
+      actor.stop();
+      this.registry.remove(entry);
+      entry.agentInbox?.receiver.close();
+      throw new SpawnError('store_failed', `store write failed: ${errorMessage(e)}`, { cause: e });
+    }
+    entry.committed = true;
+    this.counters.spawned++;
+    this.notify('spawned', entry);
+    if (entry.earlyFinal !== undefined) entry.earlyFinal();
+    else this.#startBody(entry, body, agent);
+    return id;
+  }
+
+  #checkSpawn(opts: SpawnOptions, pc: ReturnType<typeof mergeParentContext>): void {
+    if (this.isStopping()) throw new SpawnError('supervisor_stopped', 'supervisor is stopped');
+    checkSpawnAllowed(
+      {
+        byId: this.registry.byId,
+        runningNamed: (t, n) => this.registry.runningNamed(t, n),
+        cancelledRuns: this.cancelledRuns,
+      },
+      opts.threadId,
+      opts.name,
+      pc,
+    );
+  }
+
+  #agentInboxOf(taskId: TaskId | undefined): InboxSender | undefined {
+    return taskId === undefined ? undefined : this.registry.byId.get(taskId)?.agentInbox?.sender;
+  }
+
+  #startBody(entry: TaskEntry, body: (ctx: never) => unknown, agent: boolean): void {
+    const ctx = agent ? new SubAgentContext(entry) : new PlainTaskContext(this, entry);
+    let returned: unknown;
+    try {
+      returned = runAsTask(entry.id, () => body(ctx as never));
+    } catch (e) {
+      this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } });
+      return;
+    }
+    if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+      Promise.resolve(returned).then(
+        (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
+        (e: unknown) =>
+          this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
+      );
+    } else {
+      this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(returned) });
+    }
+  }
+
+  #settle(entry: TaskEntry, event: TaskMachineEvent): void {
+    // After the grace period the task is already `cancelled`; what the body returns later is ignored.
+    if (!entry.done) entry.actor?.send(event);
+  }
+
+  emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
+    if (typeof eventType !== 'string') {
+      throw new TypeError(
+        `Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`,
+      );
+    }
+    const json = toJson(payload, 'payload');
+    const inbox = entry.inbox;
+    if (entry.done || inbox === undefined) return false;
+    return this.deliver(inbox, { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json });
+  }
+
+  #abortBody(taskId: TaskId): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry === undefined) return;
+    entry.controller?.abort(CANCEL_REASON);
+    const waiters = entry.cancelWaiters;
+    entry.cancelWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+  }
+
+  #onFinal(taskId: TaskId, status: TaskFinalState, event: TaskMachineEvent | { type: string }): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry === undefined || entry.done) return;
+    if (!entry.committed) {
+      // The grace timer ran out before the spawn's record was durable: finish once it is, or never
+      // if the write fails (then the task never existed).
+      entry.earlyFinal = () => this.#onFinal(taskId, status, event);
+      return;
+    }
+    entry.done = true;
+    entry.actor = undefined;
+    const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
+    this.registry.markTerminal(entry);
+    entry.summary = summary;
+    entry.cancelWaiters = undefined;
+    // A finished sub-agent takes no more messages; its children's late events are undelivered.
+    entry.agentInbox?.receiver.close();
+    this.notify('updated', entry);
+    this.writer.write(this.metaOf(entry), true, () => this.#deliverTerminal(entry, terminal));
+  }
+
+  #deliverTerminal(entry: TaskEntry, event: TaskEvent): void {
+    entry.delivered = true;
+    if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+  }
+
+  protected readonly requestCancel = (entry: TaskEntry): boolean => {
+    if (entry.done || entry.actor === undefined) return false;
+    if (!entry.cancelRequested) {
+      entry.cancelRequested = true;
+      entry.actor.send({ type: 'task.cancel' });
+    }
+    return true;
+  };
+}
