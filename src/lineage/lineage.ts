@@ -52,6 +52,11 @@ export function currentTaskId(): TaskId | undefined {
  * lineage (a body outlives the tool call that spawned it; its own spawns are linked by task id,
  * as upstream's task-locals do).
  */
-export function runAsTask<T>(taskId: TaskId, fn: () => T): T {
-  return taskStorage.run(taskId, () => (toolStorage.getStore() === undefined ? fn() : toolStorage.exit(fn)));
+export function runAsTask<A, T>(taskId: TaskId, fn: (arg: A) => T, arg: A): T {
+  return taskStorage.run(taskId, callOutsideTool<A, T>, fn, arg);
+}
+
+/** Calls `fn(arg)` without the ambient tool lineage (module-level: no closure per body). */
+function callOutsideTool<A, T>(fn: (arg: A) => T, arg: A): T {
+  return toolStorage.getStore() === undefined ? fn(arg) : toolStorage.exit(fn, arg);
 }

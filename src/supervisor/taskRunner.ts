@@ -152,7 +152,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const ctx = agent ? new SubAgentContext(entry) : new PlainTaskContext(this, entry);
     let returned: unknown;
     try {
-      returned = runAsTask(entry.id, () => body(ctx as never));
+      returned = runAsTask(entry.id, body, ctx as never);
     } catch (e) {
       this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } });
       return;

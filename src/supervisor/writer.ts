@@ -7,7 +7,8 @@ interface Pending {
   meta: PersistedTaskMeta;
   /** Retried after a failed put (terminal and restored records); a spawn's record is not. */
   retry: boolean;
-  done: Done[];
+  /** One callback (the common case) or several; no array per record unless needed. */
+  done: Done | Done[] | undefined;
 }
 
 const RETRY_BASE_MS = 50;
@@ -37,11 +38,16 @@ export class StoreWriter {
   write(meta: PersistedTaskMeta, retry: boolean, done?: Done): void {
     const prev = this.#pending.get(meta.task_id);
     if (prev === undefined) {
-      this.#pending.set(meta.task_id, { meta, retry, done: done ? [done] : [] });
+      this.#pending.set(meta.task_id, { meta, retry, done });
     } else {
       prev.meta = meta;
       prev.retry ||= retry;
-      if (done) prev.done.push(done);
+      if (done) {
+        const d = prev.done;
+        if (d === undefined) prev.done = done;
+        else if (typeof d === 'function') prev.done = [d, done];
+        else d.push(done);
+      }
     }
     this.#schedule();
   }
@@ -91,8 +97,10 @@ export class StoreWriter {
       if (error === undefined) this.#retryDelay = RETRY_BASE_MS;
       else this.failures++;
       for (const p of batch.values()) {
-        for (const done of p.done) done(error);
-        p.done = [];
+        const done = p.done;
+        p.done = undefined;
+        if (typeof done === 'function') done(error);
+        else if (done !== undefined) for (const d of done) d(error);
         // Requeue unless a newer version is already waiting.
         if (error !== undefined && p.retry && !this.#pending.has(p.meta.task_id))
           this.#pending.set(p.meta.task_id, p);

@@ -63,9 +63,14 @@ export function metaFromSummary(
 
 /** The `n` of a `bg_<n>` id when it is a safe integer, else `undefined` (`bg_007` → 7). */
 export function taskIdNumber(id: string): number | undefined {
-  if (!id.startsWith('bg_') || id.length < 4) return undefined;
-  const digits = id.slice(3);
-  if (!/^[0-9]+$/.test(digits)) return undefined;
-  const n = Number(digits);
+  if (id.length < 4 || !id.startsWith('bg_')) return undefined;
+  // Called for every stored record: a digit loop, no slice or regex. Exact below 2^53; past it
+  // the value stays ≥ 2^53, so the safe-integer check rejects it as before.
+  let n = 0;
+  for (let i = 3; i < id.length; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
   return Number.isSafeInteger(n) ? n : undefined;
 }
