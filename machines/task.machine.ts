@@ -32,10 +32,11 @@ export interface TaskMachineContext {
 /** The terminal statuses, as the `report` action receives them. */
 export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
 
+// Defensive about a hand-made `task.settled` without an outcome: it takes the fallback transition.
 const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
   event.type === 'task.settled' &&
-  event.outcome.type === 'returned' &&
-  event.outcome.result.status === status;
+  event.outcome?.type === 'returned' &&
+  event.outcome.result?.status === status;
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
