@@ -44,8 +44,18 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
       `Expected \`store\` to be a TaskStore (put and load), got ${store === null ? 'null' : typeof store}`,
     );
   }
-  const now = options.now ?? Date.now;
-  if (typeof now !== 'function') throw new TypeError(`Expected \`now\` to be a function, got ${typeof now}`);
+  const userNow = options.now ?? Date.now;
+  if (typeof userNow !== 'function')
+    throw new TypeError(`Expected \`now\` to be a function, got ${typeof userNow}`);
+  // A clock that throws or returns garbage must not strand a task half-finished inside an XState
+  // action: such a reading falls back to Date.now().
+  const now = (): number => {
+    try {
+      const t = userNow();
+      if (Number.isFinite(t)) return t;
+    } catch {}
+    return Date.now();
+  };
   const cancelGraceMs = options.cancelGraceMs ?? DEFAULT_GRACE_MS;
   if (typeof cancelGraceMs !== 'number' || !(cancelGraceMs >= 0)) {
     throw new TypeError(

@@ -127,3 +127,24 @@ describe('§6.29 value semantics of payloads and results', () => {
     await sup.stop();
   });
 });
+
+describe('a clock that throws', () => {
+  it('never strands a task: timestamps fall back to Date.now()', async () => {
+    let broken = false;
+    const sup = createTaskSupervisor({
+      now: () => {
+        if (broken) throw new Error('clock broke');
+        return 1_000;
+      },
+    });
+    const g = gate();
+    const id = await sup.spawn(opts(), () => g.promise);
+    broken = true;
+    g.open();
+    const s = await sup.wait(id, { timeoutMs: 5_000 });
+    expect(s.status).toBe('completed');
+    expect(s.created_at_ms).toBe(1_000);
+    expect(s.completed_at_ms).toBeGreaterThan(1_000);
+    await sup.stop();
+  });
+});
