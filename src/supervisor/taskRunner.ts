@@ -67,8 +67,14 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.#checkSpawn(opts, pc);
     if (!this.ids.available()) {
       // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
-      do await this.ids.ensure();
-      while (!this.ids.available());
+      try {
+        do await this.ids.ensure();
+        while (!this.ids.available());
+      } catch (e) {
+        throw new SpawnError('store_failed', `store could not allocate ids: ${errorMessage(e)}`, {
+          cause: e,
+        });
+      }
       this.#checkSpawn(opts, pc);
     }
     const id = this.ids.tryTake()!;

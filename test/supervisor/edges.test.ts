@@ -148,3 +148,23 @@ describe('a clock that throws', () => {
     await sup.stop();
   });
 });
+
+describe('a store whose allocateIds rejects', () => {
+  it('spawn rejects with store_failed (cause kept), and a later spawn succeeds once it recovers', async () => {
+    const store = new FlakyStore();
+    let fail = true;
+    const allocate = store.allocateIds.bind(store);
+    store.allocateIds = async (count: number) => {
+      if (fail) throw new Error('sequence unavailable');
+      return allocate(count);
+    };
+    const sup = createTaskSupervisor({ store });
+    const err = await sup.spawn(opts(), () => 'x').catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'SpawnError', code: 'store_failed' });
+    expect((err as Error).cause).toBeInstanceOf(Error);
+    fail = false;
+    const id = await sup.spawn(opts(), () => 'x');
+    expect((await sup.wait(id)).status).toBe('completed');
+    await sup.stop();
+  });
+});
