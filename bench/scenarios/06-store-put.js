@@ -1,4 +1,4 @@
-// 6. put records/s of the memory and SQLite stores: 100k fresh records in batches of 1,000 (what a
+// 6. put records/s of the memory, SQLite and (with DATABASE_URL) PostgreSQL stores: 100k fresh records in batches of 1,000 (what a
 // supervisor's group commit writes per tick). No target; context for scenario 7.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +67,37 @@ export async function run({ trials, scale }) {
           ...r,
           note: 'context only',
         }),
+      );
+    }
+    const url = process.env.DATABASE_URL;
+    if (url) {
+      const { PostgresTaskStore } = await import('../../dist/src/stores/postgres/index.js');
+      const r = await interleave({
+        trials,
+        warmup: 1,
+        baseline: () => putRun(new MemoryTaskStore(), total, 1000),
+        ours: () =>
+          putRun(
+            new PostgresTaskStore({ connectionString: url, table: `bench_put_${process.pid}_${k++}` }),
+            total,
+            1000,
+          ),
+      });
+      rows.push(
+        row({
+          scenario: `6 put ${total / 1000}k records, batches of 1,000: memory vs PostgreSQL (DATABASE_URL)`,
+          metric: 'put',
+          unit: 'records/s',
+          better: 'higher',
+          baselineLabel: 'memory',
+          oursLabel: 'postgres',
+          ...r,
+          note: 'context only',
+        }),
+      );
+    } else {
+      console.log(
+        '  (6: PostgreSQL put skipped: set DATABASE_URL, e.g. `source .ci/postgres.sh && start_postgres`)',
       );
     }
     return rows;
