@@ -67,16 +67,16 @@ export function mergeParentContext(
   return pc;
 }
 
-/** What the registry must answer for the checks. */
+/** What the registry must answer for the checks (the `Registry` itself: nothing is allocated per spawn). */
 export interface CheckHost {
-  byId: ReadonlyMap<TaskId, TaskEntry>;
+  readonly byId: ReadonlyMap<TaskId, TaskEntry>;
   runningNamed(threadId: string, name: string): TaskEntry | undefined;
-  cancelledRuns: ReadonlySet<string>;
 }
 
 /** Name, parent and run checks, in the contract's order; throws `SpawnError`. Consumes nothing. */
 export function checkSpawnAllowed(
   host: CheckHost,
+  cancelledRuns: ReadonlySet<string>,
   threadId: string,
   name: string | undefined,
   pc: TaskParentContext,
@@ -96,7 +96,7 @@ export function checkSpawnAllowed(
       if (parent.cancelRequested)
         throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
     }
-  } else if (pc.run_id !== undefined && host.cancelledRuns.has(pc.run_id)) {
+  } else if (pc.run_id !== undefined && cancelledRuns.has(pc.run_id)) {
     throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
   }
 }

@@ -138,16 +138,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   #checkSpawn(opts: SpawnOptions, pc: ReturnType<typeof mergeParentContext>): void {
     if (this.isStopping()) throw new SpawnError('supervisor_stopped', 'supervisor is stopped');
-    checkSpawnAllowed(
-      {
-        byId: this.registry.byId,
-        runningNamed: (t, n) => this.registry.runningNamed(t, n),
-        cancelledRuns: this.cancelledRuns,
-      },
-      opts.threadId,
-      opts.name,
-      pc,
-    );
+    checkSpawnAllowed(this.registry, this.cancelledRuns, opts.threadId, opts.name, pc);
   }
 
   #agentInboxOf(taskId: TaskId | undefined): InboxSender | undefined {

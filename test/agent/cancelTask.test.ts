@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelTaskTool, runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { ToolDefinition } from '../../src/agent/index.js';
 import { TaskResult } from '../../src/index.js';
 import type { TaskSupervisor } from '../../src/index.js';
-import { dataOf, parked, setup } from './helpers.js';
+import { dataOf, parked, freshSupervisors } from './helpers.js';
 
-let cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-function fresh(): TaskSupervisor {
-  const s = setup();
-  cleanups.push(s.cleanup);
-  return s.supervisor;
-}
+const { fresh } = freshSupervisors();
 const spawnParked = (s: TaskSupervisor, threadId: string, name: string, parentContext = {}) =>
   s.spawn({ threadId, taskType: 'test', description: name, name, parentContext }, parked);
 const SELF = { target: { relation: 'self' } };

@@ -1,25 +1,15 @@
-import { TaskResult, createInbox, createTaskSupervisor } from '../../src/index.js';
+import { afterEach } from 'vitest';
+import { until } from '../helpers/async.js';
+import { createInbox, createTaskSupervisor } from '../../src/index.js';
 import type { Message, ToolDefinition } from '../../src/agent/index.js';
 import type { SpawnOptions, TaskContext, TaskSupervisor } from '../../src/index.js';
 import type { Json } from '../../src/wire/types.js';
 
-/** Polls `cond` until it holds, or rejects after `timeoutMs` (no fixed sleeps). */
-export async function waitFor(cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+export { gate, parked } from '../helpers/async.js';
 
-/** A promise a test opens by hand. */
-export function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => {
-    open = r;
-  });
-  return { promise, open };
-}
+/** `until` with the agent tests' longer default (loops make several model turns). */
+export const waitFor = (cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> =>
+  until(cond, timeoutMs, what);
 
 /** A supervisor reporting to a fresh owner inbox; stopped by `cleanup`. */
 export function setup(): {
@@ -32,10 +22,28 @@ export function setup(): {
   return { supervisor, inbox, cleanup: () => supervisor.stop() };
 }
 
-/** A body that parks until cancelled, then reports `cancelled`. */
-export async function parked(ctx: { cancelled(): Promise<void> }): Promise<TaskResult> {
-  await ctx.cancelled();
-  return TaskResult.cancelled();
+/**
+ * `fresh()` makes a `setup()` supervisor; `defer(fn)` registers any other cleanup. Everything runs
+ * after each test.
+ */
+export function freshSupervisors(): {
+  fresh: () => TaskSupervisor;
+  defer: (fn: () => Promise<void>) => void;
+} {
+  let cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups) await c();
+    cleanups = [];
+  });
+  const defer = (fn: () => Promise<void>): void => {
+    cleanups.push(fn);
+  };
+  const fresh = (): TaskSupervisor => {
+    const s = setup();
+    defer(s.cleanup);
+    return s.supervisor;
+  };
+  return { fresh, defer };
 }
 
 /** The data of a successful tool outcome, or a failure naming the error. */

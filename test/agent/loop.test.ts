@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBackgroundTasksPlugin, runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { AgentModel, Message } from '../../src/agent/index.js';
 import { MemoryTaskStore, createInbox, createTaskSupervisor } from '../../src/index.js';
-import type { TaskSupervisor } from '../../src/index.js';
-import { eventsIn, gate, parked, setup, spawnTool, waitFor } from './helpers.js';
+import { eventsIn, gate, parked, spawnTool, waitFor, freshSupervisors } from './helpers.js';
 
-let cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-function fresh(): TaskSupervisor {
-  const s = setup();
-  cleanups.push(s.cleanup);
-  return s.supervisor;
-}
+const { fresh, defer } = freshSupervisors();
 const call = (name: string, id = 'call-1', args = {}) => ({ toolCalls: [{ id, name, args }] });
 const user = (content: string): Message => ({ role: 'user', content });
 
@@ -265,7 +255,7 @@ describe('agent loop (O)', () => {
       },
     ]);
     const s = createTaskSupervisor({ store });
-    cleanups.push(() => s.stop());
+    defer(() => s.stop());
     let seen: string | undefined;
     const model: AgentModel = async () => {
       seen = s.get('bg_7')?.status;

@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKGROUND_TASKS_PLUGIN_ID, createBackgroundTasksPlugin } from '../../src/agent/index.js';
 import { MemoryTaskStore, createTaskSupervisor } from '../../src/index.js';
-import type { PersistedTaskMeta, TaskSupervisor } from '../../src/index.js';
-import { parked, setup } from './helpers.js';
+import type { PersistedTaskMeta } from '../../src/index.js';
+import { parked, freshSupervisors } from './helpers.js';
 
-let cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-function fresh(): TaskSupervisor {
-  const s = setup();
-  cleanups.push(s.cleanup);
-  return s.supervisor;
-}
+const { fresh, defer } = freshSupervisors();
 
 describe('background tasks plugin (K)', () => {
   it('K1 the plugin id is "background_tasks"', () => {
@@ -68,7 +59,7 @@ describe('background tasks plugin (K)', () => {
     };
     await store.put([done]);
     const supervisor = createTaskSupervisor({ store });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     await createBackgroundTasksPlugin(supervisor).hooks.runStart({ threadId: 'thread-restore' });
     expect(supervisor.list('thread-restore').map((s) => [s.task_id, s.status])).toEqual([
       ['bg_restored', 'completed'],
@@ -89,7 +80,7 @@ describe('background tasks plugin (K)', () => {
       },
     ]);
     const supervisor = createTaskSupervisor({ store });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     const plugin = createBackgroundTasksPlugin(supervisor);
     await plugin.hooks.runStart({ threadId: 'thread-1' });
     const s = supervisor.get('bg_3');
@@ -101,7 +92,7 @@ describe('background tasks plugin (K)', () => {
   it('K7 runEnd is a no-op that resolves; I13 the supervisor persisted the state itself', async () => {
     const store = new MemoryTaskStore();
     const supervisor = createTaskSupervisor({ store });
-    cleanups.push(() => supervisor.stop());
+    defer(() => supervisor.stop());
     const id = await supervisor.spawn(
       { threadId: 'thread-persist', taskType: 'shell', description: 'd' },
       () => 1,

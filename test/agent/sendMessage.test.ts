@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendMessageTool } from '../../src/agent/index.js';
 import type { DurableMessageRequest, DurableMessageSink } from '../../src/agent/index.js';
 import { SendError, TaskResult } from '../../src/index.js';
 import type { AgentTaskContext, Json, SendErrorCode, TaskSupervisor } from '../../src/index.js';
-import { dataOf, parked, setup } from './helpers.js';
+import { dataOf, parked, freshSupervisors } from './helpers.js';
 
-let cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-function fresh(): TaskSupervisor {
-  const s = setup();
-  cleanups.push(s.cleanup);
-  return s.supervisor;
-}
+const { fresh } = freshSupervisors();
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A sub-agent that returns the first message it receives (or null when cancelled). */

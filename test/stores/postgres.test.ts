@@ -3,21 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
-import type { PersistedTaskMeta } from '../../src/wire/types.js';
+import { rec } from '../helpers/records.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from './pgEnv.js';
 
 requirePostgres('test/stores/postgres.test.ts');
-
-const rec = (id: string, extra: Partial<PersistedTaskMeta> = {}): PersistedTaskMeta => ({
-  task_id: id,
-  owner_thread_id: 't',
-  task_type: 'shell',
-  description: `task ${id}`,
-  status: 'running',
-  created_at_ms: 1,
-  parent_context: {},
-  ...extra,
-});
 
 describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
   let pool: pg.Pool;

@@ -8,22 +8,12 @@ import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import type { PersistedTaskMeta } from '../../src/wire/types.js';
+import { rec } from '../helpers/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'awaken-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const file = () => join(dir, `store-${files++}.db`);
-
-const rec = (id: string, extra: Partial<PersistedTaskMeta> = {}): PersistedTaskMeta => ({
-  task_id: id,
-  owner_thread_id: 't',
-  task_type: 'shell',
-  description: `task ${id}`,
-  status: 'running',
-  created_at_ms: 1,
-  parent_context: {},
-  ...extra,
-});
 
 describe('storeConformance', () => {
   it('passes for MemoryTaskStore', () => storeConformance(() => new MemoryTaskStore()));
