@@ -36,3 +36,17 @@ export const quickBody = async () => ({ ok: true });
 export const parkedBody = async (ctx) => {
   await ctx.cancelled();
 };
+
+/**
+ * Spawns `total` quick tasks in waves of `wave` concurrent spawns, each wave waiting until its
+ * terminal events were delivered (the counting sender's `settled`). Shared by scenarios 1 and 7.
+ */
+export async function spawnWaves(supervisor, settled, total, wave) {
+  for (let done = 0; done < total; done += wave) {
+    const n = Math.min(wave, total - done);
+    const spawns = new Array(n);
+    for (let i = 0; i < n; i++) spawns[i] = supervisor.spawn(OPTS, quickBody);
+    await Promise.all(spawns);
+    await settled.until(done + n);
+  }
+}

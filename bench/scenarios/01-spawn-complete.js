@@ -1,7 +1,7 @@
 // 1. spawn → complete of 100k tasks: in waves of 1,000 concurrent, and all at once. Tasks/s.
 import { createBaseline, quickBody as baseQuick } from '../lib/baseline.js';
 import { counter, interleave, now, row } from '../lib/measure.js';
-import { countingSupervisor, OPTS, quickBody } from '../lib/ours.js';
+import { countingSupervisor, spawnWaves } from '../lib/ours.js';
 
 export const id = 1;
 export const title = 'spawn → complete';
@@ -23,13 +23,7 @@ async function baselineRun(total, wave) {
 export async function oursRun(total, wave) {
   const { supervisor, settled } = countingSupervisor(counter);
   const t0 = now();
-  for (let done = 0; done < total; done += wave) {
-    const n = Math.min(wave, total - done);
-    const spawns = new Array(n);
-    for (let i = 0; i < n; i++) spawns[i] = supervisor.spawn(OPTS, quickBody);
-    await Promise.all(spawns);
-    await settled.until(done + n);
-  }
+  await spawnWaves(supervisor, settled, total, wave);
   const ms = now() - t0;
   const stats = supervisor.stats();
   if (stats.spawned !== total || stats.live !== 0) throw new Error(`ours: ${JSON.stringify(stats)}`);

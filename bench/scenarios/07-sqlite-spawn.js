@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryTaskStore } from '../../dist/src/index.js';
 import { counter, interleave, now, row } from '../lib/measure.js';
-import { countingSupervisor, OPTS, quickBody } from '../lib/ours.js';
+import { countingSupervisor, spawnWaves } from '../lib/ours.js';
 
 export const id = 7;
 export const title = 'spawn → complete on SQLite';
@@ -14,13 +14,7 @@ export const needsSqlite = true;
 async function spawnRun(store, total, wave) {
   const { supervisor, settled } = countingSupervisor(counter, { store });
   const t0 = now();
-  for (let done = 0; done < total; done += wave) {
-    const n = Math.min(wave, total - done);
-    const spawns = new Array(n);
-    for (let i = 0; i < n; i++) spawns[i] = supervisor.spawn(OPTS, quickBody);
-    await Promise.all(spawns);
-    await settled.until(done + n);
-  }
+  await spawnWaves(supervisor, settled, total, wave);
   const rate = (total / (now() - t0)) * 1000;
   await supervisor.stop();
   await store.close?.();
