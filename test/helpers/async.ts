@@ -29,20 +29,23 @@ export function gate<T = void>(): Gate<T> {
   return { promise, open, fail };
 }
 
-/** Polls `cond` (sync or async) on every macrotask turn until it holds; rejects after `timeoutMs`. */
+/**
+ * Polls `cond` (sync or async) on every macrotask turn, or every `intervalMs` when given, until it
+ * holds; rejects after `timeoutMs`.
+ */
 export async function until(
   cond: () => boolean | Promise<boolean>,
   timeoutMs = 2_000,
   what = 'condition',
+  intervalMs = 0,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => (intervalMs > 0 ? setTimeout(r, intervalMs) : setImmediate(r)));
   }
 }
 
-/** Lets every queued microtask and one macrotask turn run. */
 export function tick(): Promise<void> {
   return new Promise<void>((r) => setImmediate(r));
 }

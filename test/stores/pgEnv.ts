@@ -1,3 +1,4 @@
+import { until as untilCondition } from '../helpers/async.js';
 import type pg from 'pg';
 import { it } from 'vitest';
 
@@ -31,15 +32,9 @@ export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
   await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_leases", "${table}_meta"`);
 }
 
-/** Polls `cond` every 20 ms until it holds; rejects after `timeoutMs`. */
-export async function until(
+/** Polls `cond` every 20 ms (database round trips) until it holds; rejects after `timeoutMs`. */
+export const until = (
   cond: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
   what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+): Promise<void> => untilCondition(cond, timeoutMs, what, 20);
