@@ -34,7 +34,7 @@ export { createInbox } from './inbox/inbox.js';
 export type { ToolLineage } from './lineage/lineage.js';
 export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/lineage.js';
 
-export type { CorruptRecord, TaskStore } from './stores/types.js';
+export type { CorruptRecord, PutResult, TaskStore } from './stores/types.js';
 export { MemoryTaskStore } from './stores/memory.js';
 
 export type {
@@ -48,6 +48,7 @@ export type {
   TaskSupervisor,
   WaitOptions,
 } from './supervisor/types.js';
+export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';

@@ -10,7 +10,11 @@ import type { PersistedTaskMeta } from '../wire/types.js';
  * another caller got or that a stored `bg_<n>` record already has.
  */
 export interface TaskStore {
-  put(records: readonly PersistedTaskMeta[]): Promise<void>;
+  /**
+   * Upserts `records`. A store that fences status changes (only a `running` row under the
+   * writer's ownership may change) resolves with the records it refused, each as it now holds it.
+   */
+  put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult>;
   load(threadId?: string): Promise<PersistedTaskMeta[]>;
   /** Reserves `count` ids and returns the first `n` of the block. */
   allocateIds?(count: number): Promise<number>;
@@ -20,7 +24,14 @@ export interface TaskStore {
    * A store without it has a single writer, so every `running` record it loads is an orphan.
    */
   liveElsewhere?(records: readonly PersistedTaskMeta[]): Promise<ReadonlySet<string>>;
+  /** Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back. */
+  delete?(taskIds: readonly string[]): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** What a fencing store's `put` reports: the records it refused, each as the store now holds it. */
+export interface PutResult {
+  readonly refused: readonly PersistedTaskMeta[];
 }
 
 /** A record a store could not read, reported by `loadThread` and stores' `loadReport`. */

@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
+import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import type { Registry } from './registry.js';
 import type { SupervisorStats, TaskChange } from './types.js';
 import { StoreWriter } from './writer.js';
@@ -25,6 +26,7 @@ export abstract class SupervisorQueries {
   protected readonly now: () => number;
   protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
+  protected readonly observers = new EventObservers();
 
   constructor(registry: Registry, store: TaskStore, now: () => number) {
     this.registry = registry;
@@ -81,6 +83,10 @@ export abstract class SupervisorQueries {
     };
   }
 
+  onEvent(listener: TaskEventListener, filter?: TaskEventFilter): () => void {
+    return this.observers.add(listener, filter);
+  }
+
   stats(): SupervisorStats {
     return {
       live: this.registry.live,
@@ -115,6 +121,11 @@ export abstract class SupervisorQueries {
         process.emitWarning(`awaken-tasks: a subscribe listener threw: ${String(error)}`);
       }
     }
+  }
+
+  /** Shows an event to the observers (a copy of the stream; inboxes still get it). */
+  protected observe(event: TaskEvent, threadId: string): void {
+    if (this.observers.size > 0) this.observers.emit(event, threadId);
   }
 
   /** Sends an event to an inbox, counting it; a sender that throws counts as undelivered. */

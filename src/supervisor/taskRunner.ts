@@ -177,9 +177,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       );
     }
     const json = toJson(payload, 'payload');
+    if (entry.done) return false;
+    const event: TaskEvent = { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json };
+    this.observe(event, entry.ownerThreadId);
     const inbox = entry.inbox;
-    if (entry.done || inbox === undefined) return false;
-    return this.deliver(inbox, { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json });
+    return inbox === undefined ? false : this.deliver(inbox, event);
   }
 
   #abortBody(taskId: TaskId): void {
@@ -214,6 +216,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   #deliverTerminal(entry: TaskEntry, event: TaskEvent): void {
     entry.delivered = true;
+    this.observe(event, entry.ownerThreadId);
     if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     const waiters = entry.waiters;
     entry.waiters = undefined;

@@ -1,3 +1,4 @@
+import type { TaskEventFilter, TaskEventListener } from './eventObservers.js';
 import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
@@ -112,6 +113,16 @@ export interface TaskSupervisor {
   prune(opts: { threadId?: string; olderThanMs?: number }): number;
   setOwnerInbox(sender: InboxSender | undefined): void;
   subscribe(listener: (change: TaskChange) => void): () => void;
+  /**
+   * Observes task events — each task's custom events, then its one terminal event — as the
+   * supervisor produces them, without taking them from any inbox. Filter by thread or task.
+   * Returns the function that stops observing. A listener that throws is reported as a process
+   * warning and never disturbs the task.
+   *
+   * @example
+   * const stop = supervisor.onEvent((event) => console.log(event.kind), { threadId: 'thread-1' });
+   */
+  onEvent(listener: TaskEventListener, filter?: TaskEventFilter): () => void;
   stats(): SupervisorStats;
   readonly actor: AnyActorRef;
   taskActor(taskId: TaskId): TaskActorRef | undefined;
