@@ -43,6 +43,15 @@ export class MemoryTaskStore implements TaskStore {
     return first;
   }
 
+  /** Removes the records with these ids (unknown ids are ignored); their ids are never handed out again. */
+  async delete(taskIds: readonly string[]): Promise<void> {
+    this.#assertOpen();
+    if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
+      throw new TypeError(`Expected \`taskIds\` to be an array of strings, got ${typeof taskIds}`);
+    }
+    for (const id of taskIds) this.#records.delete(id);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -197,6 +197,28 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
     },
   ],
   [
+    'delete removes exactly the given records and never frees their ids',
+    async (store, tag) => {
+      if (!store.delete) return;
+      const base = store.allocateIds ? await store.allocateIds(1) : 0;
+      const gone = meta(tag, `bg_${base + 500}`, { status: 'completed', completed_at_ms: 2 });
+      const kept = [meta(tag, `${tag}-keep-1`), meta(tag, `${tag}-keep-2`, { status: 'failed', error: 'x' })];
+      await store.put([gone, ...kept]);
+      await store.delete([gone.task_id, `${tag}-never-stored`]);
+      await store.delete([]);
+      const got = await byId(store, gone.owner_thread_id);
+      ensure(!got.has(gone.task_id), `${gone.task_id} still loads after delete`);
+      for (const r of kept) ensure(same(got.get(r.task_id), r), `${r.task_id} lost or changed by a delete`);
+      ensure(!(await byId(store)).has(gone.task_id), `load() still returns ${gone.task_id}`);
+      if (store.allocateIds) {
+        const next = await store.allocateIds(1);
+        ensure(next > base + 500, `allocateIds returned ${next}, the id of a deleted record is reused`);
+      }
+      await store.put([gone]);
+      ensure((await byId(store, gone.owner_thread_id)).has(gone.task_id), 'a put after delete was lost');
+    },
+  ],
+  [
     'close makes every method reject with a clear error',
     async (store, tag) => {
       if (!store.close) return;
@@ -206,6 +228,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
         ['load', () => store.load()],
       ];
       if (store.allocateIds) calls.push(['allocateIds', () => store.allocateIds!(1)]);
+      if (store.delete) calls.push(['delete', () => store.delete!([`${tag}-late`])]);
       for (const [name, call] of calls) {
         const e = await expectRejects(call, `${name} after close`);
         ensure(e instanceof Error && /closed/.test(e.message), `${name} after close: ${String(e)}`);

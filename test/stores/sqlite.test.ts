@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryTaskStore } from '../../src/stores/memory.js';
-import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
+import { SqliteStoreError, SqliteTaskStore } from '../../src/stores/sqlite/index.js';
+import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/stores/sqlite/schema.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import type { PersistedTaskMeta } from '../../src/wire/types.js';
@@ -44,13 +45,14 @@ describe('SqliteTaskStore', () => {
     await b.close();
   });
 
-  it('uses WAL, schema version 1, one row per task and an index on the owner thread', async () => {
+  it('uses WAL, the current schema version, our application_id, one row per task and an index on the owner thread', async () => {
     const path = file();
     const store = new SqliteTaskStore(path);
     await store.put([rec('bg_0'), rec('bg_0', { status: 'completed' })]);
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     expect(db.prepare('SELECT count(*) AS n FROM tasks').get()).toEqual({ n: 1 });
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE owner_thread_id = 't'").all();
     expect(JSON.stringify(plan)).toContain('tasks_owner_thread');
@@ -64,6 +66,7 @@ describe('SqliteTaskStore', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteTaskStore(path)).toThrow(/schema version 99 is newer/);
+    expect(() => new SqliteTaskStore(path, { readonly: true })).toThrow(/schema version 99 is newer/);
   });
 
   it('I16: allocateIds starts past bg_ ids already in a file from before the counter existed', async () => {
@@ -84,16 +87,52 @@ describe('SqliteTaskStore', () => {
     await store.close();
   });
 
-  it('allocateIds is unique across two stores (processes) on one file', async () => {
+  it('a second writer on an owned file is refused at once naming the owner; readers keep reading', async () => {
     const path = file();
-    const a = new SqliteTaskStore(path);
-    const b = new SqliteTaskStore(path);
-    const firsts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).allocateIds(8)));
-    const ids = firsts.flatMap((f) => Array.from({ length: 8 }, (_, k) => f + k));
-    expect(new Set(ids).size).toBe(ids.length);
-    await b.put([rec('bg_5000')]);
-    expect(await a.allocateIds(1)).toBe(5001);
-    await Promise.all([a.close(), b.close()]);
+    const owner = new SqliteTaskStore(path);
+    await owner.put([rec('bg_0')]);
+    let err: unknown;
+    try {
+      new SqliteTaskStore(path, { busyTimeoutMs: 60_000 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SqliteStoreError);
+    const refused = err as SqliteStoreError;
+    expect(refused.code).toBe('owned_elsewhere');
+    expect(refused.path).toBe(path);
+    expect(refused.owner).toEqual({
+      instanceId: owner.instanceId,
+      pid: process.pid,
+      host: hostname(),
+      sinceMs: expect.any(Number),
+    });
+    expect(refused.message).toContain(path);
+    expect(refused.message).toContain(`process ${process.pid}`);
+    expect(refused.message).toContain(owner.instanceId);
+
+    const reader = new SqliteTaskStore(path, { readonly: true });
+    await owner.put([rec('bg_1', { status: 'completed' })]);
+    expect((await reader.load()).map((r) => r.task_id)).toEqual(['bg_0', 'bg_1']);
+    await expect(reader.put([rec('bg_2')])).rejects.toMatchObject({ code: 'opened_read_only' });
+    await expect(reader.allocateIds(1)).rejects.toMatchObject({ code: 'opened_read_only' });
+    await expect(reader.delete(['bg_0'])).rejects.toMatchObject({ code: 'opened_read_only' });
+    await reader.close();
+
+    await owner.close();
+    const next = new SqliteTaskStore(path);
+    expect((await next.load()).map((r) => r.task_id)).toEqual(['bg_0', 'bg_1']);
+    await next.close();
+  });
+
+  it('a read-only store needs an existing file and reads an empty one as no records', async () => {
+    expect(() => new SqliteTaskStore(join(dir, 'missing.db'), { readonly: true })).toThrow(TypeError);
+    expect(() => new SqliteTaskStore(':memory:', { readonly: true })).toThrow(TypeError);
+    const path = file();
+    writeFileSync(path, '');
+    const reader = new SqliteTaskStore(path, { readonly: true });
+    expect(await reader.load()).toEqual([]);
+    await reader.close();
   });
 
   it('I4/bad input: corrupt rows are reported with id and reason; the good ones load', async () => {

@@ -183,6 +183,16 @@ export class PostgresTaskStore implements TaskStore {
     return new Set(res.rows.map((r) => r.task_id));
   }
 
+  /** Removes the rows of these ids in one statement (unknown ids are ignored). */
+  async delete(taskIds: readonly string[]): Promise<void> {
+    await this.#open();
+    if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
+      throw new TypeError(`Expected \`taskIds\` to be an array of strings, got ${typeof taskIds}`);
+    }
+    if (taskIds.length === 0) return;
+    await this.#pool.query(`DELETE FROM ${this.#names.tasks} WHERE task_id = ANY($1::text[])`, [taskIds]);
+  }
+
   /**
    * Stops the heartbeat, deletes this instance's lease (its running records become orphans for
    * others at once) and ends the pool if the store created it. Later calls reject with

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
-import type { CorruptRecord, TaskStore } from '../types.js';
-import { migrate } from './schema.js';
+import type { CorruptRecord, PutResult, TaskStore } from '../types.js';
+import { SqliteStoreError } from './errors.js';
+import { inspectFile, isMemoryPath } from './inspect.js';
+import { OwnerLock } from './ownerLock.js';
+import { SchemaRefusal, SCHEMA_VERSION, migrate } from './schema.js';
+import { sameRecord } from './sameRecord.js';
 
 /** What `new SqliteTaskStore(path, options)` takes besides the path. */
 export interface SqliteTaskStoreOptions extends CorruptRecordOptions {
@@ -13,81 +18,89 @@ export interface SqliteTaskStoreOptions extends CorruptRecordOptions {
    * power cut; `'normal'` survives a crash of the process but not of the machine, and is faster.
    */
   synchronous?: 'full' | 'normal';
-  /** How long a write waits for another process's lock on the same file. Default 5000 ms. */
+  /** How long a read or write waits for SQLite's own locks on the file. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * Open an existing file to read it only (`load`), beside the process that owns it: no lock is
+   * taken, nothing is written, and `put`, `allocateIds` and `delete` reject with
+   * `opened_read_only`. What the CLI's `tree` and `serve --db` use.
+   */
+  readonly?: boolean;
 }
 
 type Row = { task_id: string; record: string };
+type Fenced = { records: readonly PersistedTaskMeta[]; texts: readonly string[] };
 
 /**
  * The embedded durable store: one SQLite file (WAL), one row per task, indexed by owner thread.
- * Each `put` is one transaction; ids come from a counter row in the file, so several processes
- * sharing the file never mint the same id. Unreadable rows are skipped by `load` and reported
- * through `onCorrupt` and {@link SqliteTaskStore.lastLoadCorrupt}.
  *
- * No `liveElsewhere`: SQLite has no cheap way to know another process is alive, so the store
- * treats its file as having one running supervisor at a time — every `running` record a restarted
- * process loads is an orphan. Use `PostgresTaskStore` for several live processes.
+ * One process owns a file at a time: opening it for writing takes an exclusive lock on the
+ * sidecar `<file>-owner`, held until `close` or the process's death (SIGKILL included), and a
+ * second writer gets a `SqliteStoreError` (`owned_elsewhere`) at once naming the owner's pid,
+ * host and instance. Readers open with `{ readonly: true }` and work while the owner runs.
+ * Before anything is written the file is checked: a newer schema, another application's database
+ * or a file this process may not write is refused and left byte-for-byte untouched.
+ *
+ * A status change is fenced: a record whose stored row is no longer `running` is not overwritten
+ * by a different version; `put` resolves with such records in `refused`, each as stored.
+ * Unreadable rows are skipped by `load` and reported through `onCorrupt` and
+ * {@link SqliteTaskStore.lastLoadCorrupt}.
  *
  * @example
  * import { SqliteTaskStore } from 'awaken-tasks/sqlite';
  * const supervisor = createTaskSupervisor({ store: new SqliteTaskStore('./tasks.db') });
  */
 export class SqliteTaskStore implements TaskStore {
-  /** Stamped on the rows this store writes (diagnostics; SQLite ownership is single-writer). */
+  /** This store's identity; stamped on the rows it writes and in the file's owner row. */
   readonly instanceId = randomUUID();
+  /** The file, as given. */
+  readonly path: string;
+  /** Whether the store was opened with `{ readonly: true }`. */
+  readonly readonly: boolean;
   readonly #onCorrupt: ((bad: CorruptRecord) => void) | undefined;
   #db: Database.Database | undefined;
+  #lock: OwnerLock | undefined;
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
-  readonly #putTx: (records: readonly PersistedTaskMeta[], texts: readonly string[]) => void;
-  readonly #allocateTx: (count: number) => number;
-  readonly #loadAll: Database.Statement<[], Row>;
-  readonly #loadThread: Database.Statement<[string], Row>;
+  #putTx: ((batch: Fenced) => PersistedTaskMeta[]) | undefined;
+  #allocateTx: ((count: number) => number) | undefined;
+  #deleteTx: ((ids: readonly string[]) => void) | undefined;
+  #loadAll: Database.Statement<[], Row> | undefined;
+  #loadThread: Database.Statement<[string], Row> | undefined;
 
   constructor(path: string, options: SqliteTaskStoreOptions = {}) {
+    if (typeof path !== 'string') {
+      throw new TypeError(`Expected \`path\` to be a string, got ${path === null ? 'null' : typeof path}`);
+    }
+    this.path = path;
+    this.readonly = options.readonly === true;
     this.#onCorrupt = options.onCorrupt;
-    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    const timeout = options.busyTimeoutMs ?? 5000;
+    if (this.readonly) {
+      if (isMemoryPath(path) || !existsSync(path)) {
+        throw new TypeError(`Expected \`path\` to be an existing file for a read-only store, got '${path}'`);
+      }
+      inspectFile(path, false);
+      this.#db = new Database(path, { readonly: true, fileMustExist: true, timeout });
+      return;
+    }
+    if (!isMemoryPath(path)) {
+      inspectFile(path, true);
+      this.#lock = OwnerLock.acquire(path);
+    }
+    let db: Database.Database | undefined;
     try {
+      db = new Database(path, { timeout });
+      migrate(db);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      migrate(db);
+      if (this.#lock !== undefined) OwnerLock.claim(db, this.instanceId, Date.now());
     } catch (e) {
-      db.close();
-      throw e;
+      db?.close();
+      this.#lock?.release();
+      throw e instanceof SchemaRefusal ? refusal(path, e) : e;
     }
     this.#db = db;
-
-    const upsert = db.prepare<[string, string, string, string, string]>(
-      `INSERT INTO tasks (task_id, owner_thread_id, status, record, writer) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (task_id) DO UPDATE SET owner_thread_id = excluded.owner_thread_id,
-         status = excluded.status, record = excluded.record, writer = excluded.writer`,
-    );
-    const bump = db.prepare<[number, number]>(
-      "UPDATE counters SET value = ? WHERE name = 'next_id' AND value < ?",
-    );
-    const take = db.prepare<[number], { value: number }>(
-      "UPDATE counters SET value = value + ? WHERE name = 'next_id' RETURNING value",
-    );
-    // `.immediate` takes the write lock up front: a deferred transaction that later upgrades can
-    // fail with SQLITE_BUSY at once when another process holds the lock, ignoring busy_timeout.
-    const putTx = db.transaction((records: readonly PersistedTaskMeta[], texts: readonly string[]) => {
-      let next = -1;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        upsert.run(r.task_id, r.owner_thread_id, r.status, texts[i]!, this.instanceId);
-        const n = taskIdNumber(r.task_id);
-        if (n !== undefined && n >= next) next = n + 1;
-      }
-      // Keep the counter past every stored `bg_<n>`, in the same transaction as the rows.
-      if (next > 0) bump.run(next, next);
-    });
-    this.#putTx = (records, texts) => putTx.immediate(records, texts);
-    const allocateTx = db.transaction((count: number) => take.get(count)!.value - count);
-    this.#allocateTx = (count) => allocateTx.immediate(count);
-    this.#loadAll = db.prepare<[], Row>('SELECT task_id, record FROM tasks ORDER BY rowid');
-    this.#loadThread = db.prepare<[string], Row>(
-      'SELECT task_id, record FROM tasks WHERE owner_thread_id = ? ORDER BY rowid',
-    );
+    this.#prepareWrites(db);
   }
 
   /** The rows the last `load` could not read, with their task ids and reasons. */
@@ -95,16 +108,29 @@ export class SqliteTaskStore implements TaskStore {
     return this.#lastLoadCorrupt;
   }
 
-  /** Upserts `records` by `task_id` in one transaction; durable once it resolves. */
-  async put(records: readonly PersistedTaskMeta[]): Promise<void> {
-    this.#open();
+  /**
+   * Upserts `records` by `task_id` in one transaction; durable once it resolves. A record whose
+   * row is no longer `running` and holds a different version is left as stored and returned in
+   * `refused` (an identical rewrite is accepted).
+   */
+  async put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult> {
+    const putTx = this.#writable(this.#putTx);
     if (records.length === 0) return;
-    this.#putTx(records, encodeRecords(records));
+    const refused = putTx({ records, texts: encodeRecords(records) });
+    if (refused.length > 0) return { refused };
   }
 
   /** Every readable record, or one owner thread's, in first-write order. */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
-    this.#open();
+    const db = this.#open();
+    if (this.#loadAll === undefined || this.#loadThread === undefined) {
+      // A read-only store may look at a file whose owner has not created the table yet.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'tasks'").get() === undefined) return [];
+      this.#loadAll = db.prepare<[], Row>('SELECT task_id, record FROM tasks ORDER BY rowid');
+      this.#loadThread = db.prepare<[string], Row>(
+        'SELECT task_id, record FROM tasks WHERE owner_thread_id = ? ORDER BY rowid',
+      );
+    }
     const rows = threadId === undefined ? this.#loadAll.all() : this.#loadThread.all(threadId);
     const { records, corrupt } = decodeRows(rows, this.#onCorrupt);
     this.#lastLoadCorrupt = corrupt;
@@ -113,22 +139,116 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Reserves `count` ids in the file and returns the first; atomic across processes. */
   async allocateIds(count: number): Promise<number> {
-    this.#open();
+    const allocateTx = this.#writable(this.#allocateTx);
     if (!Number.isSafeInteger(count) || count < 1) {
       throw new TypeError(`Expected \`count\` to be a positive integer, got ${String(count)}`);
     }
-    return this.#allocateTx(count);
+    return allocateTx(count);
   }
 
-  /** Closes the file; every later call rejects with `store is closed`. Idempotent. */
+  /** Removes the rows of these ids in one transaction (unknown ids are ignored). */
+  async delete(taskIds: readonly string[]): Promise<void> {
+    const deleteTx = this.#writable(this.#deleteTx);
+    if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
+      throw new TypeError(`Expected \`taskIds\` to be an array of strings, got ${typeof taskIds}`);
+    }
+    if (taskIds.length > 0) deleteTx(taskIds);
+  }
+
+  /** Closes the file and gives up its ownership; every later call rejects with `store is closed`. Idempotent. */
   async close(): Promise<void> {
     const db = this.#db;
     this.#db = undefined;
-    db?.close();
+    try {
+      db?.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   #open(): Database.Database {
     if (this.#db === undefined) throw new Error('store is closed');
     return this.#db;
   }
+
+  #writable<T>(op: T | undefined): T {
+    this.#open();
+    if (op === undefined) {
+      throw new SqliteStoreError(
+        'opened_read_only',
+        this.path,
+        `cannot write to ${this.path}: the store was opened with { readonly: true }`,
+      );
+    }
+    return op;
+  }
+
+  #prepareWrites(db: Database.Database): void {
+    // Fenced upsert: a row that is no longer `running` changes only to the very same text.
+    const upsert = db.prepare<[string, string, string, string, string]>(
+      `INSERT INTO tasks (task_id, owner_thread_id, status, record, writer) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (task_id) DO UPDATE SET owner_thread_id = excluded.owner_thread_id,
+         status = excluded.status, record = excluded.record, writer = excluded.writer
+       WHERE tasks.status = 'running' OR tasks.record = excluded.record`,
+    );
+    const overwrite = db.prepare<[string, string, string, string, string]>(
+      'UPDATE tasks SET owner_thread_id = ?, status = ?, record = ?, writer = ? WHERE task_id = ?',
+    );
+    const stored = db.prepare<[string], Row>('SELECT task_id, record FROM tasks WHERE task_id = ?');
+    const bump = db.prepare<[number, number]>(
+      "UPDATE counters SET value = ? WHERE name = 'next_id' AND value < ?",
+    );
+    const take = db.prepare<[number], { value: number }>(
+      "UPDATE counters SET value = value + ? WHERE name = 'next_id' RETURNING value",
+    );
+    const remove = db.prepare<[string]>('DELETE FROM tasks WHERE task_id = ?');
+    // `.immediate` takes the write lock up front: a deferred transaction that later upgrades can
+    // fail with SQLITE_BUSY at once when another connection holds the lock, ignoring busy_timeout.
+    const putTx = db.transaction(({ records, texts }: Fenced) => {
+      const refused: PersistedTaskMeta[] = [];
+      let next = -1;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        const text = texts[i]!;
+        if (upsert.run(r.task_id, r.owner_thread_id, r.status, text, this.instanceId).changes === 0) {
+          const row = stored.get(r.task_id)!;
+          const { records: held } = decodeRows([row]);
+          if (held.length === 0) {
+            // An unreadable row is no state worth keeping: the new version replaces it.
+            overwrite.run(r.owner_thread_id, r.status, text, this.instanceId, r.task_id);
+          } else if (!sameRecord(held[0]!, r)) {
+            refused.push(held[0]!);
+          }
+        }
+        const n = taskIdNumber(r.task_id);
+        if (n !== undefined && n >= next) next = n + 1;
+      }
+      // Keep the counter past every stored `bg_<n>`, in the same transaction as the rows.
+      if (next > 0) bump.run(next, next);
+      return refused;
+    });
+    this.#putTx = (batch) => putTx.immediate(batch);
+    const allocateTx = db.transaction((count: number) => take.get(count)!.value - count);
+    this.#allocateTx = (count) => allocateTx.immediate(count);
+    const deleteTx = db.transaction((ids: readonly string[]) => {
+      for (const id of ids) remove.run(id);
+    });
+    this.#deleteTx = (ids) => deleteTx.immediate(ids);
+  }
+}
+
+function refusal(path: string, e: SchemaRefusal): SqliteStoreError {
+  return e.kind === 'newer'
+    ? new SqliteStoreError(
+        'newer_schema',
+        path,
+        `cannot open ${path}: task store schema version ${e.version} is newer than this awaken-tasks (${SCHEMA_VERSION}); upgrade awaken-tasks`,
+        { cause: e },
+      )
+    : new SqliteStoreError(
+        'foreign_database',
+        path,
+        `cannot open ${path}: ${e.message}; it was left untouched`,
+        { cause: e },
+      );
 }

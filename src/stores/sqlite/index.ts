@@ -7,4 +7,5 @@
  * const store = new SqliteTaskStore(':memory:');
  */
 export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
-export type { CorruptRecord } from '../types.js';
+export { SqliteStoreError, type SqliteStoreErrorCode, type SqliteFileOwner } from './errors.js';
+export type { CorruptRecord, PutResult } from '../types.js';
