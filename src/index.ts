@@ -39,6 +39,7 @@ export { MemoryTaskStore } from './stores/memory.js';
 
 export type {
   AgentTaskContext,
+  PruneOptions,
   SpawnOptions,
   SupervisorOptions,
   SupervisorStats,

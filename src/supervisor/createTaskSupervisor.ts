@@ -182,6 +182,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
     await Promise.all(pending);
     await this.writer.flush();
+    await this.settleRemovals();
     this.actor.send({ type: 'supervisor.drained' });
   }
 }

@@ -5,7 +5,7 @@ import type { PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/
 import type { TaskEntry } from './entry.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import type { Registry } from './registry.js';
-import type { SupervisorStats, TaskChange } from './types.js';
+import type { PruneOptions, SupervisorStats, TaskChange } from './types.js';
 import { StoreWriter } from './writer.js';
 
 const EMPTY_PARENT = Object.freeze({});
@@ -27,9 +27,15 @@ export abstract class SupervisorQueries {
   protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
   protected readonly observers = new EventObservers();
+  readonly #store: TaskStore;
+  /** Ids pruned with `fromStore` whose rows are not yet deleted (a failed delete keeps them). */
+  readonly #toDelete = new Set<TaskId>();
+  #deleting: Promise<void> | undefined;
+  #deleteFailures = 0;
 
   constructor(registry: Registry, store: TaskStore, now: () => number) {
     this.registry = registry;
+    this.#store = store;
     this.writer = new StoreWriter(store);
     this.now = now;
   }
@@ -55,11 +61,19 @@ export abstract class SupervisorQueries {
     return out;
   }
 
-  prune(opts: { threadId?: string; olderThanMs?: number } = {}): number {
-    const { threadId, olderThanMs = 0 } = opts;
+  prune(opts: PruneOptions = {}): number {
+    const { threadId, olderThanMs = 0, fromStore = false } = opts;
     if (threadId !== undefined) expectString(threadId, 'opts.threadId');
     if (typeof olderThanMs !== 'number' || Number.isNaN(olderThanMs)) {
       throw new TypeError(`Expected \`opts.olderThanMs\` to be a number, got ${typeof olderThanMs}`);
+    }
+    if (typeof fromStore !== 'boolean') {
+      throw new TypeError(`Expected \`opts.fromStore\` to be a boolean, got ${typeof fromStore}`);
+    }
+    if (fromStore && typeof this.#store.delete !== 'function') {
+      throw new TypeError(
+        'Expected the store to implement `delete` for `opts.fromStore`, got a store without it',
+      );
     }
     const cutoff = this.now() - olderThanMs;
     const candidates = threadId === undefined ? this.registry.byId.values() : this.registry.thread(threadId);
@@ -70,7 +84,41 @@ export abstract class SupervisorQueries {
         doomed.push(entry);
     }
     for (const entry of doomed) this.registry.remove(entry);
+    if (fromStore) {
+      for (const entry of doomed) this.#toDelete.add(entry.id);
+      this.#removeFromStore();
+    }
     return doomed.length;
+  }
+
+  /** Resolves once the store deletions `prune({ fromStore: true })` started have been attempted. */
+  protected async settleRemovals(): Promise<void> {
+    while (this.#deleting !== undefined) await this.#deleting;
+  }
+
+  /**
+   * Deletes the pruned rows, one batch at a time, each after the writer has let go of those
+   * records (a pending or in-flight write of one would otherwise bring it back). A failed delete is
+   * counted in `storeFailures`; its ids stay queued for the next prune.
+   */
+  #removeFromStore(): void {
+    if (this.#deleting !== undefined || this.#toDelete.size === 0) return;
+    const remove = this.#store.delete!.bind(this.#store);
+    this.#deleting = (async () => {
+      while (this.#toDelete.size > 0) {
+        const ids = new Set(this.#toDelete);
+        await this.writer.discard(ids);
+        try {
+          await remove([...ids]);
+        } catch {
+          this.#deleteFailures++;
+          return;
+        }
+        for (const id of ids) this.#toDelete.delete(id);
+      }
+    })().finally(() => {
+      this.#deleting = undefined;
+    });
   }
 
   subscribe(listener: (change: TaskChange) => void): () => void {
@@ -94,7 +142,7 @@ export abstract class SupervisorQueries {
       spawned: this.counters.spawned,
       eventsDelivered: this.counters.eventsDelivered,
       eventsUndelivered: this.counters.eventsUndelivered,
-      storeFailures: this.writer.failures,
+      storeFailures: this.writer.failures + this.#deleteFailures,
     };
   }
 

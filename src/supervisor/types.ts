@@ -75,8 +75,23 @@ export interface SupervisorStats {
   spawned: number;
   eventsDelivered: number;
   eventsUndelivered: number;
-  /** Failed `put` attempts. */
+  /** Failed `put` attempts, and failed store deletes of pruned records. */
   storeFailures: number;
+}
+
+/** Options of `prune`. */
+export interface PruneOptions {
+  /** Only this thread's tasks. */
+  threadId?: string;
+  /** Only tasks that ended at least this long ago (by the `now` option). Default 0. */
+  olderThanMs?: number;
+  /**
+   * Also delete the pruned records from the store (it must implement `delete`), so they take no
+   * room there either and a restart does not bring them back. The delete runs in the background,
+   * after any write of those records still pending; a failure is counted in `stats().storeFailures`
+   * and retried by the next `prune({ fromStore: true })`. `stop()` waits for it. Default `false`.
+   */
+  fromStore?: boolean;
 }
 
 /** A live task's XState actor. */
@@ -110,7 +125,7 @@ export interface TaskSupervisor {
   ): Promise<number>;
   loadThread(threadId: string): Promise<number>;
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
-  prune(opts: { threadId?: string; olderThanMs?: number }): number;
+  prune(opts?: PruneOptions): number;
   setOwnerInbox(sender: InboxSender | undefined): void;
   subscribe(listener: (change: TaskChange) => void): () => void;
   /**

@@ -69,6 +69,28 @@ export class StoreWriter {
     if (this.#pending.size > 0) await this.#run(false);
   }
 
+  /**
+   * Drops queued writes of `ids` (their callbacks run as attempted: the records are about to be
+   * removed from the store) and resolves once no `put` that may hold them is in flight, so a
+   * delete issued next is never overtaken by an older write of the same records.
+   */
+  async discard(ids: ReadonlySet<TaskId>): Promise<void> {
+    for (;;) {
+      for (const id of ids) {
+        const p = this.#pending.get(id);
+        if (p === undefined) continue;
+        this.#pending.delete(id);
+        const done = p.done;
+        p.done = undefined;
+        if (typeof done === 'function') done();
+        else if (done !== undefined) for (const d of done) d();
+      }
+      if (this.#inFlight === undefined) return;
+      // A failed put requeues its records: look again once it settles.
+      await this.#inFlight;
+    }
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#retryTimer !== undefined) return;
     this.#scheduled = true;
