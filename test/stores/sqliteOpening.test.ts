@@ -77,7 +77,7 @@ describe('SqliteTaskStore opening: nothing is written before the file is checked
     expectUntouched(marked, 'foreign_database', /application_id is 1234/);
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(10));
-    expectUntouched(text, 'foreign_database', /not a SQLite database/);
+    expectUntouched(text, 'foreign_database', /file is not a database/);
   });
 
   it('an older unmarked task file and an empty file are ours: brought forward and marked', async () => {

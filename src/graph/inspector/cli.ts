@@ -140,7 +140,8 @@ export async function runServeStore(opts: ServeStoreOptions, io: InspectorCliIo)
   if (!existsSync(opts.db)) throw new CliError(`cannot open ${opts.db}: no such file`);
   let store: SqliteTaskStore;
   try {
-    store = new SqliteTaskStore(opts.db);
+    // Read-only: no owner lock, so it runs beside the process that owns and writes the file.
+    store = new SqliteTaskStore(opts.db, { readonly: true });
   } catch (e) {
     throw new CliError(`cannot open ${opts.db}: ${oneLine(e)}`);
   }

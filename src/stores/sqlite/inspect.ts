@@ -54,7 +54,7 @@ function checkContents(path: string): void {
     closeSync(fd);
   }
   if (got < HEADER_BYTES || header.toString('latin1', 0, 16) !== MAGIC) {
-    throw foreign(path, 'it is not a SQLite database');
+    throw foreign(path, 'the file is not a database');
   }
   const version = header.readInt32BE(60);
   if (version > SCHEMA_VERSION) {
