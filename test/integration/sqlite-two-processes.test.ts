@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,15 @@ afterEach(() => {
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
   }
 });
+
+/** Runs the built CLI and resolves with its exit code and output. */
+function bin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [join(dist, 'src/cli/bin.js'), ...args], (error, stdout, stderr) =>
+      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** Starts the owner fixture on `file` and waits for its live task. */
 async function startOwner(file: string) {
@@ -61,6 +71,14 @@ describe('two processes on one SQLite file', () => {
     // A read-only reader (what `tree` and `serve --db` do) works beside the owner and sees it running.
     const read = await once(file, 'reader');
     expect(read).toMatchObject({ t: 'read', records: [{ task_id: ready.id, status: 'running' }] });
+
+    // The CLI beside the owner: `tree` reads it; `demo` (a writer) is refused with the owner named.
+    const tree = await bin(['tree', '--db', file, '--thread', 't']);
+    expect(tree.code, tree.stderr).toBe(0);
+    expect(tree.stdout).toContain(ready.id);
+    const demo = await bin(['demo', '--db', file, '--json']);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toMatch(new RegExp(`owned by process ${ready.pid}`));
 
     owner.send({ cmd: 'finish' });
     await owner.closed;

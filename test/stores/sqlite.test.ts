@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryTaskStore } from '../../src/stores/memory.js';
@@ -188,5 +188,21 @@ describe('SqliteTaskStore', () => {
     await expect(store.load()).rejects.toThrow('store is closed');
     await expect(store.allocateIds(1)).rejects.toThrow('store is closed');
     await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('SqliteTaskStore ownership under other names', () => {
+  it('a symlink or a relative path to an owned file is refused too (one lock per real file)', async () => {
+    const path = file();
+    const owner = new SqliteTaskStore(path);
+    const link = join(dir, 'alias.db');
+    symlinkSync(path, link);
+    expect(() => new SqliteTaskStore(link)).toThrow(expect.objectContaining({ code: 'owned_elsewhere' }));
+    expect(() => new SqliteTaskStore(relative(process.cwd(), path))).toThrow(
+      expect.objectContaining({ code: 'owned_elsewhere' }),
+    );
+    await owner.close();
+    const viaLink = new SqliteTaskStore(link);
+    await viaLink.close();
   });
 });

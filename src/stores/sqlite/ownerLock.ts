@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type SqliteFileOwner, SqliteStoreError } from './errors.js';
 
@@ -20,7 +22,7 @@ export class OwnerLock {
 
   /** Takes the lock of `path` at once, or throws `owned_elsewhere` naming the live owner. */
   static acquire(path: string): OwnerLock {
-    const db = new Database(`${path}-owner`, { timeout: 0 });
+    const db = new Database(`${canonical(path)}-owner`, { timeout: 0 });
     try {
       db.exec('BEGIN EXCLUSIVE');
     } catch (e) {
@@ -57,6 +59,18 @@ export class OwnerLock {
     } finally {
       this.#db.close();
     }
+  }
+}
+
+/**
+ * The file's real path, so that two names for one file (a relative path, a symlink) share one
+ * lock. The file itself may not exist yet; its folder does.
+ */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return join(realpathSync(dirname(path)), basename(path));
   }
 }
 
