@@ -79,7 +79,12 @@ export interface SupervisorStats {
   storeFailures: number;
 }
 
-/** Options of `prune`. */
+/**
+ * Options of `prune`.
+ *
+ * @example
+ * supervisor.prune({ threadId: 'thread-1', olderThanMs: 60_000, fromStore: true });
+ */
 export interface PruneOptions {
   /** Only this thread's tasks. */
   threadId?: string;

@@ -7,7 +7,12 @@ import { APPLICATION_ID, SCHEMA_VERSION, judgeSchema } from './schema.js';
 const MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
 
-/** Whether `path` names SQLite's in-memory or temporary database rather than a file. */
+/**
+ * Whether `path` names SQLite's in-memory or temporary database rather than a file.
+ *
+ * @example
+ * isMemoryPath(':memory:'); // true
+ */
 export function isMemoryPath(path: string): boolean {
   return path === '' || path === ':memory:';
 }
@@ -18,6 +23,9 @@ export function isMemoryPath(path: string): boolean {
  * `-shm` beside it. Refuses a file from a newer schema, a database that is not ours, and (when
  * `write` is set) a file or folder this process may not write. A missing file passes when the
  * folder is writable (it will be created).
+ *
+ * @example
+ * inspectFile('./tasks.db', true); // throws SqliteStoreError('newer_schema' | 'foreign_database' | 'read_only_file')
  */
 export function inspectFile(path: string, write: boolean): void {
   let size: number;

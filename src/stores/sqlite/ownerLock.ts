@@ -12,6 +12,10 @@ type OwnerRow = { instance_id: string; pid: number; host: string; since_ms: numb
  * drops it when the process exits in any way (SIGKILL included), so a dead owner never blocks
  * the next one; a stopped (SIGSTOP) or busy owner still holds it. The sidecar is never deleted:
  * removing a lock file while another process waits on it would let two processes own the file.
+ *
+ * @example
+ * const lock = OwnerLock.acquire('./tasks.db'); // or SqliteStoreError('owned_elsewhere')
+ * lock.release();
  */
 export class OwnerLock {
   readonly #db: Database.Database;

@@ -4,6 +4,9 @@ import { taskIdNumber } from '../../wire/convert.js';
 /**
  * `PRAGMA application_id` of a task file: the marker that a database is ours ('awkt'). Files
  * written before the marker existed are recognised by their `tasks` table instead.
+ *
+ * @example
+ * db.pragma('application_id', { simple: true }) === APPLICATION_ID; // a task file
  */
 export const APPLICATION_ID = 0x61776b74;
 
@@ -52,7 +55,12 @@ const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   },
 ];
 
-/** The schema version this code writes. */
+/**
+ * The schema version this code writes.
+ *
+ * @example
+ * db.pragma('user_version', { simple: true }) === SCHEMA_VERSION; // up to date
+ */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** What a file's schema says about whose it is. */
@@ -61,6 +69,9 @@ export type SchemaVerdict = 'ours' | 'empty' | 'foreign';
 /**
  * Whether a database with this `application_id` and these tables is a task file: marked as ours,
  * or unmarked with a `tasks` table of our shape, or empty. Anything else belongs to someone else.
+ *
+ * @example
+ * judgeSchema(new Database(':memory:')); // 'empty'
  */
 export function judgeSchema(db: Database.Database): SchemaVerdict {
   const appId = db.pragma('application_id', { simple: true }) as number;
@@ -83,7 +94,12 @@ export function judgeSchema(db: Database.Database): SchemaVerdict {
   return TASK_COLUMNS.every((c) => columns.has(c)) ? 'ours' : 'foreign';
 }
 
-/** Thrown by {@link migrate} for a file it must not touch; the caller turns it into a user error. */
+/**
+ * Thrown by {@link migrate} for a file it must not touch; the caller turns it into a user error.
+ *
+ * @example
+ * new SchemaRefusal('newer', 999).message; // 'task store schema version 999 is newer than …'
+ */
 export class SchemaRefusal extends Error {
   readonly kind: 'newer' | 'foreign';
   readonly version: number;
@@ -102,6 +118,9 @@ export class SchemaRefusal extends Error {
  * Brings the file to {@link SCHEMA_VERSION} inside one write transaction, so two processes opening
  * a new file at once run each migration exactly once. Refuses, before writing anything, a file
  * from a newer version or one that is not ours.
+ *
+ * @example
+ * migrate(new Database('./tasks.db')); // user_version = SCHEMA_VERSION afterwards
  */
 export function migrate(db: Database.Database): void {
   db.transaction(() => {
