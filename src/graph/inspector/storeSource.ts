@@ -32,7 +32,7 @@ const byCreation = (a: Held, b: Held): number =>
  * view and is retried at the next tick (reported through `onError`).
  *
  * @example
- * const source = await createStoreSource(new SqliteTaskStore('./awaken-tasks.db'));
+ * const source = await createStoreSource(new SqliteTaskStore('./awaken-tasks.db', { readonly: true }));
  * const inspector = await serveInspector(source, { port: 4477 });
  */
 export async function createStoreSource(
