@@ -78,6 +78,11 @@ describe('SqliteTaskStore opening: nothing is written before the file is checked
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(10));
     expectUntouched(text, 'foreign_database', /file is not a database/);
+    const folderPath = join(dir, 'folder.db');
+    mkdirSync(folderPath);
+    expect(() => new SqliteTaskStore(folderPath)).toThrow(
+      expect.objectContaining({ code: 'foreign_database', message: expect.stringMatching(/not a file/) }),
+    );
   });
 
   it('an older unmarked task file and an empty file are ours: brought forward and marked', async () => {

@@ -1,4 +1,13 @@
-import { accessSync, constants, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStoreError } from './errors.js';
@@ -28,9 +37,9 @@ export function isMemoryPath(path: string): boolean {
  * inspectFile('./tasks.db', true); // throws SqliteStoreError('newer_schema' | 'foreign_database' | 'read_only_file')
  */
 export function inspectFile(path: string, write: boolean): void {
-  let size: number;
+  let stat: Stats;
   try {
-    size = statSync(path).size;
+    stat = statSync(path);
   } catch {
     if (write && !writable(dirname(path))) {
       throw new SqliteStoreError(
@@ -41,7 +50,8 @@ export function inspectFile(path: string, write: boolean): void {
     }
     return;
   }
-  if (size > 0) checkContents(path);
+  if (!stat.isFile()) throw foreign(path, 'it is not a file');
+  if (stat.size > 0) checkContents(path);
   if (write && !(writable(path) && writable(dirname(path)))) {
     throw new SqliteStoreError(
       'read_only_file',
