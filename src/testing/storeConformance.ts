@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TaskStore } from '../stores/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import type { PersistedTaskMeta } from '../wire/types.js';
+import { outboxConformance } from './outboxConformance.js';
 
 /** Makes a fresh, empty store for each check. */
 export type MakeStore = () => TaskStore | Promise<TaskStore>;
@@ -239,4 +240,5 @@ export async function storeConformance(makeStore: MakeStore): Promise<void> {
       await store.close?.();
     }
   }
+  await outboxConformance(makeStore, run);
 }

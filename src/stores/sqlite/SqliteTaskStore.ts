@@ -4,6 +4,7 @@ import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
 import type { CorruptRecord, TaskStore } from '../types.js';
+import { SqliteMessageOutbox } from './outbox.js';
 import { migrate } from './schema.js';
 
 /** What `new SqliteTaskStore(path, options)` takes besides the path. */
@@ -88,6 +89,14 @@ export class SqliteTaskStore implements TaskStore {
     this.#loadThread = db.prepare<[string], Row>(
       'SELECT task_id, record FROM tasks WHERE owner_thread_id = ? ORDER BY rowid',
     );
+  }
+
+  #messages: SqliteMessageOutbox | undefined;
+
+  /** Durable agent messaging (outbox, dead letters, reference mailbox) in this file; tables made on first use. */
+  get messages(): SqliteMessageOutbox {
+    this.#messages ??= new SqliteMessageOutbox(() => this.#open());
+    return this.#messages;
   }
 
   /** The rows the last `load` could not read, with their task ids and reasons. */
