@@ -1,8 +1,10 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { ToolLineage } from '../lineage/lineage.js';
+import type { DeliveredMessage } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
 import { inboxPayloadToMessages } from './messages.js';
-import { createBackgroundTasksPlugin } from './plugin.js';
+import { type BackgroundTasksPluginOptions, createBackgroundTasksPlugin } from './plugin.js';
+import { cancelRunForThread } from './resolve.js';
 import { FinishedTasks } from './settle.js';
 import { executeToolCall, mergeTools } from './toolStep.js';
 import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
@@ -43,7 +45,10 @@ const ABORTED: unique symbol = Symbol('aborted');
 export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcome> {
   const { supervisor, threadId, inbox } = opts;
   const runId = opts.runId ?? uuidv7();
-  const plugin = createBackgroundTasksPlugin(supervisor);
+  const pluginOpts: BackgroundTasksPluginOptions = {};
+  if (opts.durableSink !== undefined) pluginOpts.durableSink = opts.durableSink;
+  if (opts.recoverFailedMessages !== undefined) pluginOpts.recoverFailedMessages = opts.recoverFailedMessages;
+  const plugin = createBackgroundTasksPlugin(supervisor, pluginOpts);
   const tools = mergeTools(plugin.tools, opts.tools ?? []);
   const toolsByName = new Map(tools.map((t) => [t.name, t]));
   const controller = new AbortController();
@@ -60,7 +65,18 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     status: RunOutcome['status'],
     reason: RunOutcome['status_reason'],
   ) => outcome(termination, status, reason, messages, firstOwn, steps);
-  const cancelled = () => end('cancelled', 'done', 'cancelled');
+  const cancelled = () => {
+    // Aborting a run cancels the tasks it started, before the run reports `cancelled`, and fences
+    // the run id so a late spawn into it is refused.
+    cancelRunForThread(supervisor, threadId, runId);
+    return end('cancelled', 'done', 'cancelled');
+  };
+  // Every step is closed by `stepEnd` (which dispatches the outbox), a cancelled one too.
+  let stepOpen = false;
+  const stepEnd = async () => {
+    stepOpen = false;
+    return plugin.hooks.stepEnd({ threadId });
+  };
 
   /** Appends the messages of `payloads`; returns how many payloads counted. */
   const append = (payloads: Json[], naturalEnd: boolean): number => {
@@ -82,11 +98,13 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   let finished: FinishedTasks | undefined;
   try {
     await plugin.hooks.runStart({ threadId });
+    messages.push(...deliveredMessages(await supervisor.messages.takeDelivered(threadId)));
     if (inbox !== undefined) finished = new FinishedTasks(supervisor, threadId);
     for (;;) {
       if (signal.aborted) return cancelled();
       if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end('max_steps', 'done', 'max_steps');
       steps++;
+      stepOpen = true;
       const res = await abortable(() => opts.model({ messages: [...messages], tools: [...tools] }), signal);
       if (res === ABORTED) return cancelled();
       const calls = Array.isArray(res.toolCalls) ? res.toolCalls : [];
@@ -105,14 +123,14 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
           if (inbox !== undefined) lineage.inbox = inbox.sender;
           messages.push(await executeToolCall(call, toolsByName, { ...baseCtx, callId: call.id }, lineage));
         }
-        plugin.hooks.stepEnd({ threadId });
+        await stepEnd();
         append(drain(), false);
         continue;
       }
 
       // Natural end. The pending check comes first and the drain second, so a task that ends in
       // between is drained here and yields another turn (BEHAVIORS §6 item 7).
-      let pending = plugin.hooks.stepEnd({ threadId }).has_pending;
+      let pending = (await stepEnd()).has_pending;
       for (;;) {
         // Nothing pending: wait until tasks that just ended have delivered their terminal events.
         if (!pending && finished !== undefined) await finished.settle(signal);
@@ -133,10 +151,25 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
       }
     }
   } finally {
+    if (stepOpen) {
+      // Entries that cannot be dispatched now stay in the outbox for the thread's next step end.
+      await stepEnd().catch(() => undefined);
+    }
     finished?.close();
     opts.signal?.removeEventListener('abort', onAbort);
     await plugin.hooks.runEnd({ threadId });
   }
+}
+
+/** Durable messages delivered into the thread, as the user messages the recipient's run reads. */
+function deliveredMessages(delivered: readonly DeliveredMessage[]): Message[] {
+  return delivered.map((d) => ({
+    role: 'user',
+    content: d.message,
+    visibility: 'all',
+    id: d.message_id,
+    metadata: { sender_agent_id: d.sender_agent_id },
+  }));
 }
 
 function outcome(
