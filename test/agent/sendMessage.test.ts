@@ -164,7 +164,7 @@ describe('send_message queues into the outbox (P)', () => {
         ),
       );
       expect(Object.keys(out)).toEqual(['message_id', 'status']);
-      ids.add(out.message_id);
+      ids.add(out.message_id as Json);
     }
     expect(ids.size).toBe(5);
     const pending = await s.messages.pending('t');
