@@ -13,6 +13,9 @@ export { sendMessageTool } from './sendMessage.js';
 export {
   inboxEventToMessage,
   inboxPayloadToMessages,
+  tryInboxPayloadMessages,
+  isPendingBoundaryWake,
+  InboxPayloadError,
   escapeXmlAttribute,
   sortedJson,
   parseMessage,

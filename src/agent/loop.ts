@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { ToolLineage } from '../lineage/lineage.js';
 import type { DeliveredMessage } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
-import { inboxPayloadToMessages } from './messages.js';
+import { InboxPayloadError, inboxEventToMessage, isPendingBoundaryWake, tryInboxPayloadMessages } from './messages.js';
 import { type BackgroundTasksPluginOptions, createBackgroundTasksPlugin } from './plugin.js';
 import { cancelRunForThread } from './resolve.js';
 import { FinishedTasks } from './settle.js';
@@ -83,7 +83,9 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     let counted = 0;
     for (const p of payloads) {
       if (naturalEnd && isCompactionEvent(p)) continue; // consumed in place (this loop keeps no summary)
-      messages.push(...inboxPayloadToMessages(p));
+      // A wake signal for the host's pending-boundary flush, never conversation input.
+      if (isPendingBoundaryWake(p)) continue;
+      messages.push(...resumeMessages(p));
       counted++;
     }
     return counted;
@@ -158,6 +160,16 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     finished?.close();
     opts.signal?.removeEventListener('abort', onAbort);
     await plugin.hooks.runEnd({ threadId });
+  }
+}
+
+/** The strict conversion: a malformed direct-messages payload fails the run instead of being guessed at. */
+function resumeMessages(payload: Json): Message[] {
+  try {
+    return tryInboxPayloadMessages(payload) ?? [inboxEventToMessage(payload)];
+  } catch (e) {
+    if (e instanceof InboxPayloadError) throw new Error(`invalid resume: ${e.message}`, { cause: e });
+    throw e;
   }
 }
 

@@ -15,7 +15,7 @@ export const CANCEL_TASK_TOOL_NAME = 'cancel_task';
  * cancelTaskTool(supervisor).description === CANCEL_TASK_DESCRIPTION; // true
  */
 export const CANCEL_TASK_DESCRIPTION =
-  'Cancel the current background task or one of its child tasks. Descendant tasks are cancelled together.';
+  'Cancel the current background task, the current run outside background tasks, or one child task. Descendant tasks are cancelled together.';
 
 /**
  * The JSON Schema of `cancel_task`'s arguments (BEHAVIORS §4), usable by any LLM client.

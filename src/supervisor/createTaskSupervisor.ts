@@ -108,7 +108,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
-    this.cancelledRuns.add(runId);
+    this.cancelledRuns.add(runId.trim());
     return cancelOps.cancelDescendantsForRun(this.registry, runId, this.requestCancel);
   }
 
