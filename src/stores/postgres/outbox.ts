@@ -169,7 +169,13 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
        SELECT dispatch_id FROM ${this.#delivered} WHERE message_id = $1 LIMIT 1`,
       [request.message_id, uuidv7(), request.recipient_thread_id, JSON.stringify(request)],
     );
-    return res.rows[0]!.dispatch_id;
+    if (res.rows[0] !== undefined) return res.rows[0].dispatch_id;
+    // A concurrent first delivery committed after this statement's snapshot: read it now.
+    const again = await this.#pool.query<{ dispatch_id: string }>(
+      `SELECT dispatch_id FROM ${this.#delivered} WHERE message_id = $1`,
+      [request.message_id],
+    );
+    return again.rows[0]!.dispatch_id;
   }
 
   async takeDelivered(threadId: string): Promise<DeliveredMessage[]> {
