@@ -2,7 +2,12 @@ import { v7 as uuidv7 } from 'uuid';
 import type { ToolLineage } from '../lineage/lineage.js';
 import type { DeliveredMessage } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
-import { InboxPayloadError, inboxEventToMessage, isPendingBoundaryWake, tryInboxPayloadMessages } from './messages.js';
+import {
+  InboxPayloadError,
+  inboxEventToMessage,
+  isPendingBoundaryWake,
+  tryInboxPayloadMessages,
+} from './messages.js';
 import { type BackgroundTasksPluginOptions, createBackgroundTasksPlugin } from './plugin.js';
 import { cancelRunForThread } from './resolve.js';
 import { FinishedTasks } from './settle.js';
@@ -18,8 +23,17 @@ const ABORTED: unique symbol = Symbol('aborted');
  *
  * - `runStart` (restore + orphan detection) before the first model call, `stepEnd` after each
  *   step, `runEnd` at the end (also when the model throws).
- * - Tools: `opts.tools` plus the plugin's `cancel_task` (a user tool of the same name wins). Each
- *   call runs inside `withToolLineage({ run_id, call_id, agent_id, inbox: opts.inbox?.sender })`.
+ * - Tools: `opts.tools` plus the plugin's `cancel_task`, `send_message` and
+ *   `recover_failed_messages` (a user tool of the same name wins; `recoverFailedMessages: false`
+ *   leaves the last out). Each call runs inside
+ *   `withToolLineage({ run_id, call_id, agent_id, inbox: opts.inbox?.sender })`.
+ * - Durable messaging: at the start, the durable messages delivered into `threadId` (by the
+ *   reference sink, `storeDurableMessageSink`) are appended once as user messages carrying `id`
+ *   (the `message_id`) and `metadata.sender_agent_id`. Every step ends with the plugin's `stepEnd`,
+ *   which dispatches what `send_message` queued — a step ended by cancellation too, so cancelling a
+ *   run does not withdraw its messages. Durable routes use `durableSink`, else the ambient sink.
+ * - A `{kind:'messages'}` inbox payload that is malformed fails the run with
+ *   `invalid resume: …`; a `{kind:'pending_boundary_wake'}` payload is never appended.
  * - After a tool step the inbox is drained into the conversation. At a natural end (no tool
  *   calls): anything drained → another model turn (`context.compacted` /
  *   `context.compaction_failed` events are consumed and do not count); else with running tasks a
@@ -27,7 +41,8 @@ const ABORTED: unique symbol = Symbol('aborted');
  *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`. Before
  *   concluding "nothing pending", a run with an inbox waits for the terminal events of the tasks
  *   it saw running (a task's status turns terminal before its event is delivered).
- * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`;
+ * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`; the
+ *   run's tasks are cancelled and the run id fenced (see `cancelRunForThread`) before it resolves;
  *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
  *
  * A sub-agent's loop should use its own `threadId`: `hasRunning` is per thread, so a sub-agent on

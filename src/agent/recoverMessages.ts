@@ -74,7 +74,10 @@ export function recoverFailedMessagesTool(
       };
     } else {
       const ids = letters.map((l) => l.request.message_id);
-      const count = action === 'replay' ? await outbox().replay(ctx.threadId, ids) : await outbox().clear(ctx.threadId, ids);
+      const count =
+        action === 'replay'
+          ? await outbox().replay(ctx.threadId, ids)
+          : await outbox().clear(ctx.threadId, ids);
       result = { action, count };
     }
     return { ok: true, data: result as unknown as Json };

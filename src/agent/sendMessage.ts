@@ -82,7 +82,8 @@ export function sendMessageTool(
         });
       }
       case 'parent': {
-        if (ctx.parentThreadId === undefined || ctx.parentThreadId === '') return failed('recipient_unavailable');
+        if (ctx.parentThreadId === undefined || ctx.parentThreadId === '')
+          return failed('recipient_unavailable');
         const request = {
           message_id: id,
           recipient_thread_id: ctx.parentThreadId,

@@ -48,7 +48,9 @@ function assertShape(tool: ToolDefinition, args: Json, out: ToolOutcome) {
   }
   if (!out.ok) {
     expect(out.error).toMatch(
-      tool.name === 'recover_failed_messages' ? /^Invalid arguments: unknown action '/ : /^Execution failed: current_task_unavailable$/,
+      tool.name === 'recover_failed_messages'
+        ? /^Invalid arguments: unknown action '/
+        : /^Execution failed: current_task_unavailable$/,
     );
     return;
   }

@@ -17,7 +17,9 @@ describe('background tasks plugin (K)', () => {
     const names = ['cancel_task', 'send_message', 'recover_failed_messages'];
     expect(createBackgroundTasksPlugin(fresh()).tools.map((t) => t.name)).toEqual(names);
     const sink = { sendAgentMessage: async () => 'd' };
-    expect(createBackgroundTasksPlugin(fresh(), { durableSink: sink }).tools.map((t) => t.name)).toEqual(names);
+    expect(createBackgroundTasksPlugin(fresh(), { durableSink: sink }).tools.map((t) => t.name)).toEqual(
+      names,
+    );
   });
 
   it('S10 gap 9: the host can switch recover_failed_messages off', () => {

@@ -7,4 +7,5 @@
  * const store = new SqliteTaskStore(':memory:');
  */
 export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
+export { SqliteMessageOutbox } from './outbox.js';
 export type { CorruptRecord } from '../types.js';
