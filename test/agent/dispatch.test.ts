@@ -11,20 +11,10 @@ import {
 import type { DurableMessageRequest, DurableMessageSink, OutboxEntry } from '../../src/agent/index.js';
 import { MemoryTaskStore } from '../../src/index.js';
 import type { AgentTaskContext, Json, TaskSupervisor } from '../../src/index.js';
-import { dataOf, freshSupervisors } from './helpers.js';
+import { dataOf, freshSupervisors, recordingSink } from './helpers.js';
 
 const { fresh } = freshSupervisors();
 
-function recordingSink(): DurableMessageSink & { requests: DurableMessageRequest[] } {
-  const requests: DurableMessageRequest[] = [];
-  return {
-    requests,
-    async sendAgentMessage(req) {
-      requests.push(req);
-      return `durable-${requests.length}`;
-    },
-  };
-}
 const down: DurableMessageSink = {
   sendAgentMessage: async () => {
     throw new Error('sink down');

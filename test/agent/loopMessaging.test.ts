@@ -7,7 +7,7 @@ import type {
   ToolCall,
 } from '../../src/agent/index.js';
 import type { TaskSupervisor } from '../../src/index.js';
-import { freshSupervisors, parked, spawnTool } from './helpers.js';
+import { freshSupervisors, parked, spawnTool, recordingSink } from './helpers.js';
 
 const { fresh } = freshSupervisors();
 const call = (name: string, args: ToolCall['args'] = {}, id = `call-${name}`): { toolCalls: ToolCall[] } => ({
@@ -15,17 +15,6 @@ const call = (name: string, args: ToolCall['args'] = {}, id = `call-${name}`): {
 });
 const toParent = (message: string) =>
   call('send_message', { to: { relation: 'parent' }, message }, `send-${message}`);
-
-function recordingSink(): DurableMessageSink & { requests: DurableMessageRequest[] } {
-  const requests: DurableMessageRequest[] = [];
-  return {
-    requests,
-    async sendAgentMessage(req) {
-      requests.push(req);
-      return 'd';
-    },
-  };
-}
 
 describe('runAgentLoop and durable messaging', () => {
   it('P15 gap 2: a message sent in a step is delivered at that step end, after the tools, not during the call', async () => {

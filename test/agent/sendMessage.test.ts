@@ -3,7 +3,7 @@ import { createBackgroundTasksPlugin, sendMessageTool } from '../../src/agent/in
 import type { DurableMessageRequest, DurableMessageSink, OutboxEntry } from '../../src/agent/index.js';
 import { MemoryTaskStore, createTaskSupervisor } from '../../src/index.js';
 import type { AgentTaskContext, Json } from '../../src/index.js';
-import { dataOf, freshSupervisors, parked } from './helpers.js';
+import { dataOf, freshSupervisors, parked, recordingSink } from './helpers.js';
 
 const { fresh, defer } = freshSupervisors();
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -12,16 +12,6 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 const echo = async (ctx: AgentTaskContext): Promise<Json> =>
   (await ctx.inboxReceiver.recv(ctx.signal)) ?? null;
 
-export function recordingSink(): DurableMessageSink & { requests: DurableMessageRequest[] } {
-  const requests: DurableMessageRequest[] = [];
-  return {
-    requests,
-    async sendAgentMessage(req) {
-      requests.push(req);
-      return `durable-${requests.length}`;
-    },
-  };
-}
 const failed = (error: string) => ({ message_id: '', status: 'failed', error });
 
 describe('send_message queues into the outbox (P)', () => {
