@@ -20,7 +20,8 @@ type Delivered = DeliveredMessage & { taken: boolean };
  * await outbox.enqueue('thread-1', { id: 'm1', route: { Durable: req }, attempts: 0 });
  */
 export class MemoryMessageOutbox implements MessageOutboxStore {
-  readonly #outbox = new Map<string, OutboxEntry[]>();
+  // A Map keeps insertion order: delete + set is the tail move, and the id lookups are O(1).
+  readonly #outbox = new Map<string, Map<string, OutboxEntry>>();
   readonly #dead = new Map<string, DeadLetter[]>();
   readonly #delivered = new Map<string, Delivered>();
   readonly #claims = new Set<string>();
@@ -34,14 +35,14 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
   async enqueue(threadId: string, entry: OutboxEntry): Promise<boolean> {
     this.#check(threadId);
     const list = this.#list(threadId);
-    if (list.some((e) => e.id === entry.id)) return false;
-    list.push(structuredClone(entry));
+    if (list.has(entry.id)) return false;
+    list.set(entry.id, structuredClone(entry));
     return true;
   }
 
   async pending(threadId: string): Promise<OutboxEntry[]> {
     this.#check(threadId);
-    return structuredClone(this.#outbox.get(threadId) ?? []);
+    return structuredClone([...(this.#outbox.get(threadId)?.values() ?? [])]);
   }
 
   async remove(threadId: string, id: string): Promise<boolean> {
@@ -53,7 +54,7 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
     this.#check(threadId);
     const entry = this.#take(threadId, id);
     if (entry === undefined) return false;
-    this.#list(threadId).push({ ...entry, attempts: entry.attempts + 1 });
+    this.#list(threadId).set(id, { ...entry, attempts: entry.attempts + 1 });
     return true;
   }
 
@@ -95,8 +96,8 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
     );
     const list = this.#list(threadId);
     for (const { request } of moved) {
-      if (!list.some((e) => e.id === request.message_id)) {
-        list.push({ id: request.message_id, route: { Durable: request }, attempts: 0 });
+      if (!list.has(request.message_id)) {
+        list.set(request.message_id, { id: request.message_id, route: { Durable: request }, attempts: 0 });
       }
     }
     return moved.length;
@@ -114,7 +115,7 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
 
   dispatch(threadId: string, deliver: (entry: OutboxEntry) => Promise<DispatchVerdict>): Promise<number> {
     const peek = (t: string, id: string) => {
-      const e = this.#outbox.get(t)?.find((x) => x.id === id);
+      const e = this.#outbox.get(t)?.get(id);
       return e === undefined ? undefined : structuredClone(e);
     };
     return dispatchLocally(this, this.#claims, peek, threadId, deliver);
@@ -154,10 +155,10 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
     checkThreadId(threadId);
   }
 
-  #list(threadId: string): OutboxEntry[] {
+  #list(threadId: string): Map<string, OutboxEntry> {
     let list = this.#outbox.get(threadId);
     if (list === undefined) {
-      list = [];
+      list = new Map();
       this.#outbox.set(threadId, list);
     }
     return list;
@@ -165,10 +166,10 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
 
   #take(threadId: string, id: string): OutboxEntry | undefined {
     const list = this.#outbox.get(threadId);
-    const i = list?.findIndex((e) => e.id === id) ?? -1;
-    if (list === undefined || i < 0) return undefined;
-    const [entry] = list.splice(i, 1);
-    if (list.length === 0) this.#outbox.delete(threadId);
+    const entry = list?.get(id);
+    if (list === undefined || entry === undefined) return undefined;
+    list.delete(id);
+    if (list.size === 0) this.#outbox.delete(threadId);
     return entry;
   }
 }
