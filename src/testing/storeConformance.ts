@@ -219,6 +219,9 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
 /**
  * The conformance suite for `TaskStore` implementations, framework-agnostic: it resolves when every
  * check passes and rejects on the first failure with an `Error` whose message names the check.
+ * A store with a `messages` member (durable messaging) also gets the outbox checks: insertion order,
+ * de-duplication by id, tail moves, dead letters, `replay`/`clear` on exactly the listed ids,
+ * exclusive dispatch claims and the once-per-`message_id` mailbox.
  * `makeStore` is called once per check; instances may share one backing database (the checks use
  * their own ids and threads), and each is closed at the end of its check when it has `close`.
  *
