@@ -57,7 +57,10 @@ async function deliverEntry(
   if ('ChildInbox' in route) {
     const r = route.ChildInbox;
     try {
-      supervisor.sendTaskInboxMessage(r.task_id, r.owner_thread_id, r.sender_agent_id, r.message);
+      // Awaited so a supervisor whose delivery is asynchronous (another replica) is covered too.
+      await Promise.resolve(
+        supervisor.sendTaskInboxMessage(r.task_id, r.owner_thread_id, r.sender_agent_id, r.message),
+      );
     } catch {
       // Best effort by contract: the child finished or closed its inbox; nothing retries or reports it.
     }
