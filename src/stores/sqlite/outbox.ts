@@ -72,7 +72,7 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async pending(threadId: string): Promise<OutboxEntry[]> {
-    return this.#stmts(threadId).pending.all(threadId).map(toEntry);
+    return this.#read(threadId)?.pending.all(threadId).map(toEntry) ?? [];
   }
 
   async remove(threadId: string, id: string): Promise<boolean> {
@@ -88,13 +88,15 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async deadLetters(threadId: string): Promise<DeadLetter[]> {
-    return this.#stmts(threadId)
-      .letters.all(threadId)
-      .map((r) => ({ request: JSON.parse(r.request) as DurableMessageRequest, error: r.error }));
+    return (this.#read(threadId)?.letters.all(threadId) ?? []).map((r) => ({
+      request: JSON.parse(r.request) as DurableMessageRequest,
+      error: r.error,
+    }));
   }
 
   async deadLetterCount(threadId?: string): Promise<number> {
-    const s = this.#stmts(threadId ?? '');
+    const s = this.#read(threadId ?? '');
+    if (s === undefined) return 0;
     return threadId === undefined ? s.countAll.get()!.n : s.countThread.get(threadId)!.n;
   }
 
@@ -110,7 +112,7 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
 
   dispatch(threadId: string, deliver: (entry: OutboxEntry) => Promise<DispatchVerdict>): Promise<number> {
     const peek = (t: string, id: string) => {
-      const row = this.#stmts(t).one.get(t, id);
+      const row = this.#read(t)?.one.get(t, id);
       return row === undefined ? undefined : toEntry(row);
     };
     return dispatchLocally(this, this.#claims, peek, threadId, deliver);
@@ -122,11 +124,29 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async takeDelivered(threadId: string): Promise<DeliveredMessage[]> {
-    return this.#stmts(threadId).take.immediate(threadId).map(toDelivered);
+    return this.#read(threadId)?.take.immediate(threadId).map(toDelivered) ?? [];
   }
 
   async delivered(threadId: string): Promise<DeliveredMessage[]> {
-    return this.#stmts(threadId).delivered.all(threadId).map(toDelivered);
+    return this.#read(threadId)?.delivered.all(threadId).map(toDelivered) ?? [];
+  }
+
+  /**
+   * The statements for a read: `undefined` while the tables do not exist, so reading a file that
+   * never held a message (possibly opened read-only) writes nothing.
+   */
+  #read(threadId: string): ReturnType<typeof prepare> | undefined {
+    const db = this.#open();
+    checkThreadId(threadId);
+    if (this.#s === undefined) {
+      const row = db
+        .prepare<[], { n: number }>(
+          "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'message_delivered'",
+        )
+        .get();
+      if (row?.n !== 1) return undefined;
+    }
+    return this.#stmts(threadId);
   }
 
   #stmts(threadId: string): ReturnType<typeof prepare> {
