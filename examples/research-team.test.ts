@@ -18,7 +18,7 @@ describe('examples/research-team (end to end)', () => {
       .filter((m) => m.role === 'tool')
       .map((m) => JSON.parse(m.content));
     expect(toolResults.slice(0, 3).map((r) => r.name)).toEqual(['alpha', 'beta', 'gamma']);
-    expect(toolResults[3]).toMatchObject({ status: 'accepted' });
+    expect(toolResults[3]).toMatchObject({ status: 'queued' });
 
     // alpha took another turn for the lead's message and reported.
     expect(report.researchers.alpha).toMatchObject({

@@ -154,7 +154,7 @@ export async function main(log: (line: string) => void = console.log): Promise<R
       return out.termination === 'cancelled' ? TaskResult.cancelled() : { report: out.response };
     };
 
-  const leadTools = [spawnResearcherTool(supervisor, researcher), sendMessageTool(supervisor, {})];
+  const leadTools = [spawnResearcherTool(supervisor, researcher), sendMessageTool(supervisor)];
   log('lead, run 1: spawn three researchers and brief alpha');
   const run1 = await runAgentLoop({
     model: scriptedModel([

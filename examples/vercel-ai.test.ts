@@ -18,7 +18,7 @@ describe('examples/vercel-ai (Vercel AI SDK v6 with MockLanguageModelV3)', () =>
     expect(report.toolResults).toEqual([
       {
         toolName: 'send_message',
-        output: { message_id: expect.stringMatching(UUID_V7), status: 'accepted' },
+        output: { message_id: expect.stringMatching(UUID_V7), status: 'queued' },
       },
       {
         toolName: 'cancel_task',

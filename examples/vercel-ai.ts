@@ -9,7 +9,7 @@
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import type { JSONSchema7, Tool } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { cancelTaskTool, sendMessageTool } from '../src/agent/index.js';
+import { cancelTaskTool, dispatchOutbox, sendMessageTool } from '../src/agent/index.js';
 import type { ToolCallContext, ToolDefinition } from '../src/agent/index.js';
 import { TaskResult, createTaskSupervisor, withToolLineage } from '../src/index.js';
 import type { Json, TaskSummary } from '../src/index.js';
@@ -94,7 +94,7 @@ export async function main(log: (line: string) => void = console.log): Promise<V
     runController: new AbortController(),
   };
   const tools = {
-    send_message: toAiTool(sendMessageTool(supervisor, {}), ctx),
+    send_message: toAiTool(sendMessageTool(supervisor), ctx),
     cancel_task: toAiTool(cancelTaskTool(supervisor), ctx),
   };
   const model = new MockLanguageModelV3({
@@ -134,6 +134,10 @@ export async function main(log: (line: string) => void = console.log): Promise<V
     model,
     tools,
     stopWhen: stepCountIs(3),
+    // send_message only queues: deliver the step's messages when the step ends, as the plugin's loop does.
+    onStepFinish: async () => {
+      await dispatchOutbox({ supervisor, outbox: supervisor.messages, threadId });
+    },
     prompt: 'Tell the researcher to focus on 2024 and stop the crawler.',
   });
   const toolResults = result.steps

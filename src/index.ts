@@ -36,6 +36,16 @@ export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/li
 
 export type { CorruptRecord, PutResult, TaskStore } from './stores/types.js';
 export { MemoryTaskStore } from './stores/memory.js';
+export type { DispatchVerdict, MessageOutboxStore } from './stores/outbox.js';
+export { MemoryMessageOutbox } from './stores/memoryOutbox.js';
+export type {
+  ChildInboxRoute,
+  DeadLetter,
+  DeliveredMessage,
+  DurableMessageRequest,
+  OutboxEntry,
+  OutboxRoute,
+} from './wire/messaging.js';
 
 export type {
   AgentTaskContext,

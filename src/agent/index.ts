@@ -4,11 +4,18 @@
  * conversion, and a reference agent loop.
  */
 export { createBackgroundTasksPlugin, BACKGROUND_TASKS_PLUGIN_ID } from './plugin.js';
+export { dispatchOutbox, MAX_DURABLE_ATTEMPTS, NO_DURABLE_TRANSPORT } from './dispatch.js';
+export { withDurableMessageSink, currentDurableMessageSink } from './ambientSink.js';
+export { storeDurableMessageSink } from './storeSink.js';
+export { recoverFailedMessagesTool } from './recoverMessages.js';
 export { cancelTaskTool } from './cancelTask.js';
-export { sendMessageTool, sendErrorToReceiptCode } from './sendMessage.js';
+export { sendMessageTool } from './sendMessage.js';
 export {
   inboxEventToMessage,
   inboxPayloadToMessages,
+  tryInboxPayloadMessages,
+  isPendingBoundaryWake,
+  InboxPayloadError,
   escapeXmlAttribute,
   sortedJson,
   parseMessage,
@@ -24,9 +31,22 @@ export {
   SEND_MESSAGE_TOOL_NAME,
   SEND_MESSAGE_DESCRIPTION,
   SEND_MESSAGE_PARAMETERS,
+  RECOVER_FAILED_MESSAGES_TOOL_NAME,
+  RECOVER_FAILED_MESSAGES_DESCRIPTION,
+  RECOVER_FAILED_MESSAGES_PARAMETERS,
 } from './schemas.js';
 
-export type { BackgroundTasksPlugin } from './plugin.js';
+export type { BackgroundTasksPlugin, BackgroundTasksPluginOptions } from './plugin.js';
+export type { DispatchOptions } from './dispatch.js';
+export type { FailedMessageSummary, RecoverFailedMessagesResult } from './recoverMessages.js';
+export type { DispatchVerdict, MessageOutboxStore } from '../stores/outbox.js';
+export type {
+  ChildInboxRoute,
+  DeadLetter,
+  DeliveredMessage,
+  OutboxEntry,
+  OutboxRoute,
+} from '../wire/messaging.js';
 export type { CancelTaskReceipt } from './cancelTask.js';
 export type { SendMessageReceipt } from './sendMessage.js';
 export type { ScriptedModel } from './scriptedModel.js';

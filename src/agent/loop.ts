@@ -1,8 +1,15 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { ToolLineage } from '../lineage/lineage.js';
+import type { DeliveredMessage } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
-import { inboxPayloadToMessages } from './messages.js';
-import { createBackgroundTasksPlugin } from './plugin.js';
+import {
+  InboxPayloadError,
+  inboxEventToMessage,
+  isPendingBoundaryWake,
+  tryInboxPayloadMessages,
+} from './messages.js';
+import { type BackgroundTasksPluginOptions, createBackgroundTasksPlugin } from './plugin.js';
+import { cancelRunForThread } from './resolve.js';
 import { FinishedTasks } from './settle.js';
 import { executeToolCall, mergeTools } from './toolStep.js';
 import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
@@ -16,8 +23,17 @@ const ABORTED: unique symbol = Symbol('aborted');
  *
  * - `runStart` (restore + orphan detection) before the first model call, `stepEnd` after each
  *   step, `runEnd` at the end (also when the model throws).
- * - Tools: `opts.tools` plus the plugin's `cancel_task` (a user tool of the same name wins). Each
- *   call runs inside `withToolLineage({ run_id, call_id, agent_id, inbox: opts.inbox?.sender })`.
+ * - Tools: `opts.tools` plus the plugin's `cancel_task`, `send_message` and
+ *   `recover_failed_messages` (a user tool of the same name wins; `recoverFailedMessages: false`
+ *   leaves the last out). Each call runs inside
+ *   `withToolLineage({ run_id, call_id, agent_id, inbox: opts.inbox?.sender })`.
+ * - Durable messaging: at the start, the durable messages delivered into `threadId` (by the
+ *   reference sink, `storeDurableMessageSink`) are appended once as user messages carrying `id`
+ *   (the `message_id`) and `metadata.sender_agent_id`. Every step ends with the plugin's `stepEnd`,
+ *   which dispatches what `send_message` queued — a step ended by cancellation too, so cancelling a
+ *   run does not withdraw its messages. Durable routes use `durableSink`, else the ambient sink.
+ * - A `{kind:'messages'}` inbox payload that is malformed fails the run with
+ *   `invalid resume: …`; a `{kind:'pending_boundary_wake'}` payload is never appended.
  * - After a tool step the inbox is drained into the conversation. At a natural end (no tool
  *   calls): anything drained → another model turn (`context.compacted` /
  *   `context.compaction_failed` events are consumed and do not count); else with running tasks a
@@ -25,7 +41,8 @@ const ABORTED: unique symbol = Symbol('aborted');
  *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`. Before
  *   concluding "nothing pending", a run with an inbox waits for the terminal events of the tasks
  *   it saw running (a task's status turns terminal before its event is delivered).
- * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`;
+ * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`; the
+ *   run's tasks are cancelled and the run id fenced (see `cancelRunForThread`) before it resolves;
  *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
  *
  * A sub-agent's loop should use its own `threadId`: `hasRunning` is per thread, so a sub-agent on
@@ -43,7 +60,10 @@ const ABORTED: unique symbol = Symbol('aborted');
 export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcome> {
   const { supervisor, threadId, inbox } = opts;
   const runId = opts.runId ?? uuidv7();
-  const plugin = createBackgroundTasksPlugin(supervisor);
+  const pluginOpts: BackgroundTasksPluginOptions = {};
+  if (opts.durableSink !== undefined) pluginOpts.durableSink = opts.durableSink;
+  if (opts.recoverFailedMessages !== undefined) pluginOpts.recoverFailedMessages = opts.recoverFailedMessages;
+  const plugin = createBackgroundTasksPlugin(supervisor, pluginOpts);
   const tools = mergeTools(plugin.tools, opts.tools ?? []);
   const toolsByName = new Map(tools.map((t) => [t.name, t]));
   const controller = new AbortController();
@@ -60,14 +80,27 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     status: RunOutcome['status'],
     reason: RunOutcome['status_reason'],
   ) => outcome(termination, status, reason, messages, firstOwn, steps);
-  const cancelled = () => end('cancelled', 'done', 'cancelled');
+  const cancelled = () => {
+    // Aborting a run cancels the tasks it started, before the run reports `cancelled`, and fences
+    // the run id so a late spawn into it is refused.
+    cancelRunForThread(supervisor, threadId, runId);
+    return end('cancelled', 'done', 'cancelled');
+  };
+  // Every step is closed by `stepEnd` (which dispatches the outbox), a cancelled one too.
+  let stepOpen = false;
+  const stepEnd = async () => {
+    stepOpen = false;
+    return plugin.hooks.stepEnd({ threadId });
+  };
 
   /** Appends the messages of `payloads`; returns how many payloads counted. */
   const append = (payloads: Json[], naturalEnd: boolean): number => {
     let counted = 0;
     for (const p of payloads) {
       if (naturalEnd && isCompactionEvent(p)) continue; // consumed in place (this loop keeps no summary)
-      messages.push(...inboxPayloadToMessages(p));
+      // A wake signal for the host's pending-boundary flush, never conversation input.
+      if (isPendingBoundaryWake(p)) continue;
+      messages.push(...resumeMessages(p));
       counted++;
     }
     return counted;
@@ -82,11 +115,13 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   let finished: FinishedTasks | undefined;
   try {
     await plugin.hooks.runStart({ threadId });
+    messages.push(...deliveredMessages(await supervisor.messages.takeDelivered(threadId)));
     if (inbox !== undefined) finished = new FinishedTasks(supervisor, threadId);
     for (;;) {
       if (signal.aborted) return cancelled();
       if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end('max_steps', 'done', 'max_steps');
       steps++;
+      stepOpen = true;
       const res = await abortable(() => opts.model({ messages: [...messages], tools: [...tools] }), signal);
       if (res === ABORTED) return cancelled();
       const calls = Array.isArray(res.toolCalls) ? res.toolCalls : [];
@@ -105,14 +140,14 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
           if (inbox !== undefined) lineage.inbox = inbox.sender;
           messages.push(await executeToolCall(call, toolsByName, { ...baseCtx, callId: call.id }, lineage));
         }
-        plugin.hooks.stepEnd({ threadId });
+        await stepEnd();
         append(drain(), false);
         continue;
       }
 
       // Natural end. The pending check comes first and the drain second, so a task that ends in
       // between is drained here and yields another turn (BEHAVIORS §6 item 7).
-      let pending = plugin.hooks.stepEnd({ threadId }).has_pending;
+      let pending = (await stepEnd()).has_pending;
       for (;;) {
         // Nothing pending: wait until tasks that just ended have delivered their terminal events.
         if (!pending && finished !== undefined) await finished.settle(signal);
@@ -133,10 +168,35 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
       }
     }
   } finally {
+    if (stepOpen) {
+      // Entries that cannot be dispatched now stay in the outbox for the thread's next step end.
+      await stepEnd().catch(() => undefined);
+    }
     finished?.close();
     opts.signal?.removeEventListener('abort', onAbort);
     await plugin.hooks.runEnd({ threadId });
   }
+}
+
+/** The strict conversion: a malformed direct-messages payload fails the run instead of being guessed at. */
+function resumeMessages(payload: Json): Message[] {
+  try {
+    return tryInboxPayloadMessages(payload) ?? [inboxEventToMessage(payload)];
+  } catch (e) {
+    if (e instanceof InboxPayloadError) throw new Error(`invalid resume: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Durable messages delivered into the thread, as the user messages the recipient's run reads. */
+function deliveredMessages(delivered: readonly DeliveredMessage[]): Message[] {
+  return delivered.map((d) => ({
+    role: 'user',
+    content: d.message,
+    visibility: 'all',
+    id: d.message_id,
+    metadata: { sender_agent_id: d.sender_agent_id },
+  }));
 }
 
 function outcome(

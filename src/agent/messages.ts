@@ -67,23 +67,80 @@ export function inboxEventToMessage(payload: Json): Message {
 }
 
 /**
- * The messages an inbox payload becomes: a `{kind:'messages', messages:[…]}` payload passes its
- * valid messages through (visibility default `all`, invalid elements skipped); any other payload —
- * or one whose messages are all invalid — becomes one `inboxEventToMessage`.
+ * Why an inbox payload is not a valid direct-messages payload (`tryInboxPayloadMessages`).
+ *
+ * @example
+ * try { tryInboxPayloadMessages(p); } catch (e) { if (e instanceof InboxPayloadError) e.index; }
+ */
+export class InboxPayloadError extends Error {
+  override readonly name = 'InboxPayloadError';
+  /** `invalid_message` (with `index`) or `missing_messages`. */
+  readonly code: 'invalid_message' | 'missing_messages';
+  /** The index of the first invalid message, for `invalid_message`. */
+  readonly index: number | undefined;
+
+  constructor(code: 'invalid_message' | 'missing_messages', message: string, index?: number) {
+    super(message);
+    this.code = code;
+    this.index = index;
+  }
+}
+
+/**
+ * The messages of a `{kind:'messages', messages:[…]}` payload, strictly: all of them (visibility
+ * default `all`; an empty array gives none), or an `InboxPayloadError` — `inbox messages payload is
+ * missing a messages array`, or `invalid inbox message at index <i>: <reason>` for the first item
+ * that is not a message. Any other payload kind gives `undefined` (it is an event, not messages).
+ *
+ * @example
+ * tryInboxPayloadMessages({ kind: 'messages', messages: [{ role: 'user', content: 'hi' }] });
+ * // [{ role: 'user', content: 'hi', visibility: 'all' }]
+ */
+export function tryInboxPayloadMessages(payload: Json): Message[] | undefined {
+  if (member(payload, 'kind') !== 'messages') return undefined;
+  const messages = member(payload, 'messages');
+  if (!Array.isArray(messages)) {
+    throw new InboxPayloadError('missing_messages', 'inbox messages payload is missing a messages array');
+  }
+  return messages.map((m, i) => {
+    const msg = parseMessage(m);
+    if (msg === undefined) {
+      throw new InboxPayloadError(
+        'invalid_message',
+        `invalid inbox message at index ${i}: expected a role (system, user, assistant, tool) and a text content`,
+        i,
+      );
+    }
+    return msg;
+  });
+}
+
+/**
+ * Whether a payload is the `{kind:'pending_boundary_wake'}` signal: it wakes the host to flush a
+ * pending boundary and is never appended to the conversation.
+ *
+ * @example
+ * isPendingBoundaryWake({ kind: 'pending_boundary_wake' }); // true
+ */
+export function isPendingBoundaryWake(payload: Json): boolean {
+  return member(payload, 'kind') === 'pending_boundary_wake';
+}
+
+/**
+ * The messages an inbox payload becomes, leniently: a valid `{kind:'messages'}` payload gives all
+ * of its messages (an empty array gives none); any other payload, or a malformed messages payload,
+ * becomes one `inboxEventToMessage`.
  *
  * @example
  * inboxPayloadToMessages({ kind: 'messages', messages: [{ role: 'user', content: 'live steering' }] });
  * // [{ role: 'user', content: 'live steering', visibility: 'all' }]
  */
 export function inboxPayloadToMessages(payload: Json): Message[] {
-  const messages = member(payload, 'messages');
-  if (member(payload, 'kind') === 'messages' && Array.isArray(messages)) {
-    const parsed: Message[] = [];
-    for (const m of messages) {
-      const msg = parseMessage(m);
-      if (msg !== undefined) parsed.push(msg);
-    }
-    if (parsed.length > 0) return parsed;
+  try {
+    const messages = tryInboxPayloadMessages(payload);
+    if (messages !== undefined) return messages;
+  } catch (e) {
+    if (!(e instanceof InboxPayloadError)) throw e;
   }
   return [inboxEventToMessage(payload)];
 }

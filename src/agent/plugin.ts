@@ -1,6 +1,10 @@
+import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import { cancelTaskTool } from './cancelTask.js';
-import type { ToolDefinition } from './types.js';
+import { dispatchOutbox } from './dispatch.js';
+import { recoverFailedMessagesTool } from './recoverMessages.js';
+import { sendMessageTool } from './sendMessage.js';
+import type { DurableMessageSink, ToolDefinition } from './types.js';
 
 /**
  * The id of the background-tasks plugin, as upstream.
@@ -11,43 +15,77 @@ import type { ToolDefinition } from './types.js';
 export const BACKGROUND_TASKS_PLUGIN_ID = 'background_tasks';
 
 /**
- * The background-tasks plugin: the `cancel_task` tool and the run hooks an agent loop calls.
+ * What `createBackgroundTasksPlugin` takes besides the supervisor.
+ *
+ * @example
+ * const opts: BackgroundTasksPluginOptions = { durableSink: mailboxSink, recoverFailedMessages: false };
+ */
+export interface BackgroundTasksPluginOptions {
+  /** Where durable messages go; else the ambient sink (`withDurableMessageSink`); else none. */
+  durableSink?: DurableMessageSink;
+  /** The outbox; default `supervisor.messages` (the supervisor's store). */
+  outbox?: MessageOutboxStore;
+  /** `false` leaves out `recover_failed_messages` (an operator tool). Default `true`. */
+  recoverFailedMessages?: boolean;
+}
+
+/**
+ * The background-tasks plugin: the `cancel_task`, `send_message` and `recover_failed_messages`
+ * tools and the run hooks an agent loop calls.
  *
  * @example
  * const plugin: BackgroundTasksPlugin = createBackgroundTasksPlugin(supervisor);
  */
 export interface BackgroundTasksPlugin {
   id: 'background_tasks';
-  /** `[cancel_task]`; `send_message` is wired by the host, which owns the durable sink. */
+  /** `[cancel_task, send_message, recover_failed_messages]` (the last unless switched off). */
   tools: ToolDefinition[];
   hooks: {
     /** Restores the thread's persisted tasks; `running` ones with no live task become orphaned `failed`. */
     runStart(ctx: { threadId: string }): Promise<void>;
-    /** Whether the thread still has running tasks (upstream's pending-work flag). */
-    stepEnd(ctx: { threadId: string }): { has_pending: boolean };
+    /**
+     * Runs after every model step, a cancelled one too: dispatches the thread's outbox, then
+     * reports whether the thread still has running tasks (upstream's pending-work flag).
+     */
+    stepEnd(ctx: { threadId: string }): Promise<{ has_pending: boolean }>;
     /** A no-op: the supervisor persists every change itself. */
     runEnd(ctx: { threadId: string }): Promise<void>;
   };
 }
 
 /**
- * Creates the background-tasks plugin for `supervisor` (BEHAVIORS K). `runStart` calls
- * `supervisor.loadThread(threadId)`, so orphans are detected after a real restart (§6 item 18).
+ * Creates the background-tasks plugin for `supervisor`. `runStart` calls
+ * `supervisor.loadThread(threadId)`, so orphans are detected after a real restart; `stepEnd`
+ * delivers what `send_message` queued on the thread (`dispatchOutbox`) before the pending check.
  *
  * @example
- * const plugin = createBackgroundTasksPlugin(supervisor);
+ * const plugin = createBackgroundTasksPlugin(supervisor, { durableSink });
  * await plugin.hooks.runStart({ threadId: 'thread-1' });
- * plugin.hooks.stepEnd({ threadId: 'thread-1' }); // { has_pending: false }
+ * await plugin.hooks.stepEnd({ threadId: 'thread-1' }); // { has_pending: false }
  */
-export function createBackgroundTasksPlugin(supervisor: TaskSupervisor): BackgroundTasksPlugin {
+export function createBackgroundTasksPlugin(
+  supervisor: TaskSupervisor,
+  opts: BackgroundTasksPluginOptions = {},
+): BackgroundTasksPlugin {
+  const outbox = opts.outbox;
+  const tools = [cancelTaskTool(supervisor), sendMessageTool(supervisor, outbox ? { outbox } : {})];
+  if (opts.recoverFailedMessages !== false) {
+    tools.push(recoverFailedMessagesTool(supervisor, outbox ? { outbox } : {}));
+  }
   return {
     id: BACKGROUND_TASKS_PLUGIN_ID,
-    tools: [cancelTaskTool(supervisor)],
+    tools,
     hooks: {
       async runStart({ threadId }) {
         await supervisor.loadThread(threadId);
       },
-      stepEnd({ threadId }) {
+      async stepEnd({ threadId }) {
+        await dispatchOutbox({
+          supervisor,
+          outbox: outbox ?? supervisor.messages,
+          threadId,
+          sink: opts.durableSink,
+        });
         return { has_pending: supervisor.hasRunning(threadId) };
       },
       async runEnd() {},

@@ -15,7 +15,7 @@ export const CANCEL_TASK_TOOL_NAME = 'cancel_task';
  * cancelTaskTool(supervisor).description === CANCEL_TASK_DESCRIPTION; // true
  */
 export const CANCEL_TASK_DESCRIPTION =
-  'Cancel the current background task or one of its child tasks. Descendant tasks are cancelled together.';
+  'Cancel the current background task, the current run outside background tasks, or one child task. Descendant tasks are cancelled together.';
 
 /**
  * The JSON Schema of `cancel_task`'s arguments (BEHAVIORS §4), usable by any LLM client.
@@ -104,3 +104,39 @@ export const SEND_MESSAGE_PARAMETERS: JsonSchema = {
 export function cloneSchema(schema: JsonSchema): JsonSchema {
   return structuredClone(schema);
 }
+
+/**
+ * The name of the `recover_failed_messages` tool.
+ *
+ * @example
+ * recoverFailedMessagesTool(supervisor).name === RECOVER_FAILED_MESSAGES_TOOL_NAME; // true
+ */
+export const RECOVER_FAILED_MESSAGES_TOOL_NAME = 'recover_failed_messages';
+
+/**
+ * The description of the `recover_failed_messages` tool, as upstream.
+ *
+ * @example
+ * recoverFailedMessagesTool(supervisor).description === RECOVER_FAILED_MESSAGES_DESCRIPTION; // true
+ */
+export const RECOVER_FAILED_MESSAGES_DESCRIPTION =
+  'Inspect and recover durable messages that failed delivery: list them, replay (re-enqueue all for delivery), or clear them.';
+
+/**
+ * The JSON Schema of `recover_failed_messages`' arguments, as upstream (no `required`: a missing
+ * action means `list`).
+ *
+ * @example
+ * new Ajv({ strict: true }).compile(RECOVER_FAILED_MESSAGES_PARAMETERS);
+ */
+export const RECOVER_FAILED_MESSAGES_PARAMETERS: JsonSchema = {
+  type: 'object',
+  properties: {
+    action: {
+      type: 'string',
+      enum: ['list', 'replay', 'clear'],
+      description:
+        'list (default): show dead-lettered messages; replay: re-enqueue all for delivery; clear: discard all',
+    },
+  },
+};

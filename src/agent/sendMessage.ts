@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
-import { SendError } from '../supervisor/errors.js';
+import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
+import type { OutboxEntry } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
 import { errorText } from './errorText.js';
 import { findLiveTaskOfThread } from './resolve.js';
@@ -10,69 +11,55 @@ import {
   SEND_MESSAGE_TOOL_NAME,
   cloneSchema,
 } from './schemas.js';
-import type {
-  DurableMessageRequest,
-  DurableMessageSink,
-  ToolCallContext,
-  ToolDefinition,
-  ToolOutcome,
-} from './types.js';
+import type { ToolCallContext, ToolDefinition, ToolOutcome } from './types.js';
 import { member, stringMember, validateSendMessageArgs } from './validation.js';
 
 /**
- * The receipt `send_message` returns as its data (BEHAVIORS §4); every delivery outcome is a
- * receipt, never a tool error.
+ * The receipt `send_message` returns as its data: `queued` with the message's UUIDv7 once the
+ * outbox entry is durable in the store (not yet delivered), or `failed` with
+ * `recipient_not_found` / `recipient_unavailable` (nothing was enqueued).
  *
  * @example
  * const r: SendMessageReceipt = { message_id: '', status: 'failed', error: 'recipient_not_found' };
  */
 export interface SendMessageReceipt {
   message_id: string;
-  status: 'accepted' | 'failed';
+  status: 'queued' | 'failed';
   error?: string;
 }
 
 /**
- * How a `SendError` becomes a receipt error code (BEHAVIORS M9).
+ * The `send_message` tool. It delivers nothing itself: it resolves the recipient, commits one
+ * outbox entry to the store keyed by the calling thread, and answers
+ * `{"message_id": <uuidv7>, "status": "queued"}`. The plugin's `stepEnd` dispatcher delivers the
+ * entry after the step's tools have finished (see `dispatchOutbox`).
+ *
+ * - `{relation:'child', name}`: a non-terminal task of the caller's thread, by task id, else by
+ *   name; none → `failed` / `recipient_not_found`. Delivered best effort into its inbox as
+ *   `{from, content}`.
+ * - `{relation:'parent'}`: the durable route to `ctx.parentThreadId`; none → `failed` /
+ *   `recipient_unavailable`.
+ * - `{relation:'agent', thread_id, agent_id?}`: the durable route to that thread (an empty
+ *   `agent_id` counts as none).
+ *
+ * Invalid arguments are a tool error (`Invalid arguments: …`), not a receipt; a store that cannot
+ * write the entry gives `Execution failed: …`, never `queued`. The outbox is `opts.outbox`, else
+ * `supervisor.messages` (the supervisor's store).
  *
  * @example
- * sendErrorToReceiptCode(new SendError('not_owner')); // 'permission_denied'
- */
-export function sendErrorToReceiptCode(e: SendError): string {
-  switch (e.code) {
-    case 'task_not_found':
-      return 'recipient_not_found';
-    case 'not_owner':
-      return 'permission_denied';
-    default:
-      return 'recipient_unavailable';
-  }
-}
-
-/**
- * The `send_message` tool (BEHAVIORS M, §3 items 21–25). `{relation:'child', name}` delivers live
- * to a non-terminal sub-agent of the caller's thread, found by task id, else by name (message id: a
- * fresh UUIDv7); `{relation:'parent'}` (needs `ctx.parentThreadId`) and
- * `{relation:'agent', thread_id, agent_id?}` go through `durableSink` (message id: its dispatch id).
- * Without a sink those two routes answer `transport_failed: no durable sink configured`.
- *
- * @example
- * const tool = sendMessageTool(supervisor, { durableSink });
- * await tool.execute({ to: { relation: 'child', name: 'researcher' }, message: 'focus on 2024' }, { threadId: 't' });
+ * const tool = sendMessageTool(supervisor);
+ * await tool.execute({ to: { relation: 'parent' }, message: 'analysis complete' }, { threadId: 'child', parentThreadId: 'parent' });
+ * // data { message_id: '0190…', status: 'queued' }
  */
 export function sendMessageTool(
   supervisor: TaskSupervisor,
-  opts: { durableSink?: DurableMessageSink } = {},
+  opts: { outbox?: MessageOutboxStore } = {},
 ): ToolDefinition {
-  const sink = opts.durableSink;
+  const outbox = (): MessageOutboxStore => opts.outbox ?? supervisor.messages;
 
-  async function durable(req: DurableMessageRequest): Promise<ToolOutcome> {
-    if (sink === undefined) return failed('transport_failed: no durable sink configured');
-    try {
-      return accepted(String(await sink.sendAgentMessage(req)));
-    } catch (e) {
-      return failed(`transport_failed: ${errorText(e)}`);
-    }
+  async function enqueue(threadId: string, entry: OutboxEntry): Promise<ToolOutcome> {
+    await outbox().enqueue(threadId, entry);
+    return receipt({ message_id: entry.id, status: 'queued' });
   }
 
   async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome> {
@@ -81,39 +68,43 @@ export function sendMessageTool(
     const to = member(args, 'to');
     const message = stringMember(args, 'message') ?? '';
     const sender = ctx.agentId ?? '';
+    const id = uuidv7();
     switch (stringMember(to, 'relation')) {
       case 'child': {
         const taskId = findLiveTaskOfThread(supervisor, ctx.threadId, stringMember(to, 'name') ?? '');
         if (taskId === undefined) return failed('recipient_not_found');
-        try {
-          supervisor.sendTaskInboxMessage(taskId, ctx.threadId, sender, message);
-        } catch (e) {
-          if (e instanceof SendError) return failed(sendErrorToReceiptCode(e));
-          throw e;
-        }
-        return accepted(uuidv7());
+        return enqueue(ctx.threadId, {
+          id,
+          route: {
+            ChildInbox: { task_id: taskId, owner_thread_id: ctx.threadId, sender_agent_id: sender, message },
+          },
+          attempts: 0,
+        });
       }
-      case 'parent':
+      case 'parent': {
         if (ctx.parentThreadId === undefined || ctx.parentThreadId === '')
           return failed('recipient_unavailable');
-        return durable({
+        const request = {
+          message_id: id,
           recipient_thread_id: ctx.parentThreadId,
           recipient_agent_id: null,
           sender_agent_id: sender,
           message,
-        });
-      case 'agent': {
+        };
+        return enqueue(ctx.threadId, { id, route: { Durable: request }, attempts: 0 });
+      }
+      default: {
+        // 'agent' (validation admits nothing else).
         const agentId = stringMember(to, 'agent_id');
-        return durable({
+        const request = {
+          message_id: id,
           recipient_thread_id: stringMember(to, 'thread_id') ?? '',
           recipient_agent_id: agentId === undefined || agentId === '' ? null : agentId,
           sender_agent_id: sender,
           message,
-        });
+        };
+        return enqueue(ctx.threadId, { id, route: { Durable: request }, attempts: 0 });
       }
-      default:
-        // Unreachable after validation; upstream answers an unknown relation this way.
-        return failed('recipient_not_found');
     }
   }
 
@@ -132,12 +123,10 @@ export function sendMessageTool(
   };
 }
 
-function accepted(messageId: string): ToolOutcome {
-  const data: SendMessageReceipt = { message_id: messageId, status: 'accepted' };
+function receipt(data: SendMessageReceipt): ToolOutcome {
   return { ok: true, data: data as unknown as Json };
 }
 
-function failed(error: string): ToolOutcome {
-  const data: SendMessageReceipt = { message_id: '', status: 'failed', error };
-  return { ok: true, data: data as unknown as Json };
+function failed(error: 'recipient_not_found' | 'recipient_unavailable'): ToolOutcome {
+  return receipt({ message_id: '', status: 'failed', error });
 }

@@ -1,6 +1,9 @@
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
+import type { DurableMessageRequest } from '../wire/messaging.js';
 import type { Json, TaskId } from '../wire/types.js';
+
+export type { DurableMessageRequest } from '../wire/messaging.js';
 
 /**
  * A JSON Schema document, as plain JSON, so any LLM client can take it.
@@ -34,6 +37,10 @@ export interface Message {
   visibility?: 'all' | 'internal';
   toolCalls?: ToolCall[];
   toolCallId?: string;
+  /** A durable message's `message_id`, on the user message it became in the recipient thread. */
+  id?: string;
+  /** For a delivered durable message: `{ sender_agent_id }`. */
+  metadata?: { [key: string]: Json };
 }
 
 /**
@@ -81,27 +88,17 @@ export interface ToolDefinition {
 }
 
 /**
- * Where `send_message` delivers the parent and agent routes (a durable mailbox); resolves with a
- * dispatch id.
+ * Where the dispatcher delivers durable messages (the parent and agent routes of `send_message`);
+ * resolves with a dispatch id, rejects when the delivery failed (the entry is retried at the next
+ * step end, up to 5 attempts). A sink MUST be idempotent on `req.message_id`: after a crash
+ * between a delivery and the outbox update the same message is delivered again, and the recipient
+ * must see it once (return the first delivery's dispatch id).
  *
  * @example
- * const sink: DurableMessageSink = { async sendAgentMessage(req) { return queue.push(req); } };
+ * const sink: DurableMessageSink = { async sendAgentMessage(req) { return mailbox.putOnce(req.message_id, req); } };
  */
 export interface DurableMessageSink {
   sendAgentMessage(req: DurableMessageRequest): Promise<string>;
-}
-
-/**
- * One durable message, in the wire format upstream writes.
- *
- * @example
- * const req: DurableMessageRequest = { recipient_thread_id: 't2', recipient_agent_id: null, sender_agent_id: 'a', message: 'hi' };
- */
-export interface DurableMessageRequest {
-  recipient_thread_id: string;
-  recipient_agent_id: string | null;
-  sender_agent_id: string;
-  message: string;
 }
 
 /**
@@ -159,6 +156,10 @@ export interface RunAgentLoopOptions {
   parentThreadId?: string;
   /** Extension: the parent's run id, passed to tools. */
   parentRunId?: string;
+  /** Where durable messages go; else the ambient sink (`withDurableMessageSink`), else none (dead letters). */
+  durableSink?: DurableMessageSink;
+  /** `false` leaves out the `recover_failed_messages` tool. Default `true`. */
+  recoverFailedMessages?: boolean;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
 import { taskIdNumber } from '../wire/convert.js';
+import { MemoryMessageOutbox } from './memoryOutbox.js';
 import type { TaskStore } from './types.js';
 
 /**
@@ -13,6 +14,8 @@ export class MemoryTaskStore implements TaskStore {
   readonly #records = new Map<string, PersistedTaskMeta>();
   #nextId = 0;
   #closed = false;
+  /** The outbox, dead letters and reference mailbox, in memory like the records. */
+  readonly messages: MemoryMessageOutbox = new MemoryMessageOutbox(() => this.#assertOpen());
 
   async put(records: readonly PersistedTaskMeta[]): Promise<void> {
     this.#assertOpen();

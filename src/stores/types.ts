@@ -1,4 +1,5 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
+import type { MessageOutboxStore } from './outbox.js';
 
 /**
  * Where a supervisor keeps task records. Memory is the source of truth while a process lives;
@@ -27,6 +28,8 @@ export interface TaskStore {
   /** Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back. */
   delete?(taskIds: readonly string[]): Promise<void>;
   close?(): Promise<void>;
+  /** Durable agent messaging: the outbox, dead letters and reference mailbox kept in this store. */
+  readonly messages?: MessageOutboxStore;
 }
 
 /** What a fencing store's `put` reports: the records it refused, each as the store now holds it. */

@@ -1,6 +1,8 @@
 import { type Actor, createActor } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import type { InboxSender } from '../inbox/types.js';
+import { MemoryMessageOutbox } from '../stores/memoryOutbox.js';
+import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
@@ -45,6 +47,7 @@ export function createTaskSupervisor(options: SupervisorOptions = {}): TaskSuper
 class Supervisor extends TaskRunner implements TaskSupervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   readonly #store: TaskStore;
+  #messages: MessageOutboxStore | undefined;
   #stopping: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
@@ -85,6 +88,11 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     return this.spawnTask({ ...opts, taskType: 'sub_agent' }, body as (ctx: unknown) => unknown, true);
   }
 
+  get messages(): MessageOutboxStore {
+    this.#messages ??= this.#store.messages ?? new MemoryMessageOutbox();
+    return this.#messages;
+  }
+
   cancel(taskId: TaskId): boolean {
     const entry = this.registry.byId.get(taskId);
     return entry === undefined ? false : this.requestCancel(entry);
@@ -100,7 +108,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
-    this.cancelledRuns.add(runId);
+    this.cancelledRuns.add(runId.trim());
     return cancelOps.cancelDescendantsForRun(this.registry, runId, this.requestCancel);
   }
 

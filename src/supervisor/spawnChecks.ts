@@ -96,7 +96,7 @@ export function checkSpawnAllowed(
       if (parent.cancelRequested)
         throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
     }
-  } else if (pc.run_id !== undefined && cancelledRuns.has(pc.run_id)) {
+  } else if (pc.run_id !== undefined && cancelledRuns.has(pc.run_id.trim())) {
     throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
   }
 }

@@ -1,6 +1,7 @@
 import type { TaskEventFilter, TaskEventListener } from './eventObservers.js';
 import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
+import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
 import type { Json, PersistedTaskMeta, TaskId, TaskParentContext, TaskSummary } from '../wire/types.js';
 import type { taskMachine } from '../../machines/task.machine.js';
@@ -113,6 +114,8 @@ export interface WaitOptions {
  * per owner thread, its events routed to an inbox, its record persisted to the store.
  */
 export interface TaskSupervisor {
+  /** Durable agent messaging: the store's `messages`, or an in-memory outbox when the store has none. */
+  readonly messages: MessageOutboxStore;
   spawn(opts: SpawnOptions, body: (ctx: TaskContext) => unknown): Promise<TaskId>;
   spawnAgent(opts: Omit<SpawnOptions, 'taskType'>, body: (ctx: AgentTaskContext) => unknown): Promise<TaskId>;
   cancel(taskId: TaskId): boolean;

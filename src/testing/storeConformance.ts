@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TaskStore } from '../stores/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import type { PersistedTaskMeta } from '../wire/types.js';
+import { outboxConformance } from './outboxConformance.js';
 
 /** Makes a fresh, empty store for each check. */
 export type MakeStore = () => TaskStore | Promise<TaskStore>;
@@ -241,6 +242,9 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
 /**
  * The conformance suite for `TaskStore` implementations, framework-agnostic: it resolves when every
  * check passes and rejects on the first failure with an `Error` whose message names the check.
+ * A store with a `messages` member (durable messaging) also gets the outbox checks: insertion order,
+ * de-duplication by id, tail moves, dead letters, `replay`/`clear` on exactly the listed ids,
+ * exclusive dispatch claims and the once-per-`message_id` mailbox.
  * `makeStore` is called once per check; instances may share one backing database (the checks use
  * their own ids and threads), and each is closed at the end of its check when it has `close`.
  *
@@ -262,4 +266,5 @@ export async function storeConformance(makeStore: MakeStore): Promise<void> {
       await store.close?.();
     }
   }
+  await outboxConformance(makeStore, run);
 }

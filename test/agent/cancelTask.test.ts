@@ -281,11 +281,11 @@ describe('cancel_task (L)', () => {
     });
   });
 
-  it('L13 descriptor: name, description and schema exactly as upstream', () => {
+  it('S6 L13 descriptor: the 0.6 description; name and schema unchanged', () => {
     const tool = cancelTaskTool(fresh());
     expect(tool.name).toBe('cancel_task');
     expect(tool.description).toBe(
-      'Cancel the current background task or one of its child tasks. Descendant tasks are cancelled together.',
+      'Cancel the current background task, the current run outside background tasks, or one child task. Descendant tasks are cancelled together.',
     );
     expect(tool.parameters).toEqual(
       JSON.parse(

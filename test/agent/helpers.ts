@@ -1,7 +1,12 @@
 import { afterEach } from 'vitest';
 import { until } from '../helpers/async.js';
 import { createInbox, createTaskSupervisor } from '../../src/index.js';
-import type { Message, ToolDefinition } from '../../src/agent/index.js';
+import type {
+  DurableMessageRequest,
+  DurableMessageSink,
+  Message,
+  ToolDefinition,
+} from '../../src/agent/index.js';
 import type { SpawnOptions, TaskContext, TaskSupervisor } from '../../src/index.js';
 import type { Json } from '../../src/wire/types.js';
 
@@ -102,4 +107,16 @@ export function withOverrides(
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
+}
+
+/** A durable sink that records every request and answers `durable-<n>`. */
+export function recordingSink(): DurableMessageSink & { requests: DurableMessageRequest[] } {
+  const requests: DurableMessageRequest[] = [];
+  return {
+    requests,
+    async sendAgentMessage(req) {
+      requests.push(req);
+      return `durable-${requests.length}`;
+    },
+  };
 }

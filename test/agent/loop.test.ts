@@ -157,12 +157,12 @@ describe('agent loop (O)', () => {
   it('O11 the pending-work flag: false by default, true while a task runs, cleared after', async () => {
     const s = fresh();
     const { stepEnd } = createBackgroundTasksPlugin(s).hooks;
-    expect(stepEnd({ threadId: 'thread-1' }).has_pending).toBe(false);
+    expect((await stepEnd({ threadId: 'thread-1' })).has_pending).toBe(false);
     const id = await s.spawn({ threadId: 'thread-1', taskType: 't', description: 'd' }, parked);
-    expect(stepEnd({ threadId: 'thread-1' }).has_pending).toBe(true);
+    expect((await stepEnd({ threadId: 'thread-1' })).has_pending).toBe(true);
     s.cancel(id);
     await s.wait(id, { timeoutMs: 5_000 });
-    expect(stepEnd({ threadId: 'thread-1' }).has_pending).toBe(false);
+    expect((await stepEnd({ threadId: 'thread-1' })).has_pending).toBe(false);
   });
 
   it('O12 termination: tool steps continue, a natural end with nothing pending ends the run', async () => {

@@ -396,7 +396,7 @@ describe('tool plumbing', () => {
     expect((await supervisor.wait(task?.task_id ?? '', { timeoutMs: 5_000 })).status).toBe('cancelled');
   });
 
-  it('the model is offered the user tools and cancel_task', async () => {
+  it('S10 the model is offered the user tools and the plugin tools (recover_failed_messages can be switched off)', async () => {
     const { supervisor } = fresh();
     const seen: string[][] = [];
     await runAgentLoop({
@@ -408,6 +408,18 @@ describe('tool plumbing', () => {
       threadId: 't',
       tools: [spawnTool(supervisor, parked)],
     });
-    expect(seen).toEqual([['spawn_task', 'cancel_task']]);
+    await runAgentLoop({
+      model: async (req) => {
+        seen.push(req.tools.map((t) => t.name));
+        return { text: 'x' };
+      },
+      supervisor,
+      threadId: 't',
+      recoverFailedMessages: false,
+    });
+    expect(seen).toEqual([
+      ['spawn_task', 'cancel_task', 'send_message', 'recover_failed_messages'],
+      ['cancel_task', 'send_message'],
+    ]);
   });
 });

@@ -97,7 +97,7 @@ describe('event → message conversion (N)', () => {
     expect(await closing).toBeUndefined();
   });
 
-  it('N14 kind defaults to "event" and task_id to "unknown"; invalid messages fall back to one event message', () => {
+  it('N14 S11 kind defaults to "event" and task_id to "unknown"; a malformed messages payload falls back to one event message', () => {
     expect(inboxEventToMessage({ progress: 50 }).content.split('\n')[0]).toBe(
       '<background-task-event kind="event" task_id="unknown">',
     );
@@ -115,7 +115,9 @@ describe('event → message conversion (N)', () => {
         { role: 'assistant', content: 'kept', visibility: 'internal' },
       ],
     });
-    expect(mixed).toEqual([{ role: 'assistant', content: 'kept', visibility: 'internal' }]);
+    // 0.6: any invalid item rejects the whole payload (0.4 kept the valid ones).
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]?.content).toContain('kind="messages"');
     const allInvalid = inboxPayloadToMessages({ kind: 'messages', messages: [{ role: 'user' }] });
     expect(allInvalid).toHaveLength(1);
     expect(allInvalid[0]?.content).toContain('kind="messages"');

@@ -13,9 +13,18 @@ describe('background tasks plugin (K)', () => {
     expect(BACKGROUND_TASKS_PLUGIN_ID).toBe('background_tasks');
   });
 
-  it('K3 the plugin registers exactly the cancel_task tool (K7: not send_message)', () => {
-    const plugin = createBackgroundTasksPlugin(fresh());
-    expect(plugin.tools.map((t) => t.name)).toEqual(['cancel_task']);
+  it('S10 P9 the plugin registers cancel_task, send_message and recover_failed_messages, with or without a sink', () => {
+    const names = ['cancel_task', 'send_message', 'recover_failed_messages'];
+    expect(createBackgroundTasksPlugin(fresh()).tools.map((t) => t.name)).toEqual(names);
+    const sink = { sendAgentMessage: async () => 'd' };
+    expect(createBackgroundTasksPlugin(fresh(), { durableSink: sink }).tools.map((t) => t.name)).toEqual(
+      names,
+    );
+  });
+
+  it('S10 gap 9: the host can switch recover_failed_messages off', () => {
+    const plugin = createBackgroundTasksPlugin(fresh(), { recoverFailedMessages: false });
+    expect(plugin.tools.map((t) => t.name)).toEqual(['cancel_task', 'send_message']);
   });
 
   it('K4 run start, step end and run end hooks exist', () => {
@@ -36,13 +45,13 @@ describe('background tasks plugin (K)', () => {
   it('K7 stepEnd reports has_pending from hasRunning of the run thread', async () => {
     const supervisor = fresh();
     const { hooks } = createBackgroundTasksPlugin(supervisor);
-    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+    expect(await hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
     const id = await supervisor.spawn({ threadId: 'thread-1', taskType: 't', description: 'd' }, parked);
-    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: true });
-    expect(hooks.stepEnd({ threadId: 'thread-2' })).toEqual({ has_pending: false });
+    expect(await hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: true });
+    expect(await hooks.stepEnd({ threadId: 'thread-2' })).toEqual({ has_pending: false });
     supervisor.cancel(id);
     await supervisor.wait(id, { timeoutMs: 5_000 });
-    expect(hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+    expect(await hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
   });
 
   it('K7 runStart restores the thread from the store, I14 terminal records kept', async () => {
@@ -86,7 +95,7 @@ describe('background tasks plugin (K)', () => {
     const s = supervisor.get('bg_3');
     expect(s?.status).toBe('failed');
     expect(s?.error).toBe('task orphaned: runtime restarted while running');
-    expect(plugin.hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
+    expect(await plugin.hooks.stepEnd({ threadId: 'thread-1' })).toEqual({ has_pending: false });
   });
 
   it('K7 runEnd is a no-op that resolves; I13 the supervisor persisted the state itself', async () => {

@@ -1,142 +1,218 @@
 import { describe, expect, it } from 'vitest';
-import { sendMessageTool } from '../../src/agent/index.js';
-import type { DurableMessageRequest, DurableMessageSink } from '../../src/agent/index.js';
-import { SendError, TaskResult } from '../../src/index.js';
-import type { AgentTaskContext, Json, SendErrorCode, TaskSupervisor } from '../../src/index.js';
-import { dataOf, parked, freshSupervisors } from './helpers.js';
+import { createBackgroundTasksPlugin, sendMessageTool } from '../../src/agent/index.js';
+import type { DurableMessageRequest, DurableMessageSink, OutboxEntry } from '../../src/agent/index.js';
+import { MemoryTaskStore, createTaskSupervisor } from '../../src/index.js';
+import type { AgentTaskContext, Json } from '../../src/index.js';
+import { dataOf, freshSupervisors, parked, recordingSink } from './helpers.js';
 
-const { fresh } = freshSupervisors();
+const { fresh, defer } = freshSupervisors();
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A sub-agent that returns the first message it receives (or null when cancelled). */
 const echo = async (ctx: AgentTaskContext): Promise<Json> =>
   (await ctx.inboxReceiver.recv(ctx.signal)) ?? null;
 
-function recordingSink(): DurableMessageSink & { requests: DurableMessageRequest[] } {
-  const requests: DurableMessageRequest[] = [];
-  return {
-    requests,
-    async sendAgentMessage(req) {
-      requests.push(req);
-      return `durable-${requests.length}`;
-    },
-  };
-}
 const failed = (error: string) => ({ message_id: '', status: 'failed', error });
 
-describe('send_message (M)', () => {
-  it('M1 child by name delivers live; the child gets an agent_message event; message_id is a UUIDv7', async () => {
+describe('send_message queues into the outbox (P)', () => {
+  it('P1 child by name: queued with a UUIDv7, nothing delivered yet, one ChildInbox entry', async () => {
     const s = fresh();
     const id = await s.spawnAgent({ threadId: 'thread-1', name: 'researcher', description: 'r' }, echo);
     const out = dataOf(
-      await sendMessageTool(s, {}).execute(
+      await sendMessageTool(s).execute(
         { to: { relation: 'child', name: 'researcher' }, message: 'hi' },
         { threadId: 'thread-1', agentId: 'parent' },
       ),
     );
-    expect(out.status).toBe('accepted');
+    expect(out).toEqual({ message_id: out.message_id, status: 'queued' });
     expect(out.message_id).toMatch(UUID_V7);
-    expect(Object.keys(out)).toEqual(['message_id', 'status']);
-    expect((await s.wait(id, { timeoutMs: 5_000 })).result).toEqual({
-      kind: 'custom',
-      task_id: id,
-      event_type: 'agent_message',
-      payload: { from: 'parent', content: 'hi' },
-    });
+    expect(s.get(id)?.status).toBe('running'); // not delivered during the tool call
+    expect(await s.messages.pending('thread-1')).toEqual([
+      {
+        id: out.message_id,
+        route: {
+          ChildInbox: { owner_thread_id: 'thread-1', sender_agent_id: 'parent', message: 'hi', task_id: id },
+        },
+        attempts: 0,
+      },
+    ]);
+    s.cancel(id);
   });
 
-  it('M1 child by task id (C5: an unnamed sub-agent is addressable by id only, not by description)', async () => {
-    const s = fresh();
-    const id = await s.spawnAgent({ threadId: 'thread-1', description: 'unnamed worker' }, echo);
-    const tool = sendMessageTool(s, {});
-    const ctx = { threadId: 'thread-1', agentId: 'p' };
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: 'unnamed worker' }, message: 'x' }, ctx)),
-    ).toEqual(failed('recipient_not_found'));
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: id }, message: 'x' }, ctx)).status,
-    ).toBe('accepted');
-    await s.wait(id, { timeoutMs: 5_000 });
-  });
-
-  it('M2 a child of another thread is recipient_not_found, by name and by id (a thread never messages another thread tasks)', async () => {
+  it('P2 a child of another thread is recipient_not_found, by name and by id, and nothing is enqueued', async () => {
     const s = fresh();
     const id = await s.spawnAgent({ threadId: 'thread-1', name: 'worker', description: 'w' }, echo);
-    const tool = sendMessageTool(s, {});
     for (const name of ['worker', id]) {
-      const out = await tool.execute(
+      const out = await sendMessageTool(s).execute(
         { to: { relation: 'child', name }, message: 'x' },
         { threadId: 'thread-WRONG' },
       );
       expect(dataOf(out)).toEqual(failed('recipient_not_found'));
     }
-    expect(s.get(id)?.status).toBe('running');
+    expect(await s.messages.pending('thread-WRONG')).toEqual([]);
+    expect(await s.messages.pending('thread-1')).toEqual([]);
+    s.cancel(id);
   });
 
-  it('M3 agent route goes through the durable sink with recipient_agent_id null', async () => {
-    const sink = recordingSink();
-    const out = await sendMessageTool(fresh(), { durableSink: sink }).execute(
-      { to: { relation: 'agent', thread_id: 'thread-2' }, message: 'hello' },
-      { threadId: 'thread-1', agentId: 'sender' },
+  it('P2 a finished task is not a recipient; an unnamed sub-agent is addressable by id only', async () => {
+    const s = fresh();
+    const tool = sendMessageTool(s);
+    const ctx = { threadId: 'thread-1' };
+    const id = await s.spawnAgent({ threadId: 'thread-1', description: 'unnamed worker' }, echo);
+    expect(
+      dataOf(await tool.execute({ to: { relation: 'child', name: 'unnamed worker' }, message: 'x' }, ctx)),
+    ).toEqual(failed('recipient_not_found'));
+    expect(
+      dataOf(await tool.execute({ to: { relation: 'child', name: id }, message: 'x' }, ctx)).status,
+    ).toBe('queued');
+    s.cancel(id);
+    await s.wait(id, { timeoutMs: 5_000 });
+    expect(dataOf(await tool.execute({ to: { relation: 'child', name: id }, message: 'x' }, ctx))).toEqual(
+      failed('recipient_not_found'),
     );
-    expect(dataOf(out)).toEqual({ message_id: 'durable-1', status: 'accepted' });
-    expect(sink.requests).toEqual([
+  });
+
+  it('P3 agent route: one Durable entry; agent_id is routed; an empty agent_id is null', async () => {
+    const s = fresh();
+    const tool = sendMessageTool(s);
+    const a = dataOf(
+      await tool.execute(
+        { to: { relation: 'agent', thread_id: 'thread-2' }, message: 'hello' },
+        { threadId: 'thread-1', agentId: 'sender' },
+      ),
+    );
+    const b = dataOf(
+      await tool.execute(
+        { to: { relation: 'agent', thread_id: 'thread-2', agent_id: 'reviewer' }, message: 'r' },
+        { threadId: 'thread-1', agentId: 'sender' },
+      ),
+    );
+    await tool.execute(
+      { to: { relation: 'agent', thread_id: 'x', agent_id: '' }, message: 'e' },
+      { threadId: 'thread-1' },
+    );
+    const pending = await s.messages.pending('thread-1');
+    expect(pending[0]).toEqual({
+      id: a.message_id,
+      route: {
+        Durable: {
+          message_id: a.message_id,
+          recipient_thread_id: 'thread-2',
+          recipient_agent_id: null,
+          sender_agent_id: 'sender',
+          message: 'hello',
+        },
+      },
+      attempts: 0,
+    });
+    const agents = pending.map((e) => ('Durable' in e.route ? e.route.Durable.recipient_agent_id : 'child'));
+    expect(agents).toEqual([null, 'reviewer', null]);
+    expect(pending[1]?.id).toBe(b.message_id);
+    // P6: a missing agentId is sender_agent_id ''.
+    expect('Durable' in pending[2]!.route && pending[2]!.route.Durable.sender_agent_id).toBe('');
+  });
+
+  it('P4 parent route: Durable to the parent thread; no parent thread (even with a parent run) is recipient_unavailable', async () => {
+    const s = fresh();
+    const tool = sendMessageTool(s);
+    const args = { to: { relation: 'parent' }, message: 'analysis complete' };
+    const out = dataOf(
+      await tool.execute(args, {
+        threadId: 'thread-child',
+        parentThreadId: 'thread-parent',
+        agentId: 'child-agent',
+      }),
+    );
+    expect(out.status).toBe('queued');
+    expect((await s.messages.pending('thread-child')).map((e) => e.route)).toEqual([
       {
-        recipient_thread_id: 'thread-2',
-        recipient_agent_id: null,
-        sender_agent_id: 'sender',
-        message: 'hello',
+        Durable: {
+          message_id: out.message_id,
+          recipient_thread_id: 'thread-parent',
+          recipient_agent_id: null,
+          sender_agent_id: 'child-agent',
+          message: 'analysis complete',
+        },
       },
     ]);
-  });
-
-  it('M4 parent route without a parent thread is recipient_unavailable (with or without parentRunId)', async () => {
-    const sink = recordingSink();
-    const tool = sendMessageTool(fresh(), { durableSink: sink });
-    const args = { to: { relation: 'parent' }, message: 'm' };
     expect(dataOf(await tool.execute(args, { threadId: 't' }))).toEqual(failed('recipient_unavailable'));
     expect(dataOf(await tool.execute(args, { threadId: 't', parentRunId: 'run-parent' }))).toEqual(
       failed('recipient_unavailable'),
     );
-    expect(sink.requests).toEqual([]);
+    expect(await s.messages.pending('t')).toEqual([]);
   });
 
-  it('M5 parent route with a parent thread delivers durably', async () => {
-    const sink = recordingSink();
-    const out = await sendMessageTool(fresh(), { durableSink: sink }).execute(
-      { to: { relation: 'parent' }, message: 'analysis complete' },
-      { threadId: 'thread-child', parentThreadId: 'thread-parent', agentId: 'child-agent' },
-    );
-    expect(dataOf(out)).toEqual({ message_id: 'durable-1', status: 'accepted' });
-    expect(sink.requests).toEqual([
-      {
-        recipient_thread_id: 'thread-parent',
-        recipient_agent_id: null,
-        sender_agent_id: 'child-agent',
-        message: 'analysis complete',
-      },
-    ]);
+  it('P5 P6 each call mints a fresh UUIDv7 that is the entry id, the request message_id and the receipt id', async () => {
+    const s = fresh();
+    const tool = sendMessageTool(s);
+    const ids = new Set<Json>();
+    for (let i = 0; i < 5; i++) {
+      const out = dataOf(
+        await tool.execute(
+          { to: { relation: 'agent', thread_id: 't2' }, message: `m${i}` },
+          { threadId: 't' },
+        ),
+      );
+      expect(Object.keys(out)).toEqual(['message_id', 'status']);
+      ids.add(out.message_id as Json);
+    }
+    expect(ids.size).toBe(5);
+    const pending = await s.messages.pending('t');
+    expect(pending.map((e) => e.id)).toEqual([...ids]);
+    expect(pending.map((e) => ('Durable' in e.route ? e.route.Durable.message_id : ''))).toEqual([...ids]);
   });
 
-  it('M6 agent route forwards agent_id; an empty agent_id is sent as null', async () => {
-    const sink = recordingSink();
-    const tool = sendMessageTool(fresh(), { durableSink: sink });
-    await tool.execute(
-      {
-        to: { relation: 'agent', thread_id: 'thread-target', agent_id: 'reviewer' },
-        message: 'please review',
-      },
+  it('P5 queued means durable: a store that cannot write gives Execution failed, never queued', async () => {
+    const store = new MemoryTaskStore();
+    const supervisor = createTaskSupervisor({ store });
+    defer(() => supervisor.stop());
+    store.messages.enqueue = async () => {
+      throw new Error('disk full');
+    };
+    const out = await sendMessageTool(supervisor).execute(
+      { to: { relation: 'agent', thread_id: 't2' }, message: 'm' },
       { threadId: 't' },
     );
-    await tool.execute(
-      { to: { relation: 'agent', thread_id: 'x', agent_id: '' }, message: 'm' },
-      { threadId: 't' },
-    );
-    expect(sink.requests.map((r) => r.recipient_agent_id)).toEqual(['reviewer', null]);
+    expect(out).toEqual({ ok: false, error: 'Execution failed: disk full' });
   });
 
-  it('M7 validation accepts the three routes and rejects incomplete ones', () => {
-    const tool = sendMessageTool(fresh(), {});
+  it("P5 the outbox is the store's: entries written through a SQLite-less MemoryTaskStore are in store.messages", async () => {
+    const store = new MemoryTaskStore();
+    const supervisor = createTaskSupervisor({ store });
+    defer(() => supervisor.stop());
+    await sendMessageTool(supervisor).execute(
+      { to: { relation: 'agent', thread_id: 't2' }, message: 'm' },
+      { threadId: 't' },
+    );
+    expect((await store.messages.pending('t')).length).toBe(1);
+  });
+
+  it('P7 execute validates first: invalid arguments are a tool error, not a receipt (M8 messages)', async () => {
+    const s = fresh();
+    const tool = sendMessageTool(s);
+    const cases: Array<[unknown, string]> = [
+      [{ message: 'hi' }, "missing 'to'"],
+      [42, "missing 'to'"],
+      [{ to: null, message: 'hi' }, "missing 'to.relation'"],
+      [{ to: { relation: 1 } }, "missing 'to.relation'"],
+      [{ to: { relation: 'child' } }, "child requires 'name'"],
+      [{ to: { relation: 'agent', thread_id: 3 }, message: 'hi' }, "agent requires 'thread_id'"],
+      [{ to: { relation: 'team' }, message: 'm' }, "unknown relation 'team'"],
+      [{ to: { relation: 'parent' } }, "missing 'message'"],
+      [{ to: { relation: 'parent' }, message: 5 }, "missing 'message'"],
+    ];
+    for (const [args, msg] of cases) {
+      expect(tool.validate(args)).toBe(msg);
+      expect(await tool.execute(args, { threadId: 't', parentThreadId: 'p' })).toEqual({
+        ok: false,
+        error: `Invalid arguments: ${msg}`,
+      });
+    }
+    expect(await s.messages.pending('t')).toEqual([]);
+  });
+
+  it('P7 validation accepts the three routes and rejects incomplete ones', () => {
+    const tool = sendMessageTool(fresh());
     expect(tool.validate({ to: {}, message: 'hi' })).toBeDefined();
     expect(tool.validate({ to: { relation: 'child' }, message: 'hi' })).toBeDefined();
     expect(tool.validate({ to: { relation: 'agent' }, message: 'hi' })).toBeDefined();
@@ -145,168 +221,8 @@ describe('send_message (M)', () => {
     expect(tool.validate({ to: { relation: 'agent', thread_id: 't1' }, message: 'hi' })).toBeUndefined();
   });
 
-  it('M8 validation messages, to checks before the message check; execute renders Invalid arguments', async () => {
-    const tool = sendMessageTool(fresh(), {});
-    const cases: Array<[unknown, string]> = [
-      [{ message: 'hi' }, "missing 'to'"],
-      [42, "missing 'to'"],
-      [{ to: null, message: 'hi' }, "missing 'to.relation'"],
-      [{ to: { relation: 1 } }, "missing 'to.relation'"],
-      [{ to: { relation: 'child' } }, "child requires 'name'"],
-      [{ to: { relation: 'agent', thread_id: 3 }, message: 'hi' }, "agent requires 'thread_id'"],
-      [{ to: { relation: 'team' } }, "unknown relation 'team'"],
-      [{ to: { relation: 'parent' } }, "missing 'message'"],
-      [{ to: { relation: 'parent' }, message: 5 }, "missing 'message'"],
-    ];
-    for (const [args, msg] of cases) {
-      expect(tool.validate(args)).toBe(msg);
-      expect(await tool.execute(args, { threadId: 't' })).toEqual({
-        ok: false,
-        error: `Invalid arguments: ${msg}`,
-      });
-    }
-  });
-
-  it('§3.25 an unknown relation never reaches delivery: execute validates again (Invalid arguments)', async () => {
-    const sink = recordingSink();
-    const out = await sendMessageTool(fresh(), { durableSink: sink }).execute(
-      { to: { relation: 'team' }, message: 'm' },
-      { threadId: 't' },
-    );
-    expect(out).toEqual({ ok: false, error: "Invalid arguments: unknown relation 'team'" });
-    expect(sink.requests).toEqual([]);
-  });
-
-  it('M9 SendError codes map to receipt errors', async () => {
-    const s = fresh();
-    const id = await s.spawnAgent({ threadId: 'thread-1', name: 'w', description: 'w' }, echo);
-    const expected: Record<SendErrorCode, string> = {
-      task_not_found: 'recipient_not_found',
-      not_owner: 'permission_denied',
-      task_terminated: 'recipient_unavailable',
-      no_inbox: 'recipient_unavailable',
-      inbox_closed: 'recipient_unavailable',
-    };
-    for (const [code, receiptError] of Object.entries(expected) as Array<[SendErrorCode, string]>) {
-      const err = code === 'task_terminated' ? new SendError(code, 'completed') : new SendError(code);
-      const throwing: TaskSupervisor = Object.create(s, {
-        sendTaskInboxMessage: {
-          value: () => {
-            throw err;
-          },
-        },
-        list: { value: (t: string) => s.list(t) },
-        get: { value: (t: string) => s.get(t) },
-        persistedSnapshot: { value: () => s.persistedSnapshot() },
-      });
-      const out = await sendMessageTool(throwing, {}).execute(
-        { to: { relation: 'child', name: 'w' }, message: 'm' },
-        { threadId: 'thread-1' },
-      );
-      expect(dataOf(out)).toEqual(failed(receiptError));
-    }
-    s.cancel(id);
-  });
-
-  it('M9 a plain task (no inbox) is recipient_unavailable; id match wins over a name match', async () => {
-    const s = fresh();
-    const plain = await s.spawn(
-      { threadId: 'thread-1', taskType: 'shell', description: 'p', name: 'plain' },
-      parked,
-    );
-    const tool = sendMessageTool(s, {});
-    const ctx = { threadId: 'thread-1', agentId: 'a' };
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: 'plain' }, message: 'm' }, ctx)),
-    ).toEqual(failed('recipient_unavailable'));
-    const target = await s.spawnAgent({ threadId: 'thread-1', description: 'by id' }, echo);
-    // A different sub-agent whose *name* is the first one's id: the id match wins.
-    const impostor = await s.spawnAgent(
-      { threadId: 'thread-1', name: target, description: 'impostor' },
-      echo,
-    );
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: target }, message: 'm' }, ctx)).status,
-    ).toBe('accepted');
-    expect((await s.wait(target, { timeoutMs: 5_000 })).status).toBe('completed');
-    expect(s.get(impostor)?.status).toBe('running');
-    s.cancel(plain);
-    s.cancel(impostor);
-  });
-
-  it('§3.21 a child that closed its receiver while running is recipient_unavailable', async () => {
-    const s = fresh();
-    const id = await s.spawnAgent({ threadId: 'thread-1', name: 'deaf', description: 'd' }, async (ctx) => {
-      ctx.inboxReceiver.close();
-      await ctx.cancelled();
-      return TaskResult.cancelled();
-    });
-    const tool = sendMessageTool(s, {});
-    const out = await tool.execute(
-      { to: { relation: 'child', name: 'deaf' }, message: 'm' },
-      { threadId: 'thread-1' },
-    );
-    expect(dataOf(out)).toEqual(failed('recipient_unavailable'));
-    s.cancel(id);
-  });
-
-  it('§3.22 resolution is live: a task spawned after the tool was made is found; a finished one is not', async () => {
-    const s = fresh();
-    const tool = sendMessageTool(s, {});
-    const ctx = { threadId: 'thread-1' };
-    const id = await s.spawnAgent({ threadId: 'thread-1', name: 'late', description: 'l' }, echo);
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: 'late' }, message: 'm' }, ctx)).status,
-    ).toBe('accepted');
-    await s.wait(id, { timeoutMs: 5_000 });
-    expect(
-      dataOf(await tool.execute({ to: { relation: 'child', name: 'late' }, message: 'm' }, ctx)),
-    ).toEqual(failed('recipient_not_found'));
-  });
-
-  it('M10 §3.23 sink failure is transport_failed: <e>; no sink is transport_failed: no durable sink configured', async () => {
-    const s = fresh();
-    const broken: DurableMessageSink = {
-      sendAgentMessage: async () => {
-        throw new Error('mailbox down');
-      },
-    };
-    const args = { to: { relation: 'agent', thread_id: 't2' }, message: 'm' };
-    expect(
-      dataOf(await sendMessageTool(s, { durableSink: broken }).execute(args, { threadId: 't' })),
-    ).toEqual(failed('transport_failed: mailbox down'));
-    expect(dataOf(await sendMessageTool(s, {}).execute(args, { threadId: 't' }))).toEqual(
-      failed('transport_failed: no durable sink configured'),
-    );
-    expect(
-      dataOf(
-        await sendMessageTool(s, {}).execute(
-          { to: { relation: 'parent' }, message: 'm' },
-          { threadId: 't', parentThreadId: 'p' },
-        ),
-      ),
-    ).toEqual(failed('transport_failed: no durable sink configured'));
-  });
-
-  it('M10 §3.23 a missing agentId is sent as sender_agent_id ""', async () => {
-    const sink = recordingSink();
-    await sendMessageTool(fresh(), { durableSink: sink }).execute(
-      { to: { relation: 'agent', thread_id: 't2' }, message: 'm' },
-      { threadId: 't' },
-    );
-    expect(sink.requests[0]?.sender_agent_id).toBe('');
-  });
-
-  it('§3.24 an agent route with thread_id "" passes validation; a non-string message does not', () => {
-    const tool = sendMessageTool(fresh(), {});
-    expect(tool.validate({ to: { relation: 'agent', thread_id: '' }, message: 'm' })).toBeUndefined();
-    expect(tool.validate({ to: { relation: 'agent', thread_id: '' }, message: ['m'] })).toBe(
-      "missing 'message'",
-    );
-  });
-
-  it('§4 descriptor: name, description and schema exactly as BEHAVIORS §4', () => {
-    const tool = sendMessageTool(fresh(), {});
+  it('P8 descriptor: name, description and schema exactly as 0.4', () => {
+    const tool = sendMessageTool(fresh());
     expect(tool.name).toBe('send_message');
     expect(tool.description).toBe('Send a message to a child task, parent agent, or team member.');
     expect(tool.parameters).toEqual(
@@ -318,5 +234,34 @@ describe('send_message (M)', () => {
   "message":{"type":"string"}},
  "required":["to","message"]}`),
     );
+  });
+
+  it('P9 send_message is registered with a sink and without one', () => {
+    const sink = recordingSink();
+    for (const plugin of [
+      createBackgroundTasksPlugin(fresh()),
+      createBackgroundTasksPlugin(fresh(), { durableSink: sink }),
+    ]) {
+      expect(plugin.tools.some((t) => t.name === 'send_message')).toBe(true);
+    }
+  });
+
+  it('P1 a plain task (no inbox) is still a child recipient at tool time; the message is dropped at dispatch', async () => {
+    const s = fresh();
+    const plain = await s.spawn(
+      { threadId: 'thread-1', taskType: 'shell', description: 'p', name: 'plain' },
+      parked,
+    );
+    const out = dataOf(
+      await sendMessageTool(s).execute(
+        { to: { relation: 'child', name: 'plain' }, message: 'm' },
+        { threadId: 'thread-1' },
+      ),
+    );
+    expect(out.status).toBe('queued');
+    await createBackgroundTasksPlugin(s).hooks.stepEnd({ threadId: 'thread-1' });
+    expect(await s.messages.pending('thread-1')).toEqual([] as OutboxEntry[]);
+    expect(await s.messages.deadLetters('thread-1')).toEqual([]);
+    s.cancel(plain);
   });
 });

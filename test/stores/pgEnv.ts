@@ -27,9 +27,10 @@ export function uniqueTable(prefix: string): string {
   return `t_${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
 }
 
-/** Drops a store's three tables. */
+/** Drops a store's tables (its messaging tables too). */
 export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
   await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_leases", "${table}_meta"`);
+  await pool.query(`DROP TABLE IF EXISTS "${table}_outbox", "${table}_dead_letters", "${table}_delivered"`);
 }
 
 /** Polls `cond` every 20 ms (database round trips) until it holds; rejects after `timeoutMs`. */

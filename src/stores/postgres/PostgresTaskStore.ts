@@ -6,6 +6,7 @@ import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
 import type { CorruptRecord, TaskStore } from '../types.js';
 import { Lease } from './lease.js';
+import { PostgresMessageOutbox } from './outbox.js';
 import { migrate, type TableNames, tableNames } from './schema.js';
 
 /** What `new PostgresTaskStore(options)` takes. */
@@ -83,6 +84,16 @@ export class PostgresTaskStore implements TaskStore {
       this.#ownsPool = true;
     }
     this.#lease = new Lease(this.#pool, this.#names, this.instanceId, leaseMs);
+  }
+
+  #messages: PostgresMessageOutbox | undefined;
+
+  /** Durable agent messaging (outbox, dead letters, reference mailbox) beside the task table. */
+  get messages(): PostgresMessageOutbox {
+    this.#messages ??= new PostgresMessageOutbox(this.#pool, this.#names.tasks.slice(1, -1), () =>
+      this.#open(),
+    );
+    return this.#messages;
   }
 
   /** The rows the last `load` could not read, with their task ids and reasons. */

@@ -11,4 +11,5 @@ export {
   PostgresTaskStore,
   type PostgresTaskStoreOptions,
 } from './PostgresTaskStore.js';
+export { PostgresMessageOutbox } from './outbox.js';
 export type { CorruptRecord } from '../types.js';

@@ -10,6 +10,7 @@ import { inspectFile, isMemoryPath } from './inspect.js';
 import { OwnerLock } from './ownerLock.js';
 import { SchemaRefusal, SCHEMA_VERSION, migrate } from './schema.js';
 import { sameRecord } from './sameRecord.js';
+import { SqliteMessageOutbox } from './outbox.js';
 
 /** What `new SqliteTaskStore(path, options)` takes besides the path. */
 export interface SqliteTaskStoreOptions extends CorruptRecordOptions {
@@ -101,6 +102,14 @@ export class SqliteTaskStore implements TaskStore {
     }
     this.#db = db;
     this.#prepareWrites(db);
+  }
+
+  #messages: SqliteMessageOutbox | undefined;
+
+  /** Durable agent messaging (outbox, dead letters, reference mailbox) in this file; tables made on first use. */
+  get messages(): SqliteMessageOutbox {
+    this.#messages ??= new SqliteMessageOutbox(() => this.#open());
+    return this.#messages;
   }
 
   /** The rows the last `load` could not read, with their task ids and reasons. */

@@ -9,3 +9,4 @@
 export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
 export { SqliteStoreError, type SqliteStoreErrorCode, type SqliteFileOwner } from './errors.js';
 export type { CorruptRecord, PutResult } from '../types.js';
+export { SqliteMessageOutbox } from './outbox.js';

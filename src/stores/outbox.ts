@@ -1,0 +1,135 @@
+import type { DeadLetter, DeliveredMessage, DurableMessageRequest, OutboxEntry } from '../wire/messaging.js';
+
+/**
+ * What the dispatcher decided for one outbox entry: remove it (delivered, or a child message
+ * dropped), move it to the tail with one more attempt, or turn it into a dead letter.
+ *
+ * @example
+ * const verdict: DispatchVerdict = { kind: 'dead_letter', error: 'sink down' };
+ */
+export type DispatchVerdict = { kind: 'remove' } | { kind: 'retry' } | { kind: 'dead_letter'; error: string };
+
+/**
+ * The durable messaging part of a `TaskStore` (its optional `messages` member): a per-thread
+ * outbox in insertion order, a per-thread dead-letter list, and the reference mailbox that
+ * delivers a durable message into its recipient thread once per `message_id`.
+ *
+ * Guarantees (checked by `storeConformance`): every method is atomic and durable once it resolves;
+ * the outbox holds at most one entry per id and thread; `dispatch` hands each pending entry to at
+ * most one caller at a time, across processes sharing the store; `replay` and `clear` act on
+ * exactly the listed ids in one transaction and resolve with how many they touched.
+ *
+ * @example
+ * const outbox = store.messages;
+ * if (outbox) await outbox.enqueue('thread-1', { id, route: { Durable: req }, attempts: 0 });
+ */
+export interface MessageOutboxStore {
+  /** Appends `entry` to the thread's outbox; `false` (and no change) when its id is already pending there. */
+  enqueue(threadId: string, entry: OutboxEntry): Promise<boolean>;
+  /** The thread's pending entries, oldest first. */
+  pending(threadId: string): Promise<OutboxEntry[]>;
+  /** Removes the entry; `false` when it was not pending. */
+  remove(threadId: string, id: string): Promise<boolean>;
+  /** Moves the entry to the tail with `attempts + 1`; `false` when it was not pending. */
+  retry(threadId: string, id: string): Promise<boolean>;
+  /** Removes a durable entry and appends it to the dead letters with `error`, in one transaction. */
+  deadLetter(threadId: string, id: string, error: string): Promise<boolean>;
+  /** The thread's dead letters, oldest first. */
+  deadLetters(threadId: string): Promise<DeadLetter[]>;
+  /** How many dead letters the store holds, for one thread or all. */
+  deadLetterCount(threadId?: string): Promise<number>;
+  /**
+   * Moves the listed dead letters back into the outbox with `attempts: 0` (same ids, so the
+   * recipient still de-duplicates), in one transaction; an id already pending is not duplicated.
+   * Resolves with how many dead letters were moved; unlisted ones stay.
+   */
+  replay(threadId: string, messageIds: readonly string[]): Promise<number>;
+  /** Deletes the listed dead letters in one transaction; resolves with how many were deleted. */
+  clear(threadId: string, messageIds: readonly string[]): Promise<number>;
+  /**
+   * One dispatch pass over the entries pending when it starts, in outbox order: each entry is
+   * claimed (an entry another dispatcher holds is skipped), handed to `deliver`, and the verdict is
+   * applied before the next entry. Resolves with how many entries were handed to `deliver`.
+   */
+  dispatch(threadId: string, deliver: (entry: OutboxEntry) => Promise<DispatchVerdict>): Promise<number>;
+  /**
+   * The reference mailbox: stores `request` in its recipient thread unless a message with that
+   * `message_id` is already there, and resolves with the dispatch id of the first delivery.
+   */
+  deliver(request: DurableMessageRequest): Promise<string>;
+  /** The thread's delivered messages not taken yet, oldest first, marking them taken (once). */
+  takeDelivered(threadId: string): Promise<DeliveredMessage[]>;
+  /** Every message delivered into the thread, taken or not, oldest first. */
+  delivered(threadId: string): Promise<DeliveredMessage[]>;
+}
+
+/**
+ * The dispatch loop of stores whose writes are synchronous in this process (memory, SQLite):
+ * claims live in `claims`, and `peek` re-reads an entry after the claim, so an entry another
+ * dispatcher already removed or moved is not delivered again by this pass.
+ */
+export async function dispatchLocally(
+  store: MessageOutboxStore,
+  claims: Set<string>,
+  peek: (threadId: string, id: string) => OutboxEntry | undefined,
+  threadId: string,
+  deliver: (entry: OutboxEntry) => Promise<DispatchVerdict>,
+): Promise<number> {
+  let handled = 0;
+  for (const seen of await store.pending(threadId)) {
+    const key = `${threadId}\u0000${seen.id}`;
+    if (claims.has(key)) continue;
+    const entry = peek(threadId, seen.id);
+    if (entry === undefined || entry.attempts !== seen.attempts) continue;
+    claims.add(key);
+    try {
+      handled++;
+      await applyVerdict(store, threadId, entry.id, await deliver(entry));
+    } finally {
+      claims.delete(key);
+    }
+  }
+  return handled;
+}
+
+async function applyVerdict(
+  store: MessageOutboxStore,
+  threadId: string,
+  id: string,
+  verdict: DispatchVerdict,
+): Promise<void> {
+  if (verdict.kind === 'remove') await store.remove(threadId, id);
+  else if (verdict.kind === 'retry') await store.retry(threadId, id);
+  else await store.deadLetter(threadId, id, verdict.error);
+}
+
+/**
+ * Checks a thread id argument.
+ *
+ * @example
+ * checkThreadId('thread-1');
+ */
+export function checkThreadId(threadId: unknown): asserts threadId is string {
+  if (typeof threadId !== 'string') {
+    throw new TypeError(
+      `Expected \`threadId\` to be a string, got ${threadId === null ? 'null' : typeof threadId}`,
+    );
+  }
+}
+
+/**
+ * Checks a list of message ids argument.
+ *
+ * @example
+ * checkIds(['m1']);
+ */
+export function checkIds(ids: unknown): asserts ids is readonly string[] {
+  if (!Array.isArray(ids) || !ids.every((i) => typeof i === 'string')) {
+    throw new TypeError(`Expected \`messageIds\` to be an array of strings, got ${JSON.stringify(ids)}`);
+  }
+}
+
+/** The durable request of an entry, or `undefined` for a child-route entry. */
+export function durableRequestOf(entry: OutboxEntry): DurableMessageRequest | undefined {
+  return 'Durable' in entry.route ? entry.route.Durable : undefined;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import {
+  cancelTaskTool,
+  InboxPayloadError,
+  inboxPayloadToMessages,
+  isPendingBoundaryWake,
+  runAgentLoop,
+  scriptedModel,
+  tryInboxPayloadMessages,
+} from '../../src/agent/index.js';
+import { createInbox, SpawnError, TaskResult } from '../../src/index.js';
+import type { Json } from '../../src/index.js';
+import { freshSupervisors, gate, parked } from './helpers.js';
+
+const { fresh } = freshSupervisors();
+const opts = (extra: object = {}) => ({ threadId: 't', taskType: 'shell', description: 'd', ...extra });
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as SpawnError,
+  );
+
+describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
+  it('S1 with no tasks, cancelDescendantsForRun returns 0 and still fences the run: a late root spawn is refused, nothing recorded', async () => {
+    const s = fresh();
+    expect(s.cancelDescendantsForRun('run-cancelled')).toBe(0);
+    const e = await refusal(s.spawn(opts({ parentContext: { run_id: 'run-cancelled' } }), parked));
+    expect(e).toBeInstanceOf(SpawnError);
+    expect(e?.code).toBe('parent_cancelled');
+    expect(e?.message).toBe("run 'run-cancelled' is cancelled");
+    expect(s.list('t')).toEqual([]);
+    expect(s.persistedSnapshot()).toEqual({});
+  });
+
+  it('S2 gap 11: a swept root that spawns from its body is refused (parent_cancelled, the parent state decides); the root ends cancelled', async () => {
+    const s = fresh();
+    const attempt = gate<unknown>();
+    const root = await s.spawn(opts({ parentContext: { run_id: 'run-cancelled' } }), async (ctx) => {
+      await ctx.cancelled();
+      attempt.open(await s.spawn(opts(), parked).catch((e: unknown) => e));
+      return TaskResult.cancelled();
+    });
+    expect(s.cancelDescendantsForRun('run-cancelled')).toBe(1);
+    const e = (await attempt.promise) as SpawnError;
+    expect(e.code).toBe('parent_cancelled');
+    expect(e.message).toBe(`parent task '${root}' is cancelling`);
+    expect((await s.wait(root, { timeoutMs: 5_000 })).status).toBe('cancelled');
+    expect(s.list('t')).toHaveLength(1);
+  });
+
+  it('S3 gap 11: the fence trims run ids on both sides', async () => {
+    const s = fresh();
+    s.cancelDescendantsForRun(' run-1 ');
+    const e = await refusal(s.spawn(opts({ parentContext: { run_id: 'run-1' } }), parked));
+    expect(e?.code).toBe('parent_cancelled');
+    const e2 = await refusal(s.spawn(opts({ parentContext: { run_id: '  run-1' } }), parked));
+    expect(e2?.code).toBe('parent_cancelled');
+  });
+
+  it('S4 gap 13: a spawn racing the sweep either fails or is swept, never left running', async () => {
+    for (let i = 0; i < 20; i++) {
+      const s = fresh();
+      const run = `run-${i}`;
+      const spawning = s.spawn(opts({ parentContext: { run_id: run } }), parked).then(
+        (id) => id,
+        () => undefined,
+      );
+      if (i % 2 === 0) await Promise.resolve();
+      s.cancelDescendantsForRun(run);
+      const id = await spawning;
+      if (id !== undefined) expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+    }
+  });
+
+  it('S3 cancel_task self in Run scope fences the run too', async () => {
+    const s = fresh();
+    await cancelTaskTool(s).execute(
+      { target: { relation: 'self' } },
+      { threadId: 't', runId: 'run-self', runController: new AbortController() },
+    );
+    expect((await refusal(s.spawn(opts({ parentContext: { run_id: 'run-self' } }), parked)))?.code).toBe(
+      'parent_cancelled',
+    );
+  });
+});
+
+describe('cancel_task validation (S6)', () => {
+  it('S6 execute validates first: child without name and unknown relations are Invalid arguments', async () => {
+    const tool = cancelTaskTool(fresh());
+    const ctx = { threadId: 't', runId: 'r', runController: new AbortController() };
+    expect(await tool.execute({ target: { relation: 'child' } }, ctx)).toEqual({
+      ok: false,
+      error: "Invalid arguments: child requires 'name'",
+    });
+    expect(await tool.execute({ target: { relation: 'sibling' } }, ctx)).toEqual({
+      ok: false,
+      error: "Invalid arguments: unknown relation 'sibling'",
+    });
+    expect(ctx.runController.signal.aborted).toBe(false);
+  });
+});
+
+describe('inbox payload helpers (S11, S12, gap 17)', () => {
+  it('S11 try_inbox_payload_messages rejects a malformed direct message; the lenient helper falls back to one event message', () => {
+    const payload: Json = { kind: 'messages', messages: [{ role: 'user', content: 'ok' }, { role: 7 }] };
+    let err: unknown;
+    try {
+      tryInboxPayloadMessages(payload);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InboxPayloadError);
+    expect((err as InboxPayloadError).code).toBe('invalid_message');
+    expect((err as InboxPayloadError).index).toBe(1);
+    expect((err as Error).message).toMatch(/^invalid inbox message at index 1: /);
+    const fallback = inboxPayloadToMessages(payload);
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.visibility).toBe('internal');
+  });
+
+  it('S11 a missing messages array is an error; an empty array is zero messages; a valid payload is all of them', () => {
+    expect(() => tryInboxPayloadMessages({ kind: 'messages' })).toThrow(
+      'inbox messages payload is missing a messages array',
+    );
+    expect(tryInboxPayloadMessages({ kind: 'messages', messages: [] })).toEqual([]);
+    expect(inboxPayloadToMessages({ kind: 'messages', messages: [] })).toEqual([]);
+    expect(
+      tryInboxPayloadMessages({
+        kind: 'messages',
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+        ],
+      }),
+    ).toEqual([
+      { role: 'user', content: 'a', visibility: 'all' },
+      { role: 'assistant', content: 'b', visibility: 'all' },
+    ]);
+    expect(tryInboxPayloadMessages({ kind: 'completed', task_id: 'bg_0' })).toBeUndefined();
+  });
+
+  it('S12 a pending_boundary_wake payload is detectable and the loop never appends it', async () => {
+    expect(isPendingBoundaryWake({ kind: 'pending_boundary_wake' })).toBe(true);
+    expect(isPendingBoundaryWake({ kind: 'completed' })).toBe(false);
+    const s = fresh();
+    const inbox = createInbox();
+    const model = scriptedModel([{ toolCalls: [{ id: 'c', name: 'noop', args: {} }] }, { text: 'done' }]);
+    const noop = {
+      name: 'noop',
+      description: 'n',
+      parameters: { type: 'object' },
+      validate: () => undefined,
+      execute: async () => {
+        inbox.sender.send({ kind: 'pending_boundary_wake' });
+        return { ok: true as const, data: null };
+      },
+    };
+    await runAgentLoop({ model, supervisor: s, threadId: 't', inbox, tools: [noop] });
+    expect(model.requests[1]!.messages.map((m) => m.role)).toEqual(['assistant', 'tool']);
+  });
+
+  it('S11 gap 17: the loop uses the strict form and fails the run with invalid resume', async () => {
+    const s = fresh();
+    const inbox = createInbox();
+    const model = scriptedModel([{ toolCalls: [{ id: 'c', name: 'noop', args: {} }] }, { text: 'never' }]);
+    const noop = {
+      name: 'noop',
+      description: 'n',
+      parameters: { type: 'object' },
+      validate: () => undefined,
+      execute: async () => {
+        inbox.sender.send({ kind: 'messages', messages: [{ role: 7 }] });
+        return { ok: true as const, data: null };
+      },
+    };
+    await expect(runAgentLoop({ model, supervisor: s, threadId: 't', inbox, tools: [noop] })).rejects.toThrow(
+      /^invalid resume: invalid inbox message at index 0: /,
+    );
+  });
+});
