@@ -2,7 +2,7 @@ import { currentTaskId } from '../lineage/lineage.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { Json, TaskId } from '../wire/types.js';
 import { errorText } from './errorText.js';
-import { cancelRunForThread, findLiveChildOfRun, findLiveChildOfTask } from './resolve.js';
+import { cancelRunForThread, findLiveChildOfTask, findLiveTaskForCaller } from './resolve.js';
 import {
   CANCEL_TASK_DESCRIPTION,
   CANCEL_TASK_PARAMETERS,
@@ -35,8 +35,10 @@ type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
  * else the ambient `currentTaskId()`; Run scope needs `ctx.runController` and a non-blank `ctx.runId`.
  *
  * Child resolution reads the supervisor's live state. In Task scope the children of the current
- * task are matched in any owner thread (the hierarchy decides, as upstream); in Run scope only the
- * calling thread's tasks are candidates, so a thread can never cancel another thread's run roots.
+ * task are matched in any owner thread (the hierarchy decides, as upstream). In Run scope the
+ * current run's root tasks come first, then the calling thread's root tasks from earlier runs (a
+ * chat app's earlier turns; upstream looks only at the current run); another thread's tasks are
+ * never candidates.
  *
  * @example
  * const tool = cancelTaskTool(supervisor);
@@ -76,7 +78,12 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
       const child =
         scope.kind === 'task'
           ? findLiveChildOfTask(supervisor, scope.id, name)
-          : findLiveChildOfRun(supervisor, ctx.threadId, scope.id, name);
+          : findLiveTaskForCaller(supervisor, {
+              threadId: ctx.threadId,
+              runId: scope.id,
+              name,
+              rootsOnly: true,
+            });
       if (child === undefined) return receipt(name, 0);
       return receipt(child, supervisor.cancelTree(child));
     }

@@ -3,7 +3,7 @@ import { SendError } from '../supervisor/errors.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { Json } from '../wire/types.js';
 import { errorText } from './errorText.js';
-import { findLiveTaskOfThread } from './resolve.js';
+import { findLiveTaskForCaller } from './resolve.js';
 import {
   SEND_MESSAGE_DESCRIPTION,
   SEND_MESSAGE_PARAMETERS,
@@ -83,7 +83,11 @@ export function sendMessageTool(
     const sender = ctx.agentId ?? '';
     switch (stringMember(to, 'relation')) {
       case 'child': {
-        const taskId = findLiveTaskOfThread(supervisor, ctx.threadId, stringMember(to, 'name') ?? '');
+        const taskId = findLiveTaskForCaller(supervisor, {
+          threadId: ctx.threadId,
+          runId: ctx.runId,
+          name: stringMember(to, 'name') ?? '',
+        });
         if (taskId === undefined) return failed('recipient_not_found');
         try {
           supervisor.sendTaskInboxMessage(taskId, ctx.threadId, sender, message);
