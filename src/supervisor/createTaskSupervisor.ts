@@ -6,7 +6,7 @@ import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
-import { clock, resolveOptions } from './options.js';
+import { resolveOptions } from './options.js';
 import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import { sendToSubAgent } from './subAgentMessage.js';
@@ -48,8 +48,8 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   #stopping: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
-    const { store, now, cancelGraceMs: grace } = resolveOptions(options);
-    super(new Registry(), store, now, grace);
+    const { store, now, cancelGraceMs: grace, clock } = resolveOptions(options);
+    super(new Registry(), store, now, grace, clock);
     this.#store = store;
     this.ownerInbox = options.ownerInbox;
     const logic = supervisorMachine.provide({

@@ -1,4 +1,5 @@
 import type { TaskEventFilter, TaskEventListener } from './eventObservers.js';
+import type { TimerClock } from './options.js';
 import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
@@ -15,6 +16,11 @@ export interface SupervisorOptions {
   cancelGraceMs?: number;
   /** The clock, in integer milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The timers of the task actors: the cancel grace and `timeoutMs` deadlines. Default: the real
+   * `setTimeout`. Tests pass XState's `SimulatedClock` to move time by hand (pair it with `now`).
+   */
+  clock?: TimerClock;
   /** Passed to XState: a function or an observer of inspection events (Stately inspector etc.). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
@@ -30,6 +36,13 @@ export interface SpawnOptions {
   parentContext?: TaskParentContext;
   /** Replaces the owner inbox for this task. */
   inbox?: InboxSender;
+  /**
+   * A deadline, in milliseconds from the spawn (on the supervisor's `clock`). A task still running
+   * when it passes is cancelled with its descendants — its signal aborts with a `TimeoutError`
+   * and the cancel grace applies — and, if it ends `cancelled`, its summary's `error` reads
+   * `task timed out after <timeoutMs> ms`. Omitted or `Infinity`: no deadline.
+   */
+  timeoutMs?: number;
 }
 
 /** What a plain task body gets. */
