@@ -54,6 +54,26 @@ export { SendError, SpawnError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';
+export type { TimerClock } from './supervisor/options.js';
+export { timeoutMessage } from './supervisor/deadline.js';
+
+export type {
+  InputArgs,
+  JsonCompatible,
+  JsonMember,
+  StandardResult,
+  StandardSchemaV1,
+  TaskType,
+  TaskTypeSpec,
+  TypedCompletedEvent,
+  TypedCustomEvent,
+  TypedSpawnOptions,
+  TypedTaskContext,
+  TypedTaskEvent,
+  TypedTaskSummary,
+  Validator,
+} from './typed/index.js';
+export { defineTask, isValidator, validate } from './typed/index.js';
 
 export type {
   TaskFinalState,
