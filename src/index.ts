@@ -49,6 +49,7 @@ export type {
   WaitOptions,
 } from './supervisor/types.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
+export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
 export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';

@@ -4,6 +4,7 @@ import type { InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
+import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
 import { resolveOptions } from './options.js';
@@ -151,6 +152,26 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       threadId,
       records,
       this.#store,
+    );
+  }
+
+  events(opts: TaskEventStreamOptions = {}): TaskEventStream {
+    return openEventStream(
+      {
+        onEvent: (listener, filter) => this.observers.add(listener, filter),
+        whenStopped: (onStopped) => {
+          if (this.actor.getSnapshot().status === 'done') {
+            onStopped();
+            return () => {};
+          }
+          const sub = this.actor.subscribe((snapshot) => {
+            if (snapshot.status === 'done') onStopped();
+          });
+          return () => sub.unsubscribe();
+        },
+        terminalDelivered: (taskId) => this.registry.byId.get(taskId)?.delivered,
+      },
+      opts,
     );
   }
 

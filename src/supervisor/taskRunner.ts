@@ -5,7 +5,7 @@ import type { InboxSender } from '../inbox/types.js';
 import { currentTaskId, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
-import type { Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
 import { newEntry, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
@@ -202,7 +202,14 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     }
     const json = toJson(payload, 'payload');
     if (entry.done) return false;
-    const event: TaskEvent = { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json };
+    const event: CustomTaskEvent = {
+      kind: 'custom',
+      task_id: entry.id,
+      event_type: eventType,
+      payload: json,
+    };
+    entry.lastEvent = event;
+    (entry.lastByType ??= new Map()).set(eventType, event);
     this.observe(event, entry.ownerThreadId);
     const inbox = entry.inbox;
     return inbox === undefined ? false : this.deliver(inbox, event);
