@@ -1,3 +1,4 @@
+import type { TaskEventStreamOptions } from '../supervisor/eventStream.js';
 import type { TaskContext, TaskSupervisor, WaitOptions } from '../supervisor/types.js';
 import { TaskResult } from '../wire/taskResult.js';
 import type { TaskEvent, TaskId } from '../wire/types.js';
@@ -6,6 +7,7 @@ import type { JsonCompatible } from './json.js';
 import type {
   InputArgs,
   TaskTypeSpec,
+  TypedCustomEvent,
   TypedSpawnOptions,
   TypedTaskEvent,
   TypedTaskSummary,
@@ -43,6 +45,23 @@ export interface TaskType<I, E, R> {
    * type, else `undefined`. Use it on events drained from an inbox or seen by `onEvent`.
    */
   match(supervisor: TaskSupervisor, event: TaskEvent): TypedTaskEvent<E, R> | undefined;
+  /**
+   * The task's latest custom event of `eventType`, typed (`supervisor.latestEvent`); `undefined`
+   * when there is none or the task is of another type.
+   */
+  latest<K extends keyof E & string>(
+    supervisor: TaskSupervisor,
+    taskId: TaskId,
+    eventType: K,
+  ): TypedCustomEvent<Pick<E, K>> | undefined;
+  /**
+   * `supervisor.events(opts)` narrowed to this type's tasks, typed. With `taskId`, throws a
+   * `TypeError` for a task of another type.
+   */
+  events(
+    supervisor: TaskSupervisor,
+    opts?: TaskEventStreamOptions,
+  ): AsyncIterableIterator<TypedTaskEvent<E, R>>;
 }
 
 /**
@@ -130,6 +149,43 @@ export function defineTask<
     },
     match(supervisor: TaskSupervisor, event: TaskEvent): TypedTaskEvent<E, R> | undefined {
       return ofType(supervisor, event.task_id) ? (event as TypedTaskEvent<E, R>) : undefined;
+    },
+    latest<K extends keyof E & string>(
+      supervisor: TaskSupervisor,
+      taskId: TaskId,
+      eventType: K,
+    ): TypedCustomEvent<Pick<E, K>> | undefined {
+      if (!ofType(supervisor, taskId)) return undefined;
+      return supervisor.latestEvent(taskId, eventType) as TypedCustomEvent<Pick<E, K>> | undefined;
+    },
+    events(
+      supervisor: TaskSupervisor,
+      opts: TaskEventStreamOptions = {},
+    ): AsyncIterableIterator<TypedTaskEvent<E, R>> {
+      const taskId = opts.taskId;
+      const s = taskId === undefined ? undefined : supervisor.get(taskId);
+      if (s !== undefined && s.task_type !== taskType) {
+        throw new TypeError(
+          `Expected task '${taskId}' to be a '${taskType}' task, got a '${s.task_type}' task`,
+        );
+      }
+      // Opened now (not on the first read), so no event between this call and the loop is missed.
+      const stream = supervisor.events(opts);
+      const typed: AsyncIterableIterator<TypedTaskEvent<E, R>> = {
+        async next() {
+          for (;;) {
+            const r = await stream.next();
+            if (r.done === true || ofType(supervisor, r.value.task_id))
+              return r as IteratorResult<TypedTaskEvent<E, R>>;
+          }
+        },
+        return: async (): Promise<IteratorResult<TypedTaskEvent<E, R>>> => {
+          stream.close();
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]: () => typed,
+      };
+      return typed;
     },
   });
 }

@@ -165,6 +165,41 @@ describe('typed tasks at run time', () => {
     await sup.stop();
   });
 
+  it('events() yields only this type tasks, typed; latest() reads the latest typed progress', async () => {
+    const { sup } = setup();
+    const g = gate();
+    const slow = defineTask({
+      taskType: 'slow',
+      events: { progress: (v: unknown) => v as { percent: number } },
+      run: async (ctx) => {
+        ctx.emit('progress', { percent: 50 });
+        await g.promise;
+        return 'ok';
+      },
+    });
+    const stream = slow.events(sup, { threadId: 't' });
+    await sup.spawn({ ...opts, taskType: 'shell' }, (ctx) => {
+      ctx.emit('progress', { percent: 1 });
+      return null;
+    });
+    const id = await slow.spawn(sup, opts);
+    expect(slow.latest(sup, id, 'progress')?.payload.percent).toBe(50);
+    expect(crawl.latest(sup, id, 'page')).toBeUndefined();
+    g.open();
+    await slow.wait(sup, id);
+    const seen: string[] = [];
+    for await (const e of stream) {
+      seen.push(e.kind === 'custom' ? `${e.event_type}:${e.payload.percent}` : e.kind);
+      if (e.kind !== 'custom') break;
+    }
+    expect(seen).toEqual(['progress:50', 'completed']);
+    const plain = await sup.spawn({ ...opts, taskType: 'shell' }, () => null);
+    expect(() => slow.events(sup, { taskId: plain })).toThrow(
+      `Expected task '${plain}' to be a 'slow' task, got a 'shell' task`,
+    );
+    await sup.stop();
+  });
+
   it('a bad spec is a TypeError at definition', () => {
     expect(() => defineTask(null as never)).toThrow('Expected `spec` to be an object, got null');
     expect(() => defineTask({ taskType: 1, run: () => null } as never)).toThrow(

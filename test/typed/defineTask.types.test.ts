@@ -116,6 +116,17 @@ describe('typed tasks: what the type checker allows and refuses', () => {
     void handle;
   });
 
+  it('latest and events are typed by the task type events', () => {
+    expectTypeOf(crawl.latest(sup, 'bg_0', 'page')).toEqualTypeOf<
+      { kind: 'custom'; task_id: string; event_type: 'page'; payload: PageEvent } | undefined
+    >();
+    // @ts-expect-error not an event type of crawl
+    crawl.latest(sup, 'bg_0', 'progress');
+    expectTypeOf(crawl.events(sup)).toEqualTypeOf<
+      AsyncIterableIterator<TypedTaskEvent<CrawlEvents, CrawlResult>>
+    >();
+  });
+
   it('inference: types come from Standard Schemas (zod) and the body, no type arguments needed', () => {
     const resize = defineTask({
       taskType: 'resize',
