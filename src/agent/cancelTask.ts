@@ -1,6 +1,6 @@
 import { currentTaskId } from '../lineage/lineage.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
-import type { Json, TaskId } from '../wire/types.js';
+import type { TaskId } from '../wire/types.js';
 import { errorText } from './errorText.js';
 import { cancelRunForThread, findLiveChildOfTask, findLiveTaskForCaller } from './resolve.js';
 import {
@@ -18,12 +18,12 @@ import { member, stringMember, validateCancelTaskArgs } from './validation.js';
  * @example
  * const r: CancelTaskReceipt = { status: 'accepted', root_task_id: 'bg_0', cancelled_count: 3 };
  */
-export interface CancelTaskReceipt {
+export type CancelTaskReceipt = {
   status: 'accepted' | 'failed';
   root_task_id: string;
   cancelled_count: number;
   error?: 'task_not_found';
-}
+};
 
 type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
 
@@ -44,7 +44,10 @@ type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
  * const tool = cancelTaskTool(supervisor);
  * await tool.execute({ target: { relation: 'self' } }, { threadId: 't', runId: 'run-1', runController: new AbortController() });
  */
-export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: TaskId } = {}): ToolDefinition {
+export function cancelTaskTool(
+  supervisor: TaskSupervisor,
+  opts: { taskId?: TaskId } = {},
+): ToolDefinition<CancelTaskReceipt> {
   const boundTaskId = opts.taskId;
 
   function scopeOf(ctx: ToolCallContext): Scope | undefined {
@@ -56,7 +59,7 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
     return undefined;
   }
 
-  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome> {
+  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<CancelTaskReceipt>> {
     const invalid = validateCancelTaskArgs(args);
     if (invalid !== undefined) return { ok: false, error: `Invalid arguments: ${invalid}` };
     const target = member(args, 'target');
@@ -106,10 +109,10 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
   };
 }
 
-function receipt(rootTaskId: string, count: number): ToolOutcome {
+function receipt(rootTaskId: string, count: number): ToolOutcome<CancelTaskReceipt> {
   const data: CancelTaskReceipt =
     count === 0
       ? { status: 'failed', root_task_id: rootTaskId, cancelled_count: 0, error: 'task_not_found' }
       : { status: 'accepted', root_task_id: rootTaskId, cancelled_count: count };
-  return { ok: true, data: data as unknown as Json };
+  return { ok: true, data };
 }

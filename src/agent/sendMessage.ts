@@ -1,7 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { SendError } from '../supervisor/errors.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
-import type { Json } from '../wire/types.js';
 import { errorText } from './errorText.js';
 import { findLiveTaskForCaller } from './resolve.js';
 import {
@@ -26,11 +25,11 @@ import { member, stringMember, validateSendMessageArgs } from './validation.js';
  * @example
  * const r: SendMessageReceipt = { message_id: '', status: 'failed', error: 'recipient_not_found' };
  */
-export interface SendMessageReceipt {
+export type SendMessageReceipt = {
   message_id: string;
   status: 'accepted' | 'failed';
   error?: string;
-}
+};
 
 /**
  * How a `SendError` becomes a receipt error code (BEHAVIORS M9).
@@ -63,10 +62,10 @@ export function sendErrorToReceiptCode(e: SendError): string {
 export function sendMessageTool(
   supervisor: TaskSupervisor,
   opts: { durableSink?: DurableMessageSink } = {},
-): ToolDefinition {
+): ToolDefinition<SendMessageReceipt> {
   const sink = opts.durableSink;
 
-  async function durable(req: DurableMessageRequest): Promise<ToolOutcome> {
+  async function durable(req: DurableMessageRequest): Promise<ToolOutcome<SendMessageReceipt>> {
     if (sink === undefined) return failed('transport_failed: no durable sink configured');
     try {
       return accepted(String(await sink.sendAgentMessage(req)));
@@ -75,7 +74,7 @@ export function sendMessageTool(
     }
   }
 
-  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome> {
+  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<SendMessageReceipt>> {
     const invalid = validateSendMessageArgs(args);
     if (invalid !== undefined) return { ok: false, error: `Invalid arguments: ${invalid}` };
     const to = member(args, 'to');
@@ -136,12 +135,10 @@ export function sendMessageTool(
   };
 }
 
-function accepted(messageId: string): ToolOutcome {
-  const data: SendMessageReceipt = { message_id: messageId, status: 'accepted' };
-  return { ok: true, data: data as unknown as Json };
+function accepted(messageId: string): ToolOutcome<SendMessageReceipt> {
+  return { ok: true, data: { message_id: messageId, status: 'accepted' } };
 }
 
-function failed(error: string): ToolOutcome {
-  const data: SendMessageReceipt = { message_id: '', status: 'failed', error };
-  return { ok: true, data: data as unknown as Json };
+function failed(error: string): ToolOutcome<SendMessageReceipt> {
+  return { ok: true, data: { message_id: '', status: 'failed', error } };
 }

@@ -6,6 +6,14 @@
 import { afterAll, describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
+  type CancelTaskReceipt,
+  cancelTaskTool,
+  type SendMessageReceipt,
+  sendMessageTool,
+  type ToolDefinition,
+  type ToolOutcome,
+} from '../../src/agent/index.js';
+import {
   createTaskSupervisor,
   defineTask,
   type JsonCompatible,
@@ -155,5 +163,23 @@ describe('typed tasks: what the type checker allows and refuses', () => {
   it('plain untyped spawn keeps its signature', () => {
     expectTypeOf(sup.spawn).parameter(0).toHaveProperty('taskType').toEqualTypeOf<string>();
     expectTypeOf(sup.spawn).toBeCallableWith({ ...opts, taskType: 'plain' }, () => ({ any: 'json' }));
+  });
+});
+
+describe('typed tool receipts', () => {
+  it('cancel_task and send_message outcomes carry their receipt types, and still fit a ToolDefinition[]', async () => {
+    const cancel = cancelTaskTool(sup);
+    const send = sendMessageTool(sup);
+    expectTypeOf(cancel.execute).returns.resolves.toEqualTypeOf<ToolOutcome<CancelTaskReceipt>>();
+    expectTypeOf(send.execute).returns.resolves.toEqualTypeOf<ToolOutcome<SendMessageReceipt>>();
+    const out = await cancel.execute({ target: { relation: 'self' } }, { threadId: 't' });
+    if (out.ok) {
+      expectTypeOf(out.data.cancelled_count).toEqualTypeOf<number>();
+      expectTypeOf(out.data.status).toEqualTypeOf<'accepted' | 'failed'>();
+      // @ts-expect-error a cancel_task receipt has no message_id
+      void out.data.message_id;
+    }
+    const tools: ToolDefinition[] = [cancel, send];
+    expectTypeOf(tools).items.toEqualTypeOf<ToolDefinition>();
   });
 });
