@@ -37,8 +37,9 @@ export interface TaskEntry {
   /** The terminal event was delivered (after its store write was attempted). */
   delivered: boolean;
   waiters: ((summary: TaskSummary) => void)[] | undefined;
-  /** The latest custom event it emitted, of any type and per event type (`latestEvent`). */
+  /** The latest custom event it emitted (`latestEvent`). */
   lastEvent: CustomTaskEvent | undefined;
+  /** Per event type, the latest one that is not `lastEvent` (filled when the type changes). */
   lastByType: Map<string, CustomTaskEvent> | undefined;
 }
 

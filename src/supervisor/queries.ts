@@ -46,7 +46,9 @@ export abstract class SupervisorQueries {
   latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined) return undefined;
-    return eventType === undefined ? entry.lastEvent : entry.lastByType?.get(eventType);
+    const last = entry.lastEvent;
+    if (eventType === undefined || last?.event_type === eventType) return last;
+    return entry.lastByType?.get(eventType);
   }
 
   hasRunning(threadId: string): boolean {

@@ -208,8 +208,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       event_type: eventType,
       payload: json,
     };
+    // The latest of each type without a map per emit: the previous event moves to the per-type
+    // map only when the type changes (a task emitting one type never allocates it).
+    const previous = entry.lastEvent;
+    if (previous !== undefined && previous.event_type !== eventType)
+      (entry.lastByType ??= new Map()).set(previous.event_type, previous);
     entry.lastEvent = event;
-    (entry.lastByType ??= new Map()).set(eventType, event);
     this.observe(event, entry.ownerThreadId);
     const inbox = entry.inbox;
     return inbox === undefined ? false : this.deliver(inbox, event);

@@ -182,4 +182,26 @@ describe('latestEvent(): a task progress without an inbox', () => {
     sup.cancel(quiet);
     await sup.stop();
   });
+
+  it('interleaved event types: each type keeps its own latest, whatever came after it', async () => {
+    const sup = createTaskSupervisor();
+    const id = await sup.spawn(opts(), (ctx) => {
+      for (const [type, payload] of [
+        ['progress', 10],
+        ['log', 'a'],
+        ['progress', 40],
+        ['log', 'b'],
+        ['log', 'c'],
+        ['done_soon', true],
+      ] as const)
+        ctx.emit(type, payload);
+      return null;
+    });
+    await sup.wait(id);
+    expect(sup.latestEvent(id, 'progress')?.payload).toBe(40);
+    expect(sup.latestEvent(id, 'log')?.payload).toBe('c');
+    expect(sup.latestEvent(id, 'done_soon')?.payload).toBe(true);
+    expect(sup.latestEvent(id)?.event_type).toBe('done_soon');
+    await sup.stop();
+  });
 });
