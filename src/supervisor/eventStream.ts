@@ -50,7 +50,13 @@ function checkOptions(opts: unknown): asserts opts is TaskEventStreamOptions {
   }
 }
 
-/** Opens a {@link TaskEventStream} on `host`. Throws `TypeError` for bad options or an unknown `taskId`. */
+/**
+ * Opens a {@link TaskEventStream} on `host` (what `supervisor.events()` does). Throws `TypeError`
+ * for bad options or an unknown `taskId`.
+ *
+ * @example
+ * const stream = openEventStream(host, { threadId: 'thread-1', bufferSize: 100 });
+ */
 export function openEventStream(host: EventStreamHost, opts: TaskEventStreamOptions = {}): TaskEventStream {
   checkOptions(opts);
   const { threadId, taskId, signal } = opts;

@@ -16,13 +16,29 @@ export const clock = boundedClock({
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
 });
 
-/** The timers XState schedules delays with (`SimulatedClock` from xstate is one). */
+/**
+ * The timers XState schedules delays with — the cancel grace and `timeoutMs` deadlines. XState's
+ * `SimulatedClock` is one; so is the testing kit's `ManualTimers`.
+ *
+ * @example
+ * const clock = new SimulatedClock();
+ * const supervisor = createTaskSupervisor({ clock, now: () => clock.now() });
+ * clock.increment(5_000); // fires the deadlines and grace timers due by then
+ */
 export interface TimerClock {
+  /** Calls `fn` after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
+  /** Cancels a timer `setTimeout` returned. */
   clearTimeout(id: unknown): void;
 }
 
-/** `base`, except that a delay no timer can hold is never scheduled (see {@link clock}). */
+/**
+ * `base`, except that a delay no timer can hold is never scheduled (see {@link clock}).
+ *
+ * @example
+ * const timers = boundedClock(new SimulatedClock());
+ * timers.setTimeout(() => {}, Infinity); // never scheduled
+ */
 export function boundedClock(base: TimerClock): TimerClock {
   return {
     setTimeout: (fn, ms) => (ms > MAX_TIMER_MS ? NEVER : base.setTimeout(fn, ms)),

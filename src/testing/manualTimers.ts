@@ -33,12 +33,14 @@ export class ManualTimers implements TimerClock {
     return this.#now;
   }
 
+  /** Schedules `fn` at `now() + ms`; returns its handle. */
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
     const id = this.#next++;
     this.#timers.set(id, { id, due: this.#now + ms, fn });
     return id;
   }
 
+  /** Cancels a timer that has not fired. */
   clearTimeout(id: unknown): void {
     this.#timers.delete(id as number);
   }
