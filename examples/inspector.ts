@@ -1,6 +1,7 @@
 /**
- * Embed the live task-tree inspector in your own agent process: wrap the owner inbox with an event
- * tap (so the page sees custom events), serve the inspector, and open the printed URL.
+ * Embed the live task-tree inspector in your own agent process: serve the inspector with the
+ * supervisor's own events (so the page sees custom events; no inbox is wrapped), and open the
+ * printed URL.
  *
  * Run: `npx tsc -p . && node dist/examples/inspector.js` (Ctrl-C to stop), or import
  * `startInspectorExample` in a test.
@@ -11,7 +12,7 @@
  * await stop();
  */
 import { pathToFileURL } from 'node:url';
-import { createEventTap, type InspectorServer, serveInspector } from '../src/graph/index.js';
+import { type InspectorServer, serveInspector, supervisorEvents } from '../src/graph/index.js';
 import { createInbox, createTaskSupervisor, TaskResult, type TaskSupervisor } from '../src/index.js';
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -27,11 +28,10 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export async function startInspectorExample(
   port = 0,
 ): Promise<{ supervisor: TaskSupervisor; inspector: InspectorServer; stop: () => Promise<void> }> {
-  const tap = createEventTap();
   const inbox = createInbox();
-  // Your agent loop reads `inbox.receiver`; the tap only watches what passes through.
-  const supervisor = createTaskSupervisor({ ownerInbox: tap.wrap(inbox.sender) });
-  const inspector = await serveInspector(supervisor, { port, events: tap.subscribe });
+  // Your agent loop reads `inbox.receiver`; the inspector observes the supervisor, not the inbox.
+  const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+  const inspector = await serveInspector(supervisor, { port, events: supervisorEvents(supervisor) });
 
   const root = await supervisor.spawn(
     { threadId: 'chat-1', taskType: 'research', description: 'compare actor runtimes' },

@@ -1,4 +1,4 @@
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { TaskResult } from '../src/wire/taskResult.js';
 
 /**
@@ -21,12 +21,17 @@ export interface TaskMachineInput {
   taskId: string;
   /** How long `running.cancelling` waits for the body before settling `cancelled`. */
   cancelGraceMs: number;
+  /** The deadline: how long `running.active` lasts before cancellation is requested. None when omitted. */
+  timeoutMs?: number | undefined;
 }
 
 /** Context of a task actor. */
 export interface TaskMachineContext {
   readonly taskId: string;
   readonly cancelGraceMs: number;
+  readonly timeoutMs?: number | undefined;
+  /** Set once the deadline passed (and so requested the cancellation). */
+  readonly timedOut?: boolean;
 }
 
 /** The terminal statuses, as the `report` action receives them. */
@@ -44,7 +49,9 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
- * has not returned `cancelGraceMs` after the request is settled `cancelled`.
+ * has not returned `cancelGraceMs` after the request is settled `cancelled`. A task given a
+ * `timeoutMs` deadline that is still `active` when it passes moves to `cancelling` as if cancelled,
+ * with `context.timedOut` set, so the same grace rule applies.
  *
  * The machine is a pure definition. Its two actions are no-ops here and are supplied with
  * `.provide()` by whoever runs it (the supervisor does): `abortBody` aborts the body's signal on
@@ -73,16 +80,23 @@ export const taskMachine = setup({
   },
   delays: {
     cancelGrace: ({ context }) => context.cancelGraceMs,
+    // No deadline is a timer that never fires (the supervisor's clock never schedules Infinity).
+    deadline: ({ context }) => context.timeoutMs ?? Number.POSITIVE_INFINITY,
   },
 }).createMachine({
   id: 'task',
-  context: ({ input }) => ({ taskId: input.taskId, cancelGraceMs: input.cancelGraceMs }),
+  context: ({ input }) => ({
+    taskId: input.taskId,
+    cancelGraceMs: input.cancelGraceMs,
+    timeoutMs: input.timeoutMs,
+  }),
   initial: 'running',
   states: {
     running: {
       initial: 'active',
       states: {
         active: {
+          after: { deadline: { target: 'cancelling', actions: assign({ timedOut: true }) } },
           on: {
             'task.cancel': 'cancelling',
             'task.settled': [

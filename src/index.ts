@@ -60,11 +60,32 @@ export type {
   WaitOptions,
 } from './supervisor/types.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
+export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
 export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';
+export type { TimerClock } from './supervisor/options.js';
+export { timeoutMessage } from './supervisor/deadline.js';
+
+export type {
+  InputArgs,
+  JsonCompatible,
+  JsonMember,
+  StandardResult,
+  StandardSchemaV1,
+  TaskType,
+  TaskTypeSpec,
+  TypedCompletedEvent,
+  TypedCustomEvent,
+  TypedSpawnOptions,
+  TypedTaskContext,
+  TypedTaskEvent,
+  TypedTaskSummary,
+  Validator,
+} from './typed/index.js';
+export { defineTask, isValidator, validate } from './typed/index.js';
 
 export type {
   TaskFinalState,

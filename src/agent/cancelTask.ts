@@ -1,8 +1,8 @@
 import { currentTaskId } from '../lineage/lineage.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
-import type { Json, TaskId } from '../wire/types.js';
+import type { TaskId } from '../wire/types.js';
 import { errorText } from './errorText.js';
-import { cancelRunForThread, findLiveChildOfRun, findLiveChildOfTask } from './resolve.js';
+import { cancelRunForThread, findLiveChildOfTask, findLiveTaskForCaller } from './resolve.js';
 import {
   CANCEL_TASK_DESCRIPTION,
   CANCEL_TASK_PARAMETERS,
@@ -18,12 +18,12 @@ import { member, stringMember, validateCancelTaskArgs } from './validation.js';
  * @example
  * const r: CancelTaskReceipt = { status: 'accepted', root_task_id: 'bg_0', cancelled_count: 3 };
  */
-export interface CancelTaskReceipt {
+export type CancelTaskReceipt = {
   status: 'accepted' | 'failed';
   root_task_id: string;
   cancelled_count: number;
   error?: 'task_not_found';
-}
+};
 
 type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
 
@@ -35,14 +35,19 @@ type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
  * else the ambient `currentTaskId()`; Run scope needs `ctx.runController` and a non-blank `ctx.runId`.
  *
  * Child resolution reads the supervisor's live state. In Task scope the children of the current
- * task are matched in any owner thread (the hierarchy decides, as upstream); in Run scope only the
- * calling thread's tasks are candidates, so a thread can never cancel another thread's run roots.
+ * task are matched in any owner thread (the hierarchy decides, as upstream). In Run scope the
+ * current run's root tasks come first, then the calling thread's root tasks from earlier runs (a
+ * chat app's earlier turns; upstream looks only at the current run); another thread's tasks are
+ * never candidates.
  *
  * @example
  * const tool = cancelTaskTool(supervisor);
  * await tool.execute({ target: { relation: 'self' } }, { threadId: 't', runId: 'run-1', runController: new AbortController() });
  */
-export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: TaskId } = {}): ToolDefinition {
+export function cancelTaskTool(
+  supervisor: TaskSupervisor,
+  opts: { taskId?: TaskId } = {},
+): ToolDefinition<CancelTaskReceipt> {
   const boundTaskId = opts.taskId;
 
   function scopeOf(ctx: ToolCallContext): Scope | undefined {
@@ -54,7 +59,7 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
     return undefined;
   }
 
-  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome> {
+  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<CancelTaskReceipt>> {
     const invalid = validateCancelTaskArgs(args);
     if (invalid !== undefined) return { ok: false, error: `Invalid arguments: ${invalid}` };
     const target = member(args, 'target');
@@ -76,7 +81,12 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
       const child =
         scope.kind === 'task'
           ? findLiveChildOfTask(supervisor, scope.id, name)
-          : findLiveChildOfRun(supervisor, ctx.threadId, scope.id, name);
+          : findLiveTaskForCaller(supervisor, {
+              threadId: ctx.threadId,
+              runId: scope.id,
+              name,
+              rootsOnly: true,
+            });
       if (child === undefined) return receipt(name, 0);
       return receipt(child, supervisor.cancelTree(child));
     }
@@ -99,10 +109,10 @@ export function cancelTaskTool(supervisor: TaskSupervisor, opts: { taskId?: Task
   };
 }
 
-function receipt(rootTaskId: string, count: number): ToolOutcome {
+function receipt(rootTaskId: string, count: number): ToolOutcome<CancelTaskReceipt> {
   const data: CancelTaskReceipt =
     count === 0
       ? { status: 'failed', root_task_id: rootTaskId, cancelled_count: 0, error: 'task_not_found' }
       : { status: 'accepted', root_task_id: rootTaskId, cancelled_count: count };
-  return { ok: true, data: data as unknown as Json };
+  return { ok: true, data };
 }

@@ -68,7 +68,10 @@ export function createBackgroundTasksPlugin(
   opts: BackgroundTasksPluginOptions = {},
 ): BackgroundTasksPlugin {
   const outbox = opts.outbox;
-  const tools = [cancelTaskTool(supervisor), sendMessageTool(supervisor, outbox ? { outbox } : {})];
+  const tools: ToolDefinition[] = [
+    cancelTaskTool(supervisor),
+    sendMessageTool(supervisor, outbox ? { outbox } : {}),
+  ];
   if (opts.recoverFailedMessages !== false) {
     tools.push(recoverFailedMessagesTool(supervisor, outbox ? { outbox } : {}));
   }

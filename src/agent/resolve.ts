@@ -1,6 +1,5 @@
 /**
- * Live-state lookups for the tools (BEHAVIORS §6 item 22: the supervisor's live state, never a
- * snapshot). The supervisor's summaries carry no `name`, so a lookup by name reads
+ * Live-state lookups for the tools (the supervisor's live state, never a snapshot). The supervisor's summaries carry no `name`, so a lookup by name reads
  * `persistedSnapshot()` (O(all tasks)) — and only when the id lookup found nothing. Status is always
  * taken from the live summary.
  */
@@ -63,7 +62,8 @@ export function findLiveChildOfRun(
 }
 
 /**
- * A non-terminal task owned by `threadId` whose id, else whose name, is `name` (send_message's child route).
+ * A non-terminal task owned by `threadId` whose id, else whose name, is `name`; with `rootsOnly`,
+ * only tasks without a parent task count.
  *
  * @example
  * findLiveTaskOfThread(supervisor, 'thread-1', 'researcher'); // 'bg_0' or undefined
@@ -72,13 +72,40 @@ export function findLiveTaskOfThread(
   supervisor: TaskSupervisor,
   threadId: string,
   name: string,
+  rootsOnly = false,
 ): TaskId | undefined {
-  const live = supervisor.list(threadId).filter(isLive);
+  const live = supervisor
+    .list(threadId)
+    .filter((s) => isLive(s) && (!rootsOnly || s.parent_context?.task_id === undefined));
   const direct = live.find((s) => s.task_id === name);
   if (direct !== undefined) return direct.task_id;
   if (live.length === 0) return undefined;
   const ids = new Set(live.map((s) => s.task_id));
   return byName(supervisor, name, (m) => m.owner_thread_id === threadId && ids.has(m.task_id))[0]?.task_id;
+}
+
+/**
+ * The live task a tool call on `threadId` addresses as `name` (a task id, else a task name), the
+ * one resolution `cancel_task` (child, Run scope) and `send_message` (child) share. The current
+ * run's root tasks come first; then the thread's live tasks from earlier runs, so a chat app that
+ * starts a new run per user message can still reach a task an earlier turn started. Another
+ * thread's tasks are never candidates. With `rootsOnly` (what `cancel_task` asks for) a task that
+ * has a parent task is not a candidate: it is that task's child, not the run's.
+ *
+ * @example
+ * // turn 1 (run-1) spawned 'research'; turn 3 (run-3) finds it:
+ * findLiveTaskForCaller(supervisor, { threadId: 'thread-1', runId: 'run-3', name: 'research', rootsOnly: true }); // 'bg_0'
+ */
+export function findLiveTaskForCaller(
+  supervisor: TaskSupervisor,
+  query: { threadId: string; runId?: string | undefined; name: string; rootsOnly?: boolean },
+): TaskId | undefined {
+  const { threadId, runId, name, rootsOnly = false } = query;
+  if (runId !== undefined && runId.trim() !== '') {
+    const inRun = findLiveChildOfRun(supervisor, threadId, runId, name);
+    if (inRun !== undefined) return inRun;
+  }
+  return findLiveTaskOfThread(supervisor, threadId, name, rootsOnly);
 }
 
 /**

@@ -2,9 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { OutboxEntry } from '../wire/messaging.js';
-import type { Json } from '../wire/types.js';
 import { errorText } from './errorText.js';
-import { findLiveTaskOfThread } from './resolve.js';
+import { findLiveTaskForCaller } from './resolve.js';
 import {
   SEND_MESSAGE_DESCRIPTION,
   SEND_MESSAGE_PARAMETERS,
@@ -22,11 +21,11 @@ import { member, stringMember, validateSendMessageArgs } from './validation.js';
  * @example
  * const r: SendMessageReceipt = { message_id: '', status: 'failed', error: 'recipient_not_found' };
  */
-export interface SendMessageReceipt {
+export type SendMessageReceipt = {
   message_id: string;
   status: 'queued' | 'failed';
   error?: string;
-}
+};
 
 /**
  * The `send_message` tool. It delivers nothing itself: it resolves the recipient, commits one
@@ -54,15 +53,15 @@ export interface SendMessageReceipt {
 export function sendMessageTool(
   supervisor: TaskSupervisor,
   opts: { outbox?: MessageOutboxStore } = {},
-): ToolDefinition {
+): ToolDefinition<SendMessageReceipt> {
   const outbox = (): MessageOutboxStore => opts.outbox ?? supervisor.messages;
 
-  async function enqueue(threadId: string, entry: OutboxEntry): Promise<ToolOutcome> {
+  async function enqueue(threadId: string, entry: OutboxEntry): Promise<ToolOutcome<SendMessageReceipt>> {
     await outbox().enqueue(threadId, entry);
     return receipt({ message_id: entry.id, status: 'queued' });
   }
 
-  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome> {
+  async function run(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<SendMessageReceipt>> {
     const invalid = validateSendMessageArgs(args);
     if (invalid !== undefined) return { ok: false, error: `Invalid arguments: ${invalid}` };
     const to = member(args, 'to');
@@ -71,7 +70,11 @@ export function sendMessageTool(
     const id = uuidv7();
     switch (stringMember(to, 'relation')) {
       case 'child': {
-        const taskId = findLiveTaskOfThread(supervisor, ctx.threadId, stringMember(to, 'name') ?? '');
+        const taskId = findLiveTaskForCaller(supervisor, {
+          threadId: ctx.threadId,
+          runId: ctx.runId,
+          name: stringMember(to, 'name') ?? '',
+        });
         if (taskId === undefined) return failed('recipient_not_found');
         return enqueue(ctx.threadId, {
           id,
@@ -123,10 +126,10 @@ export function sendMessageTool(
   };
 }
 
-function receipt(data: SendMessageReceipt): ToolOutcome {
-  return { ok: true, data: data as unknown as Json };
+function receipt(data: SendMessageReceipt): ToolOutcome<SendMessageReceipt> {
+  return { ok: true, data };
 }
 
-function failed(error: 'recipient_not_found' | 'recipient_unavailable'): ToolOutcome {
+function failed(error: 'recipient_not_found' | 'recipient_unavailable'): ToolOutcome<SendMessageReceipt> {
   return receipt({ message_id: '', status: 'failed', error });
 }

@@ -44,13 +44,13 @@ export interface Message {
 }
 
 /**
- * What a tool returns: `data` on success, or an error text `Invalid arguments: …` /
- * `Execution failed: …`.
+ * What a tool returns: `data` on success (typed `D` — e.g. `CancelTaskReceipt` for `cancel_task`),
+ * or an error text `Invalid arguments: …` / `Execution failed: …`.
  *
  * @example
  * const out: ToolOutcome = { ok: false, error: 'Execution failed: current_task_unavailable' };
  */
-export type ToolOutcome = { ok: true; data: Json } | { ok: false; error: string };
+export type ToolOutcome<D extends Json = Json> = { ok: true; data: D } | { ok: false; error: string };
 
 /**
  * Who is calling a tool: the run's identity, and its cancellation.
@@ -78,13 +78,14 @@ export interface ToolCallContext {
  * @example
  * const outcome = await tool.execute({ target: { relation: 'self' } }, { threadId: 'thread-1' });
  */
-export interface ToolDefinition {
+export interface ToolDefinition<D extends Json = Json> {
   name: string;
   description: string;
   parameters: JsonSchema;
   /** The validation message for `args`, or `undefined` when they are valid. */
   validate(args: unknown): string | undefined;
-  execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome>;
+  /** Runs the tool; its receipt is typed `D` (a `ToolDefinition<D>` is a `ToolDefinition`). */
+  execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<D>>;
 }
 
 /**

@@ -52,4 +52,5 @@ export {
   isTaskEvent,
   renderDotSvg,
   serveInspector,
+  supervisorEvents,
 } from './inspector/index.js';

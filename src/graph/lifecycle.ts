@@ -13,6 +13,7 @@ export interface LifecyclePath {
 }
 
 const GRACE_EVENT = 'xstate.after.cancelGrace.task.running.cancelling';
+const DEADLINE_EVENT = 'xstate.after.deadline.task.running.active';
 
 const settled = (
   outcome: Extract<TaskMachineEvent, { type: 'task.settled' }>['outcome'],
@@ -23,8 +24,9 @@ const settled = (
 
 /**
  * The events the lifecycle paths are made of, by name: `task.cancel`; `task.settled:<how>` for a
- * body that returned `completed`/`failed`/`cancelled` or `threw`; and `after:cancelGrace`, the
- * grace timer firing in `running.cancelling` (XState's delayed event).
+ * body that returned `completed`/`failed`/`cancelled` or `threw`; `after:cancelGrace`, the
+ * grace timer firing in `running.cancelling`; and `after:deadline`, a `timeoutMs` deadline passing
+ * in `running.active` (both XState's delayed events).
  *
  * @example
  * actor.send(LIFECYCLE_EVENTS['task.settled:completed']!);
@@ -37,6 +39,7 @@ export const LIFECYCLE_EVENTS: Readonly<Record<string, TaskMachineEvent>> = Obje
   'task.settled:threw': settled({ type: 'threw', error: 'thrown' }),
   // XState's own delayed event; sending it has the effect of the timer firing.
   'after:cancelGrace': { type: GRACE_EVENT } as unknown as TaskMachineEvent,
+  'after:deadline': { type: DEADLINE_EVENT } as unknown as TaskMachineEvent,
 });
 
 /**

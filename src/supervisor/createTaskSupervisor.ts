@@ -6,9 +6,10 @@ import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
+import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
-import { clock, resolveOptions } from './options.js';
+import { resolveOptions } from './options.js';
 import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import { sendToSubAgent } from './subAgentMessage.js';
@@ -51,8 +52,8 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   #stopping: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
-    const { store, now, cancelGraceMs: grace } = resolveOptions(options);
-    super(new Registry(), store, now, grace);
+    const { store, now, cancelGraceMs: grace, clock } = resolveOptions(options);
+    super(new Registry(), store, now, grace, clock);
     this.#store = store;
     this.ownerInbox = options.ownerInbox;
     const logic = supervisorMachine.provide({
@@ -159,6 +160,26 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       threadId,
       records,
       this.#store,
+    );
+  }
+
+  events(opts: TaskEventStreamOptions = {}): TaskEventStream {
+    return openEventStream(
+      {
+        onEvent: (listener, filter) => this.observers.add(listener, filter),
+        whenStopped: (onStopped) => {
+          if (this.actor.getSnapshot().status === 'done') {
+            onStopped();
+            return () => {};
+          }
+          const sub = this.actor.subscribe((snapshot) => {
+            if (snapshot.status === 'done') onStopped();
+          });
+          return () => sub.unsubscribe();
+        },
+        terminalDelivered: (taskId) => this.registry.byId.get(taskId)?.delivered,
+      },
+      opts,
     );
   }
 

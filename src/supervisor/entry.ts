@@ -1,7 +1,7 @@
 import type { Actor } from 'xstate';
 import type { taskMachine } from '../../machines/task.machine.js';
 import type { Inbox, InboxSender } from '../inbox/types.js';
-import type { TaskId, TaskSummary } from '../wire/types.js';
+import type { CustomTaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 
 /**
  * What the supervisor holds for one task: its immutable summary (replaced, never mutated, so
@@ -37,6 +37,10 @@ export interface TaskEntry {
   /** The terminal event was delivered (after its store write was attempted). */
   delivered: boolean;
   waiters: ((summary: TaskSummary) => void)[] | undefined;
+  /** The latest custom event it emitted (`latestEvent`). */
+  lastEvent: CustomTaskEvent | undefined;
+  /** Per event type, the latest one that is not `lastEvent` (filled when the type changes). */
+  lastByType: Map<string, CustomTaskEvent> | undefined;
 }
 
 /** A new entry with every optional slot empty. */
@@ -68,5 +72,7 @@ export function newEntry(init: {
     done: init.summary.status !== 'running',
     delivered: init.summary.status !== 'running',
     waiters: undefined,
+    lastEvent: undefined,
+    lastByType: undefined,
   };
 }

@@ -11,19 +11,50 @@ const NEVER = Symbol('never');
  * range, which Node would fire after 1 ms) is never scheduled: `cancelGraceMs: Infinity` means
  * "wait for the body forever", as upstream does.
  */
-export const clock = {
-  setTimeout: (fn: (...args: unknown[]) => void, ms: number): unknown =>
-    ms > MAX_TIMER_MS ? NEVER : setTimeout(fn, ms),
-  clearTimeout: (id: unknown): void => {
-    if (id !== NEVER) clearTimeout(id as ReturnType<typeof setTimeout>);
-  },
-};
+export const clock = boundedClock({
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+});
+
+/**
+ * The timers XState schedules delays with — the cancel grace and `timeoutMs` deadlines. XState's
+ * `SimulatedClock` is one; so is the testing kit's `ManualTimers`.
+ *
+ * @example
+ * const clock = new SimulatedClock();
+ * const supervisor = createTaskSupervisor({ clock, now: () => clock.now() });
+ * clock.increment(5_000); // fires the deadlines and grace timers due by then
+ */
+export interface TimerClock {
+  /** Calls `fn` after `ms` milliseconds; returns a handle for `clearTimeout`. */
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
+  /** Cancels a timer `setTimeout` returned. */
+  clearTimeout(id: unknown): void;
+}
+
+/**
+ * `base`, except that a delay no timer can hold is never scheduled (see {@link clock}).
+ *
+ * @example
+ * const timers = boundedClock(new SimulatedClock());
+ * timers.setTimeout(() => {}, Infinity); // never scheduled
+ */
+export function boundedClock(base: TimerClock): TimerClock {
+  return {
+    setTimeout: (fn, ms) => (ms > MAX_TIMER_MS ? NEVER : base.setTimeout(fn, ms)),
+    clearTimeout: (id) => {
+      if (id !== NEVER) base.clearTimeout(id);
+    },
+  };
+}
 
 /** Options with defaults applied and checked. */
 export interface ResolvedOptions {
   readonly store: TaskStore;
   readonly now: () => number;
   readonly cancelGraceMs: number;
+  /** The timers of task actors (grace, deadlines). */
+  readonly clock: TimerClock;
 }
 
 /** Applies the defaults; throws `TypeError` for an option of the wrong type. */
@@ -71,5 +102,22 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
       `Expected \`ownerInbox\` to be an InboxSender, got ${inbox === null ? 'null' : typeof inbox}`,
     );
   }
-  return { store, now, cancelGraceMs };
+  const timers = options.clock as Partial<TimerClock> | undefined;
+  if (
+    timers !== undefined &&
+    (typeof timers !== 'object' ||
+      timers === null ||
+      typeof timers.setTimeout !== 'function' ||
+      typeof timers.clearTimeout !== 'function')
+  ) {
+    throw new TypeError(
+      `Expected \`clock\` to have setTimeout and clearTimeout, got ${timers === null ? 'null' : typeof timers}`,
+    );
+  }
+  return {
+    store,
+    now,
+    cancelGraceMs,
+    clock: timers === undefined ? clock : boundedClock(timers as TimerClock),
+  };
 }

@@ -1,7 +1,7 @@
 import type { InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
-import type { PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import type { Registry } from './registry.js';
@@ -47,6 +47,14 @@ export abstract class SupervisorQueries {
   list(threadId: string): TaskSummary[] {
     expectString(threadId, 'threadId');
     return Array.from(this.registry.thread(threadId), (e) => e.summary);
+  }
+
+  latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined {
+    const entry = this.registry.byId.get(taskId);
+    if (entry === undefined) return undefined;
+    const last = entry.lastEvent;
+    if (eventType === undefined || last?.event_type === eventType) return last;
+    return entry.lastByType?.get(eventType);
   }
 
   hasRunning(threadId: string): boolean {

@@ -46,6 +46,12 @@ export function checkSpawnOptions(opts: unknown, agent: boolean): asserts opts i
   ) {
     throw new TypeError(`Expected \`opts.inbox\` to be an InboxSender, got ${describe(inbox)}`);
   }
+  const timeout = o.timeoutMs;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
+    throw new TypeError(
+      `Expected \`opts.timeoutMs\` to be a non-negative number, got ${typeof timeout === 'number' ? String(timeout) : describe(timeout)}`,
+    );
+  }
 }
 
 /**

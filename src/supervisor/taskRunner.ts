@@ -5,13 +5,15 @@ import type { InboxSender } from '../inbox/types.js';
 import { currentTaskId, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
-import type { Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
 import { newEntry, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
 import { errorMessage, finish, outcomeOf } from './lifecycle.js';
-import { clock } from './options.js';
+import { cancelTree } from './cancel.js';
+import { markTimedOut, timeoutReason } from './deadline.js';
+import type { TimerClock } from './options.js';
 import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
@@ -27,18 +29,27 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   protected readonly cancelledRuns = new Set<string>();
   protected ownerInbox: InboxSender | undefined;
   readonly #grace: number;
+  readonly #clock: TimerClock;
   readonly #taskLogic: typeof taskMachine;
   readonly #initialSnapshot: Snapshot<unknown>;
   #parent: AnyActorRef | undefined;
 
-  constructor(registry: Registry, store: TaskStore, now: () => number, grace: number) {
+  constructor(registry: Registry, store: TaskStore, now: () => number, grace: number, clock: TimerClock) {
     super(registry, store, now);
     this.ids = new IdAllocator(store);
     this.#grace = grace;
+    this.#clock = clock;
     this.#taskLogic = taskMachine.provide({
       actions: {
-        abortBody: ({ context }) => this.#abortBody(context.taskId),
-        report: ({ context, event }, params) => this.#onFinal(context.taskId, params.status, event),
+        abortBody: ({ context }) =>
+          this.#abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
+        report: ({ context, event }, params) =>
+          this.#onFinal(
+            context.taskId,
+            params.status,
+            event,
+            context.timedOut === true ? context.timeoutMs : undefined,
+          ),
       },
     });
     this.#initialSnapshot = createActor(this.#taskLogic, {
@@ -105,15 +116,28 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.registry.add(entry);
     // Every task starts in the same state: restoring the precomputed initial snapshot (with this
     // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
-    const snapshot = {
-      ...this.#initialSnapshot,
-      context: { taskId: id, cancelGraceMs: this.#grace },
-    } as unknown as Snapshot<unknown>;
-    const input = { taskId: id, cancelGraceMs: this.#grace };
-    const actor =
-      this.#parent !== undefined
-        ? createActor(this.#taskLogic, { id, input, snapshot, clock, parent: this.#parent })
-        : createActor(this.#taskLogic, { id, input, snapshot, clock });
+    // A deadline is armed on entering `running.active`, so such a task takes the initial microstep.
+    const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
+    const input = { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
+    const clock = this.#clock;
+    const parent = this.#parent;
+    const logic = this.#taskLogic;
+    let actor: ReturnType<typeof createActor<typeof logic>>;
+    if (timeoutMs !== undefined) {
+      actor =
+        parent !== undefined
+          ? createActor(logic, { id, input, clock, parent })
+          : createActor(logic, { id, input, clock });
+    } else {
+      const snapshot = {
+        ...this.#initialSnapshot,
+        context: { taskId: id, cancelGraceMs: this.#grace },
+      } as unknown as Snapshot<unknown>;
+      actor =
+        parent !== undefined
+          ? createActor(logic, { id, input, snapshot, clock, parent })
+          : createActor(logic, { id, input, snapshot, clock });
+    }
     entry.actor = actor;
     actor.start();
     try {
@@ -178,35 +202,58 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     }
     const json = toJson(payload, 'payload');
     if (entry.done) return false;
-    const event: TaskEvent = { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json };
+    const event: CustomTaskEvent = {
+      kind: 'custom',
+      task_id: entry.id,
+      event_type: eventType,
+      payload: json,
+    };
+    // The latest of each type without a map per emit: the previous event moves to the per-type
+    // map only when the type changes (a task emitting one type never allocates it).
+    const previous = entry.lastEvent;
+    if (previous !== undefined && previous.event_type !== eventType)
+      (entry.lastByType ??= new Map()).set(previous.event_type, previous);
+    entry.lastEvent = event;
     this.observe(event, entry.ownerThreadId);
     const inbox = entry.inbox;
     return inbox === undefined ? false : this.deliver(inbox, event);
   }
 
-  #abortBody(taskId: TaskId): void {
+  #abortBody(taskId: TaskId, timedOutAfterMs: number | undefined): void {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined) return;
+    if (timedOutAfterMs !== undefined) {
+      // The deadline, not a caller, asked: abort with a TimeoutError, and take the subtree along
+      // as `cancelTree` would (this task is already cancelling; its descendants are asked now).
+      cancelTree(this.registry, taskId, this.requestCancel);
+      entry.controller ??= new AbortController();
+      entry.controller.abort(timeoutReason(timedOutAfterMs));
+    }
     entry.controller?.abort(CANCEL_REASON);
     const waiters = entry.cancelWaiters;
     entry.cancelWaiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 
-  #onFinal(taskId: TaskId, status: TaskFinalState, event: TaskMachineEvent | { type: string }): void {
+  #onFinal(
+    taskId: TaskId,
+    status: TaskFinalState,
+    event: TaskMachineEvent | { type: string },
+    timedOutAfterMs?: number,
+  ): void {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined || entry.done) return;
     if (!entry.committed) {
       // The grace timer ran out before the spawn's record was durable: finish once it is, or never
       // if the write fails (then the task never existed).
-      entry.earlyFinal = () => this.#onFinal(taskId, status, event);
+      entry.earlyFinal = () => this.#onFinal(taskId, status, event, timedOutAfterMs);
       return;
     }
     entry.done = true;
     entry.actor = undefined;
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
     this.registry.markTerminal(entry);
-    entry.summary = summary;
+    entry.summary = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
     entry.cancelWaiters = undefined;
     // A finished sub-agent takes no more messages; its children's late events are undelivered.
     entry.agentInbox?.receiver.close();

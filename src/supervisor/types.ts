@@ -1,9 +1,18 @@
 import type { TaskEventFilter, TaskEventListener } from './eventObservers.js';
+import type { TimerClock } from './options.js';
 import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
-import type { Json, PersistedTaskMeta, TaskId, TaskParentContext, TaskSummary } from '../wire/types.js';
+import type {
+  CustomTaskEvent,
+  Json,
+  PersistedTaskMeta,
+  TaskId,
+  TaskParentContext,
+  TaskSummary,
+} from '../wire/types.js';
+import type { TaskEventStream, TaskEventStreamOptions } from './eventStream.js';
 import type { taskMachine } from '../../machines/task.machine.js';
 
 /** What `createTaskSupervisor` takes. */
@@ -16,6 +25,11 @@ export interface SupervisorOptions {
   cancelGraceMs?: number;
   /** The clock, in integer milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The timers of the task actors: the cancel grace and `timeoutMs` deadlines. Default: the real
+   * `setTimeout`. Tests pass XState's `SimulatedClock` to move time by hand (pair it with `now`).
+   */
+  clock?: TimerClock;
   /** Passed to XState: a function or an observer of inspection events (Stately inspector etc.). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
@@ -31,6 +45,13 @@ export interface SpawnOptions {
   parentContext?: TaskParentContext;
   /** Replaces the owner inbox for this task. */
   inbox?: InboxSender;
+  /**
+   * A deadline, in milliseconds from the spawn (on the supervisor's `clock`). A task still running
+   * when it passes is cancelled with its descendants — its signal aborts with a `TimeoutError`
+   * and the cancel grace applies — and, if it ends `cancelled`, its summary's `error` reads
+   * `task timed out after <timeoutMs> ms`. Omitted or `Infinity`: no deadline.
+   */
+  timeoutMs?: number;
 }
 
 /** What a plain task body gets. */
@@ -146,6 +167,30 @@ export interface TaskSupervisor {
    * const stop = supervisor.onEvent((event) => console.log(event.kind), { threadId: 'thread-1' });
    */
   onEvent(listener: TaskEventListener, filter?: TaskEventFilter): () => void;
+  /**
+   * The same events as `onEvent`, as an async iterator: each call gets its own bounded buffer
+   * (`bufferSize`, default 1024; past it the oldest unread custom event is dropped and counted in
+   * `dropped`, terminal events never are). The stream ends when `signal` aborts, once the
+   * supervisor has stopped (after the buffered events), after the followed task's terminal event
+   * (with `taskId`; at once if it already ended), or when the loop breaks. Throws `TypeError` for
+   * bad options or an unknown `taskId`.
+   *
+   * @example
+   * for await (const event of supervisor.events({ taskId: id })) {
+   *   if (event.kind === 'custom') console.log(event.event_type, event.payload);
+   *   else console.log('ended', event.kind);
+   * }
+   */
+  events(opts?: TaskEventStreamOptions): TaskEventStream;
+  /**
+   * A task's latest custom event — of `eventType`, or of any type — without reading any inbox
+   * (so `list()` plus this shows progress). `undefined` when it emitted none, is unknown or was
+   * pruned; a restored task has none.
+   *
+   * @example
+   * supervisor.latestEvent(id, 'progress')?.payload; // { percent: 40 }
+   */
+  latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined;
   stats(): SupervisorStats;
   readonly actor: AnyActorRef;
   taskActor(taskId: TaskId): TaskActorRef | undefined;

@@ -49,6 +49,8 @@ export interface SpawnSpec {
   name: string | undefined;
   cooperative: boolean;
   reaction: CancelReaction;
+  /** A deadline for the spawn (`timeoutMs`), or none. */
+  timeoutMs?: number | undefined;
 }
 
 async function spawnWith(
@@ -82,6 +84,7 @@ async function spawnWith(
     agent: spec.agent,
     cooperative: spec.cooperative,
     reaction: spec.reaction,
+    timeoutMs: spec.timeoutMs,
     inbox,
   });
   return after(m, r);
@@ -111,6 +114,7 @@ export class SpawnCommand implements SupervisorCommand {
       threadId: this.thread,
       description: '',
       ...(this.spec.name === undefined ? {} : { name: this.spec.name }),
+      ...(this.spec.timeoutMs === undefined ? {} : { timeoutMs: this.spec.timeoutMs }),
       ...(Object.keys(pc).length > 0 ? { parentContext: pc } : {}),
     };
     await spawnWith(
@@ -146,6 +150,7 @@ export class SpawnChildCommand implements SupervisorCommand {
       taskType: 'model',
       description: '',
       ...(this.spec.name === undefined ? {} : { name: this.spec.name }),
+      ...(this.spec.timeoutMs === undefined ? {} : { timeoutMs: this.spec.timeoutMs }),
     };
     await spawnWith(
       m,
@@ -273,13 +278,14 @@ export class PruneCommand implements SupervisorCommand {
   toString = (): string => `prune(${show(this.thread)}, ${this.olderThanMs})`;
 }
 
-/** Advances the manual clock. */
+/** Advances the manual clock; deadlines that come due fire. */
 export class TickCommand implements SupervisorCommand {
   constructor(readonly ms: number) {}
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
-    m.clock += this.ms;
-    r.clock += this.ms;
+    m.tick(this.ms);
+    r.tick(this.ms);
+    await after(m, r);
   }
   toString = (): string => `tick(${this.ms})`;
 }

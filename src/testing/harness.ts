@@ -10,6 +10,7 @@ import { createTaskSupervisor } from '../supervisor/createTaskSupervisor.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { checkEventLog } from './eventLog.js';
+import { ManualTimers } from './manualTimers.js';
 import { isModelTerminal, type ReferenceModel } from './model.js';
 import type { Puppet } from './puppet.js';
 
@@ -55,6 +56,8 @@ interface Generation {
   store: CrashableStore;
   inbox: Inbox;
   puppets: Map<TaskId, Puppet>;
+  /** The generation's task timers (deadlines), moved by `tick`. */
+  timers: ManualTimers;
 }
 
 /** Options of {@link SupervisorHarness}. */
@@ -92,14 +95,22 @@ export class SupervisorHarness {
   #newGeneration(): Generation {
     const store = new CrashableStore(this.store);
     const inbox = createInbox();
+    const timers = new ManualTimers(this.clock);
     const real = createTaskSupervisor({
       store,
       ownerInbox: inbox.sender,
       now: () => this.clock,
+      clock: timers,
       cancelGraceMs: 2_000_000_000,
     });
     const supervisor = this.options.wrap ? this.options.wrap(real, { ownerInbox: inbox.sender }) : real;
-    return { supervisor, store, inbox, puppets: new Map() };
+    return { supervisor, store, inbox, puppets: new Map(), timers };
+  }
+
+  /** Advances the clock by `ms`: `now` and the task timers (due deadlines fire). */
+  tick(ms: number): void {
+    this.clock += ms;
+    this.#gen.timers.advance(ms);
   }
 
   /** Moves the owner inbox's new events into `log`. */

@@ -28,6 +28,7 @@ export { checkEventLog } from './eventLog.js';
 export type { CancelReaction, ModelOutcome, ModelState, ModelTask, ReferenceModelOptions } from './model.js';
 export { isModelTerminal, modelSummary, ReferenceModel, reactionOutcome } from './model.js';
 export { byTask } from './modelTypes.js';
+export { ManualTimers } from './manualTimers.js';
 
 export type { Instruction } from './puppet.js';
 export { Puppet } from './puppet.js';

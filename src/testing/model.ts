@@ -141,7 +141,10 @@ export class ReferenceModel {
     } else if (state === 'failed') {
       t.error = outcome.kind === 'failure' ? outcome.error : (outcome as { message: string }).message;
       event = { kind: 'failed', task_id: t.id, error: t.error };
-    } else event = { kind: 'cancelled', task_id: t.id };
+    } else {
+      if (t.timedOut === true) t.error = `task timed out after ${t.timeoutMs} ms`;
+      event = { kind: 'cancelled', task_id: t.id };
+    }
     this.store.set(t.id, { ...t });
     return event;
   }
@@ -230,6 +233,26 @@ export class ReferenceModel {
     const n = roots.reduce((sum, r) => sum + this.#cancelTree(r.id, batch), 0);
     this.#react(batch);
     return n;
+  }
+
+  /**
+   * The clock moves `ms` forward: every live `active` task whose deadline (`createdAt +
+   * timeoutMs`) has come is cancelled with its subtree, earliest deadline first (ties: spawn
+   * order); the cooperative bodies of all of them react together afterwards.
+   */
+  tick(ms: number): void {
+    this.clock += ms;
+    const due = this.memory()
+      .filter((t) => t.live && t.timeoutMs !== undefined && t.createdAt + t.timeoutMs <= this.clock)
+      .sort((a, b) => a.createdAt + a.timeoutMs! - (b.createdAt + b.timeoutMs!));
+    const batch: ModelTask[] = [];
+    for (const t of due) {
+      // A task cancelled earlier (or by an earlier deadline's tree) has no deadline any more.
+      if (t.state !== 'active') continue;
+      t.timedOut = true;
+      this.#cancelTree(t.id, batch);
+    }
+    this.#react(batch);
   }
 
   /** The `SendError` code `sendTaskInboxMessage` should throw, or `undefined`; delivers on success. */

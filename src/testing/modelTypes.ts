@@ -37,6 +37,10 @@ export interface ModelTask {
   readonly reaction: CancelReaction;
   /** Where its events go: `'owner'` (the owner inbox) or the id of the sub-agent whose inbox gets them. */
   readonly inbox: 'owner' | TaskId;
+  /** Its `timeoutMs` deadline, if it was spawned with one. */
+  readonly timeoutMs?: number | undefined;
+  /** Its deadline passed while it was `active` (a `cancelled` end then says it timed out). */
+  timedOut?: boolean;
   readonly createdAt: number;
   /** Spawned by the current supervisor (it has a body); `false` for restored records. */
   readonly live: boolean;

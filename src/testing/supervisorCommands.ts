@@ -94,10 +94,12 @@ const arbSpec = (agent: fc.Arbitrary<boolean>): fc.Arbitrary<SpawnSpec> =>
       name: fc.option(fc.constantFrom('a', 'b', '', 'self'), { freq: 2 }),
       cooperative: fc.boolean(),
       reaction: fc.constantFrom<CancelReaction>('cancelled', 'throw', 'emit-then-cancelled', 'success'),
+      timeoutMs: fc.option(fc.integer({ min: 0, max: 6 }), { freq: 4 }),
     })
     .map((s) => ({
       ...s,
       name: s.name ?? undefined,
+      timeoutMs: s.timeoutMs ?? undefined,
       // Sub-agents cannot emit, and one that succeeds returns its inbox: keep their reactions plain.
       reaction:
         s.agent && (s.reaction === 'emit-then-cancelled' || s.reaction === 'success')
@@ -107,9 +109,9 @@ const arbSpec = (agent: fc.Arbitrary<boolean>): fc.Arbitrary<SpawnSpec> =>
 
 /**
  * Model-based commands over a real supervisor: `spawn`, `spawnAgent`, nested spawns from inside
- * bodies, `emit`, settles (success / failure / throw / returned cancellation), `cancel`,
+ * bodies (some with a `timeoutMs` deadline), `emit`, settles (success / failure / throw / returned cancellation), `cancel`,
  * `cancelTree`, `cancelAll`, `cancelDescendantsForRun`, `sendTaskInboxMessage`, `prune`, clock
- * ticks and a simulated restart (a crash, then a fresh supervisor over the same store that calls
+ * ticks (which fire due deadlines) and a simulated restart (a crash, then a fresh supervisor over the same store that calls
  * `loadThread`). Bodies are puppets whose every step the commands decide; cooperative ones
  * honour cancellation at once, the others only when told to return. After each command, every
  * observable (summaries, lists, `hasRunning`, stats, the recorded inbox through

@@ -14,7 +14,9 @@ describe('awaken-tasks graph and tree outputs are accepted by their consumers (r
   });
 
   it('graph defaults to the task machine in Mermaid; --format json is the machine graph', async () => {
-    expect((await runBin(['graph'])).stdout).toMatch(/^stateDiagram-v2\n[\s\S]*"cancelling"/);
+    const task = (await runBin(['graph'])).stdout;
+    expect(task).toMatch(/^stateDiagram-v2\n[\s\S]*"cancelling"/);
+    expect(task).toMatch(/s2 --> s3 : after deadline/);
     const json = JSON.parse((await runBin(['graph', '--machine', 'supervisor', '--format', 'json'])).stdout);
     expect(json.id).toBe('supervisor');
     expect(json.nodes.map((n: { key: string }) => n.key)).toEqual([

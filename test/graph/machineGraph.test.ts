@@ -67,6 +67,7 @@ describe('toGraphJson', () => {
     const labels = g.edges.map((e) => `${e.source} -> ${e.target}: ${e.label}`);
     expect(labels).toContain('task.running.active -> task.completed: task.settled [returnedSuccess]');
     expect(labels).toContain('task.running.cancelling -> task.cancelled: after cancelGrace');
+    expect(labels).toContain('task.running.active -> task.running.cancelling: after deadline');
     expect(labels).toContain('task.running.active -> task.running.cancelling: task.cancel');
     expect(JSON.parse(JSON.stringify(g))).toEqual(g);
   });
@@ -122,6 +123,7 @@ describe('toMermaid parses and renders with mermaid in headless Chromium', () =>
       expect(text).toContain(`"${s}"`);
     expect(text).toContain('task.settled #91;returnedSuccess#93;');
     expect(text).toContain('after cancelGrace');
+    expect(text).toContain('after deadline');
   });
 });
 
@@ -135,7 +137,9 @@ describe('lifecyclePaths', () => {
     expect(paths).toContainEqual({ state: 'cancelled', events: ['task.cancel', 'after:cancelGrace'] });
     expect(paths).toContainEqual({ state: 'failed', events: ['task.settled:threw'] });
     expect(paths).toContainEqual({ state: 'cancelled', events: ['task.cancel', 'task.settled:threw'] });
-    expect(paths).toHaveLength(11);
+    expect(paths).toContainEqual({ state: 'running.cancelling', events: ['after:deadline'] });
+    expect(paths).toContainEqual({ state: 'cancelled', events: ['after:deadline', 'after:cancelGrace'] });
+    expect(paths).toHaveLength(17);
   });
 
   it.each(lifecyclePaths().map((p) => [`${p.events.join(' → ') || '(empty)'} ⇒ ${p.state}`, p] as const))(

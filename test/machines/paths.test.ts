@@ -14,8 +14,10 @@ import {
   type TaskMachineEvent,
 } from '../../src/index.js';
 import { Puppet, type ModelOutcome } from '../../src/testing/index.js';
+import { until } from '../helpers/async.js';
 
 const GRACE = 'xstate.after.cancelGrace.task.running.cancelling';
+const DEADLINE = 'xstate.after.deadline.task.running.active';
 const outcomes: Record<string, ModelOutcome> = {
   completed: { kind: 'success', value: null },
   failed: { kind: 'failure', error: 'failed' },
@@ -39,6 +41,8 @@ const TASK_EVENTS: Record<string, TaskMachineEvent> = {
   'task.settled:threw': { type: 'task.settled', outcome: { type: 'threw', error: 'thrown' } },
   // XState's delayed event: sending it is the grace timer firing.
   'after:cancelGrace': { type: GRACE } as unknown as TaskMachineEvent,
+  // The same for a spawn's `timeoutMs` deadline.
+  'after:deadline': { type: DEADLINE } as unknown as TaskMachineEvent,
 };
 const SUPERVISOR_EVENTS = {
   'supervisor.stop': { type: 'supervisor.stop' },
@@ -92,6 +96,7 @@ function taken(machine: AnyStateMachine, from: string, event: string, to: string
 
 const TASK_TRANSITIONS = [
   `task.running.active --task.cancel--> task.running.cancelling`,
+  `task.running.active --${DEADLINE}--> task.running.cancelling`,
   `task.running.active --task.settled--> task.failed`,
   `task.running.active --task.settled[returnedCancelled]--> task.cancelled`,
   `task.running.active --task.settled[returnedSuccess]--> task.completed`,
@@ -170,9 +175,20 @@ describe('taskMachine paths on a real supervisor', () => {
       cancelGraceMs: trail.includes('after:cancelGrace') ? 0 : 2_000_000_000,
     });
     const puppet = new Puppet(false, false, 'cancelled', () => sup);
-    const id = await sup.spawn({ threadId: 't', taskType: 'x', description: '' }, puppet.body());
+    // The deadline really passes (timeoutMs 0) on the paths that take it; elsewhere there is none.
+    const deadline = trail.includes('after:deadline');
+    const id = await sup.spawn(
+      { threadId: 't', taskType: 'x', description: '', ...(deadline ? { timeoutMs: 0 } : {}) },
+      puppet.body(),
+    );
     for (const name of trail) {
       if (name === 'task.cancel') expect(sup.cancel(id)).toBe(true);
+      else if (name === 'after:deadline')
+        await until(
+          () => dotted(sup.taskActor(id)?.getSnapshot().value ?? 'gone') === 'running.cancelling',
+          5_000,
+          'the deadline',
+        );
       else if (name === 'after:cancelGrace') await sup.wait(id);
       else {
         await puppet.instruct({ kind: 'settle', outcome: toOutcome(name) });

@@ -6,9 +6,10 @@ import { lifecycleEvent, lifecyclePaths } from '../../src/graph/lifecycle.js';
 import { TaskResult } from '../../src/index.js';
 
 const GRACE = 1_000;
+const TIMEOUT = 5_000;
 
 /** A task actor on a simulated clock, recording its two actions. */
-function start() {
+function start(timeoutMs?: number) {
   const log: string[] = [];
   const clock = new SimulatedClock();
   const machine = taskMachine.provide({
@@ -18,7 +19,10 @@ function start() {
         log.push(`report:${context.taskId}:${params.status}`),
     },
   });
-  const actor = createActor(machine, { input: { taskId: 'bg_0', cancelGraceMs: GRACE }, clock }).start();
+  const actor = createActor(machine, {
+    input: { taskId: 'bg_0', cancelGraceMs: GRACE, timeoutMs },
+    clock,
+  }).start();
   return { actor, log, clock };
 }
 
@@ -95,6 +99,34 @@ describe('taskMachine transitions', () => {
     expect(actor.getSnapshot().value).toEqual({ running: 'active' });
   });
 
+  it('the deadline moves running.active to running.cancelling at timeoutMs, not before, marking timedOut', () => {
+    const { actor, log, clock } = start(TIMEOUT);
+    clock.increment(TIMEOUT - 1);
+    expect(actor.getSnapshot().value).toEqual({ running: 'active' });
+    clock.increment(1);
+    expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+    expect(actor.getSnapshot().context.timedOut).toBe(true);
+    expect(log).toEqual(['abort:bg_0']);
+    clock.increment(GRACE);
+    expect(actor.getSnapshot().value).toBe('cancelled');
+    expect(log).toEqual(['abort:bg_0', 'report:bg_0:cancelled']);
+  });
+
+  it('no deadline without timeoutMs; a cancel before the deadline disarms it; settling disarms it', () => {
+    const none = start();
+    none.clock.increment(1e9);
+    expect(none.actor.getSnapshot().value).toEqual({ running: 'active' });
+    const cancelled = start(TIMEOUT);
+    cancelled.actor.send(cancel);
+    cancelled.clock.increment(TIMEOUT);
+    expect(cancelled.actor.getSnapshot().context.timedOut).toBeUndefined();
+    const settled = start(TIMEOUT);
+    settled.actor.send(returned(TaskResult.success(1)));
+    settled.clock.increment(TIMEOUT * 2);
+    expect(settled.actor.getSnapshot().value).toBe('completed');
+    expect(settled.log).toEqual(['report:bg_0:completed']);
+  });
+
   it('settling inside the grace cancels the timer', () => {
     const { actor, log, clock } = start();
     actor.send(cancel);
@@ -140,15 +172,17 @@ describe('taskMachine: every simple path from @xstate/graph', () => {
     expect(new Set(states)).toEqual(
       new Set(['running.active', 'running.cancelling', 'completed', 'failed', 'cancelled']),
     );
-    // 1 empty + 4 from active + 1 cancel + 5 from cancelling (4 settles and the grace timer).
-    expect(paths).toHaveLength(11);
+    // 1 empty + 4 from active + 2 ways into cancelling (cancel, deadline) × (1 + 5 from
+    // cancelling: 4 settles and the grace timer).
+    expect(paths).toHaveLength(17);
   });
 
   for (const path of paths) {
     it(`path [${path.events.join(', ') || 'initial'}] ends in ${path.state}`, () => {
-      const { actor, log, clock } = start();
+      const { actor, log, clock } = start(path.events.includes('after:deadline') ? TIMEOUT : undefined);
       for (const name of path.events) {
         if (name === 'after:cancelGrace') clock.increment(GRACE);
+        else if (name === 'after:deadline') clock.increment(TIMEOUT);
         else actor.send(lifecycleEvent(name));
       }
       const value = actor.getSnapshot().value;
@@ -158,8 +192,9 @@ describe('taskMachine: every simple path from @xstate/graph', () => {
       const final = !path.state.startsWith('running');
       expect(reports).toEqual(final ? [`report:bg_0:${path.state}`] : []);
       expect(log.filter((l) => l.startsWith('abort:'))).toHaveLength(
-        path.events.includes('task.cancel') ? 1 : 0,
+        path.events.includes('task.cancel') || path.events.includes('after:deadline') ? 1 : 0,
       );
+      expect(actor.getSnapshot().context.timedOut === true).toBe(path.events.includes('after:deadline'));
     });
   }
 });

@@ -8,7 +8,7 @@ import { CliError, oneLine } from '../../cli/errors.js';
 import { SqliteTaskStore } from '../../stores/sqlite/index.js';
 import { createTaskSupervisor } from '../../supervisor/createTaskSupervisor.js';
 import { runInspectorScenario } from './demoScenario.js';
-import { createEventTap } from './events.js';
+import { supervisorEvents } from './events.js';
 import { type InspectorServer, serveInspector } from './server.js';
 import { createStoreSource } from './storeSource.js';
 
@@ -85,9 +85,7 @@ export async function runServedDemo(opts: ServedDemoOptions, io: InspectorCliIo)
   } catch (e) {
     throw new CliError(`cannot open ${opts.db}: ${oneLine(e)}`);
   }
-  const tap = createEventTap();
   const sup = createTaskSupervisor({
-    ownerInbox: tap.sink(),
     cancelGraceMs: 3000,
     ...(store ? { store } : {}),
   });
@@ -99,12 +97,12 @@ export async function runServedDemo(opts: ServedDemoOptions, io: InspectorCliIo)
       for (const t of threads) await sup.loadThread(t);
     }
     server = await listen(
-      () => serveInspector(sup, { port: opts.port, host, events: tap.subscribe }),
+      () => serveInspector(sup, { port: opts.port, host, events: supervisorEvents(sup) }),
       opts.port,
       host,
     );
     announce(io, server, `live demo${opts.db ? ` · ${opts.db}` : ''}`, true);
-    const scenario = runInspectorScenario(sup, tap, {
+    const scenario = runInspectorScenario(sup, {
       signal: stop.signal,
       ...(opts.roundMs === undefined ? {} : { roundMs: opts.roundMs }),
     });

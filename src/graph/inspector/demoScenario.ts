@@ -6,7 +6,6 @@
  */
 import type { TaskContext, TaskSupervisor } from '../../supervisor/types.js';
 import { TaskResult } from '../../wire/taskResult.js';
-import type { EventTap } from './events.js';
 
 /** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -35,13 +34,14 @@ export interface ScenarioOptions {
 }
 
 /** One round on thread `demo`: a coordinator and its children. */
-async function round(sup: TaskSupervisor, tap: EventTap, n: number, runawayMs: number): Promise<void> {
+async function round(sup: TaskSupervisor, n: number, runawayMs: number): Promise<void> {
   const thread = 'demo';
   await sup.spawnAgent(
     { threadId: thread, description: `round ${n}: research XState supervision` },
     async (agent) => {
-      // Children report to the coordinator's inbox through the tap, so the page sees their events.
-      const inbox = tap.wrap(agent.inboxSender);
+      // Children report to the coordinator's inbox; the page sees their events through the
+      // supervisor's observers all the same.
+      const inbox = agent.inboxSender;
       const step = async (ctx: Pick<TaskContext, 'signal' | 'emit'>, steps: number, ms: number) => {
         for (let i = 1; i <= steps; i++) {
           await sleep(ms, ctx.signal);
@@ -96,13 +96,9 @@ async function round(sup: TaskSupervisor, tap: EventTap, n: number, runawayMs: n
  *
  * @example
  * const stop = new AbortController();
- * void runInspectorScenario(supervisor, tap, { signal: stop.signal });
+ * void runInspectorScenario(supervisor, { signal: stop.signal });
  */
-export async function runInspectorScenario(
-  sup: TaskSupervisor,
-  tap: EventTap,
-  opts: ScenarioOptions,
-): Promise<void> {
+export async function runInspectorScenario(sup: TaskSupervisor, opts: ScenarioOptions): Promise<void> {
   const { roundMs = 12_000, runawayMs = 45_000, signal } = opts;
   await sup.spawn(
     { threadId: 'ops', taskType: 'housekeeping', description: 'prune finished tasks older than 2 minutes' },
@@ -115,7 +111,7 @@ export async function runInspectorScenario(
   );
   for (let n = 1; !signal.aborted; n++) {
     try {
-      void round(sup, tap, n, runawayMs).catch(() => {});
+      void round(sup, n, runawayMs).catch(() => {});
       await sleep(roundMs, signal);
     } catch {
       return;

@@ -1,9 +1,11 @@
 /**
- * Custom events for the inspector. The supervisor has no event tap besides inbox routing, so the
- * inspector takes an `events` source: a `subscribe`-style function or an `AsyncIterable` of
- * `TaskEvent`s. {@link createEventTap} makes one by wrapping the inbox the supervisor delivers to.
+ * Custom events for the inspector. It takes an `events` source: a `subscribe`-style function or
+ * an `AsyncIterable` of `TaskEvent`s. {@link supervisorEvents} makes one from the supervisor's own
+ * event observers (every task's events, whatever inbox they go to, none taken from it);
+ * {@link createEventTap} is the older way, wrapping the inbox the supervisor delivers to.
  */
 import type { InboxSender } from '../../inbox/types.js';
+import type { TaskSupervisor } from '../../supervisor/types.js';
 import type { Json, TaskEvent, TaskId } from '../../wire/types.js';
 
 /** A source of task events: `(listener) => unsubscribe`, or an async iterable (consumed by the inspector). */
@@ -31,6 +33,19 @@ export function isTaskEvent(value: unknown): value is TaskEvent {
   return typeof v.kind === 'string' && EVENT_KINDS.has(v.kind) && typeof v.task_id === 'string';
 }
 
+/**
+ * The inspector's event source for a supervisor: its `onEvent` observers, so the page sees every
+ * task's custom and terminal events — those sent to a sub-agent's inbox too — without wrapping
+ * or draining any inbox.
+ *
+ * @example
+ * const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+ * const inspector = await serveInspector(supervisor, { events: supervisorEvents(supervisor) });
+ */
+export function supervisorEvents(supervisor: Pick<TaskSupervisor, 'onEvent'>): InspectorEventSource {
+  return (listener) => supervisor.onEvent((event) => listener(event));
+}
+
 /** A tap on inbox traffic: wrap the inboxes the supervisor delivers to, subscribe to what passes. */
 export interface EventTap {
   /** An `InboxSender` that reports every `TaskEvent` sent through it, then forwards it to `target`. */
@@ -44,7 +59,8 @@ export interface EventTap {
 }
 
 /**
- * Makes an {@link EventTap}. Give `tap.wrap(inbox.sender)` to the supervisor as its owner inbox
+ * Makes an {@link EventTap} (for an inbox the supervisor does not own; with a supervisor at hand,
+ * {@link supervisorEvents} is simpler and sees more). Give `tap.wrap(inbox.sender)` to the supervisor as its owner inbox
  * (or a spawn's `inbox`) and `tap.subscribe` to `serveInspector` as `events`: the page then shows
  * each task's latest custom event and its event history. Events sent to inboxes you did not wrap
  * (a sub-agent's own inbox, for its children) are not seen.

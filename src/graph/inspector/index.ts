@@ -8,6 +8,7 @@ export {
   type InspectorEventSource,
   isTaskEvent,
   type RecordedTaskEvent,
+  supervisorEvents,
 } from './events.js';
 export type { InspectorNode, InspectorSnapshot, InspectorSource, InspectorTaskDetail } from './model.js';
 export type { InspectorBatch } from './sse.js';
