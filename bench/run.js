@@ -50,6 +50,7 @@ const files = [
   '05-scaling.js',
   '06-store-put.js',
   '07-sqlite-spawn.js',
+  '08-otel-tracing.js',
 ];
 
 const { fmt } = await import('./lib/measure.js');

@@ -36,7 +36,9 @@ const SHUTDOWN = 'shutdown';
 
 interface OpenSpan {
   readonly span: Span;
-  readonly ctx: Context;
+  /** The context the span was started in; its own context is made only when a child needs it. */
+  readonly parent: Context;
+  ctx: Context | undefined;
   readonly parentTaskId: TaskId | undefined;
   events: number;
   dropped: number;
@@ -79,23 +81,16 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
     if (open.has(summary.task_id)) return;
     const parentTaskId = summary.parent_context?.task_id;
     // `spawned` is notified synchronously inside `spawn`, so the active context is the spawner's.
-    const parent = (parentTaskId !== undefined ? open.get(parentTaskId)?.ctx : undefined) ?? context.active();
+    const parentSpan = parentTaskId !== undefined ? open.get(parentTaskId) : undefined;
+    const parent = parentSpan !== undefined ? contextOf(parentSpan) : context.active();
     const span = tracer.startSpan(
       TASK_SPAN_NAME,
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: summary.created_at_ms,
-        attributes: startAttributes(summary, threadId),
-      },
+      { kind: SpanKind.INTERNAL, startTime: summary.created_at_ms },
       parent,
     );
-    open.set(summary.task_id, {
-      span,
-      ctx: trace.setSpan(parent, span),
-      parentTaskId,
-      events: 0,
-      dropped: 0,
-    });
+    // Attributes are built only for a recording span: with no SDK, tracing costs next to nothing.
+    if (span.isRecording()) span.setAttributes(startAttributes(summary, threadId));
+    open.set(summary.task_id, { span, parent, ctx: undefined, parentTaskId, events: 0, dropped: 0 });
   };
 
   const cancelOrigin = (taskId: TaskId, parentTaskId: TaskId | undefined): TaskId => {
@@ -113,6 +108,11 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
     const o = open.get(summary.task_id);
     if (o === undefined) return;
     const { span } = o;
+    open.delete(summary.task_id);
+    if (!span.isRecording()) {
+      span.end(summary.completed_at_ms);
+      return;
+    }
     span.setAttribute(TASK_ATTRIBUTES.status, summary.status);
     if (o.dropped > 0) span.setAttribute(TASK_ATTRIBUTES.eventsDropped, o.dropped);
     if (summary.status === 'failed') {
@@ -137,7 +137,6 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
       span.setStatus({ code: SpanStatusCode.OK });
     }
     span.end(summary.completed_at_ms);
-    open.delete(summary.task_id);
   };
 
   const onChange = (change: TaskChange): void => {
@@ -202,6 +201,11 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
       detach(reason);
     },
   };
+}
+
+function contextOf(o: OpenSpan): Context {
+  o.ctx ??= trace.setSpan(o.parent, o.span);
+  return o.ctx;
 }
 
 function isCancelling(supervisor: TaskSupervisor, taskId: TaskId, cancelledEnded: Set<TaskId>): boolean {
