@@ -150,6 +150,9 @@ describe('awaken-tasks/mcp over the SDK Client (in-memory transport)', () => {
     expect(h.bodySignal.aborted).toBe(true);
     expect(h.taskStore.supervisor.get(task.taskId)?.status).toBe('cancelled');
     expect((await h.taskStore.supervisor.wait(h.bodySignal.childId!)).status).toBe('cancelled');
+    // The body's own child task is not an MCP task: not listed, not found.
+    expect((await h.client.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([task.taskId]);
+    expect(await h.taskStore.getTask(h.bodySignal.childId!)).toBeNull();
     const result = await h.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
     expect(result).toMatchObject({
       isError: true,

@@ -57,6 +57,7 @@ export interface StartTaskOptions {
 }
 
 const PAGE_SIZE = 50;
+const MCP_TASK_TYPE = 'mcp_task';
 
 /**
  * The MCP SDK's `TaskStore` (experimental tasks, spec 2025-11-25) backed by a task supervisor:
@@ -145,7 +146,7 @@ export class SupervisedTaskStore implements McpTaskStore {
     // The meta must exist before the body runs: it may emit synchronously.
     let id: TaskId | undefined;
     const taskId = await this.supervisor.spawn(
-      { threadId: this.threadId, taskType: 'mcp_task', description: options.description },
+      { threadId: this.threadId, taskType: MCP_TASK_TYPE, description: options.description },
       (ctx) => {
         id = ctx.taskId;
         this.#meta.set(ctx.taskId, meta);
@@ -156,6 +157,13 @@ export class SupervisedTaskStore implements McpTaskStore {
     return this.#toTask(this.supervisor.get(taskId)!, meta);
   }
 
+  /**
+   * The SDK's generic task creation (tools registered with `registerToolTask`): a supervised task
+   * that ends when `storeTaskResult` (or a terminal `updateTaskStatus`) is called, or on cancel.
+   *
+   * @example
+   * const task = await store.createTask({ ttl: 60_000 }, 1, { method: 'tools/call', params: { name: 'x' } });
+   */
   async createTask(
     taskParams: CreateTaskOptions,
     _requestId: RequestId,
@@ -178,11 +186,24 @@ export class SupervisedTaskStore implements McpTaskStore {
     return task;
   }
 
+  /**
+   * The task as MCP shows it, or `null` when unknown, expired, or another session's.
+   *
+   * @example
+   * (await store.getTask('bg_0'))?.status; // 'working'
+   */
   async getTask(taskId: string, sessionId?: string): Promise<Task | null> {
     const found = this.#lookup(taskId, sessionId);
     return found === undefined ? null : this.#toTask(found.summary, found.meta);
   }
 
+  /**
+   * Ends a task made by `createTask` with `result` (`failed`: its text becomes the error). Tasks
+   * started with a body end with what the body returns, so this throws for them.
+   *
+   * @example
+   * await store.storeTaskResult(task.taskId, 'completed', { content: [{ type: 'text', text: 'ok' }] });
+   */
   async storeTaskResult(
     taskId: string,
     status: 'completed' | 'failed',
@@ -203,6 +224,12 @@ export class SupervisedTaskStore implements McpTaskStore {
     await this.supervisor.wait(taskId);
   }
 
+  /**
+   * What `tasks/result` returns for a terminal (or cancel-requested) task; throws while it runs.
+   *
+   * @example
+   * await store.getTaskResult('bg_0'); // { content: [{ type: 'text', text: '{"pages":3}' }], structuredContent: { pages: 3 } }
+   */
   async getTaskResult(taskId: string, sessionId?: string): Promise<Result> {
     const found = this.#lookup(taskId, sessionId);
     if (found === undefined) throw new Error(`Task with ID ${taskId} not found`);
@@ -212,6 +239,14 @@ export class SupervisedTaskStore implements McpTaskStore {
     return toolResultOf(summary.status === 'running' ? { ...summary, status: 'cancelled' } : summary);
   }
 
+  /**
+   * `cancelled` cancels the task's tree and waits up to `cancelWaitMs` for it to stop;
+   * `input_required`/`working` mark whether it waits for the client; `completed`/`failed` end a
+   * `createTask` task. Throws for an unknown or terminal task.
+   *
+   * @example
+   * await store.updateTaskStatus('bg_0', 'cancelled');
+   */
   async updateTaskStatus(
     taskId: string,
     status: Task['status'],
@@ -243,9 +278,16 @@ export class SupervisedTaskStore implements McpTaskStore {
     }
   }
 
+  /**
+   * The visible MCP tasks, oldest first, 50 a page; `nextCursor` is the last task id of the page.
+   *
+   * @example
+   * const { tasks, nextCursor } = await store.listTasks();
+   */
   async listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const visible: Task[] = [];
     for (const s of this.supervisor.list(this.threadId)) {
+      if (s.task_type !== MCP_TASK_TYPE) continue;
       const found = this.#lookup(s.task_id, sessionId);
       if (found !== undefined) visible.push(this.#toTask(found.summary, found.meta));
     }
@@ -273,7 +315,7 @@ export class SupervisedTaskStore implements McpTaskStore {
   async sweep(): Promise<number> {
     const expired: TaskId[] = [];
     for (const s of this.supervisor.list(this.threadId)) {
-      if (this.#expired(s, this.#metaOf(s.task_id))) expired.push(s.task_id);
+      if (s.task_type === MCP_TASK_TYPE && this.#expired(s, this.#metaOf(s.task_id))) expired.push(s.task_id);
     }
     for (const id of expired) this.#meta.delete(id);
     if (expired.length > 0) await this.#store?.delete?.(expired);
@@ -335,7 +377,10 @@ export class SupervisedTaskStore implements McpTaskStore {
 
   #ownsTask(taskId: TaskId): boolean {
     if (this.#meta.has(taskId)) return true;
-    return this.supervisor.list(this.threadId).some((s) => s.task_id === taskId);
+    // Restored tasks: only the MCP tasks of the thread, not tasks their bodies spawned.
+    return this.supervisor
+      .list(this.threadId)
+      .some((s) => s.task_id === taskId && s.task_type === MCP_TASK_TYPE);
   }
 
   #expired(summary: TaskSummary, meta: Meta): boolean {
