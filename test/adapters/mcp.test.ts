@@ -75,6 +75,11 @@ async function harness(store = new DeletingStore()): Promise<Harness> {
     bodySignal.aborted = ctx.signal.aborted;
     return TaskResult.cancelled();
   });
+  registerBackgroundTool(server, 'ask', { taskStore }, async (_args, ctx) => {
+    // A sub-agent-like body waiting for a message: input_required while it waits.
+    const answer = await ctx.waitingForInput(release.promise.then(() => 'the answer'));
+    return { answer };
+  });
   const client = new Client({ name: 'client', version: '1.0.0' }, { capabilities: CAPABILITIES });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
@@ -205,6 +210,21 @@ describe('awaken-tasks/mcp over the SDK Client (in-memory transport)', () => {
     // New ids never collide with restored ones.
     const next = await callAsTask(second.client, 'crawl', { pages: 0 });
     expect(next.taskId).not.toBe(task.taskId);
+  });
+
+  it('input_required while the body waits for input, working again after', async () => {
+    const { client, release } = await harness();
+    const task = await callAsTask(client, 'ask', {});
+    await until(
+      async () => (await client.experimental.tasks.getTask(task.taskId)).status === 'input_required',
+    );
+    release.open();
+    await until(async () => (await client.experimental.tasks.getTask(task.taskId)).status === 'completed');
+    expect(
+      (await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)).structuredContent,
+    ).toEqual({
+      answer: 'the answer',
+    });
   });
 
   it('the generic TaskStore side: createTask + storeTaskResult, input_required, sessions', async () => {

@@ -1,5 +1,6 @@
 import { createTaskSupervisor } from '../../supervisor/createTaskSupervisor.js';
-import { SupervisedTaskStore, type SupervisedTaskStoreOptions } from './taskStore.js';
+import type { SupervisedTaskStoreOptions } from './options.js';
+import { SupervisedTaskStore } from './taskStore.js';
 
 /**
  * Creates a `SupervisedTaskStore` and restores its thread from the store: tasks that were running

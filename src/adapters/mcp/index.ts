@@ -12,6 +12,6 @@ export { SupervisedTaskStore } from './taskStore.js';
 export { createSupervisedTaskStore } from './createStore.js';
 export { registerBackgroundTool } from './registerBackgroundTool.js';
 export { mcpStatus, toolResultOf } from './mapping.js';
-export type { StartTaskOptions, SupervisedTaskStoreOptions } from './taskStore.js';
+export type { StartTaskOptions, SupervisedTaskStoreOptions } from './options.js';
 export type { BackgroundToolConfig, BackgroundToolContext } from './registerBackgroundTool.js';
 export type { McpTaskStatus } from './mapping.js';

@@ -33,6 +33,11 @@ export interface BackgroundToolConfig<Args extends ZodRawShapeCompat> {
 export type BackgroundToolContext = TaskContext & {
   /** The `tools/call` request's extra (session, auth info, …). */
   readonly extra: CreateTaskRequestHandlerExtra;
+  /**
+   * Reports the task `input_required` while `waiting` is pending — a sub-agent waiting for a
+   * message, an elicitation the client must answer — then `working` again.
+   */
+  waitingForInput<T>(waiting: PromiseLike<T>): Promise<T>;
 };
 
 /**
@@ -105,7 +110,7 @@ export function registerBackgroundTool<Args extends ZodRawShapeCompat>(
         sessionId: extra.sessionId,
         ...(onEvent ? { onEvent } : {}),
       },
-      (ctx) => run(args as ShapeOutput<Args>, withExtra(ctx, extra)),
+      (ctx) => run(args as ShapeOutput<Args>, withExtra(ctx, extra, taskStore)),
     );
     return { task };
   };
@@ -141,8 +146,13 @@ export function registerBackgroundTool<Args extends ZodRawShapeCompat>(
 }
 
 /** The task's context plus the request's extra (a wrapper: the context's methods use private state). */
-function withExtra(ctx: TaskContext, extra: CreateTaskRequestHandlerExtra): BackgroundToolContext {
+function withExtra(
+  ctx: TaskContext,
+  extra: CreateTaskRequestHandlerExtra,
+  taskStore: SupervisedTaskStore,
+): BackgroundToolContext {
   return {
+    waitingForInput: (waiting) => taskStore.waitingForInput(ctx.taskId, waiting),
     taskId: ctx.taskId,
     signal: ctx.signal,
     inbox: ctx.inbox,

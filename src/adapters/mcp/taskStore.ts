@@ -6,55 +6,10 @@ import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk
 import type { TaskContext, TaskSupervisor } from '../../supervisor/types.js';
 import type { TaskStore } from '../../stores/types.js';
 import { TaskResult } from '../../wire/taskResult.js';
-import type { CustomTaskEvent, TaskId, TaskSummary } from '../../wire/types.js';
+import type { TaskId, TaskSummary } from '../../wire/types.js';
 import { mcpStatus, textOf, toolResultOf } from './mapping.js';
-
-/** What `createSupervisedTaskStore` takes; every field is optional. */
-export interface SupervisedTaskStoreOptions {
-  /** Run tasks on this supervisor. Default: a new one on `store`. */
-  supervisor?: TaskSupervisor;
-  /** Where records live (give it with `supervisor` too, so expired rows can be deleted). Default: SQLite at `path`. */
-  store?: TaskStore;
-  /** The SQLite file used when neither `supervisor` nor `store` is given. Default `mcp-tasks.db`. */
-  path?: string;
-  /** The supervisor thread that owns the MCP tasks. Default `mcp`. */
-  threadId?: string;
-  /** The poll interval suggested to clients, in ms. Default 1 000. */
-  pollIntervalMs?: number;
-  /** TTL of a task whose request named none, and of tasks restored after a restart. Default 1 h. */
-  defaultTtlMs?: number;
-  /** The longest TTL granted (also for `ttl: null`). Default 24 h. */
-  maxTtlMs?: number;
-  /** How long `tasks/cancel` waits for the body to stop before answering. Default 5 000. */
-  cancelWaitMs?: number;
-  /** How often expired tasks are pruned; 0 disables the timer (call `sweep()`). Default 60 000. */
-  sweepIntervalMs?: number;
-  /** The clock. Default `Date.now`. */
-  now?: () => number;
-}
-
-interface Meta {
-  ttl: number;
-  sessionId: string | undefined;
-  inputRequired: boolean;
-  cancelRequested: boolean;
-  statusMessage: string | undefined;
-  updatedAt: number | undefined;
-  /** A task created through `createTask`: its result arrives through `storeTaskResult`. */
-  settle: ((outcome: { status: 'completed' | 'failed'; result: Result }) => void) | undefined;
-  onEvent: ((event: CustomTaskEvent) => void) | undefined;
-}
-
-/** What `startTask` takes besides the body. */
-export interface StartTaskOptions {
-  /** Shown as the task's description (e.g. the tool name). */
-  description: string;
-  /** The TTL the client asked for (`undefined`: the default; `null`: the longest granted). */
-  ttl?: number | null | undefined;
-  sessionId?: string | undefined;
-  /** Called with each custom event the task emits, in order. */
-  onEvent?: (event: CustomTaskEvent) => void;
-}
+import type { StartTaskOptions, SupervisedTaskStoreOptions } from './options.js';
+import { grantTtl, type Meta, newMeta } from './taskMeta.js';
 
 const PAGE_SIZE = 50;
 const MCP_TASK_TYPE = 'mcp_task';
@@ -141,7 +96,7 @@ export class SupervisedTaskStore implements McpTaskStore {
   async startTask(options: StartTaskOptions, body: (ctx: TaskContext) => unknown): Promise<Task> {
     if (typeof body !== 'function')
       throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
-    const meta = this.#newMeta(options.ttl, options.sessionId);
+    const meta = newMeta(this.#grantTtl(options.ttl), options.sessionId);
     meta.onEvent = options.onEvent;
     // The meta must exist before the body runs: it may emit synchronously.
     let id: TaskId | undefined;
@@ -305,6 +260,26 @@ export class SupervisedTaskStore implements McpTaskStore {
   }
 
   /**
+   * Reports the task `input_required` while `waiting` resolves (a sub-agent waiting for a message,
+   * an elicitation the client must answer), then `working` again. Resolves or rejects as `waiting`.
+   *
+   * @example
+   * const answer = await store.waitingForInput(taskId, agent.inboxReceiver.recv(signal));
+   */
+  async waitingForInput<T>(taskId: string, waiting: PromiseLike<T>): Promise<T> {
+    const meta = this.#meta.get(taskId);
+    if (meta === undefined) return waiting;
+    meta.inputWaits++;
+    meta.updatedAt = this.#now();
+    try {
+      return await waiting;
+    } finally {
+      meta.inputWaits--;
+      meta.updatedAt = this.#now();
+    }
+  }
+
+  /**
    * Prunes tasks whose TTL ran out: forgets them here, deletes their records from the store (when
    * it supports `delete`), and prunes the supervisor's thread of tasks older than `maxTtlMs`.
    * Resolves with the number of expired tasks. Runs every `sweepIntervalMs` on its own.
@@ -335,30 +310,15 @@ export class SupervisedTaskStore implements McpTaskStore {
     if (this.#owned) await this.supervisor.stop();
   }
 
-  #newMeta(ttl: number | null | undefined, sessionId: string | undefined): Meta {
-    return {
-      ttl: this.#grantTtl(ttl),
-      sessionId,
-      inputRequired: false,
-      cancelRequested: false,
-      statusMessage: undefined,
-      updatedAt: undefined,
-      settle: undefined,
-      onEvent: undefined,
-    };
-  }
-
   #grantTtl(ttl: number | null | undefined): number {
-    if (ttl === undefined) return Math.min(this.#defaultTtl, this.#maxTtl);
-    if (ttl === null || !Number.isFinite(ttl)) return this.#maxTtl;
-    return Math.min(Math.max(0, Math.floor(ttl)), this.#maxTtl);
+    return grantTtl(ttl, this.#defaultTtl, this.#maxTtl);
   }
 
   #metaOf(taskId: TaskId): Meta {
     let meta = this.#meta.get(taskId);
     if (meta === undefined) {
       // A task restored from the store: its TTL and session were not persisted.
-      meta = this.#newMeta(undefined, undefined);
+      meta = newMeta(this.#grantTtl(undefined), undefined);
       this.#meta.set(taskId, meta);
     }
     return meta;
@@ -392,7 +352,7 @@ export class SupervisedTaskStore implements McpTaskStore {
     const status =
       summary.status === 'running' && meta.cancelRequested
         ? 'cancelled'
-        : mcpStatus(summary.status, meta.inputRequired);
+        : mcpStatus(summary.status, meta.inputRequired || meta.inputWaits > 0);
     const updated = summary.completed_at_ms ?? meta.updatedAt ?? summary.created_at_ms;
     const task: Task = {
       taskId: summary.task_id,
