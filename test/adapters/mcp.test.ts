@@ -5,6 +5,7 @@ import {
   CallToolResultSchema,
   CreateTaskResultSchema,
   type Progress,
+  TaskStatusNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -132,8 +133,12 @@ describe('awaken-tasks/mcp over the SDK Client (in-memory transport)', () => {
   });
 
   it('custom events become progress notifications, in order, and the latest one is the statusMessage', async () => {
-    const { client } = await harness();
+    const { client, release } = await harness();
     const seen: Progress[] = [];
+    const statuses: string[] = [];
+    client.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
+      statuses.push(`${n.params.taskId} ${n.params.status} after ${seen.length}`);
+    });
     const task = await callAsTask(client, 'crawl', { pages: 5 }, (p) => seen.push(p));
     await until(() => seen.length === 5);
     expect(seen.map((p) => [p.progress, p.total, p.message])).toEqual([
@@ -144,6 +149,11 @@ describe('awaken-tasks/mcp over the SDK Client (in-memory transport)', () => {
       [5, 5, 'page 5'],
     ]);
     expect((await client.experimental.tasks.getTask(task.taskId)).statusMessage).toBe('page 5');
+    expect(statuses).toEqual([]);
+    release.open();
+    // The final status is notified once, after every progress notification.
+    await until(() => statuses.length === 1);
+    expect(statuses).toEqual([`${task.taskId} completed after 5`]);
   });
 
   it('tasks/cancel cancels the task tree and the body sees its signal', async () => {

@@ -35,4 +35,6 @@ export interface StartTaskOptions {
   sessionId?: string | undefined;
   /** Called with each custom event the task emits, in order. */
   onEvent?: (event: CustomTaskEvent) => void;
+  /** Called once the task is terminal (its final status is what `getTask` shows). */
+  onEnd?: (taskId: string) => void;
 }

@@ -47,7 +47,8 @@ export type BackgroundToolContext = TaskContext & {
  * content; a throw as `isError`), `tasks/cancel` cancels the task's tree and aborts `ctx.signal`.
  * Each `ctx.emit(type, payload)` becomes a `notifications/progress` for the call's progress token,
  * in order (`progress` counts the events; `payload.message`, else the event, is the message;
- * `payload.total` is passed on when a number), and the task's latest `statusMessage`.
+ * `payload.total` is passed on when a number), and the task's latest `statusMessage`; the final
+ * status is sent as `notifications/tasks/status` after the last progress notification.
  *
  * @example
  * registerBackgroundTool(server, 'crawl', { taskStore, inputSchema: { url: z.string() } }, async ({ url }, ctx) => {
@@ -103,11 +104,22 @@ export function registerBackgroundTool<Args extends ZodRawShapeCompat>(
               .then(() => extra.sendNotification({ method: 'notifications/progress', params }))
               .catch(() => undefined);
           };
+    // The final status as a `notifications/tasks/status`, after every progress notification.
+    const onEnd = (taskId: string) => {
+      chain = chain
+        .then(async () => {
+          const task = await taskStore.getTask(taskId, extra.sessionId);
+          if (task !== null)
+            await extra.sendNotification({ method: 'notifications/tasks/status', params: task });
+        })
+        .catch(() => undefined);
+    };
     const task = await taskStore.startTask(
       {
         description: name,
         ttl: extra.taskRequestedTtl,
         sessionId: extra.sessionId,
+        onEnd,
         ...(onEvent ? { onEvent } : {}),
       },
       (ctx) => run(args as ShapeOutput<Args>, withExtra(ctx, extra, taskStore)),

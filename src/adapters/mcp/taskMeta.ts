@@ -15,6 +15,7 @@ export interface Meta {
   /** A task created through `createTask`: its result arrives through `storeTaskResult`. */
   settle: ((outcome: { status: 'completed' | 'failed'; result: Result }) => void) | undefined;
   onEvent: ((event: CustomTaskEvent) => void) | undefined;
+  onEnd: ((taskId: string) => void) | undefined;
 }
 
 /** A fresh task record with the granted TTL. */
@@ -29,6 +30,7 @@ export function newMeta(ttl: number, sessionId: string | undefined): Meta {
     updatedAt: undefined,
     settle: undefined,
     onEvent: undefined,
+    onEnd: undefined,
   };
 }
 

@@ -68,9 +68,13 @@ export class SupervisedTaskStore implements McpTaskStore {
     this.#cancelWait = options.cancelWaitMs ?? 5_000;
     this.#stopObserving = supervisor.onEvent(
       (event) => {
-        if (event.kind !== 'custom') return;
         const meta = this.#meta.get(event.task_id);
         if (meta === undefined) return;
+        if (event.kind !== 'custom') {
+          // Terminal: the record is durable by now, so `getTask` already shows the final status.
+          meta.onEnd?.(event.task_id);
+          return;
+        }
         const message = (event.payload as { message?: unknown } | null)?.message;
         meta.statusMessage = typeof message === 'string' ? message : event.event_type;
         meta.updatedAt = this.#now();
@@ -98,6 +102,7 @@ export class SupervisedTaskStore implements McpTaskStore {
       throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
     const meta = newMeta(this.#grantTtl(options.ttl), options.sessionId);
     meta.onEvent = options.onEvent;
+    meta.onEnd = options.onEnd;
     // The meta must exist before the body runs: it may emit synchronously.
     let id: TaskId | undefined;
     const taskId = await this.supervisor.spawn(
