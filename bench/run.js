@@ -51,6 +51,7 @@ const files = [
   '06-store-put.js',
   '07-sqlite-spawn.js',
   '08-outbox-dispatch.js',
+  '09-otel-tracing.js',
   '10-prune-memory.js',
 ];
 

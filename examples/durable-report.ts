@@ -80,6 +80,9 @@ export async function firstLife(file: string): Promise<{ lead: RunOutcome; resea
   });
   const researcherId = supervisor.list(LEAD)[0]!.task_id;
   await supervisor.wait(researcherId, { timeoutMs: 10_000 });
+  // The process "dies" here: the supervisor is never stopped, but the file is released, as the
+  // operating system releases a dead process's lock on it.
+  await store.close();
   return { lead, researcherId };
 }
 

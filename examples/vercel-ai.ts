@@ -1,39 +1,16 @@
 /**
- * The `cancel_task` and `send_message` tools in the Vercel AI SDK (package `ai`, version 6).
- * Their `parameters` are plain JSON Schema, so `jsonSchema(parameters)` is all the SDK needs; the
- * model here is the SDK's own `MockLanguageModelV3` from `ai/test`, so the example runs offline —
+ * The `cancel_task` and `send_message` tools in the Vercel AI SDK (package `ai`, version 6), through
+ * `awaken-tasks/ai-sdk`'s `createTaskTools`. Their `parameters` are plain JSON Schema, handed to the
+ * SDK unchanged; the model here is the SDK's own `MockLanguageModelV3` from `ai/test`, so the example runs offline —
  * swap in any provider's model (`openai('gpt-4o')`, …) and nothing else changes.
  *
  * Run it through its test: `npx vitest run examples/vercel-ai.test.ts`, or import `main`.
  */
-import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
-import type { JSONSchema7, Tool } from 'ai';
+import { generateText, stepCountIs } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
-import { cancelTaskTool, dispatchOutbox, sendMessageTool } from '../src/agent/index.js';
-import type { ToolCallContext, ToolDefinition } from '../src/agent/index.js';
-import { TaskResult, createTaskSupervisor, withToolLineage } from '../src/index.js';
-import type { Json, TaskSummary } from '../src/index.js';
-
-/**
- * Wraps one of our tools as an AI SDK tool. The SDK hands `execute` the call id; our tool gets the
- * run's context, runs inside the tool lineage (so tasks it spawns carry run and call ids), and its
- * outcome becomes the tool result the model sees: the receipt, or `{ error }`.
- *
- * @example
- * const tools = { cancel_task: toAiTool(cancelTaskTool(supervisor), ctx) };
- */
-export function toAiTool(def: ToolDefinition, ctx: ToolCallContext): Tool<unknown, Json> {
-  return tool<unknown, Json>({
-    description: def.description,
-    inputSchema: jsonSchema<unknown>(def.parameters as JSONSchema7),
-    execute: async (input, { toolCallId }) => {
-      const lineage =
-        ctx.runId === undefined ? { call_id: toolCallId } : { run_id: ctx.runId, call_id: toolCallId };
-      const out = await withToolLineage(lineage, () => def.execute(input, { ...ctx, callId: toolCallId }));
-      return out.ok ? out.data : { error: out.error };
-    },
-  });
-}
+import { createTaskSupervisor, type TaskSummary, TaskResult } from 'awaken-tasks';
+import { dispatchOutbox, type ToolCallContext } from 'awaken-tasks/agent';
+import { createTaskTools } from 'awaken-tasks/ai-sdk';
 
 const usage = {
   inputTokens: { total: 10, noCache: 10, cacheRead: undefined, cacheWrite: undefined },
@@ -93,10 +70,9 @@ export async function main(log: (line: string) => void = console.log): Promise<V
     agentId: 'assistant',
     runController: new AbortController(),
   };
-  const tools = {
-    send_message: toAiTool(sendMessageTool(supervisor), ctx),
-    cancel_task: toAiTool(cancelTaskTool(supervisor), ctx),
-  };
+  // The runtime's two tools as AI SDK tools, bound to this run (awaken-tasks/ai-sdk).
+  const { send_message, cancel_task } = createTaskTools(supervisor, ctx);
+  const tools = { send_message, cancel_task };
   const model = new MockLanguageModelV3({
     doGenerate: [
       {
