@@ -6,6 +6,22 @@ const INITIAL_CAPACITY = 16;
 const SHRINK_ABOVE = 1024;
 const END: unique symbol = Symbol('inbox.end');
 
+/** The queue bound `createInbox` uses when `capacity` is not given. */
+export const DEFAULT_INBOX_CAPACITY = 10_000;
+
+/**
+ * Whether `msg` may be dropped from a full inbox: a task's custom event (`kind: 'custom'`), except
+ * the messages agents send each other (`agent_message`), which carry content, not progress.
+ */
+function isDroppable(msg: unknown): boolean {
+  return (
+    typeof msg === 'object' &&
+    msg !== null &&
+    (msg as { kind?: unknown }).kind === 'custom' &&
+    (msg as { event_type?: unknown }).event_type !== 'agent_message'
+  );
+}
+
 /**
  * A pending `recv` (or async-iterator `next`). It is its own abort listener (`handleEvent`) and its
  * own list node, so a waiting receive allocates no extra closures and leaves nothing behind.
@@ -33,8 +49,15 @@ class Channel<T> {
   receiverClosed = false;
   first: Waiter<T> | undefined = undefined;
   last: Waiter<T> | undefined = undefined;
+  /** Custom events dropped to keep the queue within `capacity`. */
+  dropped = 0;
+  /** Slots `0 … skip-1` (from head) are known not droppable, so an overflow scan starts after them. */
+  skip = 0;
 
-  constructor(readonly onClosed: ((undelivered: T) => void) | undefined) {}
+  constructor(
+    readonly onClosed: ((undelivered: T) => void) | undefined,
+    readonly capacity: number,
+  ) {}
 
   /** No more messages can ever arrive and none are queued. */
   get ended(): boolean {
@@ -48,6 +71,10 @@ class Channel<T> {
       this.settle(w, msg);
       return;
     }
+    if (this.length >= this.capacity && !this.makeRoom(msg)) {
+      this.dropped++;
+      return;
+    }
     const buf = this.buf;
     if (this.length === buf.length) {
       this.grow();
@@ -58,8 +85,38 @@ class Channel<T> {
     this.length++;
   }
 
+  /**
+   * Drops the oldest droppable queued message so `msg` fits. `false` when none is queued and `msg`
+   * itself is droppable (the caller drops it); a full queue of undroppable messages grows instead.
+   */
+  makeRoom(msg: T): boolean {
+    const buf = this.buf;
+    const mask = buf.length - 1;
+    const n = this.length;
+    let p = this.skip;
+    while (p < n && !isDroppable(buf[(this.head + p) & mask])) p++;
+    if (p === n) {
+      this.skip = n;
+      return !isDroppable(msg);
+    }
+    this.dropped++;
+    // Close the gap from the shorter side: usually the dropped event is at the head, an O(1) step.
+    if (p < n - p) {
+      for (let i = p; i > 0; i--) buf[(this.head + i) & mask] = buf[(this.head + i - 1) & mask];
+      buf[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+    } else {
+      for (let i = p; i < n - 1; i++) buf[(this.head + i) & mask] = buf[(this.head + i + 1) & mask];
+      buf[(this.head + n - 1) & mask] = undefined;
+    }
+    this.length--;
+    this.skip = p;
+    return true;
+  }
+
   shift(): T | undefined {
     if (this.length === 0) return undefined;
+    if (this.skip > 0) this.skip--;
     const buf = this.buf;
     const msg = buf[this.head];
     buf[this.head] = undefined;
@@ -78,6 +135,7 @@ class Channel<T> {
       buf[slot] = undefined;
     }
     this.length = 0;
+    this.skip = 0;
     // Keep a small ring (steady drains then never regrow it); drop a big one so a burst's memory goes.
     this.reset();
     return out;
@@ -85,6 +143,7 @@ class Channel<T> {
 
   reset(): void {
     this.head = 0;
+    this.skip = 0;
     if (this.buf.length > SHRINK_ABOVE) this.buf = new Array(INITIAL_CAPACITY);
   }
 
@@ -162,6 +221,10 @@ class Sender<T> implements InboxSender<T> {
     return this.#ch.receiverClosed;
   }
 
+  get dropped(): number {
+    return this.#ch.dropped;
+  }
+
   clone(): InboxSender<T> {
     // A closed handle cannot revive a stream whose receiver may already have seen its end.
     if (this.#closed) return new Sender(this.#ch, true);
@@ -187,6 +250,14 @@ class Receiver<T> implements InboxReceiver<T> {
 
   get size(): number {
     return this.#ch.length;
+  }
+
+  get dropped(): number {
+    return this.#ch.dropped;
+  }
+
+  get capacity(): number {
+    return this.#ch.capacity;
   }
 
   tryRecv(): T | undefined {
@@ -240,10 +311,17 @@ function fromEnd<T>(v: T | typeof END): T | undefined {
 }
 
 /**
- * Creates an unbounded FIFO inbox (upstream `inbox_channel`): a sender handle, which `clone()` can
- * multiply, and a single receiver.
+ * Creates a FIFO inbox (upstream `inbox_channel`): a sender handle, which `clone()` can multiply,
+ * and a single receiver. The queue is bounded by `capacity` (default 10 000; `Infinity` for
+ * unbounded) so an inbox nobody drains cannot grow without limit.
  *
  * Guarantees:
+ * - Once `capacity` messages are queued, each new message first drops the oldest queued custom
+ *   task event (`kind: 'custom'`, other than `agent_message`); if none is queued, a new custom
+ *   event is itself dropped. Terminal events (`completed`/`failed`/`cancelled`), agent messages
+ *   and any other message are never dropped: with only those queued the queue grows past the
+ *   bound. A dropped message still counts as sent (`send` returns `true`); `receiver.dropped` and
+ *   `sender.dropped` count the drops. Order among the messages kept is unchanged.
  * - Messages arrive in send order; concurrent pending `recv` calls are served in call order.
  * - `send` returns `false` when the receiver is closed (and then runs `onClosed(msg)`, once per
  *   failed send) or when that handle was itself closed (then `onClosed` does not run). `trySend`
@@ -258,13 +336,20 @@ function fromEnd<T>(v: T | typeof END): T | undefined {
  *   Pending `recv` calls resolve `undefined`; later sends fail.
  * - Breaking out of a `for await` loop does not close the receiver; `recv` can still be used.
  * - `clone()` of a closed handle returns a closed handle, so it cannot reopen an ended stream.
- * - `send` is O(1) amortised and allocates nothing but ring growth; draining is linear.
+ * - `send` is O(1) amortised and allocates nothing but ring growth; draining is linear. A drop is
+ *   O(1) when the oldest droppable event is near either end of the queue.
  *
  * @example
  * const { sender, receiver } = createInbox<string>({ onClosed: (m) => console.warn('lost', m) });
  * sender.send('hello');
  * sender.close();
  * for await (const msg of receiver) console.log(msg); // 'hello', then the loop ends
+ *
+ * @example
+ * const inbox = createInbox({ capacity: 1_000 });
+ * // … 5 000 progress events later, nobody having read:
+ * inbox.receiver.size;    // 1000 (the newest progress events; every terminal event is kept)
+ * inbox.receiver.dropped; // 4000
  */
 export function createInbox<T = Json>(opts?: InboxOptions<T>): Inbox<T> {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
@@ -274,6 +359,15 @@ export function createInbox<T = Json>(opts?: InboxOptions<T>): Inbox<T> {
   if (onClosed !== undefined && typeof onClosed !== 'function') {
     throw new TypeError(`Expected \`opts.onClosed\` to be a function, got ${typeof onClosed}`);
   }
-  const ch = new Channel<T>(onClosed);
+  const capacity = opts?.capacity === undefined ? DEFAULT_INBOX_CAPACITY : opts.capacity;
+  if (
+    typeof capacity !== 'number' ||
+    !(capacity === Number.POSITIVE_INFINITY || (Number.isSafeInteger(capacity) && capacity >= 1))
+  ) {
+    throw new TypeError(
+      `Expected \`opts.capacity\` to be a positive integer or Infinity, got ${typeof capacity === 'number' ? capacity : capacity === null ? 'null' : typeof capacity}`,
+    );
+  }
+  const ch = new Channel<T>(onClosed, capacity);
   return Object.freeze({ sender: new Sender(ch, false), receiver: new Receiver(ch) });
 }

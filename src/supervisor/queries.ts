@@ -24,7 +24,7 @@ export abstract class SupervisorQueries {
   protected readonly registry: Registry;
   protected readonly writer: StoreWriter;
   protected readonly now: () => number;
-  protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0 };
+  protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0, eventsDropped: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
   protected readonly observers = new EventObservers();
 
@@ -94,6 +94,7 @@ export abstract class SupervisorQueries {
       spawned: this.counters.spawned,
       eventsDelivered: this.counters.eventsDelivered,
       eventsUndelivered: this.counters.eventsUndelivered,
+      eventsDropped: this.counters.eventsDropped,
       storeFailures: this.writer.failures,
     };
   }
@@ -128,11 +129,16 @@ export abstract class SupervisorQueries {
     if (this.observers.size > 0) this.observers.emit(event, threadId);
   }
 
-  /** Sends an event to an inbox, counting it; a sender that throws counts as undelivered. */
+  /**
+   * Sends an event to an inbox, counting it; a sender that throws counts as undelivered. Custom
+   * events a bounded inbox drops to make room (or drops on arrival) count in `eventsDropped`.
+   */
   protected deliver(inbox: InboxSender, event: TaskEvent): boolean {
     let ok = false;
     try {
+      const before = inbox.dropped;
       ok = inbox.send(event);
+      if (before !== undefined) this.counters.eventsDropped += (inbox.dropped ?? before) - before;
     } catch {
       ok = false;
     }

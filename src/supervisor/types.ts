@@ -75,6 +75,11 @@ export interface SupervisorStats {
   spawned: number;
   eventsDelivered: number;
   eventsUndelivered: number;
+  /**
+   * Custom events that bounded inboxes dropped (oldest first) when this supervisor's deliveries
+   * found them full. Each was first counted in `eventsDelivered`.
+   */
+  eventsDropped: number;
   /** Failed `put` attempts. */
   storeFailures: number;
 }
