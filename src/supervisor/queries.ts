@@ -47,6 +47,26 @@ export abstract class SupervisorQueries {
     return this.registry.hasRunning(threadId);
   }
 
+  findRunningByName(threadId: string, name: string): TaskSummary | undefined {
+    expectString(threadId, 'threadId');
+    expectString(name, 'name');
+    return this.registry.runningNamed(threadId, name)?.summary;
+  }
+
+  findRunningChildByName(parentTaskId: TaskId, name: string): TaskSummary | undefined {
+    expectString(parentTaskId, 'parentTaskId');
+    expectString(name, 'name');
+    for (const entry of this.registry.runningNamedAnywhere(name)) {
+      if (entry.parentTaskId === parentTaskId) return entry.summary;
+    }
+    return undefined;
+  }
+
+  ownerThreadOf(taskId: TaskId): string | undefined {
+    expectString(taskId, 'taskId');
+    return this.registry.byId.get(taskId)?.ownerThreadId;
+  }
+
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta> {
     const out: Record<TaskId, PersistedTaskMeta> = {};
     for (const entry of this.registry.byId.values()) {
