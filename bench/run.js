@@ -50,6 +50,9 @@ const files = [
   '05-scaling.js',
   '06-store-put.js',
   '07-sqlite-spawn.js',
+  '11-inbox-memory.js',
+  '12-inspector-rss.js',
+  '13-name-lookup.js',
 ];
 
 const { fmt } = await import('./lib/measure.js');

@@ -125,6 +125,24 @@ describe('inspector bounds (issue 11: a bounded inspector)', () => {
     await until(() => reader.text().includes('event: batch'), 10_000, 'a batch after the drop');
   });
 
+  it('a client connecting after a change gets a snapshot with it (the shared snapshot is not stale)', async () => {
+    const source = bigSource(2, 10);
+    const server = await serve(source);
+    const a = openSse(`${server.url}events`);
+    cleanups.push(a.close);
+    await a.opened;
+    const done = { ...source.get('bg_1')!, status: 'completed' as const, completed_at_ms: 5 };
+    const real = source.list;
+    source.list = (t) => real(t).map((s) => (s.task_id === 'bg_1' ? done : s));
+    for (const l of source.listeners) l({ type: 'updated', thread_id: 'main', summary: done });
+    const b = openSse(`${server.url}events`);
+    cleanups.push(b.close);
+    const snap = (await b.opened).data as { threads: Array<{ nodes: Array<{ summary: TaskSummary }> }> };
+    expect(snap.threads[0]!.nodes.find((n) => n.summary.task_id === 'bg_1')?.summary.status).toBe(
+      'completed',
+    );
+  });
+
   it('answers 413 (not a reset) to a 50 MB body, with or without Content-Length', async () => {
     const server = await serve(bigSource(1, 10));
     const post = (chunked: boolean) =>

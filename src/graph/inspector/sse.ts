@@ -29,9 +29,16 @@ interface Client {
   event(rec: RecordedTaskEvent): void;
   end(): void;
   res: ServerResponse;
-  /** Unsent bytes at the last stall check. */
-  lastUnsent: number;
+  /** Bytes this stream keeps in memory for its client: the whole snapshot until it is sent, then the unsent bytes. */
+  held(): number;
+  /** Bytes the socket has taken so far (grows while the client reads). */
+  taken(): number;
+  /** `taken()` at the last stall check. */
+  lastTaken: number;
 }
+
+/** Snapshot bytes handed to the socket at a time, so a stalled client never queues all of it. */
+const CHUNK = 64 * 1024;
 
 /**
  * The server side of the stream clients; `publishEvent` fans a recorded event out to each.
@@ -48,6 +55,12 @@ export class SseHub {
   readonly #limits: SseLimits;
   #watchdog: NodeJS.Timeout | undefined;
   #lastCheck = 0;
+  /**
+   * The encoded snapshot, shared by every client that connects before the next change: N clients
+   * pin one copy, not N. Every client's listener invalidates it on a change (a cache exists only
+   * while some client does), as does any event; it is dropped with the last client.
+   */
+  #cached: Buffer | undefined;
   /** Clients dropped for not reading. */
   dropped = 0;
 
@@ -63,19 +76,19 @@ export class SseHub {
     this.#limits = limits;
   }
 
-  /** Drops every client over the byte bound whose unsent bytes did not shrink since the last check. */
+  /** Drops every client holding more than the byte bound whose socket took nothing since the last check. */
   #checkStalled(): void {
     const now = performance.now();
     // After a blocked event loop no client could have made progress: judge none this time.
     const lagged = now - this.#lastCheck > 1.5 * this.#limits.stallMs;
     this.#lastCheck = now;
     for (const c of this.#clients) {
-      const unsent = c.res.writableLength;
-      if (!lagged && unsent > this.#limits.maxBufferedBytes && unsent >= c.lastUnsent) {
+      const taken = c.taken();
+      if (!lagged && c.held() > this.#limits.maxBufferedBytes && taken === c.lastTaken) {
         this.dropped++;
         // destroy() frees the queued snapshot at once; end() would wait for the client to read it.
         c.res.destroy();
-      } else c.lastUnsent = unsent;
+      } else c.lastTaken = taken;
     }
   }
 
@@ -98,7 +111,19 @@ export class SseHub {
   }
 
   publishEvent(rec: RecordedTaskEvent): void {
+    this.#cached = undefined;
     for (const c of this.#clients) c.event(rec);
+  }
+
+  #snapshotBytes(): Buffer {
+    this.#cached ??= Buffer.from(
+      `retry: 1000\nevent: snapshot\ndata: ${JSON.stringify(buildSnapshot(this.#source, this.#history))}\n\n`,
+    );
+    return this.#cached;
+  }
+
+  #release(): void {
+    if (this.#clients.size === 0) this.#cached = undefined;
   }
 
   /** Ends every stream (server shutdown). */
@@ -106,6 +131,7 @@ export class SseHub {
     for (const c of [...this.#clients]) c.end();
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    this.#release();
   }
 
   /** Serves `GET /events` on this request until it closes. */
@@ -120,24 +146,53 @@ export class SseHub {
     const events = new Map<TaskId, RecordedTaskEvent>();
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
+    let waitingDrain = false;
+    let written = 0;
+    let snapshot: Buffer | undefined;
+    let offset = 0;
+    const write = (data: Buffer | string): boolean => {
+      written += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      return res.write(data);
+    };
+    const afterDrain = (then: () => void): void => {
+      if (waitingDrain) return;
+      waitingDrain = true;
+      res.once('drain', () => {
+        waitingDrain = false;
+        then();
+      });
+    };
+    // The snapshot goes out a chunk at a time as the socket drains, so a client that stops reading
+    // is seen as stalled (its socket takes nothing) instead of silently queuing everything.
+    const pump = (): void => {
+      while (snapshot !== undefined && !closed) {
+        const end = Math.min(offset + CHUNK, snapshot.length);
+        const ok = write(snapshot.subarray(offset, end));
+        offset = end;
+        if (offset >= snapshot.length) snapshot = undefined;
+        if (!ok) return afterDrain(pump);
+      }
+      schedule();
+    };
 
     const flush = (): void => {
       timer = undefined;
-      if (closed || (changes.size === 0 && events.size === 0)) return;
+      if (closed || snapshot !== undefined || (changes.size === 0 && events.size === 0)) return;
       if (res.writableNeedDrain) {
         // A slow client: keep coalescing until its socket drains.
-        res.once('drain', schedule);
+        afterDrain(schedule);
         return;
       }
       const batch: InspectorBatch = { changes: [...changes.values()], events: [...events.values()] };
       changes.clear();
       events.clear();
-      res.write(`event: batch\ndata: ${JSON.stringify(batch)}\n\n`);
+      write(`event: batch\ndata: ${JSON.stringify(batch)}\n\n`);
     };
     const schedule = (): void => {
       if (timer === undefined && !closed) timer = setTimeout(flush, this.#batchMs);
     };
     const listener = (change: TaskChange): void => {
+      this.#cached = undefined;
       const prev = changes.get(change.summary.task_id);
       const node = toNode(change.thread_id, change.summary, this.#history);
       changes.set(change.summary.task_id, {
@@ -153,7 +208,9 @@ export class SseHub {
       },
       end: () => res.end(),
       res,
-      lastUnsent: Number.POSITIVE_INFINITY,
+      held: () => (snapshot === undefined ? res.writableLength : snapshot.length),
+      taken: () => written - res.writableLength,
+      lastTaken: -1,
     };
     // Subscribe and snapshot in one synchronous step: no change can fall between them.
     const unsubscribe = this.#source.subscribe(listener);
@@ -161,7 +218,7 @@ export class SseHub {
     this.#watch();
     // A backed-up stream needs no keep-alive: it is not idle, and the bytes would only pile up.
     const heartbeat = setInterval(() => {
-      if (!res.writableNeedDrain) res.write(': keep-alive\n\n');
+      if (snapshot === undefined && !res.writableNeedDrain) write(': keep-alive\n\n');
     }, 15_000);
     heartbeat.unref();
     const cleanup = (): void => {
@@ -169,17 +226,15 @@ export class SseHub {
       closed = true;
       unsubscribe();
       this.#clients.delete(client);
+      this.#release();
       clearInterval(heartbeat);
       if (timer !== undefined) clearTimeout(timer);
     };
     req.on('close', cleanup);
     res.on('close', cleanup);
     res.on('error', cleanup);
-    // One Buffer, queued by reference: the snapshot's JSON string is garbage as soon as it is encoded.
-    res.write(
-      Buffer.from(
-        `retry: 1000\nevent: snapshot\ndata: ${JSON.stringify(buildSnapshot(this.#source, this.#history))}\n\n`,
-      ),
-    );
+    // One shared Buffer, sent in slices: the JSON string is garbage as soon as it is encoded.
+    snapshot = this.#snapshotBytes();
+    pump();
   }
 }

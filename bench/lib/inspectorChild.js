@@ -1,0 +1,41 @@
+// A child process serving the inspector over a read-only source whose snapshot is ~`mb` MB, so the
+// bench can read the server's RSS apart from its clients'. argv: mb, then the options as JSON.
+// IPC: sends { url } once listening; answers 'rss' with { rss: { rss, arrayBuffers } } (after a full
+// GC; arrayBuffers holds the unsent stream data); 'exit' closes.
+import { serveInspector } from '../../dist/src/graph/index.js';
+
+const mb = Number(process.argv[2] ?? 5);
+const options = JSON.parse(process.argv[3] ?? '{}');
+const tasks = Math.max(1, Math.round((mb * 1e6) / 10_000));
+const summaries = [];
+for (let i = 0; i < tasks; i++) {
+  summaries.push({
+    task_id: `bg_${i}`,
+    task_type: 'fetch',
+    // The label repeats the description: ~2 × 5 000 bytes per task in the snapshot.
+    description: `${i}:`.padEnd(5_000, 'x'),
+    status: 'running',
+    created_at_ms: 1,
+  });
+}
+const metas = Object.fromEntries(
+  summaries.map((s) => [s.task_id, { ...s, owner_thread_id: 'main', parent_context: {} }]),
+);
+const source = {
+  get: (id) => summaries[Number(id.slice(3))],
+  list: (thread) => (thread === 'main' ? summaries : []),
+  subscribe: () => () => {},
+  persistedSnapshot: () => metas,
+};
+const server = await serveInspector(source, options);
+process.on('message', async (m) => {
+  if (m === 'rss') {
+    globalThis.gc?.();
+    const { rss, arrayBuffers } = process.memoryUsage();
+    process.send({ rss: { rss, arrayBuffers } });
+  } else if (m === 'exit') {
+    await server.close();
+    process.exit(0);
+  }
+});
+process.send({ url: server.url });
