@@ -170,7 +170,10 @@ export class SseHub {
         const ok = write(snapshot.subarray(offset, end));
         offset = end;
         if (offset >= snapshot.length) snapshot = undefined;
-        if (!ok) return afterDrain(pump);
+        if (!ok) {
+          afterDrain(pump);
+          return;
+        }
       }
       schedule();
     };
