@@ -18,8 +18,8 @@ for (let i = 0; i < tasks; i++) {
   summaries.push({
     task_id: `bg_${i}`,
     task_type: 'fetch',
-    // The label repeats the description: ~2 × 5 000 bytes per task in the snapshot.
-    description: `${i}:`.padEnd(5_000, 'x'),
+    // ~10 000 bytes per task in the snapshot (the label cuts the description to 80 chars).
+    description: `${i}:`.padEnd(10_000, 'x'),
     status: 'running',
     created_at_ms: 1,
   });

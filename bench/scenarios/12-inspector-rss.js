@@ -1,5 +1,5 @@
-// 12. Inspector server RSS with 60 SSE clients that never read, over a ~10 MB snapshot (a few MB
-// of each client's snapshot sit in kernel socket buffers, which RSS does not count). Ours: the
+// 12. Inspector server RSS with 60 SSE clients that never read, over a ~5 MB snapshot (as in the
+// issue; a few MB of each client's snapshot sit in kernel socket buffers, which RSS does not count). Ours: the
 // default bounds (32 streams, chunked shared snapshot, a stream stalled above 1 MiB for 2 s is
 // dropped). Baseline: a stand-in of the inspector before (lib/inspectorChild.js "old": each client
 // gets its own full snapshot written at once, no cap). The server runs in a child process; RSS is
@@ -57,7 +57,7 @@ async function measure(mb, clients, options, waitMs) {
 }
 
 export async function run({ trials, scale }) {
-  const mb = Math.max(1, 10 * scale);
+  const mb = Math.max(1, 5 * scale);
   const clients = 60;
   const n = Math.max(1, Math.min(trials, 2)); // each trial takes ~13 s per side
   const ours = [];

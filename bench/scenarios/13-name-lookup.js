@@ -51,7 +51,7 @@ export async function run({ trials, scale }) {
     trials,
     warmup: 1,
     baseline: async () => time(supervisor, n, 20, scanLookup),
-    ours: async () => time(supervisor, n, 20_000, findLiveTaskOfThread),
+    ours: async () => time(supervisor, n, 200_000, findLiveTaskOfThread),
   });
   for (let i = 0; i < 50; i++) supervisor.cancelAll(`t${i}`);
   await supervisor.stop();
