@@ -35,7 +35,7 @@ const source = {
 };
 function serveOld() {
   const history = new EventHistory();
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
     res.write(`retry: 1000\nevent: snapshot\ndata: ${JSON.stringify(buildSnapshot(source, history))}\n\n`);
   });
