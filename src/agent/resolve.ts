@@ -1,7 +1,7 @@
 /**
  * Live-state lookups for the tools: the supervisor's live state, never a snapshot. Every lookup is
- * an index read (`get`, `ownerThreadOf`, `findRunningByName`, `findRunningChildByName`), so its
- * cost does not grow with the number of tasks. Status is always taken from the live summary.
+ * an index read (`get`, `ownerThreadOf`, `findRunningByName`, `findRunningChildByName`,
+ * `runningRootsOfRun`), so its cost does not grow with the number of tasks. Status is always taken from the live summary.
  */
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { TaskId, TaskSummary } from '../wire/types.js';
@@ -92,19 +92,10 @@ export function findLiveTaskOfThread(
  * cancelRunForThread(supervisor, 'thread-1', 'run-1'); // 2
  */
 export function cancelRunForThread(supervisor: TaskSupervisor, threadId: string, runId: string): number {
-  const foreign = Object.values(supervisor.persistedSnapshot()).some(
-    (m) =>
-      m.owner_thread_id !== threadId &&
-      m.parent_context.run_id === runId &&
-      m.parent_context.task_id === undefined &&
-      isLive(supervisor.get(m.task_id)),
-  );
-  if (!foreign) return supervisor.cancelDescendantsForRun(runId);
+  const roots = supervisor.runningRootsOfRun(runId);
+  const mine = roots.filter((s) => supervisor.ownerThreadOf(s.task_id) === threadId);
+  if (mine.length === roots.length) return supervisor.cancelDescendantsForRun(runId);
   let count = 0;
-  for (const s of supervisor.list(threadId)) {
-    if (isLive(s) && s.parent_context?.run_id === runId && s.parent_context.task_id === undefined) {
-      count += supervisor.cancelTree(s.task_id);
-    }
-  }
+  for (const s of mine) count += supervisor.cancelTree(s.task_id);
   return count;
 }

@@ -62,6 +62,15 @@ export abstract class SupervisorQueries {
     return undefined;
   }
 
+  runningRootsOfRun(runId: string): TaskSummary[] {
+    expectString(runId, 'runId');
+    const out: TaskSummary[] = [];
+    for (const entry of this.registry.runRoots(runId)) {
+      if (entry.summary.status === 'running') out.push(entry.summary);
+    }
+    return out;
+  }
+
   ownerThreadOf(taskId: TaskId): string | undefined {
     expectString(taskId, 'taskId');
     return this.registry.byId.get(taskId)?.ownerThreadId;

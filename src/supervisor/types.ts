@@ -134,6 +134,14 @@ export interface TaskSupervisor {
    */
   findRunningChildByName(parentTaskId: TaskId, name: string): TaskSummary | undefined;
   /**
+   * The running root tasks of run `runId` (`parent_context.run_id === runId`, no parent task), in
+   * every owner thread, in spawn order. An index read: linear in the run's roots only.
+   *
+   * @example
+   * supervisor.runningRootsOfRun('run-1').map((s) => s.task_id); // ['bg_0', 'bg_4']
+   */
+  runningRootsOfRun(runId: string): TaskSummary[];
+  /**
    * The owner thread of a task this supervisor holds (running, or terminal and not pruned), or
    * `undefined`. Summaries carry no thread; this is the O(1) way to check who owns a task id.
    *

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findRunningInThread } from '../../src/agent/resolve.js';
+import { cancelRunForThread, findRunningInThread } from '../../src/agent/resolve.js';
 import { createTaskSupervisor } from '../../src/index.js';
 import type { TaskSupervisor } from '../../src/index.js';
 import { parked } from '../helpers/async.js';
@@ -55,6 +55,23 @@ describe('name index (issue 11: tool name lookups use an index, not a scan)', ()
     await s.stop();
   });
 
+  it('runningRootsOfRun lists the running roots of a run in every thread, not nested tasks or finished roots', async () => {
+    const s = createTaskSupervisor();
+    const spawnIn = (threadId: string, pc: { run_id: string; task_id?: string }) =>
+      s.spawn({ threadId, taskType: 'w', description: 'd', parentContext: pc }, parked);
+    const a = await spawnIn('t1', { run_id: 'r1' });
+    const b = await spawnIn('t2', { run_id: 'r1' });
+    await spawnIn('t1', { run_id: 'r1', task_id: a });
+    await spawnIn('t1', { run_id: 'r2' });
+    expect(s.runningRootsOfRun('r1').map((x) => x.task_id)).toEqual([a, b]);
+    s.cancel(b);
+    await s.wait(b, { timeoutMs: 5_000 });
+    expect(s.runningRootsOfRun('r1').map((x) => x.task_id)).toEqual([a]);
+    expect(s.runningRootsOfRun('nope')).toEqual([]);
+    s.cancelAll('t1');
+    await s.stop();
+  });
+
   it('findRunningInThread: id of a task the thread owns, else its name; never another thread’s task', async () => {
     const s = createTaskSupervisor();
     const mine = await spawnNamed(s, 't1', 'researcher');
@@ -68,7 +85,7 @@ describe('name index (issue 11: tool name lookups use an index, not a scan)', ()
     await s.stop();
   });
 
-  it('a lookup among 20 000 tasks reads no snapshot', async () => {
+  it('a lookup (and a run cancel) among 20 000 tasks reads no snapshot', async () => {
     const s = createTaskSupervisor();
     for (let i = 0; i < 20_000; i++)
       await s.spawn({ threadId: `t${i % 50}`, taskType: 'w', description: 'd', name: `n${i}` }, parked);
@@ -79,6 +96,7 @@ describe('name index (issue 11: tool name lookups use an index, not a scan)', ()
       return real();
     };
     expect(findRunningInThread(s, 't7', 'n19957')?.task_id).toBe('bg_19957');
+    expect(cancelRunForThread(s, 't7', 'no-such-run')).toBe(0);
     expect(snapshots).toBe(0);
     for (let i = 0; i < 50; i++) s.cancelAll(`t${i}`);
     await s.stop();
