@@ -53,6 +53,9 @@ const files = [
   '08-outbox-dispatch.js',
   '09-otel-tracing.js',
   '10-prune-memory.js',
+  '11-inbox-memory.js',
+  '12-inspector-rss.js',
+  '13-name-lookup.js',
 ];
 
 const { fmt } = await import('./lib/measure.js');

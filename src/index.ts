@@ -29,7 +29,7 @@ export { compactParentContext, metaFromSummary, summaryFromMeta } from './wire/c
 export { jsonSafetyProblem, toJson } from './wire/jsonSafe.js';
 
 export type { Inbox, InboxOptions, InboxReceiver, InboxSender } from './inbox/types.js';
-export { createInbox } from './inbox/inbox.js';
+export { createInbox, DEFAULT_INBOX_CAPACITY } from './inbox/inbox.js';
 
 export type { ToolLineage } from './lineage/lineage.js';
 export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/lineage.js';

@@ -1,7 +1,7 @@
 import { currentTaskId } from '../lineage/lineage.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { TaskId } from '../wire/types.js';
-import { errorText } from './errorText.js';
+import { clipText, errorText } from './errorText.js';
 import { cancelRunForThread, findLiveChildOfTask, findLiveTaskForCaller } from './resolve.js';
 import {
   CANCEL_TASK_DESCRIPTION,
@@ -112,7 +112,8 @@ export function cancelTaskTool(
 function receipt(rootTaskId: string, count: number): ToolOutcome<CancelTaskReceipt> {
   const data: CancelTaskReceipt =
     count === 0
-      ? { status: 'failed', root_task_id: rootTaskId, cancelled_count: 0, error: 'task_not_found' }
+      ? // A name no task has is echoed, but never a huge one whole.
+        { status: 'failed', root_task_id: clipText(rootTaskId), cancelled_count: 0, error: 'task_not_found' }
       : { status: 'accepted', root_task_id: rootTaskId, cancelled_count: count };
   return { ok: true, data };
 }

@@ -1,21 +1,32 @@
 /**
- * Live-state lookups for the tools (the supervisor's live state, never a snapshot). The supervisor's summaries carry no `name`, so a lookup by name reads
- * `persistedSnapshot()` (O(all tasks)) — and only when the id lookup found nothing. Status is always
- * taken from the live summary.
+ * Live-state lookups for the tools: the supervisor's live state, never a snapshot. Every lookup is
+ * an index read (`get`, `ownerThreadOf`, `findRunningByName`, `findRunningChildByName`,
+ * `runningRootsOfRun`), so its cost does not grow with the number of tasks. Status is always taken from the live summary.
  */
 import type { TaskSupervisor } from '../supervisor/types.js';
-import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
+import type { TaskId, TaskSummary } from '../wire/types.js';
 
 function isLive(s: TaskSummary | undefined): s is TaskSummary {
   return s !== undefined && s.status === 'running';
 }
 
-function byName(
+/**
+ * The running task of `threadId` whose id, else whose spawn name, is `idOrName`; `undefined` when
+ * there is none. The building block of the tools' name lookups: O(1) at any number of tasks.
+ *
+ * @example
+ * findRunningInThread(supervisor, 'thread-1', 'bg_0');       // the summary of bg_0, if t1 owns it
+ * findRunningInThread(supervisor, 'thread-1', 'researcher'); // the running task named so, if any
+ */
+export function findRunningInThread(
   supervisor: TaskSupervisor,
-  name: string,
-  accept: (meta: PersistedTaskMeta) => boolean,
-): PersistedTaskMeta[] {
-  return Object.values(supervisor.persistedSnapshot()).filter((m) => m.name === name && accept(m));
+  threadId: string,
+  idOrName: string,
+): TaskSummary | undefined {
+  const direct = supervisor.get(idOrName);
+  if (isLive(direct) && supervisor.ownerThreadOf(idOrName) === threadId) return direct;
+  const named = supervisor.findRunningByName(threadId, idOrName);
+  return isLive(named) ? named : undefined;
 }
 
 /**
@@ -32,10 +43,8 @@ export function findLiveChildOfTask(
 ): TaskId | undefined {
   const direct = supervisor.get(name);
   if (isLive(direct) && direct.parent_context?.task_id === parentId) return direct.task_id;
-  for (const meta of byName(supervisor, name, (m) => m.parent_context.task_id === parentId)) {
-    if (isLive(supervisor.get(meta.task_id))) return meta.task_id;
-  }
-  return undefined;
+  const named = supervisor.findRunningChildByName(parentId, name);
+  return isLive(named) ? named.task_id : undefined;
 }
 
 /**
@@ -51,14 +60,12 @@ export function findLiveChildOfRun(
   runId: string,
   name: string,
 ): TaskId | undefined {
-  const roots = supervisor
-    .list(threadId)
-    .filter((s) => isLive(s) && s.parent_context?.run_id === runId && s.parent_context.task_id === undefined);
-  const direct = roots.find((s) => s.task_id === name);
-  if (direct !== undefined) return direct.task_id;
-  if (roots.length === 0) return undefined;
-  const ids = new Set(roots.map((s) => s.task_id));
-  return byName(supervisor, name, (m) => m.owner_thread_id === threadId && ids.has(m.task_id))[0]?.task_id;
+  const isRoot = (s: TaskSummary): boolean =>
+    s.parent_context?.run_id === runId && s.parent_context.task_id === undefined;
+  const direct = supervisor.get(name);
+  if (isLive(direct) && isRoot(direct) && supervisor.ownerThreadOf(name) === threadId) return direct.task_id;
+  const named = supervisor.findRunningByName(threadId, name);
+  return isLive(named) && isRoot(named) ? named.task_id : undefined;
 }
 
 /**
@@ -74,14 +81,9 @@ export function findLiveTaskOfThread(
   name: string,
   rootsOnly = false,
 ): TaskId | undefined {
-  const live = supervisor
-    .list(threadId)
-    .filter((s) => isLive(s) && (!rootsOnly || s.parent_context?.task_id === undefined));
-  const direct = live.find((s) => s.task_id === name);
-  if (direct !== undefined) return direct.task_id;
-  if (live.length === 0) return undefined;
-  const ids = new Set(live.map((s) => s.task_id));
-  return byName(supervisor, name, (m) => m.owner_thread_id === threadId && ids.has(m.task_id))[0]?.task_id;
+  const found = findRunningInThread(supervisor, threadId, name);
+  if (found === undefined || (rootsOnly && found.parent_context?.task_id !== undefined)) return undefined;
+  return found.task_id;
 }
 
 /**
@@ -118,19 +120,10 @@ export function findLiveTaskForCaller(
  * cancelRunForThread(supervisor, 'thread-1', 'run-1'); // 2
  */
 export function cancelRunForThread(supervisor: TaskSupervisor, threadId: string, runId: string): number {
-  const foreign = Object.values(supervisor.persistedSnapshot()).some(
-    (m) =>
-      m.owner_thread_id !== threadId &&
-      m.parent_context.run_id === runId &&
-      m.parent_context.task_id === undefined &&
-      isLive(supervisor.get(m.task_id)),
-  );
-  if (!foreign) return supervisor.cancelDescendantsForRun(runId);
+  const roots = supervisor.runningRootsOfRun(runId);
+  const mine = roots.filter((s) => supervisor.ownerThreadOf(s.task_id) === threadId);
+  if (mine.length === roots.length) return supervisor.cancelDescendantsForRun(runId);
   let count = 0;
-  for (const s of supervisor.list(threadId)) {
-    if (isLive(s) && s.parent_context?.run_id === runId && s.parent_context.task_id === undefined) {
-      count += supervisor.cancelTree(s.task_id);
-    }
-  }
+  for (const s of mine) count += supervisor.cancelTree(s.task_id);
   return count;
 }

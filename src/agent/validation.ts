@@ -4,6 +4,8 @@
  * and a present `null` is a value, so `{target: null}` is `missing 'target.relation'`.
  */
 
+import { quoteArgument } from './errorText.js';
+
 type Obj = Record<string, unknown>;
 
 /**
@@ -46,7 +48,7 @@ export function validateCancelTaskArgs(args: unknown): string | undefined {
     case 'child':
       return stringMember(target, 'name') === undefined ? "child requires 'name'" : undefined;
     default:
-      return `unknown relation '${relation}'`;
+      return `unknown relation ${quoteArgument(relation)}`;
   }
 }
 
@@ -72,7 +74,7 @@ export function validateSendMessageArgs(args: unknown): string | undefined {
     case 'parent':
       break;
     default:
-      return `unknown relation '${relation}'`;
+      return `unknown relation ${quoteArgument(relation)}`;
   }
   if (stringMember(args, 'message') === undefined) return "missing 'message'";
   return undefined;

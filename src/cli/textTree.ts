@@ -65,13 +65,35 @@ function line(node: TaskTreeNode, opts: TextTreeOptions): string {
  */
 export function renderTextTree(summaries: readonly TaskSummary[], opts: TextTreeOptions = {}): string[] {
   const out: string[] = [];
-  const walk = (node: TaskTreeNode, prefix: string, last: boolean, root: boolean): void => {
-    out.push(`${root ? '' : `${prefix}${last ? '└─ ' : '├─ '}`}${line(node, opts)}`);
-    const next = root ? '' : `${prefix}${last ? '   ' : '│  '}`;
-    node.children.forEach((c, i) => {
-      walk(c, next, i === node.children.length - 1, false);
-    });
-  };
-  for (const root of buildTaskForest(summaries)) walk(root, '', true, true);
+  // An explicit stack, so a 100 000-deep chain cannot overflow the call stack.
+  const stack: Frame[] = buildTaskForest(summaries)
+    .reverse()
+    .map((node) => ({ node, prefix: '', last: true, root: true }));
+  while (stack.length > 0) {
+    const { node, prefix, last, root } = stack.pop()!;
+    // Past MAX_GUIDES levels the guides stop growing (each line would otherwise be O(depth) long)
+    // and the line shows its depth instead.
+    const deep = node.depth > MAX_GUIDES ? `⋯${node.depth} ` : '';
+    out.push(`${root ? '' : `${prefix}${last ? '└─ ' : '├─ '}`}${deep}${line(node, opts)}`);
+    const next = root || node.depth >= MAX_GUIDES ? prefix : `${prefix}${last ? '   ' : '│  '}`;
+    for (let i = node.children.length - 1; i >= 0; i--) {
+      stack.push({
+        node: node.children[i]!,
+        prefix: next,
+        last: i === node.children.length - 1,
+        root: false,
+      });
+    }
+  }
   return out;
+}
+
+/** Levels drawn with guides; deeper tasks are drawn at this indentation, labelled with their depth. */
+const MAX_GUIDES = 40;
+
+interface Frame {
+  node: TaskTreeNode;
+  prefix: string;
+  last: boolean;
+  root: boolean;
 }

@@ -1,6 +1,7 @@
 /** `awaken-tasks tree`: the persisted task tree of a SQLite store, read without touching the file. */
 import Database from 'better-sqlite3';
-import { buildTaskForest, type TaskTreeNode, taskTreeToDot, taskTreeToMermaid } from '../graph/taskTree.js';
+import { taskTreeToDot, taskTreeToMermaid } from '../graph/taskTree.js';
+import { jsonTree } from './jsonTree.js';
 import { decodeRows } from '../stores/decode.js';
 import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskSummary } from '../wire/types.js';
@@ -81,13 +82,10 @@ const byCreation = (a: PersistedTaskMeta, b: PersistedTaskMeta): number =>
 /** A task-tree node as `tree --format json` writes it: the summary plus its children. */
 export type JsonTreeNode = TaskSummary & { children: JsonTreeNode[] };
 
-function toJsonNode(node: TaskTreeNode): JsonTreeNode {
-  return { ...node.summary, children: node.children.map(toJsonNode) };
-}
-
 /**
  * Renders threads in a `tree` format. `json` is
- * `{ "threads": [{ "thread_id", "roots": [{ …summary, "children": […] }] }] }`; `mermaid` and
+ * `{ "threads": [{ "thread_id", "roots": [{ …summary, "children": […] }] }] }` (compact past
+ * depth 100); `mermaid` and
  * `dot` draw every listed task in one diagram; `text` prints each thread under a header.
  *
  * @example
@@ -97,15 +95,7 @@ export function renderTree(threads: readonly ThreadTasks[], format: TreeFormat, 
   const all = threads.flatMap((t) => t.tasks);
   if (format === 'mermaid') return taskTreeToMermaid(all);
   if (format === 'dot') return taskTreeToDot(all);
-  if (format === 'json') {
-    const json = {
-      threads: threads.map((t) => ({
-        thread_id: t.thread_id,
-        roots: buildTaskForest(t.tasks).map(toJsonNode),
-      })),
-    };
-    return `${JSON.stringify(json, null, 2)}\n`;
-  }
+  if (format === 'json') return `${jsonTree(threads)}\n`;
   if (threads.length === 0) return '(no tasks)\n';
   const out: string[] = [];
   for (const t of threads) {

@@ -1,136 +1,8 @@
 import type { Json } from '../wire/types.js';
+import { Channel, DEFAULT_INBOX_CAPACITY, END } from './channel.js';
 import type { Inbox, InboxOptions, InboxReceiver, InboxSender } from './types.js';
 
-const INITIAL_CAPACITY = 16;
-// Past this capacity an emptied ring is swapped for a small one, so one burst does not pin memory.
-const SHRINK_ABOVE = 1024;
-const END: unique symbol = Symbol('inbox.end');
-
-/**
- * A pending `recv` (or async-iterator `next`). It is its own abort listener (`handleEvent`) and its
- * own list node, so a waiting receive allocates no extra closures and leaves nothing behind.
- */
-class Waiter<T> {
-  prev: Waiter<T> | undefined = undefined;
-  next: Waiter<T> | undefined = undefined;
-  constructor(
-    readonly channel: Channel<T>,
-    readonly resolve: (value: T | typeof END) => void,
-    readonly signal: AbortSignal | undefined,
-  ) {}
-  handleEvent(): void {
-    this.channel.settle(this, END);
-  }
-}
-
-/** State shared by every handle of one inbox. */
-class Channel<T> {
-  // Power-of-two ring: `(head + i) & mask` is slot i. Never `shift()`, which is quadratic on big queues.
-  buf: (T | undefined)[] = new Array(INITIAL_CAPACITY);
-  head = 0;
-  length = 0;
-  senders = 1;
-  receiverClosed = false;
-  first: Waiter<T> | undefined = undefined;
-  last: Waiter<T> | undefined = undefined;
-
-  constructor(readonly onClosed: ((undelivered: T) => void) | undefined) {}
-
-  /** No more messages can ever arrive and none are queued. */
-  get ended(): boolean {
-    return this.receiverClosed || (this.senders === 0 && this.length === 0);
-  }
-
-  push(msg: T): void {
-    const w = this.first;
-    // Invariant: waiters exist only while the queue is empty, so handing over keeps FIFO order.
-    if (w !== undefined) {
-      this.settle(w, msg);
-      return;
-    }
-    const buf = this.buf;
-    if (this.length === buf.length) {
-      this.grow();
-      this.buf[(this.head + this.length) & (this.buf.length - 1)] = msg;
-    } else {
-      buf[(this.head + this.length) & (buf.length - 1)] = msg;
-    }
-    this.length++;
-  }
-
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const buf = this.buf;
-    const msg = buf[this.head];
-    buf[this.head] = undefined;
-    this.head = (this.head + 1) & (buf.length - 1);
-    if (--this.length === 0) this.reset();
-    return msg;
-  }
-
-  takeAll(): T[] {
-    const out = new Array<T>(this.length);
-    const buf = this.buf;
-    const mask = buf.length - 1;
-    for (let i = 0; i < this.length; i++) {
-      const slot = (this.head + i) & mask;
-      out[i] = buf[slot] as T;
-      buf[slot] = undefined;
-    }
-    this.length = 0;
-    // Keep a small ring (steady drains then never regrow it); drop a big one so a burst's memory goes.
-    this.reset();
-    return out;
-  }
-
-  reset(): void {
-    this.head = 0;
-    if (this.buf.length > SHRINK_ABOVE) this.buf = new Array(INITIAL_CAPACITY);
-  }
-
-  grow(): void {
-    const old = this.buf;
-    const mask = old.length - 1;
-    const next = new Array<T | undefined>(old.length * 2);
-    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & mask];
-    this.buf = next;
-    this.head = 0;
-  }
-
-  wait(signal: AbortSignal | undefined, resolve: (value: T | typeof END) => void): void {
-    const w = new Waiter(this, resolve, signal);
-    if (this.last === undefined) this.first = w;
-    else {
-      this.last.next = w;
-      w.prev = this.last;
-    }
-    this.last = w;
-    signal?.addEventListener('abort', w, { once: true });
-  }
-
-  /** Unlinks `w`, drops its abort listener and resolves it. */
-  settle(w: Waiter<T>, value: T | typeof END): void {
-    if (w.prev === undefined) this.first = w.next;
-    else w.prev.next = w.next;
-    if (w.next === undefined) this.last = w.prev;
-    else w.next.prev = w.prev;
-    w.prev = w.next = undefined;
-    w.signal?.removeEventListener('abort', w);
-    w.resolve(value);
-  }
-
-  endAll(): void {
-    while (this.first !== undefined) this.settle(this.first, END);
-  }
-
-  /** The next message, or END; `undefined` signal waits indefinitely. */
-  take(signal: AbortSignal | undefined): Promise<T | typeof END> {
-    if (signal?.aborted) return Promise.resolve(END);
-    if (this.length > 0) return Promise.resolve(this.shift() as T);
-    if (this.ended) return Promise.resolve(END);
-    return new Promise((resolve) => this.wait(signal, resolve));
-  }
-}
+export { DEFAULT_INBOX_CAPACITY };
 
 class Sender<T> implements InboxSender<T> {
   readonly #ch: Channel<T>;
@@ -162,6 +34,10 @@ class Sender<T> implements InboxSender<T> {
     return this.#ch.receiverClosed;
   }
 
+  get dropped(): number {
+    return this.#ch.dropped;
+  }
+
   clone(): InboxSender<T> {
     // A closed handle cannot revive a stream whose receiver may already have seen its end.
     if (this.#closed) return new Sender(this.#ch, true);
@@ -187,6 +63,14 @@ class Receiver<T> implements InboxReceiver<T> {
 
   get size(): number {
     return this.#ch.length;
+  }
+
+  get dropped(): number {
+    return this.#ch.dropped;
+  }
+
+  get capacity(): number {
+    return this.#ch.capacity;
   }
 
   tryRecv(): T | undefined {
@@ -240,10 +124,17 @@ function fromEnd<T>(v: T | typeof END): T | undefined {
 }
 
 /**
- * Creates an unbounded FIFO inbox (upstream `inbox_channel`): a sender handle, which `clone()` can
- * multiply, and a single receiver.
+ * Creates a FIFO inbox (upstream `inbox_channel`): a sender handle, which `clone()` can multiply,
+ * and a single receiver. The queue is bounded by `capacity` (default 10 000; `Infinity` for
+ * unbounded) so an inbox nobody drains cannot grow without limit.
  *
  * Guarantees:
+ * - Once `capacity` messages are queued, each new message first drops the oldest queued custom
+ *   task event (`kind: 'custom'`, other than `agent_message`); if none is queued, a new custom
+ *   event is itself dropped. Terminal events (`completed`/`failed`/`cancelled`), agent messages
+ *   and any other message are never dropped: with only those queued the queue grows past the
+ *   bound. A dropped message still counts as sent (`send` returns `true`); `receiver.dropped` and
+ *   `sender.dropped` count the drops. Order among the messages kept is unchanged.
  * - Messages arrive in send order; concurrent pending `recv` calls are served in call order.
  * - `send` returns `false` when the receiver is closed (and then runs `onClosed(msg)`, once per
  *   failed send) or when that handle was itself closed (then `onClosed` does not run). `trySend`
@@ -258,13 +149,20 @@ function fromEnd<T>(v: T | typeof END): T | undefined {
  *   Pending `recv` calls resolve `undefined`; later sends fail.
  * - Breaking out of a `for await` loop does not close the receiver; `recv` can still be used.
  * - `clone()` of a closed handle returns a closed handle, so it cannot reopen an ended stream.
- * - `send` is O(1) amortised and allocates nothing but ring growth; draining is linear.
+ * - `send` is O(1) amortised and allocates nothing but ring growth; draining is linear. A drop is
+ *   O(1) when the oldest droppable event is near either end of the queue.
  *
  * @example
  * const { sender, receiver } = createInbox<string>({ onClosed: (m) => console.warn('lost', m) });
  * sender.send('hello');
  * sender.close();
  * for await (const msg of receiver) console.log(msg); // 'hello', then the loop ends
+ *
+ * @example
+ * const inbox = createInbox({ capacity: 1_000 });
+ * // … 5 000 progress events later, nobody having read:
+ * inbox.receiver.size;    // 1000 (the newest progress events; every terminal event is kept)
+ * inbox.receiver.dropped; // 4000
  */
 export function createInbox<T = Json>(opts?: InboxOptions<T>): Inbox<T> {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
@@ -274,6 +172,15 @@ export function createInbox<T = Json>(opts?: InboxOptions<T>): Inbox<T> {
   if (onClosed !== undefined && typeof onClosed !== 'function') {
     throw new TypeError(`Expected \`opts.onClosed\` to be a function, got ${typeof onClosed}`);
   }
-  const ch = new Channel<T>(onClosed);
+  const capacity = opts?.capacity === undefined ? DEFAULT_INBOX_CAPACITY : opts.capacity;
+  if (
+    typeof capacity !== 'number' ||
+    !(capacity === Number.POSITIVE_INFINITY || (Number.isSafeInteger(capacity) && capacity >= 1))
+  ) {
+    throw new TypeError(
+      `Expected \`opts.capacity\` to be a positive integer or Infinity, got ${typeof capacity === 'number' ? capacity : capacity === null ? 'null' : typeof capacity}`,
+    );
+  }
+  const ch = new Channel<T>(onClosed, capacity);
   return Object.freeze({ sender: new Sender(ch, false), receiver: new Receiver(ch) });
 }

@@ -11,14 +11,24 @@ export interface InboxSender<T = Json> {
   trySend(msg: T): boolean;
   /** Whether the receiver is closed. */
   isClosed(): boolean;
+  /**
+   * How many custom events the inbox dropped to stay within its capacity (shared by every handle).
+   * Optional so any object with `send` can serve as an inbox; the supervisor counts drops only
+   * for senders that report them.
+   */
+  readonly dropped?: number | undefined;
   /** Another handle on the same queue. */
   clone(): InboxSender<T>;
   /** Closes this handle only. */
   close(): void;
 }
 
-/** The receiving half of an inbox: an unbounded FIFO. */
+/** The receiving half of an inbox: a FIFO bounded by its capacity. */
 export interface InboxReceiver<T = Json> extends AsyncIterable<T> {
+  /** How many custom events were dropped because the queue was full. */
+  readonly dropped: number;
+  /** The bound on queued messages (`Infinity` when unbounded). */
+  readonly capacity: number;
   tryRecv(): T | undefined;
   drain(): T[];
   /** The next message; `undefined` when aborted (an aborted signal wins) or when every sender closed and the queue is empty. */
@@ -37,4 +47,9 @@ export interface Inbox<T = Json> {
 export interface InboxOptions<T = Json> {
   /** Runs with each message a `send` could not deliver because the receiver is closed. */
   onClosed?: (undelivered: T) => void;
+  /**
+   * Most messages kept queued before custom task events are dropped, oldest first. A positive
+   * integer, or `Infinity` for an unbounded queue. Default 10 000.
+   */
+  capacity?: number;
 }

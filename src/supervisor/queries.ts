@@ -24,7 +24,7 @@ export abstract class SupervisorQueries {
   protected readonly registry: Registry;
   protected readonly writer: StoreWriter;
   protected readonly now: () => number;
-  protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0 };
+  protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0, eventsDropped: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
   protected readonly observers = new EventObservers();
   readonly #store: TaskStore;
@@ -59,6 +59,35 @@ export abstract class SupervisorQueries {
 
   hasRunning(threadId: string): boolean {
     return this.registry.hasRunning(threadId);
+  }
+
+  findRunningByName(threadId: string, name: string): TaskSummary | undefined {
+    expectString(threadId, 'threadId');
+    expectString(name, 'name');
+    return this.registry.runningNamed(threadId, name)?.summary;
+  }
+
+  findRunningChildByName(parentTaskId: TaskId, name: string): TaskSummary | undefined {
+    expectString(parentTaskId, 'parentTaskId');
+    expectString(name, 'name');
+    for (const entry of this.registry.runningNamedAnywhere(name)) {
+      if (entry.parentTaskId === parentTaskId) return entry.summary;
+    }
+    return undefined;
+  }
+
+  runningRootsOfRun(runId: string): TaskSummary[] {
+    expectString(runId, 'runId');
+    const out: TaskSummary[] = [];
+    for (const entry of this.registry.runRoots(runId)) {
+      if (entry.summary.status === 'running') out.push(entry.summary);
+    }
+    return out;
+  }
+
+  ownerThreadOf(taskId: TaskId): string | undefined {
+    expectString(taskId, 'taskId');
+    return this.registry.byId.get(taskId)?.ownerThreadId;
   }
 
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta> {
@@ -150,6 +179,7 @@ export abstract class SupervisorQueries {
       spawned: this.counters.spawned,
       eventsDelivered: this.counters.eventsDelivered,
       eventsUndelivered: this.counters.eventsUndelivered,
+      eventsDropped: this.counters.eventsDropped,
       storeFailures: this.writer.failures + this.#deleteFailures,
     };
   }
@@ -184,11 +214,16 @@ export abstract class SupervisorQueries {
     if (this.observers.size > 0) this.observers.emit(event, threadId);
   }
 
-  /** Sends an event to an inbox, counting it; a sender that throws counts as undelivered. */
+  /**
+   * Sends an event to an inbox, counting it; a sender that throws counts as undelivered. Custom
+   * events a bounded inbox drops to make room (or drops on arrival) count in `eventsDropped`.
+   */
   protected deliver(inbox: InboxSender, event: TaskEvent): boolean {
     let ok = false;
     try {
+      const before = inbox.dropped;
       ok = inbox.send(event);
+      if (before !== undefined) this.counters.eventsDropped += (inbox.dropped ?? before) - before;
     } catch {
       ok = false;
     }

@@ -30,6 +30,8 @@ export class Registry {
   readonly #children = new Map<TaskId, Set<TaskId>>();
   readonly #runRoots = new Map<string, Set<TaskEntry>>();
   readonly #names = new Map<string, Map<string, TaskEntry>>();
+  /** Running named entries by name, across threads (a name is unique per thread, not globally). */
+  readonly #namedAnywhere = new Map<string, Set<TaskEntry>>();
   readonly #running = new Map<string, number>();
   live = 0;
   retained = 0;
@@ -46,6 +48,7 @@ export class Registry {
         let names = this.#names.get(entry.ownerThreadId);
         if (names === undefined) this.#names.set(entry.ownerThreadId, (names = new Map()));
         names.set(entry.name, entry);
+        addTo(this.#namedAnywhere, entry.name, entry);
       }
       if (!entry.remote) this.live++;
     } else {
@@ -63,6 +66,7 @@ export class Registry {
       names.delete(entry.name!);
       if (names.size === 0) this.#names.delete(entry.ownerThreadId);
     }
+    if (entry.name !== undefined) removeFrom(this.#namedAnywhere, entry.name, entry);
     if (!wasRemote) this.live--;
     this.retained++;
   }
@@ -80,6 +84,11 @@ export class Registry {
 
   runningNamed(threadId: string, name: string): TaskEntry | undefined {
     return this.#names.get(threadId)?.get(name);
+  }
+
+  /** Running entries named `name`, in every thread (one per thread at most). */
+  runningNamedAnywhere(name: string): ReadonlySet<TaskEntry> {
+    return this.#namedAnywhere.get(name) ?? EMPTY;
   }
 
   thread(threadId: string): ReadonlySet<TaskEntry> {

@@ -97,6 +97,11 @@ export interface SupervisorStats {
   spawned: number;
   eventsDelivered: number;
   eventsUndelivered: number;
+  /**
+   * Custom events that bounded inboxes dropped (oldest first) when this supervisor's deliveries
+   * found them full. Each was first counted in `eventsDelivered`.
+   */
+  eventsDropped: number;
   /** Failed `put` attempts, and failed store deletes of pruned records. */
   storeFailures: number;
 }
@@ -153,6 +158,41 @@ export interface TaskSupervisor {
     metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
   ): Promise<number>;
   loadThread(threadId: string): Promise<number>;
+  /**
+   * The running task of thread `threadId` spawned with `name` (`SpawnOptions.name`), or
+   * `undefined`. An index lookup, O(1) however many tasks the supervisor holds; a name is unique
+   * among a thread's running tasks, so there is at most one.
+   *
+   * @example
+   * await supervisor.spawn({ threadId: 't1', taskType: 'crawl', description: 'docs', name: 'crawler' }, body);
+   * supervisor.findRunningByName('t1', 'crawler')?.task_id; // 'bg_0'
+   * supervisor.findRunningByName('t2', 'crawler');          // undefined
+   */
+  findRunningByName(threadId: string, name: string): TaskSummary | undefined;
+  /**
+   * A running direct child of task `parentTaskId` (by `parent_context.task_id`) spawned with
+   * `name`, in any owner thread, or `undefined`. Costs O(threads with a running task of that name).
+   *
+   * @example
+   * supervisor.findRunningChildByName('bg_0', 'researcher')?.task_id; // 'bg_3'
+   */
+  findRunningChildByName(parentTaskId: TaskId, name: string): TaskSummary | undefined;
+  /**
+   * The running root tasks of run `runId` (`parent_context.run_id === runId`, no parent task), in
+   * every owner thread, in spawn order. An index read: linear in the run's roots only.
+   *
+   * @example
+   * supervisor.runningRootsOfRun('run-1').map((s) => s.task_id); // ['bg_0', 'bg_4']
+   */
+  runningRootsOfRun(runId: string): TaskSummary[];
+  /**
+   * The owner thread of a task this supervisor holds (running, or terminal and not pruned), or
+   * `undefined`. Summaries carry no thread; this is the O(1) way to check who owns a task id.
+   *
+   * @example
+   * supervisor.ownerThreadOf('bg_0'); // 't1'
+   */
+  ownerThreadOf(taskId: TaskId): string | undefined;
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
   prune(opts?: PruneOptions): number;
   setOwnerInbox(sender: InboxSender | undefined): void;

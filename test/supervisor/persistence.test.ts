@@ -142,6 +142,7 @@ describe('I. persistence', () => {
       spawned: 0,
       eventsDelivered: 0,
       eventsUndelivered: 0,
+      eventsDropped: 0,
       storeFailures: 0,
     });
     const a = await sup.spawn(opts(), (ctx) => {
@@ -159,6 +160,7 @@ describe('I. persistence', () => {
       spawned: 3,
       eventsDelivered: 2,
       eventsUndelivered: 2,
+      eventsDropped: 0,
       storeFailures: 0,
     });
     await sup.stop();

@@ -95,6 +95,10 @@ export function createEventTap(): EventTap {
       return ok;
     },
     isClosed: () => target.isClosed(),
+    // The wrapped inbox's drop count stays visible to the supervisor's `stats()`.
+    get dropped() {
+      return target.dropped;
+    },
     clone: () => wrap(target.clone()),
     close: () => target.close(),
   });

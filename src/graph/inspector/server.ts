@@ -8,6 +8,13 @@ import { GraphvizError, renderDotSvg } from './graphviz.js';
 import { buildSnapshot, type InspectorSource, taskDetail } from './model.js';
 import { INSPECTOR_CSS, INSPECTOR_HTML } from './page.js';
 import { INSPECTOR_JS } from './pageScript.js';
+import {
+  BodyTooLargeError,
+  decodePathPart,
+  hostAllowed,
+  LOOPBACK_HOSTS,
+  readBodyWithin,
+} from './requestGuards.js';
 import { SseHub } from './sse.js';
 
 /** Options of {@link serveInspector}. */
@@ -24,6 +31,26 @@ export interface InspectorOptions {
   batchMs?: number;
   /** Clock for event timestamps; default `Date.now`. */
   now?: () => number;
+  /** Most `/events` streams open at once; one more is answered 503. Default 32. */
+  maxClients?: number;
+  /**
+   * Most bytes a stream may have unsent (its socket's `writableLength`) while making no progress
+   * for `stallMs`; past that the client is dropped. Default 1 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** How long a stream over `maxBufferedBytes` may go without its unsent bytes shrinking. Default 2 000 ms. */
+  stallMs?: number;
+  /** Time allowed to receive a request's headers (Node's `headersTimeout`). Default 10 000 ms. */
+  headersTimeoutMs?: number;
+  /** Time allowed to receive a whole request (Node's `requestTimeout`). Default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Largest accepted request body (`POST /cancel`); a larger one is answered 413. Default 4 096 bytes. */
+  maxBodyBytes?: number;
+  /**
+   * Host names (no port) accepted in the `Host` header besides `localhost`, `127.0.0.1` and `::1`,
+   * e.g. the name of a reverse proxy. Setting it also turns the `Host` check on for a non-loopback bind.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** A running inspector. */
@@ -37,7 +64,6 @@ export interface InspectorServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const MAX_BODY = 4096;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -67,28 +93,18 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 const json = (res: ServerResponse, status: number, value: unknown): void =>
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => {
-      size += b.length;
-      if (size > MAX_BODY) {
-        reject(new RangeError('body too large'));
-        req.destroy();
-      } else parts.push(b);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /**
  * Serves the live task-tree inspector of `supervisor`: one self-contained page (no CDN), JSON
  * endpoints, a Server-Sent Events stream of `TaskChange`s batched per 50 ms, a Graphviz SVG per
  * thread, and `POST /cancel` (cancels a subtree; needs the per-run token, else 403).
  * Binds `127.0.0.1` by default; on a loopback bind, requests whose `Host` is not a loopback name
- * are refused (DNS-rebinding guard).
+ * (or one of `allowedHosts`) are refused 403 (DNS-rebinding guard).
+ *
+ * Bounds: at most `maxClients` streams (503 beyond); a stream whose unsent bytes stay above
+ * `maxBufferedBytes` without shrinking for `stallMs` is dropped, so clients that do not read cannot
+ * pin snapshots in memory; headers must arrive within `headersTimeoutMs` and the whole request
+ * within `requestTimeoutMs`; a body over `maxBodyBytes` is answered 413; a malformed `%`-escape in
+ * a path is answered 400.
  *
  * Endpoints: `GET /` page · `GET /api/threads` snapshot · `GET /api/tasks/:id` details ·
  * `GET /api/threads/:thread/graph.svg` · `GET /events` SSE · `POST /cancel` `{"task_id"}`.
@@ -106,19 +122,25 @@ export async function serveInspector(
   options: InspectorOptions = {},
 ): Promise<InspectorServer> {
   const { port = 0, host = '127.0.0.1', batchMs = 50, now = Date.now } = options;
+  const maxClients = positive(options.maxClients, 32, 'maxClients');
+  const maxBodyBytes = positive(options.maxBodyBytes, 4096, 'maxBodyBytes');
   const token = options.token ?? randomBytes(32).toString('base64url');
   if (token === '') throw new TypeError('Expected `token` to be a non-empty string');
   const history = new EventHistory();
-  const hub = new SseHub(supervisor, history, batchMs);
+  const hub = new SseHub(supervisor, history, batchMs, {
+    maxBufferedBytes: positive(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes'),
+    stallMs: positive(options.stallMs, 2000, 'stallMs'),
+  });
   const stopEvents =
     options.events === undefined
       ? () => {}
       : listenToEvents(options.events, (event) => hub.publishEvent(history.add(event, now())));
-  const loopbackOnly = LOOPBACK.has(host);
+  const checkHost = LOOPBACK.has(host) || options.allowedHosts !== undefined;
+  const allowed = new Set([...LOOPBACK_HOSTS, ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://inspector.invalid');
-    if (loopbackOnly && !LOOPBACK.has(hostnameOf(req.headers.host))) {
+    if (checkHost && !hostAllowed(req.headers.host, allowed)) {
       return json(res, 403, { error: 'host not allowed' });
     }
     const path = url.pathname;
@@ -127,17 +149,27 @@ export async function serveInspector(
     if (path === '/') return send(res, 200, 'text/html; charset=utf-8', INSPECTOR_HTML);
     if (path === '/app.js') return send(res, 200, 'text/javascript; charset=utf-8', INSPECTOR_JS);
     if (path === '/app.css') return send(res, 200, 'text/css; charset=utf-8', INSPECTOR_CSS);
-    if (path === '/events') return hub.open(req, res);
+    if (path === '/events') {
+      if (hub.size >= maxClients) {
+        res.setHeader('retry-after', '5');
+        return json(res, 503, { error: 'too many event streams' });
+      }
+      return hub.open(req, res);
+    }
     if (path === '/api/threads') return json(res, 200, buildSnapshot(supervisor, history));
     const task = /^\/api\/tasks\/([^/]+)$/.exec(path);
     if (task) {
-      const detail = taskDetail(supervisor, history, decodeURIComponent(task[1]!));
+      const id = decodePathPart(task[1]!);
+      if (id === undefined) return json(res, 400, { error: 'malformed %-escape in path' });
+      const detail = taskDetail(supervisor, history, id);
       return detail ? json(res, 200, detail) : json(res, 404, { error: 'unknown task' });
     }
     const graph = /^\/api\/threads\/([^/]+)\/graph\.svg$/.exec(path);
     if (graph) {
+      const thread = decodePathPart(graph[1]!);
+      if (thread === undefined) return json(res, 400, { error: 'malformed %-escape in path' });
       try {
-        const svg = await renderDotSvg(taskTreeToDot(supervisor.list(decodeURIComponent(graph[1]!))));
+        const svg = await renderDotSvg(taskTreeToDot(supervisor.list(thread)));
         return send(res, 200, 'image/svg+xml; charset=utf-8', svg);
       } catch (e) {
         return json(res, e instanceof GraphvizError ? 501 : 500, { error: String((e as Error).message) });
@@ -154,8 +186,13 @@ export async function serveInspector(
     if (typeof supervisor.cancelTree !== 'function') return json(res, 409, { error: 'read-only source' });
     let taskId: unknown;
     try {
-      taskId = (JSON.parse(await readBody(req)) as { task_id?: unknown } | null)?.task_id;
-    } catch {
+      taskId = (JSON.parse(await readBodyWithin(req, maxBodyBytes)) as { task_id?: unknown } | null)?.task_id;
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) {
+        // Closing after the answer stops the client reusing a connection whose body is being discarded.
+        res.setHeader('connection', 'close');
+        return json(res, 413, { error: e.message });
+      }
       return json(res, 400, { error: 'expected a JSON body {"task_id": "…"}' });
     }
     if (typeof taskId !== 'string' || supervisor.get(taskId) === undefined) {
@@ -164,7 +201,19 @@ export async function serveInspector(
     return json(res, 200, { task_id: taskId, signalled: supervisor.cancelTree(taskId) });
   };
 
-  const server = createServer((req, res) => {
+  // Node's defaults (60 s for headers, 300 s per request, checked every 30 s) let slow clients hold
+  // sockets for minutes.
+  const headersTimeout = positive(options.headersTimeoutMs, 10_000, 'headersTimeoutMs');
+  const requestTimeout = Math.max(
+    headersTimeout,
+    positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
+  );
+  const timeouts = {
+    headersTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  };
+  const server = createServer(timeouts, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) json(res, 500, { error: String((e as Error)?.message ?? e) });
       else res.end();
@@ -195,10 +244,10 @@ export async function serveInspector(
   };
 }
 
-/** The host name of a `Host` header (`127.0.0.1:4477` → `127.0.0.1`, `[::1]:80` → `[::1]`). */
-function hostnameOf(header: string | undefined): string {
-  if (header === undefined) return '';
-  if (header.startsWith('[')) return header.slice(0, header.indexOf(']') + 1);
-  const colon = header.indexOf(':');
-  return (colon === -1 ? header : header.slice(0, colon)).toLowerCase();
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new TypeError(`Expected \`${what}\` to be a positive number, got ${String(value)}`);
+  }
+  return value;
 }
