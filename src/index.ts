@@ -40,6 +40,7 @@ export { MemoryTaskStore } from './stores/memory.js';
 export type {
   AgentTaskContext,
   SpawnOptions,
+  StoreBacklogEntry,
   SupervisorOptions,
   SupervisorStats,
   TaskActorRef,
@@ -49,8 +50,8 @@ export type {
   WaitOptions,
 } from './supervisor/types.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
-export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
-export { SendError, SpawnError } from './supervisor/errors.js';
+export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';
+export { SendError, SpawnError, StoreError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';

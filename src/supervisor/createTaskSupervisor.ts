@@ -4,6 +4,7 @@ import type { InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
+import { StoreError } from './errors.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
 import { clock, resolveOptions } from './options.js';
@@ -45,12 +46,17 @@ export function createTaskSupervisor(options: SupervisorOptions = {}): TaskSuper
 class Supervisor extends TaskRunner implements TaskSupervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   readonly #store: TaskStore;
+  readonly #stopTimeoutMs: number;
   #stopping: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  /** Records still unwritten when the drain's flush gave up. */
+  #unwritten: PersistedTaskMeta[] = [];
 
   constructor(options: SupervisorOptions) {
-    const { store, now, cancelGraceMs: grace } = resolveOptions(options);
+    const { store, now, cancelGraceMs: grace, stopTimeoutMs } = resolveOptions(options);
     super(new Registry(), store, now, grace);
     this.#store = store;
+    this.#stopTimeoutMs = stopTimeoutMs;
     this.ownerInbox = options.ownerInbox;
     const logic = supervisorMachine.provide({
       actions: {
@@ -163,17 +169,38 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   stop(): Promise<void> {
-    if (this.#stopping !== undefined) return this.#stopping;
-    this.#stopping = new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((snapshot) => {
-        if (snapshot.status === 'done') {
-          sub.unsubscribe();
-          resolve();
-        }
+    if (this.#stopping === undefined) {
+      this.#stopped = new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((snapshot) => {
+          if (snapshot.status === 'done') {
+            sub.unsubscribe();
+            resolve();
+          }
+        });
       });
-    });
-    this.actor.send({ type: 'supervisor.stop' });
-    return this.#stopping;
+      this.#stopping = this.#stopped.then(() => this.#checkWritten(this.#unwritten));
+      this.actor.send({ type: 'supervisor.stop' });
+      return this.#stopping;
+    }
+    // After a stop that gave up on unwritten records, another call retries them for another bound.
+    const previous = this.#stopping;
+    const retry = previous.then(
+      () => undefined,
+      async () => this.#checkWritten(await this.writer.flush(this.#stopTimeoutMs)),
+    );
+    this.#stopping = retry;
+    return retry;
+  }
+
+  #checkWritten(unwritten: readonly PersistedTaskMeta[]): void {
+    if (unwritten.length === 0) return;
+    const backlog = new Map(this.writer.backlog().map((b) => [b.taskId, b.lastError]));
+    const last = backlog.get(unwritten[0]!.task_id);
+    throw new StoreError(
+      'store_unwritten',
+      unwritten.map((m) => m.task_id),
+      last === undefined ? undefined : { cause: new Error(last) },
+    );
   }
 
   async #drain(): Promise<void> {
@@ -181,7 +208,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     for (const entry of this.registry.byId.values())
       if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
     await Promise.all(pending);
-    await this.writer.flush();
+    this.#unwritten = await this.writer.flush(this.#stopTimeoutMs);
     this.actor.send({ type: 'supervisor.drained' });
   }
 }
