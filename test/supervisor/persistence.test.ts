@@ -106,7 +106,9 @@ describe('I. persistence', () => {
     expect((e as Error).message).toContain(id);
     expect(sup.get(id)?.status).toBe('cancelled');
     expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(2);
-    expect(sup.storeBacklog()).toEqual([{ taskId: id, attempts: expect.any(Number), lastError: 'disk on fire' }]);
+    expect(sup.storeBacklog()).toEqual([
+      { taskId: id, attempts: expect.any(Number), lastError: 'disk on fire' },
+    ]);
     expect((await store.record(id))?.status).toBe('running');
     // Another stop() retries for another bound; the store is back, so it resolves with all written.
     store.failing = false;
