@@ -38,9 +38,10 @@ export class FaultyTaskStore implements TaskStore {
   down = false;
   attempts = 0;
   failures = 0;
-  readonly #rejects: ((record: PersistedTaskMeta) => string | undefined) | undefined;
-  readonly #maxBytes: number;
+  #rejects: ((record: PersistedTaskMeta) => string | undefined) | undefined;
+  #maxBytes: number;
   #failNext = 0;
+  #failWhich: ((record: PersistedTaskMeta) => boolean) | undefined;
 
   constructor(options: FaultyTaskStoreOptions = {}) {
     this.inner = options.inner ?? new MemoryTaskStore();
@@ -48,9 +49,21 @@ export class FaultyTaskStore implements TaskStore {
     this.#maxBytes = options.maxRecordBytes ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Makes the next `n` calls to `put` fail. */
-  failNext(n: number): void {
+  /**
+   * Makes the next `n` calls to `put` fail; with `which`, only calls holding a record it matches
+   * fail (and count).
+   */
+  failNext(n: number, which?: (record: PersistedTaskMeta) => boolean): void {
     this.#failNext = n;
+    this.#failWhich = which;
+  }
+
+  /** Ends every fault: back up, no injected failures, every record accepted. */
+  heal(): void {
+    this.down = false;
+    this.#failNext = 0;
+    this.#rejects = undefined;
+    this.#maxBytes = Number.POSITIVE_INFINITY;
   }
 
   /** The reason this store rejects `record` forever, or `undefined` when it accepts it. */
@@ -68,7 +81,8 @@ export class FaultyTaskStore implements TaskStore {
     this.attempts++;
     try {
       this.#checkUp();
-      if (this.#failNext > 0) {
+      const which = this.#failWhich;
+      if (this.#failNext > 0 && (which === undefined || records.some(which))) {
         this.#failNext--;
         throw new StoreUnavailableError('store write failed (injected)');
       }

@@ -45,6 +45,7 @@ export {
   SettleCommand,
   SpawnChildCommand,
   SpawnCommand,
+  StoreFaultCommand,
   TickCommand,
 } from './commands.js';
 
