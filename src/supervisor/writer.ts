@@ -213,15 +213,20 @@ export class StoreWriter {
     }
   }
 
-  /** Drops a superseded version, handing its callbacks to the newer one. */
+  /** Drops a superseded version: its callbacks follow the newer one, or learn it already landed. */
   #keep(r: Rec): boolean {
     if (!r.superseded) return true;
-    const newer = this.#latest.get(r.meta.task_id);
-    if (newer !== undefined && r.done !== undefined) {
-      for (const d of callbacks(r)) addDone(newer, d);
-    }
-    r.done = undefined;
+    if (!this.#handOver(r)) finish(r, undefined, false);
     return false;
+  }
+
+  /** Gives a superseded version's callbacks to the newer version still pending, if any. */
+  #handOver(r: Rec): boolean {
+    const newer = this.#latest.get(r.meta.task_id);
+    if (newer === undefined || newer === r) return false;
+    for (const d of callbacks(r)) addDone(newer, d);
+    r.done = undefined;
+    return true;
   }
 
   async #attempt(group: Rec[]): Promise<void> {
@@ -255,6 +260,8 @@ export class StoreWriter {
       this.#suspects.add(r);
     } else if (current) {
       this.#latest.delete(r.meta.task_id);
+    } else if (this.#handOver(r)) {
+      return;
     }
     finish(r, error, true);
   }
