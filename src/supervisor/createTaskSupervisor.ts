@@ -48,7 +48,6 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   readonly #store: TaskStore;
   readonly #stopTimeoutMs: number;
   #stopping: Promise<void> | undefined;
-  #stopped: Promise<void> | undefined;
   /** Records still unwritten when the drain's flush gave up. */
   #unwritten: PersistedTaskMeta[] = [];
 
@@ -170,7 +169,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   stop(): Promise<void> {
     if (this.#stopping === undefined) {
-      this.#stopped = new Promise<void>((resolve) => {
+      const stopped = new Promise<void>((resolve) => {
         const sub = this.actor.subscribe((snapshot) => {
           if (snapshot.status === 'done') {
             sub.unsubscribe();
@@ -178,7 +177,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           }
         });
       });
-      this.#stopping = this.#stopped.then(() => this.#checkWritten(this.#unwritten));
+      this.#stopping = stopped.then(() => this.#checkWritten(this.#unwritten));
       this.actor.send({ type: 'supervisor.stop' });
       return this.#stopping;
     }
@@ -194,13 +193,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   #checkWritten(unwritten: readonly PersistedTaskMeta[]): void {
     if (unwritten.length === 0) return;
-    const backlog = new Map(this.writer.backlog().map((b) => [b.taskId, b.lastError]));
-    const last = backlog.get(unwritten[0]!.task_id);
-    throw new StoreError(
-      'store_unwritten',
-      unwritten.map((m) => m.task_id),
-      last === undefined ? undefined : { cause: new Error(last) },
-    );
+    const ids = unwritten.map((m) => m.task_id);
+    const cause = ids.map((id) => this.writer.lastError(id)).find((e) => e !== undefined);
+    throw new StoreError('store_unwritten', ids, cause === undefined ? undefined : { cause });
   }
 
   async #drain(): Promise<void> {

@@ -121,6 +121,11 @@ export class StoreWriter {
     }));
   }
 
+  /** The store's last error (as thrown) for an unwritten record. */
+  lastError(taskId: TaskId): unknown {
+    return this.#latest.get(taskId)?.lastError;
+  }
+
   /** How many records wait for a retry. */
   get backlogSize(): number {
     return this.#suspects.size;
