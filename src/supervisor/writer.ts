@@ -51,9 +51,12 @@ export class StoreRefusal extends Error {
 export class StoreWriter {
   readonly #store: TaskStore;
   readonly #hooks: StoreWriterHooks;
-  /** The newest unwritten version of each record, whatever its state. */
-  readonly #latest = new Map<TaskId, Rec>();
-  #fresh: Rec[] = [];
+  /** Records never attempted, in write order; taken whole into the next `put` (group commit). */
+  #fresh = new Map<TaskId, Rec>();
+  /** The records of the `put` in flight. */
+  #flight: Map<TaskId, Rec> | undefined;
+  /** Records of failed puts: pieces of split batches waiting their turn, and suspects. */
+  readonly #held = new Map<TaskId, Rec>();
   readonly #queued: Rec[][] = [];
   readonly #suspects = new Set<Rec>();
   #pumping = false;
@@ -78,8 +81,9 @@ export class StoreWriter {
    * failed alone.
    */
   write(meta: PersistedTaskMeta, retry: boolean, done?: Done): void {
-    const cur = this.#latest.get(meta.task_id);
-    if (cur !== undefined && cur.state !== 'flight') {
+    const id = meta.task_id;
+    const cur = this.#fresh.get(id) ?? this.#held.get(id);
+    if (cur !== undefined) {
       cur.meta = meta;
       cur.retry ||= retry;
       if (done !== undefined) {
@@ -88,19 +92,19 @@ export class StoreWriter {
         if (cur.state === 'suspect') cur.dueAt = 0;
       }
     } else {
-      const rec: Rec = {
+      const flying = this.#flight?.get(id);
+      // A version in flight stays in flight; this newer one follows it and must land after it.
+      if (flying !== undefined) flying.superseded = true;
+      this.#fresh.set(id, {
         meta,
         retry,
         done,
         state: 'fresh',
         superseded: false,
-        attempts: cur?.attempts ?? 0,
-        lastError: cur?.lastError,
+        attempts: flying?.attempts ?? 0,
+        lastError: flying?.lastError,
         dueAt: 0,
-      };
-      if (cur !== undefined) cur.superseded = true;
-      this.#latest.set(meta.task_id, rec);
-      this.#fresh.push(rec);
+      });
     }
     this.#schedule();
   }
@@ -123,12 +127,25 @@ export class StoreWriter {
 
   /** The store's last error (as thrown) for an unwritten record. */
   lastError(taskId: TaskId): unknown {
-    return this.#latest.get(taskId)?.lastError;
+    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#flight?.get(taskId))?.lastError;
   }
 
   /** How many records wait for a retry. */
   get backlogSize(): number {
     return this.#suspects.size;
+  }
+
+  /** Every record not yet written (the newest version of each). */
+  #unwritten(): PersistedTaskMeta[] {
+    const out = new Map<TaskId, PersistedTaskMeta>();
+    for (const r of this.#flight?.values() ?? []) if (!r.superseded) out.set(r.meta.task_id, r.meta);
+    for (const r of this.#held.values()) out.set(r.meta.task_id, r.meta);
+    for (const r of this.#fresh.values()) out.set(r.meta.task_id, r.meta);
+    return Array.from(out.values());
+  }
+
+  #idle(): boolean {
+    return this.#fresh.size === 0 && this.#held.size === 0 && this.#flight === undefined;
   }
 
   /**
@@ -141,12 +158,12 @@ export class StoreWriter {
     try {
       for (const r of this.#suspects) r.dueAt = 0;
       this.#schedule();
-      while (this.#latest.size > 0 && Date.now() < deadline) await this.#nextProgress(deadline);
+      while (!this.#idle() && Date.now() < deadline) await this.#nextProgress(deadline);
     } finally {
       this.#awaiting--;
       if (!this.#pumping) this.#arm();
     }
-    return Array.from(this.#latest.values(), (r) => r.meta);
+    return this.#unwritten();
   }
 
   #nextProgress(deadline: number): Promise<void> {
@@ -178,6 +195,7 @@ export class StoreWriter {
         const group = this.#next();
         if (group === undefined) break;
         await this.#attempt(group);
+        this.#flight = undefined;
         const progress = this.#progress;
         this.#progress = [];
         for (const p of progress) p();
@@ -190,48 +208,43 @@ export class StoreWriter {
 
   /** New records first, then pieces of split batches, then due suspects one at a time. */
   #next(): Rec[] | undefined {
-    for (;;) {
-      let group: Rec[];
-      if (this.#fresh.length > 0) {
-        group = this.#fresh;
-        this.#fresh = [];
-      } else if (this.#queued.length > 0) {
-        group = this.#queued.shift()!;
-      } else {
-        const now = Date.now();
-        let due: Rec | undefined;
-        for (const r of this.#suspects) {
-          if (r.dueAt <= now) {
-            due = r;
-            break;
-          }
-        }
-        if (due === undefined) return undefined;
-        this.#suspects.delete(due);
-        group = [due];
-      }
-      const live = group.filter((r) => this.#keep(r));
-      if (live.length > 0) {
-        for (const r of live) r.state = 'flight';
-        return live;
-      }
+    if (this.#fresh.size > 0) {
+      const batch = this.#fresh;
+      this.#fresh = new Map();
+      this.#flight = batch;
+      return Array.from(batch.values());
     }
+    let group = this.#queued.shift();
+    if (group === undefined) {
+      const now = Date.now();
+      for (const r of this.#suspects) {
+        if (r.dueAt <= now) {
+          this.#suspects.delete(r);
+          group = [r];
+          break;
+        }
+      }
+      if (group === undefined) return undefined;
+    }
+    const flight = new Map<TaskId, Rec>();
+    for (const r of group) {
+      this.#held.delete(r.meta.task_id);
+      r.state = 'flight';
+      flight.set(r.meta.task_id, r);
+    }
+    this.#flight = flight;
+    return group;
   }
 
-  /** Drops a superseded version: its callbacks follow the newer one, or learn it already landed. */
-  #keep(r: Rec): boolean {
-    if (!r.superseded) return true;
-    if (!this.#handOver(r)) finish(r, undefined, false);
-    return false;
-  }
-
-  /** Gives a superseded version's callbacks to the newer version still pending, if any. */
-  #handOver(r: Rec): boolean {
-    const newer = this.#latest.get(r.meta.task_id);
-    if (newer === undefined || newer === r) return false;
+  /** Gives a superseded version's callbacks to the newer version, which is still pending. */
+  #handOver(r: Rec): void {
+    const newer = this.#fresh.get(r.meta.task_id) ?? this.#held.get(r.meta.task_id);
+    if (newer === undefined) {
+      finish(r, undefined, false);
+      return;
+    }
     for (const d of callbacks(r)) addDone(newer, d);
     r.done = undefined;
-    return true;
   }
 
   async #attempt(group: Rec[]): Promise<void> {
@@ -247,46 +260,48 @@ export class StoreWriter {
     }
     if (!failed) return this.#landed(group, result);
     this.failures++;
-    if (group.length > 1) {
+    // A version superseded while in flight is dropped: the newer one (pending) replaces it.
+    const live: Rec[] = [];
+    for (const r of group) {
+      if (r.superseded) this.#handOver(r);
+      else live.push(r);
+    }
+    if (live.length > 1) {
       // Split so that a record the store keeps rejecting ends up alone and the rest go through.
-      const mid = group.length >> 1;
-      for (const r of group) r.state = 'queued';
-      this.#queued.unshift(group.slice(0, mid), group.slice(mid));
+      for (const r of live) {
+        r.state = 'queued';
+        this.#held.set(r.meta.task_id, r);
+      }
+      const mid = live.length >> 1;
+      this.#queued.unshift(live.slice(0, mid), live.slice(mid));
       return;
     }
-    const r = group[0]!;
+    const r = live[0];
+    if (r === undefined) return;
     r.attempts++;
     r.lastError = error;
-    const current = this.#latest.get(r.meta.task_id) === r;
-    if (current && r.retry) {
+    if (r.retry) {
       r.state = 'suspect';
       const delay = Math.min(RETRY_BASE_MS * 2 ** (r.attempts - 1), RETRY_MAX_MS);
       r.dueAt = Date.now() + (this.#awaiting > 0 ? Math.min(delay, RETRY_MAX_AWAITED_MS) : delay);
+      this.#held.set(r.meta.task_id, r);
       this.#suspects.add(r);
-    } else if (current) {
-      this.#latest.delete(r.meta.task_id);
-    } else if (this.#handOver(r)) {
-      return;
     }
     finish(r, error, true);
   }
 
   #landed(group: Rec[], result: PutResult | undefined): void {
     const refusedList = result?.refused;
-    const refusedIds =
-      refusedList !== undefined && refusedList.length > 0
-        ? new Set(refusedList.map((m) => m.task_id))
-        : undefined;
-    for (const r of group) {
-      if (this.#latest.get(r.meta.task_id) === r) this.#latest.delete(r.meta.task_id);
+    if (refusedList === undefined || refusedList.length === 0) {
+      for (const r of group) finish(r, undefined, false);
+      return;
     }
-    if (refusedIds !== undefined) {
-      this.refused += refusedIds.size;
-      // Memory converges to the store before anyone is told the write was decided.
-      this.#hooks.onRefused?.(refusedList!);
-    }
+    const refusedIds = new Set(refusedList.map((m) => m.task_id));
+    this.refused += refusedIds.size;
+    // Memory converges to the store before anyone is told the write was decided.
+    this.#hooks.onRefused?.(refusedList);
     for (const r of group) {
-      if (refusedIds?.has(r.meta.task_id) && !r.retry) {
+      if (refusedIds.has(r.meta.task_id) && !r.retry) {
         finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);
       } else {
         finish(r, undefined, false);
@@ -298,7 +313,7 @@ export class StoreWriter {
   #arm(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#fresh.length > 0 || this.#queued.length > 0) {
+    if (this.#fresh.size > 0 || this.#queued.length > 0) {
       this.#schedule();
       return;
     }
