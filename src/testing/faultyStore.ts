@@ -33,10 +33,13 @@ export class StoreUnavailableError extends Error {
  * store.failNext(2);   // or: the next two puts fail
  */
 export class FaultyTaskStore implements TaskStore {
+  /** Where accepted records land. */
   readonly inner: TaskStore;
   /** While true, every call fails with `StoreUnavailableError`. */
   down = false;
+  /** Calls to `put`. */
   attempts = 0;
+  /** Calls to `put` that failed. */
   failures = 0;
   #rejects: ((record: PersistedTaskMeta) => string | undefined) | undefined;
   #maxBytes: number;
@@ -77,6 +80,7 @@ export class FaultyTaskStore implements TaskStore {
     return undefined;
   }
 
+  /** Fails while down, for an injected failure, or when a record is rejected; else writes to `inner`. */
   async put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult> {
     this.attempts++;
     try {
@@ -97,17 +101,20 @@ export class FaultyTaskStore implements TaskStore {
     return this.inner.put(records);
   }
 
+  /** Reads `inner`; fails while down. */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     this.#checkUp();
     return this.inner.load(threadId);
   }
 
+  /** Allocates from `inner`; fails while down. */
   async allocateIds(count: number): Promise<number> {
     this.#checkUp();
     if (this.inner.allocateIds === undefined) throw new TypeError('the inner store cannot allocate ids');
     return this.inner.allocateIds(count);
   }
 
+  /** Closes `inner`. */
   async close(): Promise<void> {
     await this.inner.close?.();
   }

@@ -17,22 +17,24 @@ const meta = (id: string, extra: Partial<PersistedTaskMeta> = {}): PersistedTask
 });
 
 describe('StoreWriter', () => {
-  it('I20 a spawn’s write does not wait for another record’s backoff', async () => {
-    const store = new FaultyTaskStore();
+  it('I20 a spawn’s write does not wait for, nor share a put with, a record in backoff', async () => {
+    let rejectA = true;
+    const store = new FaultyTaskStore({
+      rejects: (r) => (rejectA && r.task_id === 'bg_0' && r.status !== 'running' ? 'not now' : undefined),
+    });
     const { sup } = setup({ store });
     const g = gate();
     const a = await sup.spawn(opts(), () => g.promise);
-    store.down = true;
+    expect(a).toBe('bg_0');
     g.open();
     await sup.wait(a);
-    // a's terminal record now waits for its retry (50 ms, then longer); spawns must not.
-    store.down = false;
+    expect(sup.storeBacklog().map((x) => x.taskId)).toEqual([a]);
     const b = await sup.spawn(opts(), parked);
     const stored = await store.inner.load();
     expect(stored.find((r) => r.task_id === b)?.status).toBe('running');
-    // b landed on its own, before a's backed-off retry (b's write did not wait for a's timer).
     expect(stored.find((r) => r.task_id === a)?.status).toBe('running');
     expect(sup.storeBacklog().map((x) => x.taskId)).toEqual([a]);
+    rejectA = false;
     await sup.stop();
     expect((await store.inner.load()).find((r) => r.task_id === a)?.status).toBe('completed');
   });
