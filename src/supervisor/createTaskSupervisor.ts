@@ -47,6 +47,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   readonly #store: TaskStore;
   readonly #stopTimeoutMs: number;
+  readonly #graceMs: number;
   #stopping: Promise<void> | undefined;
   /** Records still unwritten when the drain's flush gave up. */
   #unwritten: PersistedTaskMeta[] = [];
@@ -56,6 +57,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     super(new Registry(), store, now, grace);
     this.#store = store;
     this.#stopTimeoutMs = stopTimeoutMs;
+    this.#graceMs = grace;
     this.ownerInbox = options.ownerInbox;
     const logic = supervisorMachine.provide({
       actions: {
@@ -202,7 +204,14 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     const pending: Promise<unknown>[] = [];
     for (const entry of this.registry.byId.values())
       if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
-    await Promise.all(pending);
+    // Bodies get the grace period, then their writes `stopTimeoutMs`: a store whose put never
+    // settles must not hold stop() forever (what it holds is reported as unwritten).
+    let timer: unknown;
+    const stalled = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(() => resolve(), this.#graceMs + this.#stopTimeoutMs);
+    });
+    await Promise.race([Promise.all(pending), stalled]);
+    clock.clearTimeout(timer);
     this.#unwritten = await this.writer.flush(this.#stopTimeoutMs);
     this.actor.send({ type: 'supervisor.drained' });
   }

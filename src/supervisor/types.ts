@@ -160,7 +160,8 @@ export interface TaskSupervisor {
    * accepted for up to `stopTimeoutMs` (default 10 s). Resolves once everything is written;
    * otherwise rejects with a `StoreError` (code `store_unwritten`) whose `taskIds` name the records
    * still unwritten, which stay retried in the background. Calling `stop()` again after such a
-   * rejection retries them for another `stopTimeoutMs`.
+   * rejection retries them for another `stopTimeoutMs`. A store whose `put` never settles holds
+   * `stop()` at most `cancelGraceMs` + 2 × `stopTimeoutMs`.
    *
    * @example
    * try { await supervisor.stop(); }

@@ -186,3 +186,20 @@ describe('StoreWriter', () => {
       );
   });
 });
+
+describe('stop() with a store whose put never settles', () => {
+  it('rejects after cancelGraceMs + stopTimeoutMs (+ stopTimeoutMs of retries) naming the held record', async () => {
+    const inner = new MemoryTaskStore();
+    let hang = false;
+    const store = {
+      put: (records: readonly PersistedTaskMeta[]) =>
+        hang ? new Promise<void>(() => {}) : inner.put(records),
+      load: (t?: string) => inner.load(t),
+    };
+    const { sup } = setup({ store, cancelGraceMs: 10, stopTimeoutMs: 50 });
+    const id = await sup.spawn(opts(), parked);
+    hang = true;
+    await expect(sup.stop()).rejects.toMatchObject({ code: 'store_unwritten', taskIds: [id] });
+    expect(sup.get(id)?.status).toBe('cancelled');
+  });
+});
