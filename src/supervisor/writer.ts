@@ -292,14 +292,19 @@ export class StoreWriter {
 
   #landed(group: Rec[], result: PutResult | undefined): void {
     const refusedList = result?.refused;
-    if (refusedList === undefined || refusedList.length === 0) {
+    if (!Array.isArray(refusedList) || refusedList.length === 0) {
       for (const r of group) finish(r, undefined, false);
       return;
     }
     const refusedIds = new Set(refusedList.map((m) => m.task_id));
     this.refused += refusedIds.size;
     // Memory converges to the store before anyone is told the write was decided.
-    this.#hooks.onRefused?.(refusedList);
+    try {
+      this.#hooks.onRefused?.(refusedList);
+    } catch (e) {
+      // The writer must keep going: a failing hook must not strand every later write.
+      process.emitWarning(`awaken-tasks: handling refused records failed: ${errorMessage(e)}`);
+    }
     for (const r of group) {
       if (refusedIds.has(r.meta.task_id) && !r.retry) {
         finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);
