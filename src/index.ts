@@ -51,6 +51,7 @@ export type {
   AgentTaskContext,
   PruneOptions,
   SpawnOptions,
+  StoreBacklogEntry,
   SupervisorOptions,
   SupervisorStats,
   TaskActorRef,
@@ -61,8 +62,8 @@ export type {
 } from './supervisor/types.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
-export type { SendErrorCode, SpawnErrorCode } from './supervisor/errors.js';
-export { SendError, SpawnError } from './supervisor/errors.js';
+export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';
+export { SendError, SpawnError, StoreError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';

@@ -7,9 +7,10 @@ import type { TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import * as cancelOps from './cancel.js';
 import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
+import { StoreError } from './errors.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
-import { resolveOptions } from './options.js';
+import { clock, resolveOptions } from './options.js';
 import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import { sendToSubAgent } from './subAgentMessage.js';
@@ -49,12 +50,18 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   readonly #store: TaskStore;
   #messages: MessageOutboxStore | undefined;
+  readonly #stopTimeoutMs: number;
+  readonly #graceMs: number;
   #stopping: Promise<void> | undefined;
+  /** Records still unwritten when the drain's flush gave up. */
+  #unwritten: PersistedTaskMeta[] = [];
 
   constructor(options: SupervisorOptions) {
-    const { store, now, cancelGraceMs: grace, clock } = resolveOptions(options);
-    super(new Registry(), store, now, grace, clock);
+    const { store, now, cancelGraceMs: grace, clock: timers, stopTimeoutMs } = resolveOptions(options);
+    super(new Registry(), store, now, grace, timers);
     this.#store = store;
+    this.#stopTimeoutMs = stopTimeoutMs;
+    this.#graceMs = grace;
     this.ownerInbox = options.ownerInbox;
     const logic = supervisorMachine.provide({
       actions: {
@@ -192,25 +199,49 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   stop(): Promise<void> {
-    if (this.#stopping !== undefined) return this.#stopping;
-    this.#stopping = new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((snapshot) => {
-        if (snapshot.status === 'done') {
-          sub.unsubscribe();
-          resolve();
-        }
+    if (this.#stopping === undefined) {
+      const stopped = new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((snapshot) => {
+          if (snapshot.status === 'done') {
+            sub.unsubscribe();
+            resolve();
+          }
+        });
       });
-    });
-    this.actor.send({ type: 'supervisor.stop' });
-    return this.#stopping;
+      this.#stopping = stopped.then(() => this.#checkWritten(this.#unwritten));
+      this.actor.send({ type: 'supervisor.stop' });
+      return this.#stopping;
+    }
+    // After a stop that gave up on unwritten records, another call retries them for another bound.
+    const previous = this.#stopping;
+    const retry = previous.then(
+      () => undefined,
+      async () => this.#checkWritten(await this.writer.flush(this.#stopTimeoutMs)),
+    );
+    this.#stopping = retry;
+    return retry;
+  }
+
+  #checkWritten(unwritten: readonly PersistedTaskMeta[]): void {
+    if (unwritten.length === 0) return;
+    const ids = unwritten.map((m) => m.task_id);
+    const cause = ids.map((id) => this.writer.lastError(id)).find((e) => e !== undefined);
+    throw new StoreError('store_unwritten', ids, cause === undefined ? undefined : { cause });
   }
 
   async #drain(): Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (const entry of this.registry.byId.values())
       if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
-    await Promise.all(pending);
-    await this.writer.flush();
+    // Bodies get the grace period, then their writes `stopTimeoutMs`: a store whose put never
+    // settles must not hold stop() forever (what it holds is reported as unwritten).
+    let timer: unknown;
+    const stalled = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(() => resolve(), this.#graceMs + this.#stopTimeoutMs);
+    });
+    await Promise.race([Promise.all(pending), stalled]);
+    clock.clearTimeout(timer);
+    this.#unwritten = await this.writer.flush(this.#stopTimeoutMs);
     await this.settleRemovals();
     this.actor.send({ type: 'supervisor.drained' });
   }

@@ -52,3 +52,31 @@ export class SendError extends Error {
     if (status !== undefined) this.status = status;
   }
 }
+
+/** Why records could not be written. */
+export type StoreErrorCode = 'store_unwritten';
+
+/**
+ * Records the store did not accept in time: `stop()` rejects with it after `stopTimeoutMs` of
+ * retries, naming each record (`taskIds`); `cause` is the store's last error. The records stay in
+ * memory, truthful, and are still retried while the process lives.
+ *
+ * @example
+ * try { await supervisor.stop(); }
+ * catch (e) { if (e instanceof StoreError && e.code === 'store_unwritten') console.error(e.taskIds); }
+ */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+  /** The ids of the records still unwritten. */
+  readonly taskIds: readonly string[];
+  constructor(code: StoreErrorCode, taskIds: readonly string[], options?: { cause?: unknown }) {
+    const shown =
+      taskIds.length > 20
+        ? `${taskIds.slice(0, 20).join(', ')} and ${taskIds.length - 20} more`
+        : taskIds.join(', ');
+    super(`store did not accept ${taskIds.length} record(s): ${shown}`, options);
+    this.code = code;
+    this.taskIds = Object.freeze([...taskIds]);
+  }
+}

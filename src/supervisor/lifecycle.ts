@@ -5,34 +5,67 @@ import { TaskResult } from '../wire/taskResult.js';
 import type { TaskEvent, TaskSummary } from '../wire/types.js';
 import type { TaskFinalState, TaskMachineEvent } from '../../machines/task.machine.js';
 
-/** Why an error-like value failed, as text. */
+/**
+ * Why an error-like value failed, as text. Total: whatever was thrown (a null-prototype object, a
+ * Proxy whose traps throw, a revoked Proxy, a symbol, a BigInt, an object whose `message`,
+ * `toString` or `toJSON` throws) gives a readable string and never throws.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
   if (typeof error === 'string') return error;
   try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
+    if (error instanceof Error) {
+      const { message, name } = error;
+      if (typeof message === 'string' && message !== '') return message;
+      if (typeof name === 'string' && name !== '') return name;
+    }
+  } catch {}
+  try {
+    const text = JSON.stringify(error, bigintAsText);
+    if (typeof text === 'string' && text !== '{}') return text;
+  } catch {}
+  try {
+    const text = String(error);
+    if (typeof text === 'string') return text;
+  } catch {}
+  try {
+    return Object.prototype.toString.call(error);
+  } catch {}
+  return `a thrown ${typeof error} that cannot be described`;
+}
+
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
 }
 
 /**
  * Turns what a body returned into an outcome: a `TaskResult` from the helpers as is, any other
- * value as `success(value)`; a value that is not JSON-safe makes the task fail, with why.
+ * value as `success(value)`; a value that is not JSON-safe, or one whose inspection throws (a
+ * hostile Proxy), makes the task fail, with why.
  */
 export function outcomeOf(value: unknown): TaskOutcome {
-  if (TaskResult.is(value)) {
-    if (value.status !== 'completed') return { type: 'returned', result: value };
-    try {
-      return { type: 'returned', result: { status: 'completed', value: toJson(value.value, 'result') } };
-    } catch (e) {
-      return { type: 'returned', result: { status: 'failed', error: errorMessage(e) } };
-    }
-  }
   try {
+    if (TaskResult.is(value)) {
+      if (value.status !== 'completed') return { type: 'returned', result: value };
+      return { type: 'returned', result: { status: 'completed', value: toJson(value.value, 'result') } };
+    }
     return { type: 'returned', result: { status: 'completed', value: toJson(value, 'result') } };
   } catch (e) {
     return { type: 'returned', result: { status: 'failed', error: errorMessage(e) } };
+  }
+}
+
+/** The terminal event that reports `summary`, or `undefined` while it is `running`. */
+export function terminalEventOf(summary: TaskSummary): TaskEvent | undefined {
+  const taskId = summary.task_id;
+  switch (summary.status) {
+    case 'completed':
+      return { kind: 'completed', task_id: taskId, result: (summary.result ?? null) as never };
+    case 'failed':
+      return { kind: 'failed', task_id: taskId, error: summary.error ?? 'task failed' };
+    case 'cancelled':
+      return { kind: 'cancelled', task_id: taskId };
+    default:
+      return undefined;
   }
 }
 

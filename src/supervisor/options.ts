@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import type { SupervisorOptions } from './types.js';
 
 const DEFAULT_GRACE_MS = 30_000;
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const MAX_TIMER_MS = 2_147_483_647;
 const NEVER = Symbol('never');
 
@@ -55,6 +56,7 @@ export interface ResolvedOptions {
   readonly cancelGraceMs: number;
   /** The timers of task actors (grace, deadlines). */
   readonly clock: TimerClock;
+  readonly stopTimeoutMs: number;
 }
 
 /** Applies the defaults; throws `TypeError` for an option of the wrong type. */
@@ -93,6 +95,12 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
       `Expected \`cancelGraceMs\` to be a non-negative number, got ${String(cancelGraceMs)}`,
     );
   }
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  if (typeof stopTimeoutMs !== 'number' || !(stopTimeoutMs >= 0) || stopTimeoutMs > MAX_TIMER_MS) {
+    throw new TypeError(
+      `Expected \`stopTimeoutMs\` to be a non-negative number of milliseconds, got ${String(stopTimeoutMs)}`,
+    );
+  }
   const inbox = options.ownerInbox as { send?: unknown } | undefined;
   if (
     inbox !== undefined &&
@@ -118,6 +126,7 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
     store,
     now,
     cancelGraceMs,
+    stopTimeoutMs,
     clock: timers === undefined ? clock : boundedClock(timers as TimerClock),
   };
 }

@@ -5,7 +5,7 @@ import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary
 import type { TaskEntry } from './entry.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import type { Registry } from './registry.js';
-import type { PruneOptions, SupervisorStats, TaskChange } from './types.js';
+import type { PruneOptions, StoreBacklogEntry, SupervisorStats, TaskChange } from './types.js';
 import { StoreWriter } from './writer.js';
 
 const EMPTY_PARENT = Object.freeze({});
@@ -36,7 +36,7 @@ export abstract class SupervisorQueries {
   constructor(registry: Registry, store: TaskStore, now: () => number) {
     this.registry = registry;
     this.#store = store;
-    this.writer = new StoreWriter(store);
+    this.writer = new StoreWriter(store, { onRefused: (current) => this.convergeToStore(current) });
     this.now = now;
   }
 
@@ -181,7 +181,36 @@ export abstract class SupervisorQueries {
       eventsUndelivered: this.counters.eventsUndelivered,
       eventsDropped: this.counters.eventsDropped,
       storeFailures: this.writer.failures + this.#deleteFailures,
+      storeBacklog: this.writer.backlogSize,
+      storeRefused: this.writer.refused,
     };
+  }
+
+  storeBacklog(): StoreBacklogEntry[] {
+    return this.writer.backlog();
+  }
+
+  /**
+   * A fencing store refused records because it holds newer ones (another writer finished or
+   * orphaned them): memory takes the store's terminal record, listeners hear of it, and the
+   * terminal event and waiters (delivered right after) report it.
+   */
+  protected convergeToStore(current: readonly PersistedTaskMeta[]): void {
+    for (const meta of current) {
+      const entry = this.registry.byId.get(meta.task_id);
+      // An uncommitted spawn is rejected instead; a stored `running` row belongs to another writer.
+      if (entry === undefined || !entry.committed || meta.status === 'running') continue;
+      if (entry.summary.status === 'running') {
+        this.replaceRemote(entry, meta);
+        continue;
+      }
+      entry.summary = Object.freeze(summaryFromMeta(meta));
+      this.notify('updated', entry);
+    }
+    const ids = current.map((m) => m.task_id).join(', ');
+    process.emitWarning(
+      `awaken-tasks: the store refused records it holds newer versions of (${ids}); memory follows the store`,
+    );
   }
 
   /** The number of change listeners (the inspector checks it for leaks). */

@@ -10,7 +10,7 @@ import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } fr
 import { newEntry, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
-import { errorMessage, finish, outcomeOf } from './lifecycle.js';
+import { errorMessage, finish, outcomeOf, terminalEventOf } from './lifecycle.js';
 import { cancelTree } from './cancel.js';
 import { markTimedOut, timeoutReason } from './deadline.js';
 import type { TimerClock } from './options.js';
@@ -178,15 +178,24 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } });
       return;
     }
-    if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
-      Promise.resolve(returned).then(
-        (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
-        (e: unknown) =>
-          this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
-      );
-    } else {
-      this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(returned) });
+    let then: unknown;
+    try {
+      then = (returned as { then?: unknown } | null | undefined)?.then;
+    } catch (e) {
+      // A `then` getter that throws (or a revoked Proxy) is the body's failure, not the caller's.
+      this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } });
+      return;
     }
+    if (typeof then !== 'function') {
+      this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(returned) });
+      return;
+    }
+    // Promise.resolve never throws: a `then` that throws (even when read again) becomes a rejection.
+    Promise.resolve(returned).then(
+      (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
+      (e: unknown) =>
+        this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
+    );
   }
 
   #settle(entry: TaskEntry, event: TaskMachineEvent): void {
@@ -258,13 +267,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     // A finished sub-agent takes no more messages; its children's late events are undelivered.
     entry.agentInbox?.receiver.close();
     this.notify('updated', entry);
-    this.writer.write(this.metaOf(entry), true, () => this.#deliverTerminal(entry, terminal));
+    this.writer.write(this.metaOf(entry), true, () =>
+      // A fencing store may have refused the write: then the event reports the store's record.
+      this.#deliverTerminal(entry, entry.summary === summary ? terminal : terminalEventOf(entry.summary)),
+    );
   }
 
-  #deliverTerminal(entry: TaskEntry, event: TaskEvent): void {
+  #deliverTerminal(entry: TaskEntry, event: TaskEvent | undefined): void {
     entry.delivered = true;
-    this.observe(event, entry.ownerThreadId);
-    if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
+    if (event !== undefined) {
+      this.observe(event, entry.ownerThreadId);
+      if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
+    }
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);

@@ -23,6 +23,11 @@ export interface SupervisorOptions {
   ownerInbox?: InboxSender;
   /** How long a cancelled body may take to return before the task is settled `cancelled`. Default 30 000. */
   cancelGraceMs?: number;
+  /**
+   * How long `stop()` keeps retrying records the store has not accepted before it rejects with a
+   * `StoreError` (code `store_unwritten`) naming them. Default 10 000.
+   */
+  stopTimeoutMs?: number;
   /** The clock, in integer milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /**
@@ -104,6 +109,19 @@ export interface SupervisorStats {
   eventsDropped: number;
   /** Failed `put` attempts, and failed store deletes of pruned records. */
   storeFailures: number;
+  /** Records the store rejected and that wait for a retry (see `storeBacklog()`). */
+  storeBacklog: number;
+  /** Records a fencing store refused because it holds a newer version; memory took the store's. */
+  storeRefused: number;
+}
+
+/** A record the store has not accepted yet: how often it failed on its own, and the last error. */
+export interface StoreBacklogEntry {
+  readonly taskId: TaskId;
+  /** Failed `put` calls that held this record alone. */
+  readonly attempts: number;
+  /** The store's last error for it, as text. */
+  readonly lastError: string;
 }
 
 /**
@@ -232,7 +250,30 @@ export interface TaskSupervisor {
    */
   latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined;
   stats(): SupervisorStats;
+  /**
+   * The records the store has rejected and the supervisor still retries (memory stays the truth
+   * meanwhile), each with how many times it failed on its own and the store's last error. A record
+   * the store keeps rejecting (too large, say) stays here instead of vanishing; others go through.
+   *
+   * @example
+   * for (const { taskId, attempts, lastError } of supervisor.storeBacklog())
+   *   console.warn(`${taskId} unwritten after ${attempts} tries: ${lastError}`);
+   */
+  storeBacklog(): StoreBacklogEntry[];
   readonly actor: AnyActorRef;
   taskActor(taskId: TaskId): TaskActorRef | undefined;
+  /**
+   * Refuses new spawns, cancels every live task, waits for each to settle (at most
+   * `cancelGraceMs`), delivers their terminal events, then retries every record the store has not
+   * accepted for up to `stopTimeoutMs` (default 10 s). Resolves once everything is written;
+   * otherwise rejects with a `StoreError` (code `store_unwritten`) whose `taskIds` name the records
+   * still unwritten, which stay retried in the background. Calling `stop()` again after such a
+   * rejection retries them for another `stopTimeoutMs`. A store whose `put` never settles holds
+   * `stop()` at most `cancelGraceMs` + 2 × `stopTimeoutMs`.
+   *
+   * @example
+   * try { await supervisor.stop(); }
+   * catch (e) { if (e instanceof StoreError) console.error('unwritten:', e.taskIds); }
+   */
   stop(): Promise<void>;
 }

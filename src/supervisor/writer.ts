@@ -1,53 +1,110 @@
-import type { TaskStore } from '../stores/types.js';
+import type { PutResult, TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId } from '../wire/types.js';
+import type { StoreBacklogEntry } from './types.js';
+import { errorMessage } from './lifecycle.js';
 
 type Done = (error?: unknown) => void;
 
-interface Pending {
+/** The newest unwritten version of one record. */
+interface Rec {
   meta: PersistedTaskMeta;
   /** Retried after a failed put (terminal and restored records); a spawn's record is not. */
   retry: boolean;
   /** One callback (the common case) or several; no array per record unless needed. */
   done: Done | Done[] | undefined;
+  /** fresh: never failed; queued: part of a failed batch, to be split; suspect: failed alone. */
+  state: 'fresh' | 'queued' | 'flight' | 'suspect';
+  /** A newer version was written while this one was in flight: this one must never land after it. */
+  superseded: boolean;
+  /** Failed puts that held this record alone. */
+  attempts: number;
+  lastError: unknown;
+  /** When a suspect is next tried (Date.now() ms). */
+  dueAt: number;
+}
+
+/** What the writer tells its owner. */
+export interface StoreWriterHooks {
+  /** A fencing store refused these records; each is what the store now holds. Never retried. */
+  onRefused?(current: readonly PersistedTaskMeta[]): void;
 }
 
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 5_000;
+/** While someone awaits durability (stop), retries come at least this often. */
+const RETRY_MAX_AWAITED_MS = 250;
+
+/** The error a spawn gets when a fencing store refuses its fresh record. */
+export class StoreRefusal extends Error {
+  override readonly name = 'StoreRefusal';
+}
 
 /**
  * The supervisor's write path. Writes made in one tick are coalesced into one `put` (group
- * commit); one `put` is in flight at a time, so a later version of a record never lands before
- * an earlier one; a newer version of a pending record replaces it. A failed `put` is counted,
- * reported to each write's callback, and retried with backoff for records that must reach the
- * store eventually (memory stays the source of truth meanwhile).
+ * commit); one `put` is in flight at a time, and a version of a record never lands after a newer
+ * one. A failed batch is split in halves until each failing record stands alone, so one record the
+ * store keeps rejecting cannot hold healthy ones back. A record that failed alone becomes a
+ * suspect: retried alone with its own backoff (terminal and restored records) or reported to its
+ * writer (a spawn). New records always go before due retries, so a spawn's write never waits for
+ * another record's backoff. Memory stays the source of truth meanwhile.
  */
 export class StoreWriter {
   readonly #store: TaskStore;
-  #pending = new Map<TaskId, Pending>();
-  #inFlight: Promise<void> | undefined;
+  readonly #hooks: StoreWriterHooks;
+  /** Records never attempted, in write order; taken whole into the next `put` (group commit). */
+  #fresh = new Map<TaskId, Rec>();
+  /** The records of the `put` in flight. */
+  #flight: Map<TaskId, Rec> | undefined;
+  /** Records of failed puts: pieces of split batches waiting their turn, and suspects. */
+  readonly #held = new Map<TaskId, Rec>();
+  readonly #queued: Rec[][] = [];
+  readonly #suspects = new Set<Rec>();
+  #pumping = false;
   #scheduled = false;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #retryDelay = RETRY_BASE_MS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers awaiting durability (flush): keeps retry timers ref'd and short. */
+  #awaiting = 0;
+  #progress: (() => void)[] = [];
+  /** Failed `put` calls. */
   failures = 0;
+  /** Records a fencing store refused. */
+  refused = 0;
 
-  constructor(store: TaskStore) {
+  constructor(store: TaskStore, hooks: StoreWriterHooks = {}) {
     this.#store = store;
+    this.#hooks = hooks;
   }
 
-  /** Queues `meta`; `done` runs once the put holding it (or a newer version) was attempted. */
+  /**
+   * Queues `meta`; `done` runs once the put that decides it was attempted: with no argument once
+   * it landed (or a fencing store refused a retried record), with the store's error once it
+   * failed alone.
+   */
   write(meta: PersistedTaskMeta, retry: boolean, done?: Done): void {
-    const prev = this.#pending.get(meta.task_id);
-    if (prev === undefined) {
-      this.#pending.set(meta.task_id, { meta, retry, done });
-    } else {
-      prev.meta = meta;
-      prev.retry ||= retry;
-      if (done) {
-        const d = prev.done;
-        if (d === undefined) prev.done = done;
-        else if (typeof d === 'function') prev.done = [d, done];
-        else d.push(done);
+    const id = meta.task_id;
+    const cur = this.#fresh.get(id) ?? this.#held.get(id);
+    if (cur !== undefined) {
+      cur.meta = meta;
+      cur.retry ||= retry;
+      if (done !== undefined) {
+        addDone(cur, done);
+        // Someone waits for it: try it now rather than after its backoff.
+        if (cur.state === 'suspect') cur.dueAt = 0;
       }
+    } else {
+      const flying = this.#flight?.get(id);
+      // A version in flight stays in flight; this newer one follows it and must land after it.
+      if (flying !== undefined) flying.superseded = true;
+      this.#fresh.set(id, {
+        meta,
+        retry,
+        done,
+        state: 'fresh',
+        superseded: false,
+        attempts: flying?.attempts ?? 0,
+        lastError: flying?.lastError,
+        dueAt: 0,
+      });
     }
     this.#schedule();
   }
@@ -59,14 +116,64 @@ export class StoreWriter {
     });
   }
 
-  /** Attempts every pending write once more (no backoff) and waits for it. */
-  async flush(): Promise<void> {
-    if (this.#retryTimer !== undefined) {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
+  /** Records the store has not accepted after failing alone at least once. */
+  backlog(): StoreBacklogEntry[] {
+    return Array.from(this.#suspects, (r) => ({
+      taskId: r.meta.task_id,
+      attempts: r.attempts,
+      lastError: errorMessage(r.lastError),
+    }));
+  }
+
+  /** The store's last error (as thrown) for an unwritten record. */
+  lastError(taskId: TaskId): unknown {
+    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#flight?.get(taskId))?.lastError;
+  }
+
+  /** How many records wait for a retry. */
+  get backlogSize(): number {
+    return this.#suspects.size;
+  }
+
+  /** Every record not yet written (the newest version of each). */
+  #unwritten(): PersistedTaskMeta[] {
+    const out = new Map<TaskId, PersistedTaskMeta>();
+    for (const r of this.#flight?.values() ?? []) if (!r.superseded) out.set(r.meta.task_id, r.meta);
+    for (const r of this.#held.values()) out.set(r.meta.task_id, r.meta);
+    for (const r of this.#fresh.values()) out.set(r.meta.task_id, r.meta);
+    return Array.from(out.values());
+  }
+
+  #idle(): boolean {
+    return this.#fresh.size === 0 && this.#held.size === 0 && this.#flight === undefined;
+  }
+
+  /**
+   * Retries every unwritten record (retries at least every 250 ms, timers keep the process alive)
+   * until all landed or `timeoutMs` passed. Returns the records still unwritten.
+   */
+  async flush(timeoutMs: number): Promise<PersistedTaskMeta[]> {
+    const deadline = Date.now() + timeoutMs;
+    this.#awaiting++;
+    try {
+      for (const r of this.#suspects) r.dueAt = 0;
+      this.#schedule();
+      while (!this.#idle() && Date.now() < deadline) await this.#nextProgress(deadline);
+    } finally {
+      this.#awaiting--;
+      if (!this.#pumping) this.#arm();
     }
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    if (this.#pending.size > 0) await this.#run(false);
+    return this.#unwritten();
+  }
+
+  #nextProgress(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      this.#progress.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /**
@@ -77,72 +184,207 @@ export class StoreWriter {
   async discard(ids: ReadonlySet<TaskId>): Promise<void> {
     for (;;) {
       for (const id of ids) {
-        const p = this.#pending.get(id);
-        if (p === undefined) continue;
-        this.#pending.delete(id);
-        const done = p.done;
-        p.done = undefined;
-        if (typeof done === 'function') done();
-        else if (done !== undefined) for (const d of done) d();
+        for (const r of [this.#fresh.get(id), this.#held.get(id)]) {
+          if (r === undefined) continue;
+          this.#fresh.delete(id);
+          this.#held.delete(id);
+          this.#suspects.delete(r);
+          for (let i = this.#queued.length - 1; i >= 0; i--) {
+            const group = this.#queued[i]!.filter((q) => q !== r);
+            if (group.length === 0) this.#queued.splice(i, 1);
+            else this.#queued[i] = group;
+          }
+          finish(r, undefined, false);
+        }
       }
-      if (this.#inFlight === undefined) return;
+      const flight = this.#flight;
+      if (flight === undefined) return;
+      let holds = false;
+      for (const id of ids) if (flight.has(id)) holds = true;
+      if (!holds) return;
       // A failed put requeues its records: look again once it settles.
-      await this.#inFlight;
+      await new Promise<void>((resolve) => this.#progress.push(resolve));
     }
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#retryTimer !== undefined) return;
+    if (this.#scheduled || this.#pumping) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      void this.#kick();
+      void this.#pump();
     });
   }
 
-  async #kick(): Promise<void> {
-    while (this.#inFlight !== undefined) await this.#inFlight;
-    if (this.#pending.size > 0 && this.#retryTimer === undefined) await this.#run(true);
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      for (;;) {
+        const group = this.#next();
+        if (group === undefined) break;
+        await this.#attempt(group);
+        this.#flight = undefined;
+        const progress = this.#progress;
+        this.#progress = [];
+        for (const p of progress) p();
+      }
+    } finally {
+      this.#pumping = false;
+      this.#arm();
+    }
   }
 
-  #run(scheduleRetry: boolean): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = new Map();
-    const records = Array.from(batch.values(), (p) => p.meta);
-    const attempt = (async () => {
-      let error: unknown;
-      try {
-        await this.#store.put(records);
-      } catch (e) {
-        error = e ?? new Error('store put failed');
+  /** New records first, then pieces of split batches, then due suspects one at a time. */
+  #next(): Rec[] | undefined {
+    if (this.#fresh.size > 0) {
+      const batch = this.#fresh;
+      this.#fresh = new Map();
+      this.#flight = batch;
+      return Array.from(batch.values());
+    }
+    let group = this.#queued.shift();
+    if (group === undefined) {
+      const now = Date.now();
+      for (const r of this.#suspects) {
+        if (r.dueAt <= now) {
+          this.#suspects.delete(r);
+          group = [r];
+          break;
+        }
       }
-      if (error === undefined) this.#retryDelay = RETRY_BASE_MS;
-      else this.failures++;
-      for (const p of batch.values()) {
-        const done = p.done;
-        p.done = undefined;
-        if (typeof done === 'function') done(error);
-        else if (done !== undefined) for (const d of done) d(error);
-        // Requeue unless a newer version is already waiting.
-        if (error !== undefined && p.retry && !this.#pending.has(p.meta.task_id))
-          this.#pending.set(p.meta.task_id, p);
-      }
-      if (error !== undefined && scheduleRetry && this.#pending.size > 0) this.#scheduleRetry();
-    })();
-    this.#inFlight = attempt.finally(() => {
-      this.#inFlight = undefined;
-    });
-    return this.#inFlight;
+      if (group === undefined) return undefined;
+    }
+    const flight = new Map<TaskId, Rec>();
+    for (const r of group) {
+      this.#held.delete(r.meta.task_id);
+      r.state = 'flight';
+      flight.set(r.meta.task_id, r);
+    }
+    this.#flight = flight;
+    return group;
   }
 
-  #scheduleRetry(): void {
-    const delay = this.#retryDelay;
-    this.#retryDelay = Math.min(delay * 2, RETRY_MAX_MS);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      void this.#kick();
-    }, delay);
-    // Retrying must not keep an otherwise finished process alive.
-    this.#retryTimer.unref?.();
+  /** Gives a superseded version's callbacks to the newer version, which is still pending. */
+  #handOver(r: Rec): void {
+    const newer = this.#fresh.get(r.meta.task_id) ?? this.#held.get(r.meta.task_id);
+    if (newer === undefined) {
+      finish(r, undefined, false);
+      return;
+    }
+    for (const d of callbacks(r)) addDone(newer, d);
+    r.done = undefined;
   }
+
+  async #attempt(group: Rec[]): Promise<void> {
+    let error: unknown;
+    let result: PutResult | undefined;
+    let failed = false;
+    try {
+      const put: unknown = await this.#store.put(group.map((r) => r.meta));
+      result = put as PutResult | undefined;
+    } catch (e) {
+      failed = true;
+      error = e ?? new Error('store put failed');
+    }
+    if (!failed) return this.#landed(group, result);
+    this.failures++;
+    // A version superseded while in flight is dropped: the newer one (pending) replaces it.
+    const live: Rec[] = [];
+    for (const r of group) {
+      if (r.superseded) this.#handOver(r);
+      else live.push(r);
+    }
+    if (live.length > 1) {
+      // Split so that a record the store keeps rejecting ends up alone and the rest go through.
+      for (const r of live) {
+        r.state = 'queued';
+        this.#held.set(r.meta.task_id, r);
+      }
+      const mid = live.length >> 1;
+      this.#queued.unshift(live.slice(0, mid), live.slice(mid));
+      return;
+    }
+    const r = live[0];
+    if (r === undefined) return;
+    r.attempts++;
+    r.lastError = error;
+    if (r.retry) {
+      r.state = 'suspect';
+      const delay = Math.min(RETRY_BASE_MS * 2 ** (r.attempts - 1), RETRY_MAX_MS);
+      r.dueAt = Date.now() + (this.#awaiting > 0 ? Math.min(delay, RETRY_MAX_AWAITED_MS) : delay);
+      this.#held.set(r.meta.task_id, r);
+      this.#suspects.add(r);
+    }
+    finish(r, error, true);
+  }
+
+  #landed(group: Rec[], result: PutResult | undefined): void {
+    const refusedList = result?.refused;
+    if (!Array.isArray(refusedList) || refusedList.length === 0) {
+      for (const r of group) finish(r, undefined, false);
+      return;
+    }
+    const refusedIds = new Set(refusedList.map((m) => m.task_id));
+    this.refused += refusedIds.size;
+    // Memory converges to the store before anyone is told the write was decided.
+    try {
+      this.#hooks.onRefused?.(refusedList);
+    } catch (e) {
+      // The writer must keep going: a failing hook must not strand every later write.
+      process.emitWarning(`awaken-tasks: handling refused records failed: ${errorMessage(e)}`);
+    }
+    for (const r of group) {
+      if (refusedIds.has(r.meta.task_id) && !r.retry) {
+        finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);
+      } else {
+        finish(r, undefined, false);
+      }
+    }
+  }
+
+  /** Arms the timer for the earliest suspect: ref'd while someone awaits durability. */
+  #arm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#fresh.size > 0 || this.#queued.length > 0) {
+      this.#schedule();
+      return;
+    }
+    if (this.#suspects.size === 0) return;
+    let at = Number.POSITIVE_INFINITY;
+    for (const r of this.#suspects) at = Math.min(at, r.dueAt);
+    if (this.#awaiting > 0) at = Math.min(at, Date.now() + RETRY_MAX_AWAITED_MS);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        void this.#pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    // Retries nobody awaits must not keep an otherwise finished process alive.
+    if (this.#awaiting === 0) this.#timer.unref?.();
+  }
+}
+
+function addDone(r: Rec, done: Done): void {
+  const d = r.done;
+  if (d === undefined) r.done = done;
+  else if (typeof d === 'function') r.done = [d, done];
+  else d.push(done);
+}
+
+function callbacks(r: Rec): Done[] {
+  const d = r.done;
+  return d === undefined ? [] : typeof d === 'function' ? [d] : d;
+}
+
+function finish(r: Rec, error: unknown, failed: boolean): void {
+  const done = r.done;
+  r.done = undefined;
+  if (done === undefined) return;
+  if (typeof done === 'function') failed ? done(error) : done();
+  else for (const d of done) failed ? d(error) : d();
 }

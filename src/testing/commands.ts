@@ -31,6 +31,7 @@ const liveTasks = (m: ReferenceModel, plainOnly = false): ModelTask[] =>
 async function after(m: ReferenceModel, r: Real): Promise<void> {
   await settleMicrotasks();
   r.verify(m);
+  await r.verifyWrites(m);
 }
 
 function checkId(m: ReferenceModel, id: TaskId): void {
@@ -303,4 +304,18 @@ export class RestartCommand implements SupervisorCommand {
     await r.verifyStore(m);
   }
   toString = (): string => 'restart()';
+}
+
+/**
+ * With store faults: the next `count` puts holding a terminal record fail (a transient fault;
+ * spawns' `running` records are not targeted, so the model still expects every spawn to succeed).
+ */
+export class StoreFaultCommand implements SupervisorCommand {
+  constructor(readonly count: number) {}
+  check = (): boolean => true;
+  async run(m: ReferenceModel, r: Real): Promise<void> {
+    r.faults?.failNext(this.count, (record) => record.status !== 'running');
+    await after(m, r);
+  }
+  toString = (): string => `storeFault(${this.count})`;
 }

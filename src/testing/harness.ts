@@ -11,6 +11,7 @@ import type { TaskSupervisor } from '../supervisor/types.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { checkEventLog } from './eventLog.js';
 import { ManualTimers } from './manualTimers.js';
+import { FaultyTaskStore, type FaultyTaskStoreOptions } from './faultyStore.js';
 import { isModelTerminal, type ReferenceModel } from './model.js';
 import type { Puppet } from './puppet.js';
 
@@ -39,9 +40,9 @@ function fail(what: string, actual: unknown, expected: unknown): never {
 /** A store whose writes are dropped once its process "crashed". */
 class CrashableStore implements TaskStore {
   dead = false;
-  constructor(readonly inner: MemoryTaskStore) {}
-  put(records: readonly PersistedTaskMeta[]): Promise<void> {
-    return this.dead ? Promise.resolve() : this.inner.put(records);
+  constructor(readonly inner: MemoryTaskStore | FaultyTaskStore) {}
+  async put(records: readonly PersistedTaskMeta[]): Promise<void> {
+    if (!this.dead) await this.inner.put(records);
   }
   load(threadId?: string): Promise<PersistedTaskMeta[]> {
     return this.inner.load(threadId);
@@ -65,6 +66,11 @@ export interface HarnessOptions {
   wrap?: SupervisorWrapper;
   /** Threads `loadThread` restores after a restart. */
   threads: readonly string[];
+  /**
+   * Puts a {@link FaultyTaskStore} (these options) between the supervisor and the store: the
+   * `storeFault` command then makes writes fail, and each step checks the store against memory.
+   */
+  storeFaults?: FaultyTaskStoreOptions;
 }
 
 /**
@@ -74,6 +80,8 @@ export interface HarnessOptions {
  */
 export class SupervisorHarness {
   readonly store = new MemoryTaskStore();
+  /** The faulty layer over `store`, with `storeFaults`. */
+  readonly faults: FaultyTaskStore | undefined;
   readonly log: TaskEvent[] = [];
   clock = 1_000;
   #gen: Generation;
@@ -81,6 +89,8 @@ export class SupervisorHarness {
   readonly #terminal = new Map<TaskId, string>();
 
   constructor(readonly options: HarnessOptions) {
+    if (options.storeFaults !== undefined)
+      this.faults = new FaultyTaskStore({ ...options.storeFaults, inner: this.store });
     this.#gen = this.#newGeneration();
   }
 
@@ -93,7 +103,7 @@ export class SupervisorHarness {
   }
 
   #newGeneration(): Generation {
-    const store = new CrashableStore(this.store);
+    const store = new CrashableStore(this.faults ?? this.store);
     const inbox = createInbox();
     const timers = new ManualTimers(this.clock);
     const real = createTaskSupervisor({
@@ -138,6 +148,58 @@ export class SupervisorHarness {
     for (const p of this.puppets.values()) p.abandon();
     await settleMicrotasks();
     if (Array.from(this.puppets.values()).every((p) => p.returned)) await this.supervisor.stop();
+  }
+
+  /**
+   * With store faults: every task in memory is in the store as memory holds it, or (terminal in
+   * memory) still `running` there and listed by `storeBacklog()`; nothing the store lacks vanished.
+   */
+  async verifyWrites(model: ReferenceModel): Promise<void> {
+    if (this.faults === undefined) return;
+    const stored = new Map((await this.store.load()).map((r) => [r.task_id, r]));
+    const backlog = new Set(this.supervisor.storeBacklog().map((b) => b.taskId));
+    for (const t of model.tasks.values()) {
+      if (t.pruned) continue;
+      const mem = this.supervisor.persistedSnapshot()[t.id];
+      const rec = stored.get(t.id);
+      if (mem === undefined || rec === undefined) fail(`store record of ${t.id}`, rec, mem);
+      if (sameJson(JSON.parse(show(rec)), JSON.parse(show(mem)))) {
+        if (backlog.has(t.id)) fail(`storeBacklog() holds ${t.id}, already written`, [...backlog], 'not it');
+        continue;
+      }
+      if (mem.status === 'running' || rec.status !== 'running' || !backlog.has(t.id))
+        fail(`store record of ${t.id} (backlog ${show([...backlog])})`, rec, mem);
+    }
+    if (this.supervisor.stats().storeBacklog !== backlog.size)
+      fail('stats().storeBacklog', this.supervisor.stats().storeBacklog, backlog.size);
+  }
+
+  /**
+   * With store faults, at the end: the store heals, `stop()` must resolve, and then the store
+   * holds exactly what memory holds (pruned tasks: their terminal record).
+   */
+  async healAndStop(model: ReferenceModel): Promise<void> {
+    if (this.faults === undefined) return;
+    this.faults.heal();
+    for (const p of this.puppets.values()) p.abandon();
+    await settleMicrotasks();
+    await this.supervisor.stop();
+    const memory = this.supervisor.persistedSnapshot();
+    const stored = await this.store.load();
+    for (const r of stored) {
+      const mem = memory[r.task_id];
+      if (mem === undefined) {
+        if (!model.tasks.get(r.task_id)?.pruned || r.status === 'running')
+          fail(`store record ${r.task_id} missing from memory`, r, undefined);
+      } else if (!sameJson(JSON.parse(show(r)), JSON.parse(show(mem)))) {
+        fail(`store record ${r.task_id} after stop()`, r, mem);
+      }
+    }
+    const ids = new Set(stored.map((r) => r.task_id));
+    for (const id of Object.keys(memory))
+      if (!ids.has(id)) fail(`store record ${id} after stop()`, undefined, memory[id]);
+    if (this.supervisor.storeBacklog().length > 0)
+      fail('storeBacklog() after stop()', this.supervisor.storeBacklog(), []);
   }
 
   /** Checks the store's records against the model's. */

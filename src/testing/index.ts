@@ -46,6 +46,7 @@ export {
   SettleCommand,
   SpawnChildCommand,
   SpawnCommand,
+  StoreFaultCommand,
   TickCommand,
 } from './commands.js';
 
@@ -54,3 +55,6 @@ export { runSupervisorModel, supervisorCommands } from './supervisorCommands.js'
 
 export type { MakeStore } from './storeConformance.js';
 export { storeConformance } from './storeConformance.js';
+
+export type { FaultyTaskStoreOptions } from './faultyStore.js';
+export { FaultyTaskStore, StoreUnavailableError } from './faultyStore.js';

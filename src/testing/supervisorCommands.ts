@@ -13,9 +13,11 @@ import {
   SpawnChildCommand,
   SpawnCommand,
   type SpawnSpec,
+  StoreFaultCommand,
   type SupervisorCommand,
   TickCommand,
 } from './commands.js';
+import type { FaultyTaskStoreOptions } from './faultyStore.js';
 import { SupervisorHarness, type SupervisorWrapper } from './harness.js';
 import {
   type CancelReaction,
@@ -38,7 +40,8 @@ export type CommandKind =
   | 'sendTaskInboxMessage'
   | 'prune'
   | 'tick'
-  | 'restart';
+  | 'restart'
+  | 'storeFault';
 
 /** Options of {@link supervisorCommands}. */
 export interface SupervisorCommandsOptions {
@@ -68,6 +71,8 @@ const DEFAULT_WEIGHTS: Record<CommandKind, number> = {
   prune: 1,
   tick: 1,
   restart: 1,
+  // Only with `runSupervisorModel(cmds, { storeFaults })`.
+  storeFault: 0,
 };
 
 const DEFAULT_THREADS = ['t1', 't2'] as const;
@@ -176,6 +181,7 @@ export function supervisorCommands(
         .map(([th, older]) => new PruneCommand(th ?? undefined, older)),
     tick: () => fc.integer({ min: 1, max: 4 }).map((ms) => new TickCommand(ms)),
     restart: () => fc.constant(new RestartCommand(threads)),
+    storeFault: () => fc.integer({ min: 1, max: 4 }).map((n) => new StoreFaultCommand(n)),
   };
   const arbs = (Object.keys(make) as CommandKind[])
     .filter((k) => w[k] > 0)
@@ -194,6 +200,13 @@ export interface ModelRunOptions {
   wrap?: SupervisorWrapper;
   /** Options of the {@link ReferenceModel}. */
   model?: ReferenceModelOptions;
+  /**
+   * Runs over a {@link FaultyTaskStore} with these options (records it rejects forever); draw
+   * `storeFault` commands for transient faults, and leave out `restart`. Each step then also
+   * checks the store against memory, and at the end the store heals, `stop()` must resolve and
+   * the store must hold exactly what memory holds.
+   */
+  storeFaults?: FaultyTaskStoreOptions;
 }
 
 /**
@@ -210,9 +223,12 @@ export async function runSupervisorModel(
   const real = new SupervisorHarness({
     threads: options.threads ?? DEFAULT_THREADS,
     ...(options.wrap ? { wrap: options.wrap } : {}),
+    ...(options.storeFaults ? { storeFaults: options.storeFaults } : {}),
   });
+  const model = new ReferenceModel(options.model);
   try {
-    await fc.asyncModelRun(() => ({ model: new ReferenceModel(options.model), real }), cmds);
+    await fc.asyncModelRun(() => ({ model, real }), cmds);
+    await real.healAndStop(model);
   } finally {
     await real.dispose();
   }

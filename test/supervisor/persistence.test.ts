@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createInbox, createTaskSupervisor, TaskResult } from '../../src/index.js';
+import { createInbox, createTaskSupervisor, StoreError, TaskResult } from '../../src/index.js';
 import type { Json } from '../../src/index.js';
 import { FlakyStore, gate, opts, parked, setup, until } from '../helpers/async.js';
 
@@ -95,14 +95,26 @@ describe('I. persistence', () => {
     await sup.stop();
   });
 
-  it('§6.16 stop() with a store still failing resolves; the task stays terminal in memory', async () => {
+  it('§6.16 stop() with a store still failing rejects after stopTimeoutMs naming the unwritten record', async () => {
     const store = new FlakyStore();
-    const { sup } = setup({ store });
+    const { sup } = setup({ store, stopTimeoutMs: 100 });
     const id = await sup.spawn(opts(), parked);
     store.failing = true;
-    await sup.stop();
+    const e = await sup.stop().catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(StoreError);
+    expect(e).toMatchObject({ name: 'StoreError', code: 'store_unwritten', taskIds: [id] });
+    expect((e as Error).message).toContain(id);
     expect(sup.get(id)?.status).toBe('cancelled');
-    expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(1);
+    expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(2);
+    expect(sup.storeBacklog()).toEqual([
+      { taskId: id, attempts: expect.any(Number), lastError: 'disk on fire' },
+    ]);
+    expect((await store.record(id))?.status).toBe('running');
+    // Another stop() retries for another bound; the store is back, so it resolves with all written.
+    store.failing = false;
+    await sup.stop();
+    expect((await store.record(id))?.status).toBe('cancelled');
+    expect(sup.stats().storeBacklog).toBe(0);
   });
 
   it('§6.16 a sub-agent completion write failure is handled the same way', async () => {
@@ -129,6 +141,8 @@ describe('I. persistence', () => {
     sup.cancel(id);
     expect((await sup.wait(id)).status).toBe('cancelled');
     expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(1);
+    expect(sup.storeBacklog()[0]?.lastError).toBe('store put failed');
+    store.failing = false;
     await sup.stop();
   });
 
@@ -144,6 +158,8 @@ describe('I. persistence', () => {
       eventsUndelivered: 0,
       eventsDropped: 0,
       storeFailures: 0,
+      storeBacklog: 0,
+      storeRefused: 0,
     });
     const a = await sup.spawn(opts(), (ctx) => {
       ctx.emit('x');
@@ -162,6 +178,8 @@ describe('I. persistence', () => {
       eventsUndelivered: 2,
       eventsDropped: 0,
       storeFailures: 0,
+      storeBacklog: 0,
+      storeRefused: 0,
     });
     await sup.stop();
     expect(sup.stats()).toMatchObject({ live: 0, retained: 3, eventsDelivered: 3 });

@@ -60,6 +60,7 @@ describe('J. list, get, hasRunning', () => {
     await sup.wait(a);
     expect(agree()).toBe(true);
     expect(sup.hasRunning('t')).toBe(false);
+    store.failing = false;
     await sup.stop();
   });
 });
