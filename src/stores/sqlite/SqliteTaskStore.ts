@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
+import { loadBetterSqlite3 } from '../drivers.js';
 import type { CorruptRecord, TaskStore } from '../types.js';
 import { migrate } from './schema.js';
 
@@ -46,7 +47,7 @@ export class SqliteTaskStore implements TaskStore {
 
   constructor(path: string, options: SqliteTaskStoreOptions = {}) {
     this.#onCorrupt = options.onCorrupt;
-    const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    const db = new (loadBetterSqlite3())(path, { timeout: options.busyTimeoutMs ?? 5000 });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
