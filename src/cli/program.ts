@@ -8,7 +8,7 @@ import { runDemo } from './demo.js';
 import { registerServeCommands } from './serveCommand.js';
 import { CliError, oneLine } from './errors.js';
 import { readStoreThreads, renderTree, TREE_FORMATS, type TreeFormat } from './tree.js';
-import { DriverError } from '../stores/drivers.js';
+import { DriverError } from '../stores/driverError.js';
 import { packageVersion } from './version.js';
 
 /** The SQLite file `demo` writes and `tree` reads when no `--db` is given. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError as PgDriverError } from '../../src/stores/postgres/index.js';
-import { DriverError, loadBetterSqlite3, loadDriver, loadPg } from '../../src/stores/drivers.js';
+import { DriverError, loadDriver } from '../../src/stores/driverError.js';
+import { loadBetterSqlite3, loadPg } from '../../src/stores/drivers.js';
 import { DriverError as SqliteDriverError } from '../../src/stores/sqlite/index.js';
 
 const notFound = (id: string): Error =>

@@ -12,4 +12,4 @@ export {
   type PostgresTaskStoreOptions,
 } from './PostgresTaskStore.js';
 export type { CorruptRecord } from '../types.js';
-export { DriverError, type DriverErrorCode } from '../drivers.js';
+export { DriverError, type DriverErrorCode } from '../driverError.js';

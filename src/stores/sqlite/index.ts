@@ -8,4 +8,4 @@
  */
 export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
 export type { CorruptRecord } from '../types.js';
-export { DriverError, type DriverErrorCode } from '../drivers.js';
+export { DriverError, type DriverErrorCode } from '../driverError.js';
