@@ -76,6 +76,7 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
+  /** The task's id and grace period, from the input the supervisor gives each actor. */
   context: ({ input }) => ({ taskId: input.taskId, cancelGraceMs: input.cancelGraceMs }),
   initial: 'running',
   states: {

@@ -77,6 +77,7 @@ export interface ToolDefinition {
   parameters: JsonSchema;
   /** The validation message for `args`, or `undefined` when they are valid. */
   validate(args: unknown): string | undefined;
+  /** Runs the tool with the model's arguments; bad arguments are an error outcome, never a throw. */
   execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome>;
 }
 
@@ -88,6 +89,7 @@ export interface ToolDefinition {
  * const sink: DurableMessageSink = { async sendAgentMessage(req) { return queue.push(req); } };
  */
 export interface DurableMessageSink {
+  /** Stores the message durably and resolves with its id once stored. */
   sendAgentMessage(req: DurableMessageRequest): Promise<string>;
 }
 

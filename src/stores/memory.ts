@@ -24,6 +24,7 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
+  /** Copies of every record, or of those owned by `threadId`. */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     this.#assertOpen();
     const out: PersistedTaskMeta[] = [];
@@ -43,6 +44,7 @@ export class MemoryTaskStore implements TaskStore {
     return first;
   }
 
+  /** Closes the store: later calls reject, as a durable store's would. */
   async close(): Promise<void> {
     this.#closed = true;
   }

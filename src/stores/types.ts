@@ -15,6 +15,7 @@ export interface TaskStore {
    * writer's ownership may change) resolves with the records it refused, each as it now holds it.
    */
   put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult>;
+  /** Every stored record, or only those owned by `threadId`. */
   load(threadId?: string): Promise<PersistedTaskMeta[]>;
   /** Reserves `count` ids and returns the first `n` of the block. */
   allocateIds?(count: number): Promise<number>;
@@ -26,6 +27,7 @@ export interface TaskStore {
   liveElsewhere?(records: readonly PersistedTaskMeta[]): Promise<ReadonlySet<string>>;
   /** Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back. */
   delete?(taskIds: readonly string[]): Promise<void>;
+  /** Releases the store's resources (file handles, pool, lease); the store is unusable after. */
   close?(): Promise<void>;
 }
 

@@ -81,10 +81,12 @@ export class SupervisorHarness {
     this.#gen = this.#newGeneration();
   }
 
+  /** The real supervisor of the current generation (a new one after each restart). */
   get supervisor(): TaskSupervisor {
     return this.#gen.supervisor;
   }
 
+  /** The puppet bodies of the current generation's tasks, by task id. */
   get puppets(): Map<TaskId, Puppet> {
     return this.#gen.puppets;
   }

@@ -5,6 +5,9 @@
  * @example
  * import { SqliteTaskStore } from 'awaken-tasks/sqlite';
  * const store = new SqliteTaskStore(':memory:');
+ *
+ * @packageDocumentation
+ * @module awaken-tasks/sqlite
  */
 export { SqliteTaskStore, type SqliteTaskStoreOptions } from './SqliteTaskStore.js';
 export type { CorruptRecord } from '../types.js';
