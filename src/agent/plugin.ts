@@ -31,8 +31,9 @@ export interface BackgroundTasksPlugin {
 }
 
 /**
- * Creates the background-tasks plugin for `supervisor` (BEHAVIORS K). `runStart` calls
- * `supervisor.loadThread(threadId)`, so orphans are detected after a real restart (§6 item 18).
+ * Creates the background-tasks plugin for `supervisor`: hooks an agent loop calls at the start of
+ * a run, after each step and at its end, and the `cancel_task` and `send_message` tools.
+ * `runStart` calls `supervisor.loadThread(threadId)`, so orphans are detected after a real restart.
  *
  * @example
  * const plugin = createBackgroundTasksPlugin(supervisor);

@@ -1,6 +1,5 @@
 /**
- * Live-state lookups for the tools (BEHAVIORS §6 item 22: the supervisor's live state, never a
- * snapshot). The supervisor's summaries carry no `name`, so a lookup by name reads
+ * Live-state lookups for the tools: they read the supervisor's live state, never a snapshot. The supervisor's summaries carry no `name`, so a lookup by name reads
  * `persistedSnapshot()` (O(all tasks)) — and only when the id lookup found nothing. Status is always
  * taken from the live summary.
  */
@@ -21,7 +20,7 @@ function byName(
 
 /**
  * A non-terminal direct child of task `parentId` whose id, else whose name, is `name`. Children in
- * any owner thread count: in Task scope the task hierarchy decides (upstream L11).
+ * any owner thread count: in Task scope the task hierarchy decides, as in the Rust runtime.
  *
  * @example
  * findLiveChildOfTask(supervisor, 'bg_0', 'researcher'); // 'bg_3' or undefined

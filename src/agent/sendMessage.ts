@@ -20,7 +20,7 @@ import type {
 import { member, stringMember, validateSendMessageArgs } from './validation.js';
 
 /**
- * The receipt `send_message` returns as its data (BEHAVIORS §4); every delivery outcome is a
+ * The receipt `send_message` returns to the model as its data; every delivery outcome is a
  * receipt, never a tool error.
  *
  * @example
@@ -33,7 +33,8 @@ export interface SendMessageReceipt {
 }
 
 /**
- * How a `SendError` becomes a receipt error code (BEHAVIORS M9).
+ * How a `SendError` becomes a receipt error code: an unknown task is `recipient_not_found`,
+ * another thread's task `permission_denied`, anything else `recipient_unavailable`.
  *
  * @example
  * sendErrorToReceiptCode(new SendError('not_owner')); // 'permission_denied'
@@ -50,7 +51,8 @@ export function sendErrorToReceiptCode(e: SendError): string {
 }
 
 /**
- * The `send_message` tool (BEHAVIORS M, §3 items 21–25). `{relation:'child', name}` delivers live
+ * The `send_message` tool, which lets a model message its sub-agents, its parent or another
+ * agent. `{relation:'child', name}` delivers live
  * to a non-terminal sub-agent of the caller's thread, found by task id, else by name (message id: a
  * fresh UUIDv7); `{relation:'parent'}` (needs `ctx.parentThreadId`) and
  * `{relation:'agent', thread_id, agent_id?}` go through `durableSink` (message id: its dispatch id).

@@ -88,7 +88,7 @@ export function modelSummary(t: ModelTask): TaskSummary {
 
 /**
  * Messages grouped by `task_id`, each task's own order kept: events of different tasks interleave
- * arbitrarily (E17), so a sub-agent's drained inbox is compared in this form.
+ * arbitrarily, so a sub-agent's drained inbox is compared in this form.
  */
 export function byTask(messages: readonly Json[]): Json[] {
   const id = (m: Json): string => String((m as { task_id?: unknown }).task_id);
