@@ -37,11 +37,29 @@ export interface TaskContext {
   readonly taskId: TaskId;
   /** Aborted when the task is cancelled. */
   readonly signal: AbortSignal;
-  /** Reports `{kind:'custom'}`; `false` when there is no inbox, it is closed, or the task finished. Throws `TypeError` for a non-JSON payload. */
+  /**
+   * Reports `{kind:'custom'}`; `false` when there is no inbox, it is closed, or the task finished. Throws `TypeError` for a non-JSON payload.
+   *
+   * @example
+   * ctx.emit('progress', { done: 3, total: 10 });
+   */
   emit(eventType: string, payload?: Json): boolean;
-  /** Resolves once cancellation is requested. */
+  /**
+   * Resolves once cancellation is requested.
+   *
+   * @example
+   * await Promise.race([work(), ctx.cancelled()]);
+   */
   cancelled(): Promise<void>;
-  /** Whether cancellation was requested: check it between steps of a long body. */
+  /**
+   * Whether cancellation was requested: check it between steps of a long body.
+   *
+   * @example
+   * for (const url of urls) {
+   *   if (ctx.isCancelled()) return TaskResult.cancelled();
+   *   await crawl(url, { signal: ctx.signal });
+   * }
+   */
   isCancelled(): boolean;
   /** The task's inbox, for raw messages. */
   readonly inbox?: InboxSender | undefined;
@@ -53,9 +71,19 @@ export interface AgentTaskContext {
   readonly taskId: TaskId;
   /** Aborted when the sub-agent is cancelled. */
   readonly signal: AbortSignal;
-  /** Resolves once cancellation is requested. */
+  /**
+   * Resolves once cancellation is requested.
+   *
+   * @example
+   * ctx.cancelled().then(() => console.log('sub-agent cancelled'));
+   */
   cancelled(): Promise<void>;
-  /** Whether cancellation was requested. */
+  /**
+   * Whether cancellation was requested.
+   *
+   * @example
+   * while (!ctx.isCancelled()) await handle(await ctx.inboxReceiver.recv(ctx.signal));
+   */
   isCancelled(): boolean;
   /** The sub-agent's own inbox: nested children report here. */
   readonly inboxSender: InboxSender;
