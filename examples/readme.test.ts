@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
+import { taskMachine } from '../machines/task.machine.js';
+import { toMermaid } from '../src/graph/machineGraph.js';
 import { readmeBlock } from '../test/package/readme.js';
 
 afterEach(() => vi.restoreAllMocks());
@@ -21,4 +23,8 @@ it("the README's quick start runs: completed with its result, three progress eve
   expect(summary).toMatchObject({ task_id: 'bg_0', status: 'completed', result: { pages: 3 } });
   expect(events.map((e) => e.kind)).toEqual(['custom', 'custom', 'custom', 'completed']);
   expect(events.slice(0, 3).map((e) => e.payload)).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }]);
+});
+
+it("the README's lifecycle diagram is the task machine's (regenerate it with `npx awaken-tasks graph`)", () => {
+  expect(readmeBlock('task-machine', { kind: 'diagram', lang: 'mermaid' })).toBe(toMermaid(taskMachine));
 });

@@ -5,15 +5,18 @@ import { join } from 'node:path';
 const README = join(import.meta.dirname, '../../README.md');
 
 /**
- * The ```ts block that follows the line `<!-- example: <name> -->` in README.md, verbatim.
- * Throws when the marker or its block is missing, so a renamed example fails loudly.
+ * The fenced block (```ts by default) right after the marker `<!-- example: <name> -->` (or
+ * `<!-- <kind>: <name> … -->`) in README.md, verbatim. Throws when the marker or its block is
+ * missing, so a renamed example fails loudly.
  */
-export function readmeBlock(name: string): string {
+export function readmeBlock(name: string, { kind = 'example', lang = 'ts' } = {}): string {
   const text = readFileSync(README, 'utf8');
-  const marker = `<!-- example: ${name} -->`;
+  const marker = `<!-- ${kind}: ${name}`;
   const at = text.indexOf(marker);
-  if (at < 0) throw new Error(`README.md has no ${marker}`);
-  const match = /^\s*```ts\n([\s\S]*?)^```/m.exec(text.slice(at + marker.length));
-  if (!match) throw new Error(`README.md has no \`\`\`ts block after ${marker}`);
+  if (at < 0) throw new Error(`README.md has no ${marker} -->`);
+  const rest = text.slice(text.indexOf('-->', at) + 3);
+  // The block must follow the marker directly (only whitespace between).
+  const match = new RegExp(`^\\s*\`\`\`${lang}\\n([\\s\\S]*?\\n)\`\`\``).exec(rest);
+  if (!match) throw new Error(`README.md has no \`\`\`${lang} block after ${marker} -->`);
   return match[1]!;
 }
