@@ -20,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_TIMEOUT_MS, buildOnce, ROOT } from '../cli/run.js';
 import { readmeBlock } from './readme.js';
 
+/** npm and tsc in a child process: generous, since CI runs two test files at once on two cores. */
+const STEP_TIMEOUT_MS = 120_000;
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
@@ -88,93 +90,122 @@ describe('the packed tarball in a fresh app', () => {
   }, BUILD_TIMEOUT_MS);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('ships compiled code, declarations, LICENSE and README, and no sourcemaps or sources', () => {
-    expect(packedFiles).toContain('LICENSE');
-    expect(packedFiles).toContain('README.md');
-    expect(packedFiles).toContain('dist/src/index.js');
-    expect(packedFiles).toContain('dist/src/index.d.ts');
-    expect(packedFiles).toContain('dist/src/cli/bin.js');
-    expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
-    expect(
-      packedFiles.filter(
-        (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
-      ),
-    ).toEqual([]);
-    const js = readFileSync(join(app, 'node_modules/awaken-tasks/dist/src/index.js'), 'utf8');
-    expect(js).not.toMatch(/sourceMappingURL/);
-  });
+  it(
+    'ships compiled code, declarations, LICENSE and README, and no sourcemaps or sources',
+    () => {
+      expect(packedFiles).toContain('LICENSE');
+      expect(packedFiles).toContain('README.md');
+      expect(packedFiles).toContain('dist/src/index.js');
+      expect(packedFiles).toContain('dist/src/index.d.ts');
+      expect(packedFiles).toContain('dist/src/cli/bin.js');
+      expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
+      expect(
+        packedFiles.filter(
+          (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
+        ),
+      ).toEqual([]);
+      const js = readFileSync(join(app, 'node_modules/awaken-tasks/dist/src/index.js'), 'utf8');
+      expect(js).not.toMatch(/sourceMappingURL/);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('installs the core only: no database driver, no native addon, nothing compiled', () => {
-    const modules = join(app, 'node_modules');
-    expect(existsSync(join(modules, 'awaken-tasks/package.json'))).toBe(true);
-    for (const heavy of [
-      'better-sqlite3',
-      'pg',
-      'ai',
-      '@modelcontextprotocol/sdk',
-      'fast-check',
-      'typescript',
-    ]) {
-      expect(existsSync(join(modules, heavy)), heavy).toBe(false);
-    }
-    const native = filesUnder(modules).filter((f) => f.endsWith('.node') || f.includes('/build/Release/'));
-    expect(native).toEqual([]);
-    const packages = npm(['ls', '--all', '--parseable'], app).trim().split('\n').slice(1);
-    console.log(`core install: ${packages.length} packages`);
-  });
+  it(
+    'installs the core only: no database driver, no native addon, nothing compiled',
+    () => {
+      const modules = join(app, 'node_modules');
+      expect(existsSync(join(modules, 'awaken-tasks/package.json'))).toBe(true);
+      for (const heavy of [
+        'better-sqlite3',
+        'pg',
+        'ai',
+        '@modelcontextprotocol/sdk',
+        'fast-check',
+        'typescript',
+      ]) {
+        expect(existsSync(join(modules, heavy)), heavy).toBe(false);
+      }
+      const native = filesUnder(modules).filter((f) => f.endsWith('.node') || f.includes('/build/Release/'));
+      expect(native).toEqual([]);
+      const packages = npm(['ls', '--all', '--parseable'], app).trim().split('\n').slice(1);
+      console.log(`core install: ${packages.length} packages`);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it("the README's quick start type-checks under strict and runs verbatim on the core install", () => {
-    writeFileSync(join(app, 'quickstart.ts'), readmeBlock('quick-start'));
-    writeFileSync(join(app, 'sqlite.ts'), readmeBlock('sqlite'));
-    const r = compileAndRun(app, 'quickstart');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/event_type: 'progress'/);
-    expect(r.stdout).toMatch(/status: 'completed'/);
-    expect(r.stdout).toMatch(/result: \{ pages: 3 \}/);
-  });
+  it(
+    "the README's quick start type-checks under strict and runs verbatim on the core install",
+    () => {
+      writeFileSync(join(app, 'quickstart.ts'), readmeBlock('quick-start'));
+      writeFileSync(join(app, 'sqlite.ts'), readmeBlock('sqlite'));
+      const r = compileAndRun(app, 'quickstart');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/event_type: 'progress'/);
+      expect(r.stdout).toMatch(/status: 'completed'/);
+      expect(r.stdout).toMatch(/result: \{ pages: 3 \}/);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('the SQLite example without better-sqlite3 fails with one clear error naming the package', () => {
-    const r = spawnSync(process.execPath, [join(app, 'out', 'sqlite.js')], { cwd: app, encoding: 'utf8' });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(
-      'awaken-tasks/sqlite needs the package `better-sqlite3`, which is not installed: run `npm install better-sqlite3`',
-    );
-    expect(existsSync(join(app, 'tasks.db'))).toBe(false);
-  });
+  it(
+    'the SQLite example without better-sqlite3 fails with one clear error naming the package',
+    () => {
+      const r = spawnSync(process.execPath, [join(app, 'out', 'sqlite.js')], { cwd: app, encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(
+        'awaken-tasks/sqlite needs the package `better-sqlite3`, which is not installed: run `npm install better-sqlite3`',
+      );
+      expect(existsSync(join(app, 'tasks.db'))).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it('the CLI runs from the core install: --version works, demo names the missing driver', () => {
-    const bin = join(app, 'node_modules/.bin/awaken-tasks');
-    const version = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8' });
-    expect(version.status).toBe(0);
-    expect(version.stdout.trim()).toBe(
-      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
-    );
-    const demo = spawnSync(bin, ['demo', '--json'], { cwd: app, encoding: 'utf8' });
-    expect(demo.status).toBe(2);
-    expect(demo.stderr).toMatch(/needs the package `better-sqlite3`.*npm install better-sqlite3/);
-  });
+  it(
+    'the CLI runs from the core install: --version works, demo names the missing driver',
+    () => {
+      const bin = join(app, 'node_modules/.bin/awaken-tasks');
+      const version = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8' });
+      expect(version.status).toBe(0);
+      expect(version.stdout.trim()).toBe(
+        (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+      );
+      const demo = spawnSync(bin, ['demo', '--json'], { cwd: app, encoding: 'utf8' });
+      expect(demo.status).toBe(2);
+      expect(demo.stderr).toMatch(/needs the package `better-sqlite3`.*npm install better-sqlite3/);
+    },
+    STEP_TIMEOUT_MS,
+  );
 
-  it("with better-sqlite3 added, the README's SQLite example runs verbatim and its tasks survive a restart", () => {
-    // The user's `npm install better-sqlite3` compiles the addon (minutes, and the prebuilt binary
-    // is downloaded from outside the registry); the repo's copy is already built for this Node,
-    // so the app gets it as a linked package instead.
-    npm(
-      ['install', realpathSync(join(ROOT, 'node_modules/better-sqlite3')), '--ignore-scripts', ...NPM_FLAGS],
-      app,
-    );
-    const first = compileAndRun(app, 'sqlite');
-    expect(first.stderr).toBe('');
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/status: 'completed'/);
-    expect(existsSync(join(app, 'tasks.db'))).toBe(true);
-    // The second run restores the first run's task from the file before spawning its own.
-    const second = spawnSync(process.execPath, [join(app, 'out', 'sqlite.js')], {
-      cwd: app,
-      encoding: 'utf8',
-    });
-    expect(second.stderr).toBe('');
-    expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(/restored 1 task/);
-  });
+  it(
+    "with better-sqlite3 added, the README's SQLite example runs verbatim and its tasks survive a restart",
+    () => {
+      // The user's `npm install better-sqlite3` compiles the addon (minutes, and the prebuilt binary
+      // is downloaded from outside the registry); the repo's copy is already built for this Node,
+      // so the app gets it as a linked package instead.
+      npm(
+        [
+          'install',
+          realpathSync(join(ROOT, 'node_modules/better-sqlite3')),
+          '--ignore-scripts',
+          ...NPM_FLAGS,
+        ],
+        app,
+      );
+      const first = compileAndRun(app, 'sqlite');
+      expect(first.stderr).toBe('');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/status: 'completed'/);
+      expect(existsSync(join(app, 'tasks.db'))).toBe(true);
+      // The second run restores the first run's task from the file before spawning its own.
+      const second = spawnSync(process.execPath, [join(app, 'out', 'sqlite.js')], {
+        cwd: app,
+        encoding: 'utf8',
+      });
+      expect(second.stderr).toBe('');
+      expect(second.status).toBe(0);
+      expect(second.stdout).toMatch(/restored 1 task/);
+    },
+    STEP_TIMEOUT_MS,
+  );
 });
