@@ -85,6 +85,7 @@ export const taskMachine = setup({
   },
 }).createMachine({
   id: 'task',
+  /** The task's id, grace period and deadline, from the input the supervisor gives each actor. */
   context: ({ input }) => ({
     taskId: input.taskId,
     cancelGraceMs: input.cancelGraceMs,

@@ -6,6 +6,7 @@
  * const inbox = createInbox();
  * const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
  * @packageDocumentation
+ * @module awaken-tasks
  */
 export type {
   CancelledTaskEvent,

@@ -13,7 +13,8 @@ import type { ToolCallContext, ToolDefinition, ToolOutcome } from './types.js';
 import { member, stringMember, validateCancelTaskArgs } from './validation.js';
 
 /**
- * The receipt `cancel_task` returns as its data (BEHAVIORS §4).
+ * The receipt `cancel_task` returns to the model as its data: accepted with the number of tasks
+ * it cancelled, or failed with the reason.
  *
  * @example
  * const r: CancelTaskReceipt = { status: 'accepted', root_task_id: 'bg_0', cancelled_count: 3 };
@@ -28,7 +29,7 @@ export type CancelTaskReceipt = {
 type Scope = { kind: 'task'; id: TaskId } | { kind: 'run'; id: string };
 
 /**
- * The `cancel_task` tool (BEHAVIORS L): `{target:{relation:'self'}}` cancels the caller's task tree
+ * The `cancel_task` tool, which lets a model stop background work: `{target:{relation:'self'}}` cancels the caller's task tree
  * (Task scope) or its run and the run's task trees (Run scope); `{target:{relation:'child', name}}`
  * cancels one direct child's tree. Run scope only touches the calling thread's run roots (see
  * `cancelRunForThread`). Task scope comes from `opts.taskId`, else `ctx.currentTaskId`,

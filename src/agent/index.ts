@@ -2,6 +2,9 @@
  * `awaken-tasks/agent`: agent-loop integration — the background-tasks plugin, the `cancel_task`
  * and `send_message` tools (plain JSON Schema, usable with any LLM client), inbox-event → message
  * conversion, and a reference agent loop.
+ *
+ * @packageDocumentation
+ * @module awaken-tasks/agent
  */
 export { createBackgroundTasksPlugin, BACKGROUND_TASKS_PLUGIN_ID } from './plugin.js';
 export { dispatchOutbox, MAX_DURABLE_ATTEMPTS, NO_DURABLE_TRANSPORT } from './dispatch.js';

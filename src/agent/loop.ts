@@ -19,7 +19,7 @@ const COMPACTION_EVENTS = new Set(['context.compacted', 'context.compaction_fail
 const ABORTED: unique symbol = Symbol('aborted');
 
 /**
- * A reference agent loop (BEHAVIORS O1–O7, O10–O16) with the background-tasks plugin installed:
+ * A reference agent loop with the background-tasks plugin installed:
  *
  * - `runStart` (restore + orphan detection) before the first model call, `stepEnd` after each
  *   step, `runEnd` at the end (also when the model throws).
@@ -146,7 +146,7 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
       }
 
       // Natural end. The pending check comes first and the drain second, so a task that ends in
-      // between is drained here and yields another turn (BEHAVIORS §6 item 7).
+      // between is drained here and yields another turn instead of being reported to nobody.
       let pending = (await stepEnd()).has_pending;
       for (;;) {
         // Nothing pending: wait until tasks that just ended have delivered their terminal events.

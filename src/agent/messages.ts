@@ -46,7 +46,7 @@ function sortKeys(value: Json): Json {
 }
 
 /**
- * One internal user message describing an inbox event (BEHAVIORS N8, N12, N14, §4):
+ * One internal user message describing an inbox event, in the Rust runtime's format:
  * `<background-task-event kind="…" task_id="…">\n{compact JSON, keys sorted}\n</background-task-event>`.
  * `kind` defaults to `event` and `task_id` to `unknown` when absent or not a string.
  *

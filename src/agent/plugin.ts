@@ -54,9 +54,11 @@ export interface BackgroundTasksPlugin {
 }
 
 /**
- * Creates the background-tasks plugin for `supervisor`. `runStart` calls
- * `supervisor.loadThread(threadId)`, so orphans are detected after a real restart; `stepEnd`
- * delivers what `send_message` queued on the thread (`dispatchOutbox`) before the pending check.
+ * Creates the background-tasks plugin for `supervisor`: hooks an agent loop calls at the start of
+ * a run and after each step, and the `cancel_task`, `send_message` and `recover_failed_messages`
+ * tools. `runStart` calls `supervisor.loadThread(threadId)`, so orphans are detected after a real
+ * restart; `stepEnd` delivers what `send_message` queued on the thread (`dispatchOutbox`) before
+ * the pending check.
  *
  * @example
  * const plugin = createBackgroundTasksPlugin(supervisor, { durableSink });

@@ -31,7 +31,7 @@ export function findRunningInThread(
 
 /**
  * A non-terminal direct child of task `parentId` whose id, else whose name, is `name`. Children in
- * any owner thread count: in Task scope the task hierarchy decides (upstream L11).
+ * any owner thread count: in Task scope the task hierarchy decides, as in the Rust runtime.
  *
  * @example
  * findLiveChildOfTask(supervisor, 'bg_0', 'researcher'); // 'bg_3' or undefined

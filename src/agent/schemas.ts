@@ -18,7 +18,7 @@ export const CANCEL_TASK_DESCRIPTION =
   'Cancel the current background task, the current run outside background tasks, or one child task. Descendant tasks are cancelled together.';
 
 /**
- * The JSON Schema of `cancel_task`'s arguments (BEHAVIORS §4), usable by any LLM client.
+ * The JSON Schema of `cancel_task`'s arguments, usable by any LLM client.
  *
  * @example
  * new Ajv({ strict: true }).compile(CANCEL_TASK_PARAMETERS);
@@ -60,7 +60,7 @@ export const SEND_MESSAGE_TOOL_NAME = 'send_message';
 export const SEND_MESSAGE_DESCRIPTION = 'Send a message to a child task, parent agent, or team member.';
 
 /**
- * The JSON Schema of `send_message`'s arguments (BEHAVIORS §4), usable by any LLM client.
+ * The JSON Schema of `send_message`'s arguments, usable by any LLM client.
  *
  * @example
  * new Ajv({ strict: true }).compile(SEND_MESSAGE_PARAMETERS);

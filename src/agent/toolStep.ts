@@ -5,7 +5,7 @@ import type { Message, ToolCall, ToolCallContext, ToolDefinition } from './types
 
 /**
  * The tools of a run: the user's tools, then the plugin's tools whose names the user did not take
- * (BEHAVIORS L7: a user's own `cancel_task` is never replaced). Names are de-duplicated, first wins.
+ * (a user's own `cancel_task` is never replaced). Names are de-duplicated, first wins.
  *
  * @example
  * mergeTools(plugin.tools, [myCancelTask]).map((t) => t.name); // ['cancel_task']

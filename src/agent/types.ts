@@ -84,7 +84,7 @@ export interface ToolDefinition<D extends Json = Json> {
   parameters: JsonSchema;
   /** The validation message for `args`, or `undefined` when they are valid. */
   validate(args: unknown): string | undefined;
-  /** Runs the tool; its receipt is typed `D` (a `ToolDefinition<D>` is a `ToolDefinition`). */
+  /** Runs the tool with the model's arguments; bad arguments are an error outcome, never a throw. Its receipt is typed `D`. */
   execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<D>>;
 }
 
@@ -99,6 +99,7 @@ export interface ToolDefinition<D extends Json = Json> {
  * const sink: DurableMessageSink = { async sendAgentMessage(req) { return mailbox.putOnce(req.message_id, req); } };
  */
 export interface DurableMessageSink {
+  /** Stores the message durably and resolves with its id once stored. */
   sendAgentMessage(req: DurableMessageRequest): Promise<string>;
 }
 

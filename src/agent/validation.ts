@@ -1,5 +1,6 @@
 /**
- * Argument validation of the two tools, with upstream's exact messages (BEHAVIORS L8, M8).
+ * Argument validation of the two tools, with the Rust runtime's exact messages (a model sees the
+ * same text from either).
  * Field access follows `serde_json::Value::get`: a key of a non-object (or of an array) is absent,
  * and a present `null` is a value, so `{target: null}` is `missing 'target.relation'`.
  */

@@ -1,4 +1,5 @@
 /** The `awaken-tasks` command line: `demo`, `tree`, `graph`, parsed with commander. */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { taskMachine } from '../../machines/task.machine.js';
@@ -7,6 +8,11 @@ import { runDemo } from './demo.js';
 import { registerServeCommands } from './serveCommand.js';
 import { CliError, oneLine } from './errors.js';
 import { readStoreThreads, renderTree, TREE_FORMATS, type TreeFormat } from './tree.js';
+import { DriverError } from '../stores/driverError.js';
+import { packageVersion } from './version.js';
+
+/** The SQLite file `demo` writes and `tree` reads when no `--db` is given. */
+const DEMO_DB = './awaken-tasks.db';
 
 /** Where the CLI writes; injectable for tests. */
 export interface CliIo {
@@ -24,6 +30,7 @@ const nonNegativeInt = (value: string): number => {
 function build(io: CliIo): Command {
   const program = new Command('awaken-tasks')
     .description('Supervise an AI agent’s background tasks with XState: demo, inspect stores, draw machines.')
+    .version(packageVersion(), '-V, --version', 'print the version of awaken-tasks')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: () => {}, outputError: () => {} })
     .showSuggestionAfterError(true)
@@ -32,7 +39,7 @@ function build(io: CliIo): Command {
   program
     .command('demo')
     .description('run a scripted agent that spawns, steers and cancels a tree of tasks (no network)')
-    .option('--db <file>', 'SQLite file that keeps the tasks', './awaken-tasks.db')
+    .option('--db <file>', 'SQLite file that keeps the tasks', DEMO_DB)
     .option('--crash-after <ms>', 'kill this process with SIGKILL after <ms>, mid-run', nonNegativeInt)
     .option('--json', 'one JSON object per line instead of the live view')
     .action(async (o: { db: string; crashAfter?: number; json?: boolean }) => {
@@ -47,10 +54,14 @@ function build(io: CliIo): Command {
   program
     .command('tree')
     .description('print the persisted task tree of a store')
-    .requiredOption('--db <file>', 'SQLite file written by awaken-tasks (opened read-only)')
+    .option('--db <file>', 'SQLite file written by awaken-tasks (opened read-only)', DEMO_DB)
     .option('--thread <id>', 'only this owner thread')
     .addOption(new Option('--format <format>', 'output format').choices(TREE_FORMATS).default('text'))
     .action((o: { db: string; thread?: string; format: TreeFormat }) => {
+      if (o.db === DEMO_DB && !existsSync(DEMO_DB))
+        throw new CliError(
+          `no store at ${DEMO_DB} (the demo's default): run \`awaken-tasks demo\` first, or pass --db <file>`,
+        );
       const { threads, corrupt } = readStoreThreads(o.db, o.thread);
       io.stdout(renderTree(threads, o.format, io.isTTY && o.format === 'text'));
       if (corrupt > 0) io.stderr(`awaken-tasks: warning: skipped ${corrupt} unreadable record(s)\n`);
@@ -107,7 +118,7 @@ export async function runCli(argv: readonly string[], io?: Partial<CliIo>): Prom
         return 0;
       return fail(e.message);
     }
-    if (e instanceof CliError) return fail(e.message);
+    if (e instanceof CliError || e instanceof DriverError) return fail(e.message);
     return fail(`unexpected error: ${oneLine(e)}`);
   }
 }

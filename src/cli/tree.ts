@@ -1,8 +1,9 @@
 /** `awaken-tasks tree`: the persisted task tree of a SQLite store, read without touching the file. */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { taskTreeToDot, taskTreeToMermaid } from '../graph/taskTree.js';
 import { jsonTree } from './jsonTree.js';
 import { decodeRows } from '../stores/decode.js';
+import { loadBetterSqlite3 } from '../stores/drivers.js';
 import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskSummary } from '../wire/types.js';
 import { CliError, oneLine } from './errors.js';
@@ -36,10 +37,11 @@ export function readStoreThreads(
   path: string,
   threadId?: string,
 ): { threads: ThreadTasks[]; corrupt: number } {
+  const Sqlite = loadBetterSqlite3('awaken-tasks tree');
   let db: Database.Database | undefined;
   let rows: Array<{ task_id: string; record: string }>;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Sqlite(path, { readonly: true, fileMustExist: true });
     rows = db.prepare('SELECT task_id, record FROM tasks').all() as Array<{
       task_id: string;
       record: string;

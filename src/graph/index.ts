@@ -1,6 +1,9 @@
 /**
  * `awaken-tasks/graph`: machine graphs and task-tree rendering (Mermaid, DOT, JSON) built on
  * `@xstate/graph`.
+ *
+ * @packageDocumentation
+ * @module awaken-tasks/graph
  */
 export {
   buildTaskForest,

@@ -29,11 +29,15 @@ export interface InboxReceiver<T = Json> extends AsyncIterable<T> {
   readonly dropped: number;
   /** The bound on queued messages (`Infinity` when unbounded). */
   readonly capacity: number;
+  /** The next message if one is queued, else `undefined`; never waits. */
   tryRecv(): T | undefined;
+  /** Takes every queued message at once, oldest first (empty when none is queued). */
   drain(): T[];
   /** The next message; `undefined` when aborted (an aborted signal wins) or when every sender closed and the queue is empty. */
   recv(signal?: AbortSignal): Promise<T | undefined>;
+  /** How many messages are queued. */
   readonly size: number;
+  /** Closes the inbox: later sends fail and queued messages are dropped (call `drain()` first to keep them). */
   close(): void;
 }
 

@@ -32,7 +32,12 @@ export function withToolLineage<T>(lineage: ToolLineage, fn: () => T): T {
   return toolStorage.run(lineage, fn);
 }
 
-/** The ambient tool lineage, if any. */
+/**
+ * The ambient tool lineage, if any.
+ *
+ * @example
+ * withToolLineage({ run_id: 'run-1' }, () => currentToolLineage()?.run_id); // 'run-1'
+ */
 export function currentToolLineage(): ToolLineage | undefined {
   return toolStorage.getStore();
 }

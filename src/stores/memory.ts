@@ -27,6 +27,7 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
+  /** Copies of every record, or of those owned by `threadId`. */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     this.#assertOpen();
     const out: PersistedTaskMeta[] = [];
@@ -55,6 +56,7 @@ export class MemoryTaskStore implements TaskStore {
     for (const id of taskIds) this.#records.delete(id);
   }
 
+  /** Closes the store: later calls reject, as a durable store's would. */
   async close(): Promise<void> {
     this.#closed = true;
   }

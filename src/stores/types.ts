@@ -14,19 +14,48 @@ export interface TaskStore {
   /**
    * Upserts `records`. A store that fences status changes (only a `running` row under the
    * writer's ownership may change) resolves with the records it refused, each as it now holds it.
+   *
+   * @example
+   * const result = await store.put([record]);
+   * if (result?.refused.length) console.warn('another writer owns', result.refused[0]?.task_id);
    */
   put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult>;
+  /**
+   * Every stored record, or only those owned by `threadId`.
+   *
+   * @example
+   * const records = await store.load('thread-1');
+   */
   load(threadId?: string): Promise<PersistedTaskMeta[]>;
-  /** Reserves `count` ids and returns the first `n` of the block. */
+  /**
+   * Reserves `count` ids and returns the first `n` of the block.
+   *
+   * @example
+   * const first = await store.allocateIds?.(64); // ids bg_<first> … bg_<first + 63> are yours
+   */
   allocateIds?(count: number): Promise<number>;
   /**
    * For stores shared by several processes: the ids, among `records`, of `running` tasks whose
    * writer is another process that still holds its lease. `loadThread` does not orphan those.
    * A store without it has a single writer, so every `running` record it loads is an orphan.
+   *
+   * @example
+   * const busy = await store.liveElsewhere?.(await store.load('thread-1'));
    */
   liveElsewhere?(records: readonly PersistedTaskMeta[]): Promise<ReadonlySet<string>>;
-  /** Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back. */
+  /**
+   * Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back.
+   *
+   * @example
+   * await store.delete?.(['bg_1', 'bg_2']);
+   */
   delete?(taskIds: readonly string[]): Promise<void>;
+  /**
+   * Releases the store's resources (file handles, pool, lease); the store is unusable after.
+   *
+   * @example
+   * await store.close?.();
+   */
   close?(): Promise<void>;
   /** Durable agent messaging: the outbox, dead letters and reference mailbox kept in this store. */
   readonly messages?: MessageOutboxStore;

@@ -55,7 +55,7 @@ export function checkSpawnOptions(opts: unknown, agent: boolean): asserts opts i
 }
 
 /**
- * Upstream's merge (G6): explicit fields win; the ambient task fills `task_id`; ambient tool
+ * How a spawn's lineage is filled in (as the Rust runtime does): explicit fields win; the ambient task fills `task_id`; ambient tool
  * lineage fills `run_id` (even when empty) and `call_id`/`agent_id` when non-empty.
  */
 export function mergeParentContext(

@@ -64,10 +64,29 @@ export interface TaskContext {
   readonly taskId: TaskId;
   /** Aborted when the task is cancelled. */
   readonly signal: AbortSignal;
-  /** Reports `{kind:'custom'}`; `false` when there is no inbox, it is closed, or the task finished. Throws `TypeError` for a non-JSON payload. */
+  /**
+   * Reports `{kind:'custom'}`; `false` when there is no inbox, it is closed, or the task finished. Throws `TypeError` for a non-JSON payload.
+   *
+   * @example
+   * ctx.emit('progress', { done: 3, total: 10 });
+   */
   emit(eventType: string, payload?: Json): boolean;
-  /** Resolves once cancellation is requested. */
+  /**
+   * Resolves once cancellation is requested.
+   *
+   * @example
+   * await Promise.race([work(), ctx.cancelled()]);
+   */
   cancelled(): Promise<void>;
+  /**
+   * Whether cancellation was requested: check it between steps of a long body.
+   *
+   * @example
+   * for (const url of urls) {
+   *   if (ctx.isCancelled()) return TaskResult.cancelled();
+   *   await crawl(url, { signal: ctx.signal });
+   * }
+   */
   isCancelled(): boolean;
   /** The task's inbox, for raw messages. */
   readonly inbox?: InboxSender | undefined;
@@ -75,9 +94,23 @@ export interface TaskContext {
 
 /** What a sub-agent body gets. */
 export interface AgentTaskContext {
+  /** The sub-agent's task id. */
   readonly taskId: TaskId;
+  /** Aborted when the sub-agent is cancelled. */
   readonly signal: AbortSignal;
+  /**
+   * Resolves once cancellation is requested.
+   *
+   * @example
+   * ctx.cancelled().then(() => console.log('sub-agent cancelled'));
+   */
   cancelled(): Promise<void>;
+  /**
+   * Whether cancellation was requested.
+   *
+   * @example
+   * while (!ctx.isCancelled()) await handle(await ctx.inboxReceiver.recv(ctx.signal));
+   */
   isCancelled(): boolean;
   /** The sub-agent's own inbox: nested children report here. */
   readonly inboxSender: InboxSender;
@@ -160,21 +193,136 @@ export interface WaitOptions {
 export interface TaskSupervisor {
   /** Durable agent messaging: the store's `messages`, or an in-memory outbox when the store has none. */
   readonly messages: MessageOutboxStore;
+  /**
+   * Starts a background task and resolves with its id (`bg_<n>`) once its `running` record is
+   * stored; the body then runs on its own. The body's return value becomes the result (JSON);
+   * a throw or `TaskResult.failure(...)` ends it `failed`, `TaskResult.cancelled()` ends it
+   * `cancelled`. Rejects with a {@link SpawnError} for a taken or reserved name, a cancelled
+   * parent, a stopped supervisor or a store that cannot give ids; a failing body never rejects it.
+   *
+   * @example
+   * const id = await supervisor.spawn(
+   *   { threadId: 'thread-1', taskType: 'http', description: 'fetch the docs', name: 'fetcher' },
+   *   async (ctx) => {
+   *     const res = await fetch('https://example.com', { signal: ctx.signal });
+   *     ctx.emit('progress', { status: res.status });
+   *     return { bytes: (await res.text()).length };
+   *   },
+   * );
+   */
   spawn(opts: SpawnOptions, body: (ctx: TaskContext) => unknown): Promise<TaskId>;
+  /**
+   * Starts a sub-agent: a task (type `agent`) with its own inbox, so its parent can message it
+   * (`sendTaskInboxMessage`, the `send_message` tool) and the tasks it spawns report to it.
+   * Otherwise like {@link TaskSupervisor.spawn}.
+   *
+   * @example
+   * const agent = await supervisor.spawnAgent(
+   *   { threadId: 'thread-1', description: 'research assistant', name: 'researcher' },
+   *   async (ctx) => {
+   *     const message = await ctx.inboxReceiver.recv(ctx.signal); // the parent's instructions
+   *     return { heard: message };
+   *   },
+   * );
+   */
   spawnAgent(opts: Omit<SpawnOptions, 'taskType'>, body: (ctx: AgentTaskContext) => unknown): Promise<TaskId>;
+  /**
+   * Requests cancellation of one task: its `ctx.signal` aborts and it moves to `cancelling`; a body
+   * that does not return within `cancelGraceMs` is settled `cancelled`. Returns `true` while the
+   * task is live (also on repeated calls), `false` for an unknown or finished task. Its children
+   * keep running: use {@link TaskSupervisor.cancelTree} for those.
+   *
+   * @example
+   * if (!supervisor.cancel(id)) console.log('already finished');
+   */
   cancel(taskId: TaskId): boolean;
+  /**
+   * Cancels a task and every live descendant (tasks spawned inside it, at any depth, in any
+   * thread). Returns how many live tasks it asked to cancel.
+   *
+   * @example
+   * const n = supervisor.cancelTree(researchId); // the research task and everything it started
+   */
   cancelTree(taskId: TaskId): number;
+  /**
+   * Cancels every live task owned by `threadId`. Returns how many it asked to cancel.
+   *
+   * @example
+   * supervisor.cancelAll('thread-1'); // the user closed the conversation
+   */
   cancelAll(threadId: string): number;
+  /**
+   * Cancels every live task started by the agent run `runId` (its `parent_context.run_id`) and
+   * their descendants, and refuses later spawns into that run. Returns how many it asked to cancel.
+   *
+   * @example
+   * supervisor.cancelDescendantsForRun(runId); // the user pressed "stop" on this turn
+   */
   cancelDescendantsForRun(runId: string): number;
+  /**
+   * The task's current summary (status, result or error, timing, lineage), or `undefined` for
+   * an unknown or pruned id. Summaries are frozen: read them freely, they never change under you.
+   *
+   * @example
+   * const summary = supervisor.get(id);
+   * if (summary?.status === 'failed') console.error(summary.error);
+   */
   get(taskId: TaskId): TaskSummary | undefined;
+  /**
+   * The summaries of every task owned by `threadId`, in creation order.
+   *
+   * @example
+   * const running = supervisor.list('thread-1').filter((t) => t.status === 'running');
+   */
   list(threadId: string): TaskSummary[];
+  /**
+   * Whether `threadId` owns at least one task that has not finished.
+   *
+   * @example
+   * if (!supervisor.hasRunning('thread-1')) await endTurn();
+   */
   hasRunning(threadId: string): boolean;
+  /**
+   * Resolves with the task's final summary once its terminal event was delivered (at once for a
+   * finished task). Rejects with a `TimeoutError` after `opts.timeoutMs`, with the signal's reason
+   * when `opts.signal` aborts, and with a `TypeError` for an unknown id. Waiting never cancels the
+   * task.
+   *
+   * @example
+   * const summary = await supervisor.wait(id, { timeoutMs: 60_000 });
+   * console.log(summary.status, summary.result);
+   */
   wait(taskId: TaskId, opts?: WaitOptions): Promise<TaskSummary>;
+  /**
+   * Delivers a message to a live sub-agent's inbox, on behalf of `fromAgentId`. Throws a
+   * {@link SendError} when the task is unknown, owned by another thread, finished, not a
+   * sub-agent, or its inbox is closed.
+   *
+   * @example
+   * supervisor.sendTaskInboxMessage(agentId, 'thread-1', 'coordinator', 'focus on the 2025 data');
+   */
   sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void;
+  /**
+   * Restores a thread from records you loaded yourself (the store-free version of
+   * {@link TaskSupervisor.loadThread}) and resolves with how many it restored. All or nothing: a
+   * malformed record rejects with a `TypeError` naming the record and field, and nothing is restored.
+   *
+   * @example
+   * await supervisor.restoreForThread('thread-1', JSON.parse(savedJson));
+   */
   restoreForThread(
     threadId: string,
     metas: Iterable<PersistedTaskMeta> | Record<TaskId, PersistedTaskMeta>,
   ): Promise<number>;
+  /**
+   * Restores `threadId`'s tasks from the store after a restart and resolves with how many it
+   * restored. Finished tasks keep their results; a task that was `running` when its process died
+   * becomes `failed` (orphaned) — unless the store says another live process still runs it. Rows
+   * the store cannot read are skipped and reported by the store, never thrown.
+   *
+   * @example
+   * const restored = await supervisor.loadThread('thread-1');
+   */
   loadThread(threadId: string): Promise<number>;
   /**
    * The running task of thread `threadId` spawned with `name` (`SpawnOptions.name`), or
@@ -211,9 +359,41 @@ export interface TaskSupervisor {
    * supervisor.ownerThreadOf('bg_0'); // 't1'
    */
   ownerThreadOf(taskId: TaskId): string | undefined;
+  /**
+   * Every task this supervisor holds, as the wire records it persists (snake_case JSON that the
+   * Rust runtime reads too), keyed by task id.
+   *
+   * @example
+   * const records = Object.values(supervisor.persistedSnapshot());
+   */
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
+  /**
+   * Forgets finished tasks (all, or one thread's, or those finished more than `olderThanMs` ago)
+   * to give memory back; running tasks are never pruned. Returns how many it forgot. The links
+   * from pruned tasks to their children are kept, so `cancelTree` still reaches live descendants.
+   * With `fromStore: true` their records are deleted from the store too (in the background, after
+   * any pending write of them), so a restart does not bring them back.
+   *
+   * @example
+   * setInterval(() => supervisor.prune({ olderThanMs: 3_600_000 }), 60_000).unref();
+   */
   prune(opts?: PruneOptions): number;
+  /**
+   * Replaces the owner inbox that later spawns report to; tasks already running keep theirs.
+   * `undefined` means later tasks report nowhere (their events are counted as undelivered).
+   *
+   * @example
+   * supervisor.setOwnerInbox(createInbox().sender);
+   */
   setOwnerInbox(sender: InboxSender | undefined): void;
+  /**
+   * Calls `listener` on every status change of every task (`spawned`, then `updated` with the new
+   * summary), synchronously, and returns the function that unsubscribes. Custom events are not
+   * status changes: observe them with {@link TaskSupervisor.onEvent}.
+   *
+   * @example
+   * const unsubscribe = supervisor.subscribe((c) => console.log(c.type, c.summary.task_id, c.summary.status));
+   */
   subscribe(listener: (change: TaskChange) => void): () => void;
   /**
    * Observes task events — each task's custom events, then its one terminal event — as the
@@ -249,6 +429,13 @@ export interface TaskSupervisor {
    * supervisor.latestEvent(id, 'progress')?.payload; // { percent: 40 }
    */
   latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined;
+  /**
+   * Counters: live and retained tasks, spawns, delivered and undelivered events, failed store
+   * writes, the store backlog, refused records, dropped events.
+   *
+   * @example
+   * const { live, storeFailures } = supervisor.stats();
+   */
   stats(): SupervisorStats;
   /**
    * The records the store has rejected and the supervisor still retries (memory stays the truth
@@ -260,7 +447,20 @@ export interface TaskSupervisor {
    *   console.warn(`${taskId} unwritten after ${attempts} tries: ${lastError}`);
    */
   storeBacklog(): StoreBacklogEntry[];
+  /**
+   * The supervisor's own XState actor (`active → stopping → stopped`), for inspection tools.
+   *
+   * @example
+   * supervisor.actor.subscribe((snapshot) => console.log(snapshot.value));
+   */
   readonly actor: AnyActorRef;
+  /**
+   * The XState actor of a live task (`undefined` once it finished or for an unknown id), for
+   * inspection: subscribe to its snapshots; do not send it events.
+   *
+   * @example
+   * supervisor.taskActor(id)?.subscribe((snapshot) => console.log(snapshot.value));
+   */
   taskActor(taskId: TaskId): TaskActorRef | undefined;
   /**
    * Refuses new spawns, cancels every live task, waits for each to settle (at most

@@ -102,6 +102,7 @@ export class SpawnCommand implements SupervisorCommand {
     readonly parent: number | 'unknown' | undefined,
     readonly runId: string | undefined,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const pc: TaskParentContext = {};
@@ -133,6 +134,7 @@ export class SpawnCommand implements SupervisorCommand {
       'owner',
     );
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string =>
     `${this.spec.agent ? 'spawnAgent' : 'spawn'}(${show({ thread: this.thread, parent: this.parent, run: this.runId, ...this.spec })})`;
 }
@@ -143,6 +145,7 @@ export class SpawnChildCommand implements SupervisorCommand {
     readonly spec: SpawnSpec,
     readonly pick: number,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (m: ReferenceModel): boolean => liveTasks(m).length > 0;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const parent = pickOf(liveTasks(m), this.pick)!;
@@ -168,6 +171,7 @@ export class SpawnChildCommand implements SupervisorCommand {
       parent.agent ? parent.id : 'owner',
     );
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `spawnChild(${show({ pick: this.pick, ...this.spec })})`;
 }
 
@@ -178,6 +182,7 @@ export class EmitCommand implements SupervisorCommand {
     readonly eventType: string,
     readonly payload: Json,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (m: ReferenceModel): boolean => liveTasks(m, true).length > 0;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const t = pickOf(liveTasks(m, true), this.pick)!;
@@ -188,6 +193,7 @@ export class EmitCommand implements SupervisorCommand {
     expectSame(`emit by ${t.id}`, got, want);
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `emit(${this.pick}, ${show(this.eventType)}, ${show(this.payload)})`;
 }
 
@@ -197,6 +203,7 @@ export class SettleCommand implements SupervisorCommand {
     readonly pick: number,
     readonly outcome: ModelOutcome,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (m: ReferenceModel): boolean => liveTasks(m).length > 0;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const t = pickOf(liveTasks(m), this.pick)!;
@@ -209,6 +216,7 @@ export class SettleCommand implements SupervisorCommand {
     await r.puppets.get(t.id)!.instruct({ kind: 'settle', outcome: this.outcome });
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `settle(${this.pick}, ${show(this.outcome)})`;
 }
 
@@ -220,6 +228,7 @@ export class CancelCommand implements SupervisorCommand {
     readonly op: CancelOp,
     readonly target: number | string,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const ids = Array.from(m.tasks.keys());
@@ -229,6 +238,7 @@ export class CancelCommand implements SupervisorCommand {
     expectSame(`${this.op}('${arg}')`, got, want);
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `${this.op}(${show(this.target)})`;
 }
 
@@ -240,6 +250,7 @@ export class SendCommand implements SupervisorCommand {
     readonly content: string,
     readonly threads: readonly string[],
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const t = this.pick === 'unknown' ? undefined : pickOf(Array.from(m.tasks.values()), this.pick);
@@ -257,6 +268,7 @@ export class SendCommand implements SupervisorCommand {
     expectSame(`sendTaskInboxMessage('${id}', '${thread}')`, got ?? null, want ?? null);
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `send(${show(this.pick)}, wrongThread=${this.wrongThread}, ${show(this.content)})`;
 }
 
@@ -266,6 +278,7 @@ export class PruneCommand implements SupervisorCommand {
     readonly thread: string | undefined,
     readonly olderThanMs: number,
   ) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     const want = m.prune(this.thread, this.olderThanMs);
@@ -276,24 +289,28 @@ export class PruneCommand implements SupervisorCommand {
     expectSame(`prune(${show({ thread: this.thread, olderThanMs: this.olderThanMs })})`, got, want);
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `prune(${show(this.thread)}, ${this.olderThanMs})`;
 }
 
 /** Advances the manual clock; deadlines that come due fire. */
 export class TickCommand implements SupervisorCommand {
   constructor(readonly ms: number) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     m.tick(this.ms);
     r.tick(this.ms);
     await after(m, r);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => `tick(${this.ms})`;
 }
 
 /** A crash, then a fresh supervisor over the same store: `loadThread` for every thread. */
 export class RestartCommand implements SupervisorCommand {
   constructor(readonly threads: readonly string[]) {}
+  /** Whether the command applies to the model's current state. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     await r.verifyStore(m);
@@ -303,6 +320,7 @@ export class RestartCommand implements SupervisorCommand {
     await after(m, r);
     await r.verifyStore(m);
   }
+  /** The command as fast-check prints it in a counterexample. */
   toString = (): string => 'restart()';
 }
 
@@ -312,10 +330,12 @@ export class RestartCommand implements SupervisorCommand {
  */
 export class StoreFaultCommand implements SupervisorCommand {
   constructor(readonly count: number) {}
+  /** Whether the command applies to the model's current state: always. */
   check = (): boolean => true;
   async run(m: ReferenceModel, r: Real): Promise<void> {
     r.faults?.failNext(this.count, (record) => record.status !== 'running');
     await after(m, r);
   }
+  /** How fast-check prints the command in a counterexample. */
   toString = (): string => `storeFault(${this.count})`;
 }

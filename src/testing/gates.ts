@@ -23,15 +23,40 @@ export class GateAbortedError extends Error {
  * await p;                // 'done'
  */
 export interface Gates {
-  /** Resolves once `name` is released; rejects with {@link GateAbortedError} when `signal` aborts first. */
+  /**
+   * Resolves once `name` is released; rejects with {@link GateAbortedError} when `signal` aborts first.
+   *
+   * @example
+   * await gates.wait('fetched', ctx.signal);
+   */
   wait(name: string, signal?: AbortSignal): Promise<void>;
-  /** Opens `name` (idempotent). Returns whether someone was waiting on it. */
+  /**
+   * Opens `name` (idempotent). Returns whether someone was waiting on it.
+   *
+   * @example
+   * gates.release('fetched'); // true when a body was waiting
+   */
   release(name: string): boolean;
-  /** Opens every gate someone is waiting on; returns their names. */
+  /**
+   * Opens every gate someone is waiting on; returns their names.
+   *
+   * @example
+   * gates.releaseAll(); // ['fetched', 'parsed']
+   */
   releaseAll(): string[];
-  /** Names of the gates someone is waiting on now, in the order the waits began. */
+  /**
+   * Names of the gates someone is waiting on now, in the order the waits began.
+   *
+   * @example
+   * expect(gates.waiting()).toEqual(['fetched']);
+   */
   waiting(): string[];
-  /** Whether `name` has been released. */
+  /**
+   * Whether `name` has been released.
+   *
+   * @example
+   * gates.isOpen('fetched'); // false until released
+   */
   isOpen(name: string): boolean;
 }
 

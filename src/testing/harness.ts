@@ -18,10 +18,23 @@ import type { Puppet } from './puppet.js';
 /** Replaces the real supervisor by another (a planted bug, a proxy that records…). */
 export type SupervisorWrapper = (real: TaskSupervisor, env: { ownerInbox: InboxSender }) => TaskSupervisor;
 
-/** Lets every pending microtask run (store puts, settles, deliveries): no timer involved. */
+/**
+ * Lets every pending microtask run (store puts, settles, deliveries): no timer involved.
+ *
+ * @example
+ * while (gates.waiting().length > 0) {
+ *   gates.releaseAll();
+ *   await settleMicrotasks();
+ * }
+ */
 export const settleMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Structural equality over JSON values, key order ignored. */
+/**
+ * Structural equality over JSON values, key order ignored.
+ *
+ * @example
+ * sameJson({ a: 1, b: [2] }, { b: [2], a: 1 }); // true
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -94,10 +107,12 @@ export class SupervisorHarness {
     this.#gen = this.#newGeneration();
   }
 
+  /** The real supervisor of the current generation (a new one after each restart). */
   get supervisor(): TaskSupervisor {
     return this.#gen.supervisor;
   }
 
+  /** The puppet bodies of the current generation's tasks, by task id. */
   get puppets(): Map<TaskId, Puppet> {
     return this.#gen.puppets;
   }

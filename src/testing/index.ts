@@ -8,6 +8,7 @@
  * import { runSupervisorModel, supervisorCommands } from 'awaken-tasks/testing';
  * await fc.assert(fc.asyncProperty(supervisorCommands(), (cmds) => runSupervisorModel(cmds)));
  * @packageDocumentation
+ * @module awaken-tasks/testing
  */
 export type { Gates } from './gates.js';
 export { createGates, GateAbortedError } from './gates.js';

@@ -49,10 +49,12 @@ export class ReferenceModel {
   /** Every id minted so far (never reused, across restarts). */
   readonly minted = new Set<TaskId>();
 
+  /** The tasks the supervisor should still hold in memory (not pruned). */
   memory(): ModelTask[] {
     return Array.from(this.tasks.values()).filter((t) => !t.pruned);
   }
 
+  /** The model task `id`, as `get` on the supervisor should see it. */
   get(id: TaskId): ModelTask | undefined {
     const t = this.tasks.get(id);
     return t === undefined || t.pruned ? undefined : t;
@@ -82,6 +84,7 @@ export class ReferenceModel {
     return undefined;
   }
 
+  /** Records a spawn the supervisor accepted and returns the new model task. */
   add(t: Omit<ModelTask, 'state' | 'pruned' | 'events' | 'received' | 'live' | 'createdAt'>): ModelTask {
     const task: ModelTask = {
       ...t,
@@ -114,6 +117,7 @@ export class ReferenceModel {
     return true;
   }
 
+  /** A custom event from `t`; whether the supervisor should report it delivered. */
   emit(t: ModelTask, eventType: string, payload: Json): boolean {
     return this.deliver(t, { kind: 'custom', task_id: t.id, event_type: eventType, payload });
   }
@@ -201,6 +205,7 @@ export class ReferenceModel {
     return out;
   }
 
+  /** Models `cancelTree`: the count the supervisor should return. */
   cancelTree(rootId: TaskId): number {
     const batch: ModelTask[] = [];
     const n = this.#cancelTree(rootId, batch);
@@ -214,6 +219,7 @@ export class ReferenceModel {
     return members.filter((id) => this.#signal(id, batch)).length;
   }
 
+  /** Models `cancelAll`: the count the supervisor should return. */
   cancelAll(thread: string): number {
     const batch: ModelTask[] = [];
     const n = this.memory().filter((t) => t.thread === thread && this.#signal(t.id, batch)).length;
@@ -221,6 +227,7 @@ export class ReferenceModel {
     return n;
   }
 
+  /** Models `cancelDescendantsForRun`: the count the supervisor should return, and fences the run. */
   cancelDescendantsForRun(runId: string): number {
     this.cancelledRuns.add(runId);
     const roots = this.memory().filter(
@@ -266,6 +273,7 @@ export class ReferenceModel {
     return undefined;
   }
 
+  /** Models `prune`: the count the supervisor should return. */
   prune(thread: string | undefined, olderThanMs: number): number {
     const cutoff = this.clock - olderThanMs;
     const doomed = this.memory().filter(
@@ -306,14 +314,17 @@ export class ReferenceModel {
     return modelSummary(t);
   }
 
+  /** A thread's tasks in creation order, as `list` should return them. */
   list(thread: string): ModelTask[] {
     return this.memory().filter((t) => t.thread === thread);
   }
 
+  /** Whether the thread has a live task, as `hasRunning` should say. */
   hasRunning(thread: string): boolean {
     return this.list(thread).some((t) => !isModelTerminal(t.state));
   }
 
+  /** The counters `stats()` should report. */
   stats(): { live: number; retained: number; spawned: number } {
     const mem = this.memory();
     const live = mem.filter((t) => this.isLive(t)).length;

@@ -16,7 +16,12 @@ export type ModelOutcome =
 /** What a cooperative body does once cancellation is requested (sub-agents: `cancelled` or `throw`). */
 export type CancelReaction = 'cancelled' | 'throw' | 'emit-then-cancelled' | 'success';
 
-/** The outcome a cooperative body's reaction amounts to. */
+/**
+ * The outcome a cooperative body's reaction amounts to.
+ *
+ * @example
+ * reactionOutcome('throw'); // { kind: 'throw', message: 'task cancelled' }
+ */
 export function reactionOutcome(reaction: CancelReaction): ModelOutcome {
   if (reaction === 'throw') return { kind: 'throw', message: 'task cancelled' };
   if (reaction === 'success') return { kind: 'success', value: 'late' };
@@ -58,7 +63,12 @@ export interface ModelTask {
 
 const TERMINAL = new Set<ModelState>(['completed', 'failed', 'cancelled']);
 
-/** Whether a model state is terminal. */
+/**
+ * Whether a model state is terminal.
+ *
+ * @example
+ * isModelTerminal('cancelled'); // true
+ */
 export const isModelTerminal = (s: ModelState): boolean => TERMINAL.has(s);
 
 /** Options of `ReferenceModel`. */
@@ -92,7 +102,10 @@ export function modelSummary(t: ModelTask): TaskSummary {
 
 /**
  * Messages grouped by `task_id`, each task's own order kept: events of different tasks interleave
- * arbitrarily (E17), so a sub-agent's drained inbox is compared in this form.
+ * arbitrarily, so a sub-agent's drained inbox is compared in this form.
+ *
+ * @example
+ * expect(byTask(agentInbox.drain())).toEqual(byTask(expected));
  */
 export function byTask(messages: readonly Json[]): Json[] {
   const id = (m: Json): string => String((m as { task_id?: unknown }).task_id);

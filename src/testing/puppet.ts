@@ -33,6 +33,7 @@ export class Puppet {
     readonly agent: boolean,
     readonly cooperative: boolean,
     readonly reaction: CancelReaction,
+    /** The supervisor the puppet's nested spawns go to (read at each spawn). */
     readonly supervisor: () => TaskSupervisor,
   ) {}
 

@@ -1,7 +1,12 @@
 import type { PersistedTaskMeta, TaskParentContext, TaskSummary } from './types.js';
 import { isEmptyParentContext } from './types.js';
 
-/** A copy of `c` with the unset members dropped, so JSON and `toEqual` agree. */
+/**
+ * A copy of `c` with the unset members dropped, so JSON and `toEqual` agree.
+ *
+ * @example
+ * compactParentContext({ task_id: 'bg_1', run_id: undefined }); // { task_id: 'bg_1' }
+ */
 export function compactParentContext(c: TaskParentContext | undefined): TaskParentContext {
   const out: TaskParentContext = {};
   if (c === undefined) return out;

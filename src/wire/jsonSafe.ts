@@ -5,6 +5,10 @@ import type { Json } from './types.js';
  * allowed (JSON drops them); a `BigInt`, a cycle, a function, a symbol, a non-finite number or
  * `undefined` at the top level or in an array is not. The walk is iterative-free recursion bounded
  * by the value's depth; objects with a `toJSON` method are allowed as `JSON.stringify` calls it.
+ *
+ * @example
+ * jsonSafetyProblem({ n: 1n }); // '$.n is a BigInt'
+ * jsonSafetyProblem({ ok: true }); // undefined
  */
 export function jsonSafetyProblem(value: unknown, path = '$'): string | undefined {
   return check(value, path, { seen: new Set<object>() }, false);

@@ -30,7 +30,6 @@ describe('bad input: one line on stderr, exit code 2, no stack trace, files unto
     ['an unknown command', () => ['bogus'], /unknown command 'bogus'/],
     ['an unknown flag', () => ['tree', '--db', good, '--bogus'], /unknown option '--bogus'/],
     ['an unknown demo flag', () => ['demo', '--db', good, '--fast'], /unknown option '--fast'/],
-    ['tree without --db', () => ['tree'], /--db/],
     ['a missing --db file', () => ['tree', '--db', missing], /cannot read .*missing\.db/],
     ['a corrupt --db file', () => ['tree', '--db', corrupt], /not a database/],
     ['demo on a corrupt --db file', () => ['demo', '--db', corrupt], /not a database/],

@@ -9,11 +9,15 @@ import type { EventHistory, RecordedTaskEvent } from './events.js';
  * source of `createStoreSource` (no `cancelTree`: its page cannot cancel).
  */
 export interface InspectorSource {
+  /** A task's current summary, `undefined` when unknown. */
   get(taskId: TaskId): TaskSummary | undefined;
+  /** A thread's summaries in creation order. */
   list(threadId: string): TaskSummary[];
+  /** Calls `listener` on every status change; returns the unsubscribe function. */
   subscribe(listener: (change: TaskChange) => void): () => void;
   /** Used to enumerate the owner threads (and a task's thread). */
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
+  /** Cancels a task and its live descendants; absent on read-only sources. */
   cancelTree?(taskId: TaskId): number;
 }
 

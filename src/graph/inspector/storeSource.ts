@@ -13,6 +13,7 @@ import type { InspectorSource } from './model.js';
 export interface StoreSource extends InspectorSource {
   /** Loads the store now and reports what changed. */
   refresh(): Promise<void>;
+  /** Stops polling the store. */
   close(): void;
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Pool } from 'pg';
 import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
+import { loadPg } from '../drivers.js';
 import type { CorruptRecord, TaskStore } from '../types.js';
 import { Lease } from './lease.js';
 import { PostgresMessageOutbox } from './outbox.js';
@@ -75,7 +75,7 @@ export class PostgresTaskStore implements TaskStore {
       this.#pool = options.pool;
       this.#ownsPool = false;
     } else {
-      const pool = new pg.Pool(
+      const pool = new (loadPg().Pool)(
         options.connectionString === undefined ? {} : { connectionString: options.connectionString },
       );
       // An idle client losing its connection must not crash the process; the next query reconnects.

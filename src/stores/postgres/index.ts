@@ -5,6 +5,9 @@
  * @example
  * import { PostgresTaskStore } from 'awaken-tasks/postgres';
  * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL, leaseMs: 15_000 });
+ *
+ * @packageDocumentation
+ * @module awaken-tasks/postgres
  */
 export {
   DEFAULT_LEASE_MS,
@@ -13,3 +16,4 @@ export {
 } from './PostgresTaskStore.js';
 export { PostgresMessageOutbox } from './outbox.js';
 export type { CorruptRecord } from '../types.js';
+export { DriverError, type DriverErrorCode } from '../driverError.js';

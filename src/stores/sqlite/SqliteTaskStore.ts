@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
+import { loadBetterSqlite3 } from '../drivers.js';
 import type { CorruptRecord, PutResult, TaskStore } from '../types.js';
 import { SqliteStoreError } from './errors.js';
 import { inspectFile, isMemoryPath } from './inspect.js';
@@ -81,7 +82,7 @@ export class SqliteTaskStore implements TaskStore {
         throw new TypeError(`Expected \`path\` to be an existing file for a read-only store, got '${path}'`);
       }
       inspectFile(path, false);
-      this.#db = new Database(path, { readonly: true, fileMustExist: true, timeout });
+      this.#db = new (loadBetterSqlite3())(path, { readonly: true, fileMustExist: true, timeout });
       return;
     }
     if (!isMemoryPath(path)) {
@@ -90,7 +91,7 @@ export class SqliteTaskStore implements TaskStore {
     }
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { timeout });
+      db = new (loadBetterSqlite3())(path, { timeout });
       migrate(db);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);

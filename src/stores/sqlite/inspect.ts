@@ -9,7 +9,8 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { loadBetterSqlite3 } from '../drivers.js';
 import { SqliteStoreError } from './errors.js';
 import { APPLICATION_ID, SCHEMA_VERSION, judgeSchema } from './schema.js';
 
@@ -93,7 +94,7 @@ function checkContents(path: string): void {
   let db: Database.Database | undefined;
   let verdict: string;
   try {
-    db = new Database(copy);
+    db = new (loadBetterSqlite3())(copy);
     verdict = judgeSchema(db);
   } catch (e) {
     throw foreign(path, `it cannot be read as SQLite (${e instanceof Error ? e.message : String(e)})`, e);

@@ -61,9 +61,12 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   readonly #claims = new Set<string>();
   #s: ReturnType<typeof prepare> | undefined;
 
-  /** `open` returns the store's connection, or throws when the store is closed. */
-  constructor(open: () => Database.Database) {
-    this.#open = open;
+  /**
+   * Made by `SqliteTaskStore#messages`; `open` returns the store's better-sqlite3 handle (typed
+   * opaquely here so that the published types never require the driver's type package).
+   */
+  constructor(open: () => object) {
+    this.#open = open as () => Database.Database;
   }
 
   async enqueue(threadId: string, entry: OutboxEntry): Promise<boolean> {

@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { loadBetterSqlite3 } from '../drivers.js';
 import { type SqliteFileOwner, SqliteStoreError } from './errors.js';
 
 type OwnerRow = { instance_id: string; pid: number; host: string; since_ms: number };
@@ -26,7 +27,7 @@ export class OwnerLock {
 
   /** Takes the lock of `path` at once, or throws `owned_elsewhere` naming the live owner. */
   static acquire(path: string): OwnerLock {
-    const db = new Database(`${canonical(path)}-owner`, { timeout: 0 });
+    const db = new (loadBetterSqlite3())(`${canonical(path)}-owner`, { timeout: 0 });
     try {
       db.exec('BEGIN EXCLUSIVE');
     } catch (e) {
@@ -82,7 +83,7 @@ function canonical(path: string): string {
 function readOwner(path: string): SqliteFileOwner | undefined {
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1000 });
+    db = new (loadBetterSqlite3())(path, { readonly: true, fileMustExist: true, timeout: 1000 });
     const row = db
       .prepare<[], OwnerRow>('SELECT instance_id, pid, host, since_ms FROM owner WHERE id = 1')
       .get();
