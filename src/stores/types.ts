@@ -1,4 +1,5 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
+import type { TaskCoordination } from './coordination.js';
 
 /**
  * Where a supervisor keeps task records. Memory is the source of truth while a process lives;
@@ -27,11 +28,21 @@ export interface TaskStore {
   /** Removes the records with these ids (unknown ids are ignored). Used by `prune` to give memory back. */
   delete?(taskIds: readonly string[]): Promise<void>;
   close?(): Promise<void>;
+  /**
+   * For stores shared by several live processes (replicas): ownership, control and events routed
+   * through the store. Absent on single-process stores, which then pay nothing for it.
+   */
+  readonly coordination?: TaskCoordination;
 }
 
 /** What a fencing store's `put` reports: the records it refused, each as the store now holds it. */
 export interface PutResult {
   readonly refused: readonly PersistedTaskMeta[];
+  /**
+   * Records not written for a reason of their own (the others were): a new `running` record whose
+   * name a running task of its thread already has, or whose run was cancelled. By task id.
+   */
+  readonly rejected?: ReadonlyMap<string, Error>;
 }
 
 /** A record a store could not read, reported by `loadThread` and stores' `loadReport`. */

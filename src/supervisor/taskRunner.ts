@@ -12,6 +12,7 @@ import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
 import { errorMessage, finish, outcomeOf } from './lifecycle.js';
 import { clock } from './options.js';
+import type { ReplicaLink } from './replicas.js';
 import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
@@ -26,6 +27,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   protected readonly ids: IdAllocator;
   protected readonly cancelledRuns = new Set<string>();
   protected ownerInbox: InboxSender | undefined;
+  /** Set when the store coordinates several replicas; `undefined` keeps the single-process path. */
+  protected replicas: ReplicaLink | undefined;
   readonly #grace: number;
   readonly #taskLogic: typeof taskMachine;
   readonly #initialSnapshot: Snapshot<unknown>;
@@ -103,6 +106,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     this.registry.add(entry);
+    this.replicas?.spawned(entry);
     // Every task starts in the same state: restoring the precomputed initial snapshot (with this
     // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
     const snapshot = {
@@ -126,6 +130,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       actor.stop();
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
+      const code = (e as { code?: unknown } | null)?.code;
+      if (code === 'duplicate_name' || code === 'parent_cancelled')
+        throw new SpawnError(code, errorMessage(e), { cause: e });
       throw new SpawnError('store_failed', `store write failed: ${errorMessage(e)}`, { cause: e });
     }
     entry.committed = true;
@@ -180,6 +187,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     if (entry.done) return false;
     const event: TaskEvent = { kind: 'custom', task_id: entry.id, event_type: eventType, payload: json };
     this.observe(event, entry.ownerThreadId);
+    if (this.replicas !== undefined) return this.replicas.emit(entry, event);
     const inbox = entry.inbox;
     return inbox === undefined ? false : this.deliver(inbox, event);
   }
@@ -217,7 +225,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   #deliverTerminal(entry: TaskEntry, event: TaskEvent): void {
     entry.delivered = true;
     this.observe(event, entry.ownerThreadId);
-    if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
+    if (entry.inbox !== undefined && (this.replicas === undefined || this.replicas.takeTerminal(entry.id)))
+      this.deliver(entry.inbox, event);
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);

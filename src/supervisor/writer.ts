@@ -1,4 +1,4 @@
-import type { TaskStore } from '../stores/types.js';
+import type { PutResult, TaskStore } from '../stores/types.js';
 import type { PersistedTaskMeta, TaskId } from '../wire/types.js';
 
 type Done = (error?: unknown) => void;
@@ -29,6 +29,8 @@ export class StoreWriter {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryDelay = RETRY_BASE_MS;
   failures = 0;
+  /** Called with the records a fencing store refused (as it holds them), before their callbacks. */
+  onRefused: ((rows: readonly PersistedTaskMeta[]) => void) | undefined;
 
   constructor(store: TaskStore) {
     this.#store = store;
@@ -89,18 +91,22 @@ export class StoreWriter {
     const records = Array.from(batch.values(), (p) => p.meta);
     const attempt = (async () => {
       let error: unknown;
+      let result: void | PutResult | undefined;
       try {
-        await this.#store.put(records);
+        result = await this.#store.put(records);
       } catch (e) {
         error = e ?? new Error('store put failed');
       }
+      if (result !== undefined && result.refused.length > 0) this.onRefused?.(result.refused);
+      const rejected = result?.rejected;
       if (error === undefined) this.#retryDelay = RETRY_BASE_MS;
       else this.failures++;
       for (const p of batch.values()) {
         const done = p.done;
         p.done = undefined;
-        if (typeof done === 'function') done(error);
-        else if (done !== undefined) for (const d of done) d(error);
+        const e = error ?? rejected?.get(p.meta.task_id);
+        if (typeof done === 'function') done(e);
+        else if (done !== undefined) for (const d of done) d(e);
         // Requeue unless a newer version is already waiting.
         if (error !== undefined && p.retry && !this.#pending.has(p.meta.task_id))
           this.#pending.set(p.meta.task_id, p);

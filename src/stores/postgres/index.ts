@@ -11,4 +11,5 @@ export {
   PostgresTaskStore,
   type PostgresTaskStoreOptions,
 } from './PostgresTaskStore.js';
+export { RejectedRecordError } from './fencedPut.js';
 export type { CorruptRecord } from '../types.js';

@@ -1,0 +1,295 @@
+import type { Pool } from 'pg';
+import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
+import type {
+  CancelScope,
+  ControlRequest,
+  CoordinatedRow,
+  CoordinationHandler,
+  TaskCoordination,
+} from '../coordination.js';
+import { decodeRows } from '../decode.js';
+import type { FenceState } from './fencedPut.js';
+import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
+import type { TableNames } from './schema.js';
+
+interface Row {
+  task_id: string;
+  record: string;
+  status: string;
+  orphaned_at_ms: string | null;
+  owner_epoch: string | null;
+  seq: string;
+}
+
+/**
+ * PostgreSQL's side of replica coordination: loading a thread after orphaning dead owners' tasks,
+ * durable per-thread events taken by the thread's receiver, and control requests addressed to the
+ * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the
+ * heartbeat polls, so a lost notification delays but never loses anything.
+ */
+export class PgCoordination implements TaskCoordination {
+  #handler: CoordinationHandler | undefined;
+  /** Threads this process receives events of. */
+  readonly #receiving = new Set<string>();
+  /** Serializes appends (and puts after them), so a task's events keep their order. */
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Serializes takes per thread. */
+  readonly #takes = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly fence: FenceState,
+    private readonly ready: () => Promise<void>,
+  ) {}
+
+  get #pool(): Pool {
+    return this.fence.pool;
+  }
+
+  get #n(): TableNames {
+    return this.fence.names;
+  }
+
+  /** Waits for the appends queued so far (a put must not overtake a task's custom events). */
+  appended(): Promise<unknown> {
+    return this.#chain;
+  }
+
+  attach(handler: CoordinationHandler): void {
+    this.#handler = handler;
+  }
+
+  /** Dispatches a notification from the channel. */
+  onNotify(payload: string): void {
+    let msg: { k?: string; t?: string; e?: string };
+    try {
+      msg = JSON.parse(payload) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.k === 't' && typeof msg.t === 'string') this.#handler?.threadChanged(msg.t);
+    else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
+    else if (msg.k === 'r' && typeof msg.t === 'string' && msg.e !== this.fence.epoch())
+      this.#receiving.delete(msg.t);
+  }
+
+  /** The polling fallback: control requests, and the events of threads this process receives. */
+  onTick(): void {
+    void this.pollControl();
+    for (const thread of this.#receiving) this.#handler?.threadChanged(thread);
+  }
+
+  /** Takes this epoch's control requests (each exactly once) and hands them to the supervisor. */
+  async pollControl(): Promise<void> {
+    const res = await this.#pool
+      .query<{ seq: string; task_id: string; kind: string; body: string | null }>(
+        `DELETE FROM ${this.#n.control} WHERE epoch = $1 RETURNING seq, task_id, kind, body`,
+        [this.fence.epoch()],
+      )
+      .catch(() => undefined);
+    if (res === undefined || res.rows.length === 0) return;
+    const rows = [...res.rows].sort((a, b) => Number(a.seq) - Number(b.seq));
+    const requests: ControlRequest[] = rows.map((r) =>
+      r.kind === 'message'
+        ? {
+            kind: 'message',
+            taskId: r.task_id,
+            ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
+          }
+        : { kind: 'cancel', taskId: r.task_id },
+    );
+    this.#handler?.control(requests);
+  }
+
+  async loadThread(threadId: string): Promise<CoordinatedRow[]> {
+    await this.ready();
+    await revokeDead(this.#pool, this.#n);
+    await orphanOwnerless(this.#pool, this.#n);
+    return this.#rowsWhere('owner_thread_id = $1', [threadId]);
+  }
+
+  async rows(taskIds: readonly TaskId[]): Promise<PersistedTaskMeta[]> {
+    await this.ready();
+    const rows = await this.#rowsWhere('task_id = ANY($1::text[])', [taskIds]);
+    return rows.map((r) => r.meta);
+  }
+
+  async rowsAfter(threadId: string, afterSeq: number): Promise<CoordinatedRow[]> {
+    await this.ready();
+    return this.#rowsWhere('owner_thread_id = $1 AND seq > $2', [threadId, afterSeq]);
+  }
+
+  async #rowsWhere(where: string, params: unknown[]): Promise<CoordinatedRow[]> {
+    const res = await this.#pool.query<Row>(
+      `SELECT task_id, record, status, orphaned_at_ms, owner_epoch, seq FROM ${this.#n.tasks} WHERE ${where} ORDER BY seq`,
+      params,
+    );
+    const byId = new Map(res.rows.map((r) => [r.task_id, r]));
+    const { records } = decodeRows(res.rows);
+    return records.map((meta) => {
+      const row = byId.get(meta.task_id)!;
+      const m = applyStatusColumn(meta, row.status, row.orphaned_at_ms);
+      return {
+        meta: m,
+        mine: m.status === 'running' && this.fence.epochOf.get(m.task_id) === row.owner_epoch,
+        seq: Number(row.seq),
+      };
+    });
+  }
+
+  setLocalInbox(taskId: TaskId): void {
+    this.fence.localInbox.add(taskId);
+  }
+
+  appendEvent(threadId: string, event: TaskEvent): Promise<boolean> {
+    const local = this.fence.localInbox.has(event.task_id);
+    const n = this.#n;
+    const run = this.#chain.then(async () => {
+      const res = await this.#pool.query<{ taken: boolean }>(
+        `WITH recv AS (
+           SELECT 1 FROM ${n.receivers} WHERE thread_id = $1 AND epoch = $4 AND $5::bool FOR SHARE
+         ), ins AS (
+           INSERT INTO ${n.events} (thread_id, task_id, body)
+           SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM recv)
+           RETURNING thread_id
+         )
+         SELECT NOT EXISTS (SELECT 1 FROM ins) AS taken,
+           (SELECT count(pg_notify($6, json_build_object('k', 't', 't', thread_id)::text)::text) FROM ins) AS notified`,
+        [threadId, event.task_id, JSON.stringify(event), this.fence.epoch(), local, n.channel],
+      );
+      return res.rows[0]!.taken;
+    });
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  takeTerminal(taskId: TaskId): boolean {
+    return this.fence.tookTerminal.delete(taskId);
+  }
+
+  async claimAndTake(threadId: string): Promise<TaskEvent[]> {
+    await this.ready();
+    // Waits for appends and puts holding the row (FOR SHARE), so each event is taken exactly once.
+    await this.#pool.query(
+      `INSERT INTO ${this.#n.receivers} (thread_id, epoch) VALUES ($1, $2)
+       ON CONFLICT (thread_id) DO UPDATE SET epoch = excluded.epoch
+       RETURNING coalesce(pg_notify($3, json_build_object('k', 'r', 't', $1::text, 'e', $2::text)::text)::text, '')`,
+      [threadId, this.fence.epoch(), this.#n.channel],
+    );
+    this.#receiving.add(threadId);
+    return this.take(threadId);
+  }
+
+  adoptThread(threadId: string): void {
+    const n = this.#n;
+    const run = this.#chain.then(async () => {
+      const res = await this.#pool.query<{ epoch: string }>(
+        `WITH ins AS (
+           INSERT INTO ${n.receivers} (thread_id, epoch) VALUES ($1, $2) ON CONFLICT (thread_id) DO NOTHING RETURNING epoch
+         )
+         SELECT epoch FROM ins UNION ALL SELECT epoch FROM ${n.receivers} WHERE thread_id = $1`,
+        [threadId, this.fence.epoch()],
+      );
+      if (res.rows.some((r) => r.epoch === this.fence.epoch())) this.#receiving.add(threadId);
+    });
+    this.#chain = run.catch(() => undefined);
+  }
+
+  take(threadId: string): Promise<TaskEvent[]> {
+    if (!this.#receiving.has(threadId)) return Promise.resolve([]);
+    const prev = this.#takes.get(threadId) ?? Promise.resolve();
+    const run = prev.then(async () => {
+      const res = await this.#pool.query<{ seq: string; body: string }>(
+        `DELETE FROM ${this.#n.events} WHERE thread_id = $1
+           AND EXISTS (SELECT 1 FROM ${this.#n.receivers} r WHERE r.thread_id = $1 AND r.epoch = $2)
+         RETURNING seq, body`,
+        [threadId, this.fence.epoch()],
+      );
+      if (res.rows.length === 0) return [];
+      return res.rows
+        .map((r) => ({ seq: Number(r.seq), event: JSON.parse(r.body) as TaskEvent }))
+        .sort((a, b) => a.seq - b.seq)
+        .map((r) => r.event);
+    });
+    const settled = run.catch(() => undefined);
+    this.#takes.set(threadId, settled);
+    void settled.then(() => {
+      if (this.#takes.get(threadId) === settled) this.#takes.delete(threadId);
+    });
+    return run;
+  }
+
+  async cancel(scope: CancelScope): Promise<void> {
+    await this.ready();
+    const n = this.#n;
+    if (scope.kind === 'run') {
+      // Blocks on spawns of the run in flight (their upsert holds the row), so the cascade below sees them.
+      await this.#pool.query(
+        `INSERT INTO ${n.runs} (run_id, cancelled) VALUES ($1, true) ON CONFLICT (run_id) DO UPDATE SET cancelled = true`,
+        [scope.runId],
+      );
+    }
+    const roots =
+      scope.kind === 'tree' || scope.kind === 'task'
+        ? `SELECT $1::text AS task_id`
+        : scope.kind === 'thread'
+          ? `SELECT task_id FROM ${n.tasks} WHERE owner_thread_id = $1 AND status = 'running'`
+          : `SELECT task_id FROM ${n.tasks} WHERE run_id = $1 AND parent_task_id IS NULL AND status = 'running'`;
+    const arg =
+      scope.kind === 'tree' || scope.kind === 'task'
+        ? scope.taskId
+        : scope.kind === 'thread'
+          ? scope.threadId
+          : scope.runId;
+    // UNION (not UNION ALL) makes the walk cycle-safe.
+    const walk =
+      scope.kind === 'thread' || scope.kind === 'task'
+        ? roots
+        : `WITH RECURSIVE sub(task_id) AS (${roots} UNION SELECT t.task_id FROM ${n.tasks} t JOIN sub ON t.parent_task_id = sub.task_id)
+           SELECT task_id FROM sub`;
+    await this.#pool.query(
+      `WITH ids AS (${walk}),
+       req AS (
+         INSERT INTO ${n.control} (epoch, task_id, kind)
+         SELECT t.owner_epoch, t.task_id, 'cancel' FROM ${n.tasks} t JOIN ids USING (task_id)
+         WHERE t.status = 'running' AND t.owner_epoch IS NOT NULL AND t.owner_epoch <> $2
+         RETURNING epoch
+       )
+       SELECT e || coalesce(pg_notify($3, json_build_object('k', 'c', 'e', e)::text)::text, '')
+       FROM (SELECT DISTINCT epoch AS e FROM req) x`,
+      [arg, this.fence.epoch(), n.channel],
+    );
+  }
+
+  async sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+    await this.ready();
+    const n = this.#n;
+    await this.#pool.query(
+      `WITH req AS (
+         INSERT INTO ${n.control} (epoch, task_id, kind, body)
+         SELECT owner_epoch, task_id, 'message', $2 FROM ${n.tasks}
+         WHERE task_id = $1 AND status = 'running' AND owner_epoch IS NOT NULL
+         RETURNING epoch
+       )
+       SELECT coalesce(pg_notify($3, json_build_object('k', 'c', 'e', epoch)::text)::text, '') FROM req`,
+      [taskId, JSON.stringify({ threadId, from, content }), n.channel],
+    );
+  }
+
+  /** A revoked epoch's tasks: the ones this process inserted under it. */
+  revokedTasks(epoch: string): TaskId[] {
+    const ids: TaskId[] = [];
+    for (const [id, e] of this.fence.epochOf) if (e === epoch) ids.push(id);
+    for (const id of ids) {
+      this.fence.epochOf.delete(id);
+      this.fence.localInbox.delete(id);
+    }
+    return ids;
+  }
+
+  /** Delivers the revocation to the supervisor. */
+  onRevoked(epoch: string): void {
+    const ids = this.revokedTasks(epoch);
+    this.#receiving.clear();
+    if (ids.length > 0) this.#handler?.revoked(ids);
+  }
+}
