@@ -181,6 +181,22 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     await until(() => a.seen('aborted', agent).length === 1, 10_000, 'the sub-agent to be aborted');
   }, 60_000);
 
+  it('cancelDescendantsForRun on B reaches the run on A, and the late-spawn fence holds on every replica', async () => {
+    const t = newTable();
+    const [a, b, c] = await Promise.all([start(t), start(t), start(t)]);
+    const root = await a.spawn({ thread: 'T', kind: 'park', run: 'run-1' });
+    const child = await c.spawn({ thread: 'T', kind: 'park', parent: root });
+    await b.call('load', { thread: 'T' });
+    expect((await b.call<{ result: number }>('cancelRun', { run: 'run-1' })).result).toBe(2);
+    await until(() => a.seen('aborted', root).length === 1, 10_000, 'the run root on A to be aborted');
+    await until(() => c.seen('aborted', child).length === 1, 10_000, 'its child on C to be aborted');
+    for (const r of [a, c]) {
+      const late = await r.call<Reply & { task?: string }>('spawn', { thread: 'T', kind: 'park', run: 'run-1' });
+      expect(late).toMatchObject({ error: 'parent_cancelled' });
+    }
+    expect(await a.spawn({ thread: 'T', kind: 'park', run: 'run-2' })).toMatch(/^bg_/);
+  }, 60_000);
+
   it('A’s task emits 10 events then completes: run 2 on B gets all 11 in order, run 3 on C none again; kill -9 after 5 emits: B gets 5 then the orphaned terminal', async () => {
     const t = newTable();
     const [a, b, c] = await Promise.all([start(t, { NO_INBOX: '1' }), start(t), start(t)]);
