@@ -50,6 +50,7 @@ const files = [
   '05-scaling.js',
   '06-store-put.js',
   '07-sqlite-spawn.js',
+  '08-postgres-replicas.js',
 ];
 
 const { fmt } = await import('./lib/measure.js');
@@ -74,6 +75,11 @@ for (const file of files) {
       console.log(`  ${mod.id} ${mod.title}: skipped (${why})`);
       continue;
     }
+  }
+  if (mod.needsPostgres && !process.env.DATABASE_URL) {
+    skipped.push({ scenario: mod.id, why: 'DATABASE_URL is not set' });
+    console.log(`  ${mod.id} ${mod.title}: skipped (DATABASE_URL is not set)`);
+    continue;
   }
   const t0 = Date.now();
   try {
