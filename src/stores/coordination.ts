@@ -9,6 +9,17 @@ export interface CoordinatedRow {
   readonly seq: number;
 }
 
+/**
+ * An event this process took for delivery. With `seq` it stays stored, taken by `claim`, until
+ * acknowledged; without, taking it consumed it.
+ */
+export interface TakenEvent {
+  readonly threadId: string;
+  readonly event: TaskEvent;
+  readonly claim: string;
+  readonly seq: number | undefined;
+}
+
 /** A control request recorded by one replica for the replica that runs the task. */
 export type ControlRequest =
   | { readonly kind: 'cancel'; readonly taskId: TaskId }
@@ -51,21 +62,30 @@ export interface TaskCoordination {
   rows(taskIds: readonly TaskId[]): Promise<PersistedTaskMeta[]>;
   /** The thread's rows stored after `afterSeq`. */
   rowsAfter(threadId: string, afterSeq: number): Promise<CoordinatedRow[]>;
-  /** Declares that a local task's events have an inbox in this process. */
-  setLocalInbox(taskId: TaskId): void;
+  /** Declares that a local task's events have an inbox in this process (`acks`: it acknowledges reads). */
+  setLocalInbox(taskId: TaskId, acks: boolean): void;
   /**
-   * Records a custom event durably, in call order. Resolves `true` when this process receives the
-   * thread's events and the task has a local inbox: the caller delivers it, and it is consumed.
+   * Records a custom event durably, in call order. Resolves with the taken event when this process
+   * receives the thread's events and the task has a local inbox (the caller delivers it), else
+   * `undefined` (stored for the thread's receiver).
    */
-  appendEvent(threadId: string, event: TaskEvent): Promise<boolean>;
-  /** Whether the terminal event of the last fenced put of `taskId` was taken by this process (read once). */
-  takeTerminal(taskId: TaskId): boolean;
-  /** Makes this process the receiver of the thread's events and takes those not yet consumed, in order. */
-  claimAndTake(threadId: string): Promise<TaskEvent[]>;
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined>;
+  /** The terminal event of `taskId` if its fenced put took it for this process (read once). */
+  takeTerminal(taskId: TaskId): TakenEvent | undefined;
+  /**
+   * Makes this process the receiver of the thread's events (a new claim) and takes, in order, every
+   * event not yet consumed — also those an earlier claim took but never acknowledged. `acks`: the
+   * receiving inbox acknowledges reads (events stay stored until then); else taking consumes.
+   */
+  claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]>;
+  /** Whether `claim` is still this process's current claim of the thread. */
+  isCurrentClaim(threadId: string, claim: string): boolean;
+  /** Consumes a taken event (its receiver read it). */
+  ack(seq: number): void;
   /** Makes this process the receiver of the thread's events unless another process already is. */
   adoptThread(threadId: string): void;
   /** Takes the thread's pending events if this process still receives them. */
-  take(threadId: string): Promise<TaskEvent[]>;
+  take(threadId: string, acks: boolean): Promise<TakenEvent[]>;
   /** Records cancel requests for every running task in `scope` run by another process. */
   cancel(scope: CancelScope): Promise<void>;
   /** Records a message for a sub-agent another process runs. */

@@ -4,11 +4,13 @@ import type {
   ControlRequest,
   CoordinatedRow,
   CoordinationHandler,
+  TakenEvent,
   TaskCoordination,
 } from '../stores/coordination.js';
 import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
+import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
 import { newEntry, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
 import type { Registry } from './registry.js';
@@ -58,14 +60,14 @@ export class ReplicaLink implements CoordinationHandler {
     const rows = await this.#coord.loadThread(threadId);
     const added = this.#apply(threadId, rows);
     const inbox = this.#host.ownerInbox();
-    if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId));
+    if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
     return added;
   }
 
   /** A local task was spawned: its inbox (if any) is known to the store; its thread adopted. */
   spawned(entry: TaskEntry): void {
     if (entry.inbox === undefined) return;
-    this.#coord.setLocalInbox(entry.id);
+    this.#coord.setLocalInbox(entry.id, isDurableSender(entry.inbox));
     if (!this.#adopted.has(entry.ownerThreadId)) {
       this.#adopted.add(entry.ownerThreadId);
       this.#coord.adoptThread(entry.ownerThreadId);
@@ -77,16 +79,17 @@ export class ReplicaLink implements CoordinationHandler {
     const inbox = entry.inbox;
     this.#coord.appendEvent(entry.ownerThreadId, event).then(
       (taken) => {
-        if (taken && inbox !== undefined) this.#host.deliver(inbox, event);
+        if (taken !== undefined && inbox !== undefined) this.#deliverTo(inbox, taken);
       },
       (error: unknown) => process.emitWarning(`awaken-tasks: an event was not stored: ${String(error)}`),
     );
     return true;
   }
 
-  /** Whether the terminal event of `taskId` is to be delivered here (its store write took it). */
-  takeTerminal(taskId: TaskId): boolean {
-    return this.#coord.takeTerminal(taskId);
+  /** Delivers a local task's terminal event here if its store write took it for this process. */
+  deliverTerminal(entry: TaskEntry): void {
+    const taken = this.#coord.takeTerminal(entry.id);
+    if (taken !== undefined && entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
   }
 
   /** Routes a cancel of remote tasks in `scope` to their owners. */
@@ -171,7 +174,8 @@ export class ReplicaLink implements CoordinationHandler {
       }
     }
     if (seen !== undefined) this.#apply(threadId, await this.#coord.rowsAfter(threadId, seen));
-    this.#deliver(await this.#coord.take(threadId));
+    const owner = this.#host.ownerInbox();
+    if (owner !== undefined) this.#deliver(await this.#coord.take(threadId, isDurableSender(owner)));
   }
 
   #apply(threadId: string, rows: readonly CoordinatedRow[]): number {
@@ -204,12 +208,28 @@ export class ReplicaLink implements CoordinationHandler {
     return added;
   }
 
-  #deliver(events: readonly TaskEvent[]): void {
-    for (const event of events) {
-      const entry = this.#host.registry.byId.get(event.task_id);
+  #deliver(events: readonly TakenEvent[]): void {
+    for (const taken of events) {
+      const entry = this.#host.registry.byId.get(taken.event.task_id);
       const inbox = entry?.local && entry.inbox !== undefined ? entry.inbox : this.#host.ownerInbox();
-      if (inbox !== undefined) this.#host.deliver(inbox, event);
+      if (inbox !== undefined) this.#deliverTo(inbox, taken);
     }
+  }
+
+  /** A stored event to an inbox: a durable inbox acknowledges it when read, or drops it if another claim took over. */
+  #deliverTo(inbox: InboxSender, taken: TakenEvent): void {
+    const { seq, claim, threadId } = taken;
+    let event: TaskEvent = taken.event;
+    if (seq !== undefined && isDurableSender(inbox)) {
+      // A fresh object per delivery: the inbox tracks deliveries by identity.
+      event = { ...event };
+      const coord = this.#coord;
+      inbox[STORED_DELIVERY](event, {
+        current: () => coord.isCurrentClaim(threadId, claim),
+        ack: () => coord.ack(seq),
+      });
+    }
+    this.#host.deliver(inbox, event);
   }
 
   #converge(entry: TaskEntry, meta: PersistedTaskMeta): void {

@@ -225,8 +225,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   #deliverTerminal(entry: TaskEntry, event: TaskEvent): void {
     entry.delivered = true;
     this.observe(event, entry.ownerThreadId);
-    if (entry.inbox !== undefined && (this.replicas === undefined || this.replicas.takeTerminal(entry.id)))
-      this.deliver(entry.inbox, event);
+    if (this.replicas !== undefined) this.replicas.deliverTerminal(entry);
+    else if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);

@@ -113,8 +113,8 @@ export class PostgresTaskStore implements TaskStore {
       instanceId: this.instanceId,
       epoch: () => this.#epoch.current,
       epochOf: new Map(),
-      localInbox: new Set(),
-      tookTerminal: new Set(),
+      localInbox: new Map(),
+      tookTerminal: new Map(),
     };
     this.#coordination = new PgCoordination(this.#fence, open);
     this.coordination = this.#coordination;

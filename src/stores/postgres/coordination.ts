@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
 import type {
@@ -5,6 +6,7 @@ import type {
   ControlRequest,
   CoordinatedRow,
   CoordinationHandler,
+  TakenEvent,
   TaskCoordination,
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
@@ -29,10 +31,15 @@ interface Row {
  */
 export class PgCoordination implements TaskCoordination {
   #handler: CoordinationHandler | undefined;
-  /** Threads this process receives events of. */
-  readonly #receiving = new Set<string>();
+  /** Threads this process receives events of, with its current claim token. */
+  readonly #receiving = new Map<string, string>();
+  /** Acknowledged event seqs waiting for the next batch delete. */
+  #acks: number[] = [];
   /** Serializes appends (and puts after them), so a task's events keep their order. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** Serializes control requests sent, and control polls, so messages keep their order. */
+  #sent: Promise<unknown> = Promise.resolve();
+  #polling: Promise<void> = Promise.resolve();
   /** Serializes takes per thread. */
   readonly #takes = new Map<string, Promise<unknown>>();
 
@@ -75,11 +82,16 @@ export class PgCoordination implements TaskCoordination {
   /** The polling fallback: control requests, and the events of threads this process receives. */
   onTick(): void {
     void this.pollControl();
-    for (const thread of this.#receiving) this.#handler?.threadChanged(thread);
+    for (const thread of this.#receiving.keys()) this.#handler?.threadChanged(thread);
   }
 
-  /** Takes this epoch's control requests (each exactly once) and hands them to the supervisor. */
-  async pollControl(): Promise<void> {
+  /** Takes this epoch's control requests (each exactly once, in order) and hands them to the supervisor. */
+  pollControl(): Promise<void> {
+    this.#polling = this.#polling.then(() => this.#pollControl());
+    return this.#polling;
+  }
+
+  async #pollControl(): Promise<void> {
     const res = await this.#pool
       .query<{ seq: string; task_id: string; kind: string; body: string | null }>(
         `DELETE FROM ${this.#n.control} WHERE epoch = $1 RETURNING seq, task_id, kind, body`,
@@ -136,79 +148,121 @@ export class PgCoordination implements TaskCoordination {
     });
   }
 
-  setLocalInbox(taskId: TaskId): void {
-    this.fence.localInbox.add(taskId);
+  setLocalInbox(taskId: TaskId, acks: boolean): void {
+    this.fence.localInbox.set(taskId, acks);
   }
 
-  appendEvent(threadId: string, event: TaskEvent): Promise<boolean> {
-    const local = this.fence.localInbox.has(event.task_id);
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
+    const local = this.fence.localInbox.get(event.task_id);
     const n = this.#n;
     const run = this.#chain.then(async () => {
-      const res = await this.#pool.query<{ taken: boolean }>(
-        `WITH recv AS (
-           SELECT 1 FROM ${n.receivers} WHERE thread_id = $1 AND epoch = $4 AND $5::bool FOR SHARE
+      const res = await this.#pool.query<{ claim: string | null; seq: string | null }>(
+        `WITH recv AS MATERIALIZED (
+           SELECT claim FROM ${n.receivers} WHERE thread_id = $1 AND epoch = $4 AND $5::bool FOR SHARE
          ), ins AS (
-           INSERT INTO ${n.events} (thread_id, task_id, body)
-           SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM recv)
-           RETURNING thread_id
+           INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
+           SELECT $1, $2, $3, (SELECT claim FROM recv) WHERE $6::bool OR NOT EXISTS (SELECT 1 FROM recv)
+           RETURNING seq, taken_by
          )
-         SELECT NOT EXISTS (SELECT 1 FROM ins) AS taken,
-           (SELECT count(pg_notify($6, json_build_object('k', 't', 't', thread_id)::text)::text) FROM ins) AS notified`,
-        [threadId, event.task_id, JSON.stringify(event), this.fence.epoch(), local, n.channel],
+         SELECT (SELECT claim FROM recv) AS claim, (SELECT seq FROM ins) AS seq,
+           (SELECT count(pg_notify($7, json_build_object('k', 't', 't', $1::text)::text)::text) FROM ins
+            WHERE taken_by IS NULL) AS notified`,
+        [threadId, event.task_id, JSON.stringify(event), this.fence.epoch(), local !== undefined, local === true, n.channel],
       );
-      return res.rows[0]!.taken;
+      const { claim, seq } = res.rows[0]!;
+      if (claim === null) return undefined;
+      const taken: TakenEvent = { threadId, event, claim, seq: seq === null ? undefined : Number(seq) };
+      return taken;
     });
     this.#chain = run.catch(() => undefined);
     return run;
   }
 
-  takeTerminal(taskId: TaskId): boolean {
-    return this.fence.tookTerminal.delete(taskId);
+  takeTerminal(taskId: TaskId): TakenEvent | undefined {
+    const taken = this.fence.tookTerminal.get(taskId);
+    if (taken !== undefined) this.fence.tookTerminal.delete(taskId);
+    return taken;
   }
 
-  async claimAndTake(threadId: string): Promise<TaskEvent[]> {
+  async claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
     await this.ready();
+    const claim = randomUUID();
     // Waits for appends and puts holding the row (FOR SHARE), so each event is taken exactly once.
     await this.#pool.query(
-      `INSERT INTO ${this.#n.receivers} (thread_id, epoch) VALUES ($1, $2)
-       ON CONFLICT (thread_id) DO UPDATE SET epoch = excluded.epoch
-       RETURNING coalesce(pg_notify($3, json_build_object('k', 'r', 't', $1::text, 'e', $2::text)::text)::text, '')`,
-      [threadId, this.fence.epoch(), this.#n.channel],
+      `INSERT INTO ${this.#n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
+       ON CONFLICT (thread_id) DO UPDATE SET epoch = excluded.epoch, claim = excluded.claim
+       RETURNING coalesce(pg_notify($4, json_build_object('k', 'r', 't', $1::text, 'c', $3::text)::text)::text, '')`,
+      [threadId, this.fence.epoch(), claim, this.#n.channel],
     );
-    this.#receiving.add(threadId);
-    return this.take(threadId);
+    this.#receiving.set(threadId, claim);
+    return this.#take(threadId, claim, acks, true);
+  }
+
+  isCurrentClaim(threadId: string, claim: string): boolean {
+    return this.#receiving.get(threadId) === claim;
+  }
+
+  ack(seq: number): void {
+    if (this.#acks.push(seq) > 1) return;
+    queueMicrotask(() => {
+      const seqs = this.#acks;
+      this.#acks = [];
+      this.#pool
+        .query(`DELETE FROM ${this.#n.events} WHERE seq = ANY($1::bigint[])`, [seqs])
+        .catch(() => undefined);
+    });
   }
 
   adoptThread(threadId: string): void {
     const n = this.#n;
+    const claim = randomUUID();
     const run = this.#chain.then(async () => {
-      const res = await this.#pool.query<{ epoch: string }>(
+      const res = await this.#pool.query<{ epoch: string; claim: string }>(
         `WITH ins AS (
-           INSERT INTO ${n.receivers} (thread_id, epoch) VALUES ($1, $2) ON CONFLICT (thread_id) DO NOTHING RETURNING epoch
+           INSERT INTO ${n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
+           ON CONFLICT (thread_id) DO NOTHING RETURNING epoch, claim
          )
-         SELECT epoch FROM ins UNION ALL SELECT epoch FROM ${n.receivers} WHERE thread_id = $1`,
-        [threadId, this.fence.epoch()],
+         SELECT epoch, claim FROM ins UNION ALL SELECT epoch, claim FROM ${n.receivers} WHERE thread_id = $1`,
+        [threadId, this.fence.epoch(), claim],
       );
-      if (res.rows.some((r) => r.epoch === this.fence.epoch())) this.#receiving.add(threadId);
+      const mine = res.rows.find((r) => r.epoch === this.fence.epoch());
+      if (mine !== undefined) this.#receiving.set(threadId, mine.claim);
     });
     this.#chain = run.catch(() => undefined);
   }
 
-  take(threadId: string): Promise<TaskEvent[]> {
-    if (!this.#receiving.has(threadId)) return Promise.resolve([]);
+  take(threadId: string, acks: boolean): Promise<TakenEvent[]> {
+    const claim = this.#receiving.get(threadId);
+    if (claim === undefined) return Promise.resolve([]);
+    return this.#take(threadId, claim, acks, false);
+  }
+
+  /**
+   * Takes the thread's events for `claim`, in order: those nobody took, or (`all`, a new claim)
+   * every one not yet consumed. Acknowledging receivers leave them stored, taken by the claim;
+   * others consume them.
+   */
+  #take(threadId: string, claim: string, acks: boolean, all: boolean): Promise<TakenEvent[]> {
     const prev = this.#takes.get(threadId) ?? Promise.resolve();
+    const n = this.#n;
+    const which = `thread_id = $1 ${all ? '' : 'AND taken_by IS NULL'}
+      AND EXISTS (SELECT 1 FROM ${n.receivers} r WHERE r.thread_id = $1 AND r.claim = $2)`;
     const run = prev.then(async () => {
-      const res = await this.#pool.query<{ seq: string; body: string }>(
-        `DELETE FROM ${this.#n.events} WHERE thread_id = $1
-           AND EXISTS (SELECT 1 FROM ${this.#n.receivers} r WHERE r.thread_id = $1 AND r.epoch = $2)
-         RETURNING seq, body`,
-        [threadId, this.fence.epoch()],
-      );
-      if (res.rows.length === 0) return [];
+      const res = acks
+        ? await this.#pool.query<{ seq: string; body: string }>(
+            `UPDATE ${n.events} SET taken_by = $2 WHERE ${which} RETURNING seq, body`,
+            [threadId, claim],
+          )
+        : await this.#pool.query<{ seq: string; body: string }>(
+            `DELETE FROM ${n.events} WHERE ${which} RETURNING seq, body`,
+            [threadId, claim],
+          );
       return res.rows
         .map((r) => ({ seq: Number(r.seq), event: JSON.parse(r.body) as TaskEvent }))
         .sort((a, b) => a.seq - b.seq)
-        .map((r) => r.event);
+        .map(
+          (r): TakenEvent => ({ threadId, event: r.event, claim, seq: acks ? r.seq : undefined }),
+        );
     });
     const settled = run.catch(() => undefined);
     this.#takes.set(threadId, settled);
@@ -218,7 +272,21 @@ export class PgCoordination implements TaskCoordination {
     return run;
   }
 
-  async cancel(scope: CancelScope): Promise<void> {
+  cancel(scope: CancelScope): Promise<void> {
+    return this.#send(() => this.#cancel(scope));
+  }
+
+  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+    return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
+  }
+
+  #send(op: () => Promise<void>): Promise<void> {
+    const run = this.#sent.then(op);
+    this.#sent = run.catch(() => undefined);
+    return run;
+  }
+
+  async #cancel(scope: CancelScope): Promise<void> {
     await this.ready();
     const n = this.#n;
     if (scope.kind === 'run') {
@@ -260,7 +328,7 @@ export class PgCoordination implements TaskCoordination {
     );
   }
 
-  async sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+  async #sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
     await this.ready();
     const n = this.#n;
     await this.#pool.query(

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
 import { decodeRows, encodeRecords } from '../decode.js';
+import type { TakenEvent } from '../coordination.js';
 import type { PutResult } from '../types.js';
 import { applyStatusColumn } from './orphan.js';
 import type { TableNames } from './schema.js';
@@ -15,10 +16,10 @@ export interface FenceState {
   epoch(): string;
   /** The epoch each local running task was inserted under. */
   readonly epochOf: Map<string, string>;
-  /** Local tasks whose events have an inbox in this process. */
-  readonly localInbox: Set<string>;
+  /** Local tasks whose events have an inbox in this process, and whether that inbox acknowledges reads. */
+  readonly localInbox: Map<string, boolean>;
   /** Terminal events this process took (to deliver locally) in its last puts. */
-  readonly tookTerminal: Set<string>;
+  readonly tookTerminal: Map<string, TakenEvent>;
 }
 
 /** A duplicate running name or a cancelled run, refused by the database for one record. */
@@ -59,11 +60,11 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   }
   const n = s.names;
   const epoch = s.epoch();
-  const res = await s.pool.query<{ k: string; task_id: string }>(
-    `WITH data AS (
+  const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
+    `WITH data AS MATERIALIZED (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::bool[]) WITH ORDINALITY
-         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, ord)
+         $8::text[], $9::text[], $10::bool[], $15::bool[]) WITH ORDINALITY
+         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, acks, ord)
      ), ep AS (
        SELECT epoch FROM ${n.epochs} WHERE epoch = $11 FOR SHARE
      ), runs_up AS (
@@ -71,9 +72,9 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        SELECT DISTINCT run_id FROM data WHERE status = 'running' AND run_id IS NOT NULL AND parent_task_id IS NULL
        ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id
        RETURNING run_id, cancelled
-     ), recv AS (
-       SELECT thread_id FROM ${n.receivers}
-       WHERE epoch = $11 AND thread_id IN (SELECT owner_thread_id FROM data) FOR SHARE
+     ), recv AS MATERIALIZED (
+       SELECT thread_id, claim FROM ${n.receivers}
+       WHERE epoch = $11 AND thread_id IN (SELECT owner_thread_id FROM data WHERE local_inbox) FOR SHARE
      ), upd AS (
        UPDATE ${n.tasks} t SET status = d.status, record = d.record, writer = $12
        FROM data d WHERE t.task_id = d.task_id AND t.status = 'running' AND t.owner_epoch = d.epoch
@@ -89,19 +90,24 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        ORDER BY d.ord
        ON CONFLICT DO NOTHING
        RETURNING task_id, owner_thread_id
+     ), ended AS (
+       SELECT d.task_id, d.owner_thread_id, d.event, d.acks, d.ord, r.claim
+       FROM upd u JOIN data d ON d.task_id = u.task_id
+       LEFT JOIN recv r ON d.local_inbox AND r.thread_id = d.owner_thread_id
+       WHERE d.event IS NOT NULL
      ), ev AS (
-       INSERT INTO ${n.events} (thread_id, task_id, body)
-       SELECT d.owner_thread_id, d.task_id, d.event FROM upd u JOIN data d ON d.task_id = u.task_id
-       WHERE d.event IS NOT NULL AND NOT (d.local_inbox AND d.owner_thread_id IN (SELECT thread_id FROM recv))
-       ORDER BY d.ord
-       RETURNING task_id
+       INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
+       SELECT owner_thread_id, task_id, event, claim FROM ended WHERE claim IS NULL OR acks
+       ORDER BY ord
+       RETURNING task_id, seq, taken_by
      ), nx AS (
        UPDATE ${n.meta} SET value = $13::bigint WHERE name = 'next_id' AND value < $13::bigint
      )
-     SELECT 'u' AS k, task_id FROM upd
-     UNION ALL SELECT 'i', task_id FROM ins
-     UNION ALL SELECT 'e', task_id FROM ev
-     UNION ALL SELECT 'n', th || coalesce(pg_notify($14, json_build_object('k', 't', 't', th)::text)::text, '')
+     SELECT 'u' AS k, task_id, NULL::bigint AS seq, NULL AS claim FROM upd
+     UNION ALL SELECT 'i', task_id, NULL, NULL FROM ins
+     UNION ALL SELECT 'e', task_id, seq, taken_by FROM ev
+     UNION ALL SELECT 't', task_id, NULL, claim FROM ended WHERE claim IS NOT NULL
+     UNION ALL SELECT 'n', th || coalesce(pg_notify($14, json_build_object('k', 't', 't', th)::text)::text, ''), NULL, NULL
        FROM (SELECT owner_thread_id AS th FROM upd UNION SELECT owner_thread_id FROM ins) x`,
     [
       batch.map((r) => r.task_id),
@@ -118,15 +124,18 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       s.instanceId,
       next,
       n.channel,
+      batch.map((r) => s.localInbox.get(r.task_id) === true),
     ],
   );
   const updated = new Set<string>();
   const inserted = new Set<string>();
-  const evented = new Set<string>();
+  const stored = new Map<string, number>();
+  const taken = new Map<string, string>();
   for (const row of res.rows) {
     if (row.k === 'u') updated.add(row.task_id);
     else if (row.k === 'i') inserted.add(row.task_id);
-    else if (row.k === 'e') evented.add(row.task_id);
+    else if (row.k === 'e' && row.claim !== null) stored.set(row.task_id, Number(row.seq));
+    else if (row.k === 't') taken.set(row.task_id, row.claim!);
   }
   const missing: PersistedTaskMeta[] = [];
   for (const r of batch) {
@@ -134,7 +143,15 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       if (r.status === 'running') {
         if (inserted.has(r.task_id)) s.epochOf.set(r.task_id, epoch);
       } else {
-        if (updated.has(r.task_id) && !evented.has(r.task_id)) s.tookTerminal.add(r.task_id);
+        const claim = taken.get(r.task_id);
+        if (claim !== undefined) {
+          s.tookTerminal.set(r.task_id, {
+            threadId: r.owner_thread_id,
+            event: terminalEvent(r),
+            claim,
+            seq: stored.get(r.task_id),
+          });
+        }
         s.epochOf.delete(r.task_id);
         s.localInbox.delete(r.task_id);
       }

@@ -103,7 +103,8 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
       seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       thread_id text NOT NULL,
       task_id   text NOT NULL,
-      body      text NOT NULL
+      body      text NOT NULL,
+      taken_by  text
     );
     CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_events_thread" ON ${n.events} (thread_id, seq);
     CREATE TABLE IF NOT EXISTS ${n.control} (
@@ -114,7 +115,7 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
       body   text
     );
     CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_control_epoch" ON ${n.control} (epoch, seq);
-    CREATE TABLE IF NOT EXISTS ${n.receivers} (thread_id text PRIMARY KEY, epoch text NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${n.receivers} (thread_id text PRIMARY KEY, epoch text NOT NULL, claim text NOT NULL);
     CREATE TABLE IF NOT EXISTS ${n.runs} (run_id text PRIMARY KEY, cancelled boolean NOT NULL DEFAULT false);`,
 ];
 
