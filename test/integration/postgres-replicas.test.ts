@@ -94,7 +94,11 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     const t = newTable();
     const [a, b] = await Promise.all([start(t), start(t)]);
     const loop = b.call<{ loads: number }>('loadloop', { thread: 'T', ms: 4000 }, 30_000);
-    const burst = await a.call<{ tasks: string[]; error?: string }>('burst', { thread: 'T', n: 3000 }, 30_000);
+    const burst = await a.call<{ tasks: string[]; error?: string }>(
+      'burst',
+      { thread: 'T', n: 3000 },
+      30_000,
+    );
     expect(burst.error).toBeUndefined();
     const { loads } = await loop;
     expect(loads).toBeGreaterThan(10);
@@ -193,7 +197,11 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     await until(() => a.seen('aborted', root).length === 1, 10_000, 'the run root on A to be aborted');
     await until(() => c.seen('aborted', child).length === 1, 10_000, 'its child on C to be aborted');
     for (const r of [a, c]) {
-      const late = await r.call<Reply & { task?: string }>('spawn', { thread: 'T', kind: 'park', run: 'run-1' });
+      const late = await r.call<Reply & { task?: string }>('spawn', {
+        thread: 'T',
+        kind: 'park',
+        run: 'run-1',
+      });
       expect(late).toMatchObject({ error: 'parent_cancelled' });
     }
     expect(await a.spawn({ thread: 'T', kind: 'park', run: 'run-2' })).toMatch(/^bg_/);
@@ -237,6 +245,33 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
       })),
       { kind: 'failed', task_id: five, error: ORPHAN_ERROR },
     ]);
+  }, 60_000);
+
+  it('durable inboxes: events left unread in run 1’s inbox on A reach run 2 on B, and are handed to no other run', async () => {
+    const t = newTable();
+    const durable = { DURABLE: '1' };
+    const [a, b, c] = await Promise.all([start(t, durable), start(t, durable), start(t, durable)]);
+    await a.call('load', { thread: 'T' });
+    const task = await a.spawn({ thread: 'T', kind: 'emit', n: 2, done: true });
+    const stored = async () =>
+      (await pool.query(`SELECT count(*)::int AS n FROM "${t}_events" WHERE task_id = $1`, [task])).rows[0].n;
+    // Delivered into A's inbox, unread: still stored.
+    await until(
+      async () => (await row(t, task))?.status === 'completed' && (await stored()) === 3,
+      10_000,
+      'three stored events',
+    );
+    await b.call('load', { thread: 'T' });
+    expect(await b.drain()).toEqual([
+      { kind: 'custom', task_id: task, event_type: 'progress', payload: { i: 0 } },
+      { kind: 'custom', task_id: task, event_type: 'progress', payload: { i: 1 } },
+      { kind: 'completed', task_id: task, result: { emitted: 2 } },
+    ]);
+    // Reading acknowledged them: consumed.
+    await until(async () => (await stored()) === 0, 10_000, 'the events to be consumed');
+    expect(await a.drain()).toEqual([]);
+    await c.call('load', { thread: 'T' });
+    expect(await c.drain()).toEqual([]);
   }, 60_000);
 
   it('the same name spawned concurrently on A and B: one wins, the other gets duplicate_name', async () => {

@@ -67,7 +67,7 @@ export class PgCoordination implements TaskCoordination {
 
   /** Dispatches a notification from the channel. */
   onNotify(payload: string): void {
-    let msg: { k?: string; t?: string; e?: string };
+    let msg: { k?: string; t?: string; e?: string; c?: string };
     try {
       msg = JSON.parse(payload) as typeof msg;
     } catch {
@@ -75,7 +75,13 @@ export class PgCoordination implements TaskCoordination {
     }
     if (msg.k === 't' && typeof msg.t === 'string') this.#handler?.threadChanged(msg.t);
     else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
-    else if (msg.k === 'r' && typeof msg.t === 'string' && msg.e !== this.fence.epoch())
+    // Another claim of the thread (another replica's run, or a newer one here) supersedes ours.
+    else if (
+      msg.k === 'r' &&
+      typeof msg.t === 'string' &&
+      msg.e !== this.fence.epoch() &&
+      this.#receiving.get(msg.t) !== msg.c
+    )
       this.#receiving.delete(msg.t);
   }
 
@@ -167,7 +173,15 @@ export class PgCoordination implements TaskCoordination {
          SELECT (SELECT claim FROM recv) AS claim, (SELECT seq FROM ins) AS seq,
            (SELECT count(pg_notify($7, json_build_object('k', 't', 't', $1::text)::text)::text) FROM ins
             WHERE taken_by IS NULL) AS notified`,
-        [threadId, event.task_id, JSON.stringify(event), this.fence.epoch(), local !== undefined, local === true, n.channel],
+        [
+          threadId,
+          event.task_id,
+          JSON.stringify(event),
+          this.fence.epoch(),
+          local !== undefined,
+          local === true,
+          n.channel,
+        ],
       );
       const { claim, seq } = res.rows[0]!;
       if (claim === null) return undefined;
@@ -191,7 +205,7 @@ export class PgCoordination implements TaskCoordination {
     await this.#pool.query(
       `INSERT INTO ${this.#n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
        ON CONFLICT (thread_id) DO UPDATE SET epoch = excluded.epoch, claim = excluded.claim
-       RETURNING coalesce(pg_notify($4, json_build_object('k', 'r', 't', $1::text, 'c', $3::text)::text)::text, '')`,
+       RETURNING coalesce(pg_notify($4, json_build_object('k', 'r', 't', $1::text, 'c', $3::text, 'e', $2::text)::text)::text, '')`,
       [threadId, this.fence.epoch(), claim, this.#n.channel],
     );
     this.#receiving.set(threadId, claim);
@@ -260,9 +274,7 @@ export class PgCoordination implements TaskCoordination {
       return res.rows
         .map((r) => ({ seq: Number(r.seq), event: JSON.parse(r.body) as TaskEvent }))
         .sort((a, b) => a.seq - b.seq)
-        .map(
-          (r): TakenEvent => ({ threadId, event: r.event, claim, seq: acks ? r.seq : undefined }),
-        );
+        .map((r): TakenEvent => ({ threadId, event: r.event, claim, seq: acks ? r.seq : undefined }));
     });
     const settled = run.catch(() => undefined);
     this.#takes.set(threadId, settled);
