@@ -233,8 +233,9 @@ export class ReplicaLink implements CoordinationHandler {
   }
 
   #converge(entry: TaskEntry, meta: PersistedTaskMeta): void {
-    if (entry.remote) {
-      if (meta.status !== 'running') this.#host.replaceRemote(entry, meta);
+    if (entry.remote || !entry.local) {
+      // Held from a record: only a terminal row replaces it (a running one is another process's).
+      if (entry.remote && meta.status !== 'running') this.#host.replaceRemote(entry, meta);
       return;
     }
     const summary = Object.freeze(summaryFromMeta(meta));

@@ -92,7 +92,8 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
 
   it('a loadThread loop on B racing A’s completions at full speed: zero completed results overwritten', async () => {
     const t = newTable();
-    const [a, b] = await Promise.all([start(t), start(t)]);
+    // Healthy leases: long enough that a busy machine never makes a live replica look dead.
+    const [a, b] = await Promise.all([start(t, { LEASE_MS: '10000' }), start(t, { LEASE_MS: '10000' })]);
     const loop = b.call<{ loads: number }>('loadloop', { thread: 'T', ms: 4000 }, 30_000);
     const burst = await a.call<{ tasks: string[]; error?: string }>(
       'burst',
@@ -117,9 +118,10 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
 
   it('A stopped (SIGSTOP) past its lease, then resumed: the task ends once, A’s late completion is refused, A, B and the database agree', async () => {
     const t = newTable();
-    const [a, b] = await Promise.all([start(t, { POLL_MS: '400' }), start(t)]);
-    // The body's timer falls due while A is stopped, so its completion races A's own discovery of the lapse.
-    const task = await a.spawn({ thread: 'T', kind: 'timer', ms: 600 });
+    const [a, b] = await Promise.all([start(t, { LEASE_MS: '3000', POLL_MS: '500' }), start(t)]);
+    // The body's timer falls due while A is stopped (the lease lapses at least 2.5 s after the
+    // last renewal), so on resuming its completion is written before A notices the lapse itself.
+    const task = await a.spawn({ thread: 'T', kind: 'timer', ms: 1500 });
     a.child.proc.kill('SIGSTOP');
     await b.call('load', { thread: 'T' });
     expect((await b.get(task))?.status).toBe('running');
@@ -134,7 +136,7 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     a.child.proc.kill('SIGCONT');
     await until(async () => (await a.get(task))?.status !== 'running', 15_000, 'A to settle the task');
     const stats = await a.call<{ refusals: number }>('stats');
-    expect(stats).toMatchObject({ refusals: 1 });
+    expect(stats, JSON.stringify(stats)).toMatchObject({ refusals: 1 });
     const fromA = await a.get(task);
     const fromB = await b.get(task);
     expect(fromA).toMatchObject({ status: 'failed', error: ORPHAN_ERROR });

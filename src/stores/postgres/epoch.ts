@@ -82,7 +82,8 @@ export class OwnerEpoch {
       await this.#begin();
       this.callbacks.revoked(old);
     } else {
-      const res = await this.pool.query(
+      // On the dedicated connection when there is one: renewal never queues behind the pool's work.
+      const res = await (this.#client ?? this.pool).query(
         `UPDATE ${this.names.epochs} SET expires_at = now() + make_interval(secs => $2::float8 / 1000)
          WHERE epoch = $1 AND expires_at > now()`,
         [old, this.leaseMs],
