@@ -10,6 +10,7 @@ import type {
   TaskCoordination,
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
+import { type EventToStore, insertEvents } from './appendEvents.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
@@ -37,6 +38,10 @@ export class PgCoordination implements TaskCoordination {
   #acks: number[] = [];
   /** Serializes appends (and puts after them), so a task's events keep their order. */
   #chain: Promise<unknown> = Promise.resolve();
+  #pendingEvents: (EventToStore & {
+    resolve: (taken: TakenEvent | undefined) => void;
+    reject: (e: unknown) => void;
+  })[] = [];
   /** Serializes control requests sent, and control polls, so messages keep their order. */
   #sent: Promise<unknown> = Promise.resolve();
   #polling: Promise<void> = Promise.resolve();
@@ -159,37 +164,32 @@ export class PgCoordination implements TaskCoordination {
   }
 
   appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
-    const local = this.fence.localInbox.get(event.task_id);
-    const n = this.#n;
+    return new Promise((resolve, reject) => {
+      const first = this.#pendingEvents.length === 0;
+      this.#pendingEvents.push({
+        threadId,
+        event,
+        local: this.fence.localInbox.get(event.task_id),
+        resolve,
+        reject,
+      });
+      // Events emitted in one tick are stored in one statement, in order, behind earlier appends.
+      if (first) queueMicrotask(() => this.#flushEvents());
+    });
+  }
+
+  #flushEvents(): void {
+    const batch = this.#pendingEvents;
+    this.#pendingEvents = [];
     const run = this.#chain.then(async () => {
-      const res = await this.#pool.query<{ claim: string | null; seq: string | null }>(
-        `WITH recv AS MATERIALIZED (
-           SELECT claim FROM ${n.receivers} WHERE thread_id = $1 AND epoch = $4 AND $5::bool FOR SHARE
-         ), ins AS (
-           INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
-           SELECT $1, $2, $3, (SELECT claim FROM recv) WHERE $6::bool OR NOT EXISTS (SELECT 1 FROM recv)
-           RETURNING seq, taken_by
-         )
-         SELECT (SELECT claim FROM recv) AS claim, (SELECT seq FROM ins) AS seq,
-           (SELECT count(pg_notify($7, json_build_object('k', 't', 't', $1::text)::text)::text) FROM ins
-            WHERE taken_by IS NULL) AS notified`,
-        [
-          threadId,
-          event.task_id,
-          JSON.stringify(event),
-          this.fence.epoch(),
-          local !== undefined,
-          local === true,
-          n.channel,
-        ],
-      );
-      const { claim, seq } = res.rows[0]!;
-      if (claim === null) return undefined;
-      const taken: TakenEvent = { threadId, event, claim, seq: seq === null ? undefined : Number(seq) };
-      return taken;
+      try {
+        const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
+        batch.forEach((p, i) => p.resolve(taken[i]));
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
     });
     this.#chain = run.catch(() => undefined);
-    return run;
   }
 
   takeTerminal(taskId: TaskId): TakenEvent | undefined {
