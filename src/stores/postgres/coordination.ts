@@ -3,7 +3,6 @@ import type { Pool } from 'pg';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
 import type {
   CancelScope,
-  ControlRequest,
   CoordinatedRow,
   CoordinationHandler,
   TakenEvent,
@@ -11,6 +10,7 @@ import type {
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
 import { type EventToStore, insertEvents } from './appendEvents.js';
+import { ControlRouter } from './control.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
@@ -42,16 +42,16 @@ export class PgCoordination implements TaskCoordination {
     resolve: (taken: TakenEvent | undefined) => void;
     reject: (e: unknown) => void;
   })[] = [];
-  /** Serializes control requests sent, and control polls, so messages keep their order. */
-  #sent: Promise<unknown> = Promise.resolve();
-  #polling: Promise<void> = Promise.resolve();
+  readonly #control: ControlRouter;
   /** Serializes takes per thread. */
   readonly #takes = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly fence: FenceState,
     private readonly ready: () => Promise<void>,
-  ) {}
+  ) {
+    this.#control = new ControlRouter(fence, ready);
+  }
 
   get #pool(): Pool {
     return this.fence.pool;
@@ -96,31 +96,9 @@ export class PgCoordination implements TaskCoordination {
     for (const thread of this.#receiving.keys()) this.#handler?.threadChanged(thread);
   }
 
-  /** Takes this epoch's control requests (each exactly once, in order) and hands them to the supervisor. */
+  /** Takes this epoch's control requests and hands them to the supervisor. */
   pollControl(): Promise<void> {
-    this.#polling = this.#polling.then(() => this.#pollControl());
-    return this.#polling;
-  }
-
-  async #pollControl(): Promise<void> {
-    const res = await this.#pool
-      .query<{ seq: string; task_id: string; kind: string; body: string | null }>(
-        `DELETE FROM ${this.#n.control} WHERE epoch = $1 RETURNING seq, task_id, kind, body`,
-        [this.fence.epoch()],
-      )
-      .catch(() => undefined);
-    if (res === undefined || res.rows.length === 0) return;
-    const rows = [...res.rows].sort((a, b) => Number(a.seq) - Number(b.seq));
-    const requests: ControlRequest[] = rows.map((r) =>
-      r.kind === 'message'
-        ? {
-            kind: 'message',
-            taskId: r.task_id,
-            ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
-          }
-        : { kind: 'cancel', taskId: r.task_id },
-    );
-    this.#handler?.control(requests);
+    return this.#control.poll((requests) => this.#handler?.control(requests));
   }
 
   async loadThread(threadId: string): Promise<CoordinatedRow[]> {
@@ -184,7 +162,7 @@ export class PgCoordination implements TaskCoordination {
     const run = this.#chain.then(async () => {
       try {
         const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
-        batch.forEach((p, i) => p.resolve(taken[i]));
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(taken[i]);
       } catch (e) {
         for (const p of batch) p.reject(e);
       }
@@ -285,74 +263,11 @@ export class PgCoordination implements TaskCoordination {
   }
 
   cancel(scope: CancelScope): Promise<void> {
-    return this.#send(() => this.#cancel(scope));
+    return this.#control.cancel(scope);
   }
 
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
-    return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
-  }
-
-  #send(op: () => Promise<void>): Promise<void> {
-    const run = this.#sent.then(op);
-    this.#sent = run.catch(() => undefined);
-    return run;
-  }
-
-  async #cancel(scope: CancelScope): Promise<void> {
-    await this.ready();
-    const n = this.#n;
-    if (scope.kind === 'run') {
-      // Blocks on spawns of the run in flight (their upsert holds the row), so the cascade below sees them.
-      await this.#pool.query(
-        `INSERT INTO ${n.runs} (run_id, cancelled) VALUES ($1, true) ON CONFLICT (run_id) DO UPDATE SET cancelled = true`,
-        [scope.runId],
-      );
-    }
-    const roots =
-      scope.kind === 'tree' || scope.kind === 'task'
-        ? `SELECT $1::text AS task_id`
-        : scope.kind === 'thread'
-          ? `SELECT task_id FROM ${n.tasks} WHERE owner_thread_id = $1 AND status = 'running'`
-          : `SELECT task_id FROM ${n.tasks} WHERE run_id = $1 AND parent_task_id IS NULL AND status = 'running'`;
-    const arg =
-      scope.kind === 'tree' || scope.kind === 'task'
-        ? scope.taskId
-        : scope.kind === 'thread'
-          ? scope.threadId
-          : scope.runId;
-    // UNION (not UNION ALL) makes the walk cycle-safe.
-    const walk =
-      scope.kind === 'thread' || scope.kind === 'task'
-        ? roots
-        : `WITH RECURSIVE sub(task_id) AS (${roots} UNION SELECT t.task_id FROM ${n.tasks} t JOIN sub ON t.parent_task_id = sub.task_id)
-           SELECT task_id FROM sub`;
-    await this.#pool.query(
-      `WITH ids AS (${walk}),
-       req AS (
-         INSERT INTO ${n.control} (epoch, task_id, kind)
-         SELECT t.owner_epoch, t.task_id, 'cancel' FROM ${n.tasks} t JOIN ids USING (task_id)
-         WHERE t.status = 'running' AND t.owner_epoch IS NOT NULL AND t.owner_epoch <> $2
-         RETURNING epoch
-       )
-       SELECT e || coalesce(pg_notify($3, json_build_object('k', 'c', 'e', e)::text)::text, '')
-       FROM (SELECT DISTINCT epoch AS e FROM req) x`,
-      [arg, this.fence.epoch(), n.channel],
-    );
-  }
-
-  async #sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
-    await this.ready();
-    const n = this.#n;
-    await this.#pool.query(
-      `WITH req AS (
-         INSERT INTO ${n.control} (epoch, task_id, kind, body)
-         SELECT owner_epoch, task_id, 'message', $2 FROM ${n.tasks}
-         WHERE task_id = $1 AND status = 'running' AND owner_epoch IS NOT NULL
-         RETURNING epoch
-       )
-       SELECT coalesce(pg_notify($3, json_build_object('k', 'c', 'e', epoch)::text)::text, '') FROM req`,
-      [taskId, JSON.stringify({ threadId, from, content }), n.channel],
-    );
+    return this.#control.sendMessage(taskId, threadId, from, content);
   }
 
   /** A revoked epoch's tasks: the ones this process inserted under it. */
