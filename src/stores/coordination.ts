@@ -37,6 +37,8 @@ export interface CoordinationHandler {
   threadChanged(threadId: string): void;
   /** Requests addressed to tasks this process runs, each taken exactly once. */
   control(requests: readonly ControlRequest[]): void;
+  /** The heartbeat's poll: the fallback for notifications that never arrived (or cannot, behind a pooler). */
+  poll(): void;
   /** This process lost ownership of these tasks (its epoch was revoked); the store holds them as ended. */
   revoked(taskIds: readonly TaskId[]): void;
 }

@@ -136,6 +136,18 @@ export class ReplicaLink implements CoordinationHandler {
     this.#refreshing.set(threadId, run);
   }
 
+  poll(): void {
+    // Loaded threads still holding remote running tasks re-read them (a change may have gone unnoticed).
+    for (const threadId of this.#loaded.keys()) {
+      for (const e of this.#host.registry.thread(threadId)) {
+        if (e.remote) {
+          this.threadChanged(threadId);
+          break;
+        }
+      }
+    }
+  }
+
   control(requests: readonly ControlRequest[]): void {
     for (const r of requests) {
       const entry = this.#host.registry.byId.get(r.taskId);

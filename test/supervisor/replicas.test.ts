@@ -13,8 +13,8 @@ describe.skipIf(!pgUrl)('supervisor replica link on PostgreSQL', () => {
   let pool: pg.Pool;
   const tables: string[] = [];
   const stores: PostgresTaskStore[] = [];
-  const store = (table: string) => {
-    const s = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+  const store = (table: string, transactionPooling = false) => {
+    const s = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100, transactionPooling });
     stores.push(s);
     return s;
   };
@@ -105,5 +105,29 @@ describe.skipIf(!pgUrl)('supervisor replica link on PostgreSQL', () => {
     expect(out).toEqual({ ok: true, data: { status: 'accepted', root_task_id: id, cancelled_count: 1 } });
     await until(() => aborted, 5_000, "A's body to be aborted");
     expect((await b.wait(id)).status).toBe('cancelled');
+  });
+
+  it('behind a transaction-pooling proxy (no advisory lock, no LISTEN): control and events still arrive by polling', async () => {
+    const t = table();
+    const inbox = createInbox();
+    const a = createTaskSupervisor({ store: store(t, true) });
+    const b = createTaskSupervisor({ store: store(t, true), ownerInbox: inbox.sender });
+    // C has no inbox, so it receives no events: only its poll tells it the task ended.
+    const c = createTaskSupervisor({ store: store(t, true) });
+    const id = await a.spawn({ threadId: 'T', taskType: 'job', description: 'd' }, async (ctx) => {
+      ctx.emit('started');
+      await ctx.cancelled();
+      return TaskResult.cancelled();
+    });
+    await b.loadThread('T');
+    const epochs = await pool.query(`SELECT lock_id FROM "${t}_epochs"`);
+    expect(epochs.rows.map((r) => r.lock_id)).toEqual([null, null]);
+    await c.loadThread('T');
+    const waited = c.wait(id);
+    expect(b.cancel(id)).toBe(true);
+    expect((await b.wait(id)).status).toBe('cancelled');
+    expect((await waited).status).toBe('cancelled');
+    await until(() => inbox.receiver.size === 2, 5_000, 'both events by polling');
+    expect(inbox.receiver.drain().map((e) => (e as { kind: string }).kind)).toEqual(['custom', 'cancelled']);
   });
 });

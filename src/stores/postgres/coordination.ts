@@ -94,6 +94,7 @@ export class PgCoordination implements TaskCoordination {
   onTick(): void {
     void this.pollControl();
     for (const thread of this.#receiving.keys()) this.#handler?.threadChanged(thread);
+    this.#handler?.poll();
   }
 
   /** Takes this epoch's control requests and hands them to the supervisor. */
