@@ -56,6 +56,7 @@ const files = [
   '11-inbox-memory.js',
   '12-inspector-rss.js',
   '13-name-lookup.js',
+  '14-postgres-replicas.js',
 ];
 
 const { fmt } = await import('./lib/measure.js');
@@ -80,6 +81,11 @@ for (const file of files) {
       console.log(`  ${mod.id} ${mod.title}: skipped (${why})`);
       continue;
     }
+  }
+  if (mod.needsPostgres && !process.env.DATABASE_URL) {
+    skipped.push({ scenario: mod.id, why: 'DATABASE_URL is not set' });
+    console.log(`  ${mod.id} ${mod.title}: skipped (DATABASE_URL is not set)`);
+    continue;
   }
   const t0 = Date.now();
   try {

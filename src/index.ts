@@ -31,6 +31,7 @@ export { jsonSafetyProblem, toJson } from './wire/jsonSafe.js';
 
 export type { Inbox, InboxOptions, InboxReceiver, InboxSender } from './inbox/types.js';
 export { createInbox, DEFAULT_INBOX_CAPACITY } from './inbox/inbox.js';
+export { createDurableInbox } from './supervisor/durableInbox.js';
 
 export type { ToolLineage } from './lineage/lineage.js';
 export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/lineage.js';

@@ -13,7 +13,7 @@ import { traceTasks } from '../../dist/src/adapters/otel/index.js';
 import { counter, interleave, row } from '../lib/measure.js';
 import { countingSupervisor, spawnWaves } from '../lib/ours.js';
 
-export const id = 8;
+export const id = 9;
 export const title = 'otel tracing overhead';
 
 async function run1(total, wave, tracer, exporter) {
@@ -57,7 +57,7 @@ export async function run({ trials, scale }) {
     });
     rows.push(
       row({
-        scenario: `8 spawn→complete ${total / 1000}k traced, ${label}`,
+        scenario: `9 spawn→complete ${total / 1000}k traced, ${label}`,
         metric: 'throughput',
         unit: 'tasks/CPU-s',
         better: 'higher',

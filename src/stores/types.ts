@@ -1,5 +1,6 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
 import type { MessageOutboxStore } from './outbox.js';
+import type { TaskCoordination } from './coordination.js';
 
 /**
  * Where a supervisor keeps task records. Memory is the source of truth while a process lives;
@@ -59,11 +60,21 @@ export interface TaskStore {
   close?(): Promise<void>;
   /** Durable agent messaging: the outbox, dead letters and reference mailbox kept in this store. */
   readonly messages?: MessageOutboxStore;
+  /**
+   * For stores shared by several live processes (replicas): ownership, control and events routed
+   * through the store. Absent on single-process stores, which then pay nothing for it.
+   */
+  readonly coordination?: TaskCoordination;
 }
 
 /** What a fencing store's `put` reports: the records it refused, each as the store now holds it. */
 export interface PutResult {
   readonly refused: readonly PersistedTaskMeta[];
+  /**
+   * Records not written for a reason of their own (the others were): a new `running` record whose
+   * name a running task of its thread already has, or whose run was cancelled. By task id.
+   */
+  readonly rejected?: ReadonlyMap<string, Error>;
 }
 
 /** A record a store could not read, reported by `loadThread` and stores' `loadReport`. */

@@ -11,6 +11,8 @@ import { StoreError } from './errors.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
 import { clock, resolveOptions } from './options.js';
+import { ReplicaLink } from './replicas.js';
+import type { TaskEntry } from './entry.js';
 import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import { sendToSubAgent } from './subAgentMessage.js';
@@ -63,6 +65,28 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     this.#stopTimeoutMs = stopTimeoutMs;
     this.#graceMs = grace;
     this.ownerInbox = options.ownerInbox;
+    if (store.coordination !== undefined) {
+      this.replicas = new ReplicaLink(
+        {
+          registry: this.registry,
+          ownerInbox: () => this.ownerInbox,
+          bumpPast: (id) => this.ids.bumpPast(id),
+          add: (entry) => {
+            this.registry.add(entry);
+            this.notify('spawned', entry);
+          },
+          replaceRemote: (entry, meta) => this.replaceRemote(entry, meta),
+          notify: (type, entry) => this.notify(type, entry),
+          deliver: (inbox, event) => this.deliver(inbox, event),
+          requestCancel: (entry) => this.requestCancel(entry),
+          sendLocal: (entry, threadId, from, content) =>
+            sendToSubAgent(entry, entry.id, threadId, from, content),
+        },
+        store.coordination,
+      );
+      const link = this.replicas;
+      this.writer.onRefused = (rows) => link.refused(rows);
+    }
     const logic = supervisorMachine.provide({
       actions: {
         cancelEverything: () => {
@@ -103,25 +127,54 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   cancel(taskId: TaskId): boolean {
     const entry = this.registry.byId.get(taskId);
-    return entry === undefined ? false : this.requestCancel(entry);
+    if (entry === undefined) return false;
+    if (!entry.remote) return this.requestCancel(entry);
+    this.replicas?.cancel({ kind: 'task', taskId });
+    return entry.summary.status === 'running';
   }
 
   cancelTree(taskId: TaskId): number {
-    return cancelOps.cancelTree(this.registry, taskId, this.requestCancel);
+    if (this.replicas === undefined) return cancelOps.cancelTree(this.registry, taskId, this.requestCancel);
+    const count = cancelOps.cancelTree(this.registry, taskId, this.#requestAny);
+    // The store walks the whole tree, reaching descendants this process has not loaded.
+    this.replicas.cancel({ kind: 'tree', taskId });
+    return count;
   }
 
   cancelAll(threadId: string): number {
-    return cancelOps.cancelAll(this.registry, threadId, this.requestCancel);
+    if (this.replicas === undefined) return cancelOps.cancelAll(this.registry, threadId, this.requestCancel);
+    const count = cancelOps.cancelAll(this.registry, threadId, this.#requestAny);
+    this.replicas.cancel({ kind: 'thread', threadId });
+    return count;
   }
 
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
     this.cancelledRuns.add(runId.trim());
-    return cancelOps.cancelDescendantsForRun(this.registry, runId, this.requestCancel);
+    if (this.replicas === undefined)
+      return cancelOps.cancelDescendantsForRun(this.registry, runId, this.requestCancel);
+    const count = cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny);
+    // Records the run as cancelled in the store too, so spawns on every replica are fenced.
+    this.replicas.cancel({ kind: 'run', runId });
+    return count;
   }
 
+  /** Local entries are cancelled here; a remote one counts while it runs (the store routes the request). */
+  readonly #requestAny = (entry: TaskEntry): boolean =>
+    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry);
+
   sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void {
-    sendToSubAgent(this.registry.byId.get(taskId), taskId, ownerThreadId, fromAgentId, content);
+    const entry = this.registry.byId.get(taskId);
+    if (
+      entry?.remote &&
+      this.replicas !== undefined &&
+      typeof content === 'string' &&
+      typeof fromAgentId === 'string'
+    ) {
+      this.replicas.sendRemote(entry, ownerThreadId, fromAgentId, content);
+      return;
+    }
+    sendToSubAgent(entry, taskId, ownerThreadId, fromAgentId, content);
   }
 
   wait(taskId: TaskId, opts: WaitOptions = {}): Promise<TaskSummary> {
@@ -145,6 +198,11 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   async loadThread(threadId: string): Promise<number> {
+    if (this.replicas !== undefined) {
+      if (typeof threadId !== 'string')
+        throw new TypeError(`Expected \`threadId\` to be a string, got ${typeof threadId}`);
+      return this.replicas.loadThread(threadId);
+    }
     const records = await this.#store.load(threadId);
     return this.#restore(threadId, records);
   }

@@ -269,6 +269,9 @@ export abstract class SupervisorQueries {
     entry.done = true;
     entry.delivered = true;
     entry.summary = Object.freeze(summaryFromMeta(meta));
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
     this.notify('updated', entry);
   }
 }

@@ -14,6 +14,7 @@ import { errorMessage, finish, outcomeOf, terminalEventOf } from './lifecycle.js
 import { cancelTree } from './cancel.js';
 import { markTimedOut, timeoutReason } from './deadline.js';
 import type { TimerClock } from './options.js';
+import type { ReplicaLink } from './replicas.js';
 import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
@@ -28,6 +29,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   protected readonly ids: IdAllocator;
   protected readonly cancelledRuns = new Set<string>();
   protected ownerInbox: InboxSender | undefined;
+  /** Set when the store coordinates several replicas; `undefined` keeps the single-process path. */
+  protected replicas: ReplicaLink | undefined;
   readonly #grace: number;
   readonly #clock: TimerClock;
   readonly #taskLogic: typeof taskMachine;
@@ -114,6 +117,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     this.registry.add(entry);
+    this.replicas?.spawned(entry);
     // Every task starts in the same state: restoring the precomputed initial snapshot (with this
     // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
     // A deadline is armed on entering `running.active`, so such a task takes the initial microstep.
@@ -150,6 +154,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       actor.stop();
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
+      const code = (e as { code?: unknown } | null)?.code;
+      if (code === 'duplicate_name' || code === 'parent_cancelled')
+        throw new SpawnError(code, errorMessage(e), { cause: e });
       throw new SpawnError('store_failed', `store write failed: ${errorMessage(e)}`, { cause: e });
     }
     entry.committed = true;
@@ -224,6 +231,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       (entry.lastByType ??= new Map()).set(previous.event_type, previous);
     entry.lastEvent = event;
     this.observe(event, entry.ownerThreadId);
+    if (this.replicas !== undefined) return this.replicas.emit(entry, event);
     const inbox = entry.inbox;
     return inbox === undefined ? false : this.deliver(inbox, event);
   }
@@ -277,7 +285,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     entry.delivered = true;
     if (event !== undefined) {
       this.observe(event, entry.ownerThreadId);
-      if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
+      if (this.replicas !== undefined) this.replicas.deliverTerminal(entry);
+      else if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     }
     const waiters = entry.waiters;
     entry.waiters = undefined;

@@ -69,6 +69,11 @@ export class StoreWriter {
   failures = 0;
   /** Records a fencing store refused. */
   refused = 0;
+  /**
+   * Replaces the constructor's `onRefused` hook when set (the replica link takes refusals over):
+   * called with the records a fencing store refused (as it holds them), before their callbacks.
+   */
+  onRefused: ((rows: readonly PersistedTaskMeta[]) => void) | undefined;
 
   constructor(store: TaskStore, hooks: StoreWriterHooks = {}) {
     this.#store = store;
@@ -323,21 +328,31 @@ export class StoreWriter {
 
   #landed(group: Rec[], result: PutResult | undefined): void {
     const refusedList = result?.refused;
+    // A store may reject single new records for good (a name taken on another replica, a
+    // cancelled run): their writers get that error; the rest of the batch landed.
+    const rejected = result?.rejected instanceof Map ? result.rejected : undefined;
     if (!Array.isArray(refusedList) || refusedList.length === 0) {
-      for (const r of group) finish(r, undefined, false);
+      for (const r of group) {
+        const e = rejected?.get(r.meta.task_id);
+        if (e === undefined) finish(r, undefined, false);
+        else finish(r, e, true);
+      }
       return;
     }
     const refusedIds = new Set(refusedList.map((m) => m.task_id));
     this.refused += refusedIds.size;
     // Memory converges to the store before anyone is told the write was decided.
     try {
-      this.#hooks.onRefused?.(refusedList);
+      (this.onRefused ?? this.#hooks.onRefused)?.(refusedList);
     } catch (e) {
       // The writer must keep going: a failing hook must not strand every later write.
       process.emitWarning(`awaken-tasks: handling refused records failed: ${errorMessage(e)}`);
     }
     for (const r of group) {
-      if (refusedIds.has(r.meta.task_id) && !r.retry) {
+      const e = rejected?.get(r.meta.task_id);
+      if (e !== undefined) {
+        finish(r, e, true);
+      } else if (refusedIds.has(r.meta.task_id) && !r.retry) {
         finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);
       } else {
         finish(r, undefined, false);

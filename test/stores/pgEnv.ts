@@ -27,10 +27,12 @@ export function uniqueTable(prefix: string): string {
   return `t_${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
 }
 
-/** Drops a store's tables (its messaging tables too). */
+/** Drops a store's tables (its messaging tables too) and its lock-id sequence. */
 export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
-  await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_leases", "${table}_meta"`);
+  const tables = ['', '_leases', '_meta', '_epochs', '_events', '_control', '_receivers', '_runs'];
+  await pool.query(`DROP TABLE IF EXISTS ${tables.map((s) => `"${table}${s}"`).join(', ')}`);
   await pool.query(`DROP TABLE IF EXISTS "${table}_outbox", "${table}_dead_letters", "${table}_delivered"`);
+  await pool.query(`DROP SEQUENCE IF EXISTS "${table}_lock_ids"`);
 }
 
 /** Polls `cond` every 20 ms (database round trips) until it holds; rejects after `timeoutMs`. */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { ORPHAN_ERROR } from '../../src/supervisor/restore.js';
+import { PostgresTaskStore, type RejectedRecordError } from '../../src/stores/postgres/index.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import { rec } from '../helpers/records.js';
@@ -60,7 +61,7 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     ]);
     await Promise.all(many.map((s) => s.close()));
     const v = await pool.query(`SELECT value FROM "${t}_meta" WHERE name = 'schema_version'`);
-    expect(v.rows).toEqual([{ value: '1' }]);
+    expect(v.rows).toEqual([{ value: '2' }]);
   });
 
   it('loads a thread through the (owner_thread_id, seq) index', async () => {
@@ -118,70 +119,105 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     expect(s.lastLoadCorrupt).toEqual(seen);
   });
 
-  it('liveElsewhere: running records of another instance with a live lease only', async () => {
-    const t = table('lease');
-    const a = open({ table: t, leaseMs: 300 });
-    const b = open({ table: t, leaseMs: 300 });
-    await a.put([rec('bg_0'), rec('bg_1', { status: 'completed' })]);
-    await b.put([rec('bg_2')]);
-    const all = await b.load('t');
-    expect([...(await b.liveElsewhere(all))]).toEqual(['bg_0']);
-    expect([...(await a.liveElsewhere(all))]).toEqual(['bg_2']);
-    // a stops heartbeating without deleting its lease (as a SIGKILLed process would).
-    await pool.query(
-      `UPDATE "${t}_leases" SET expires_at = now() - interval '1 second' WHERE instance_id = $1`,
-      [a.instanceId],
-    );
-    await a.close();
-    expect([...(await b.liveElsewhere(all))]).toEqual([]);
-  });
+  const epochRow = async (t: string, epoch: string) =>
+    (await pool.query(`SELECT epoch FROM "${t}_epochs" WHERE epoch = $1`, [epoch])).rowCount;
 
-  it('a running record never takes over a row another live instance wrote; terminal ones do', async () => {
-    const t = table('steal');
+  it("fenced put: the owner's status change lands; another process's is refused and reported as stored", async () => {
+    const t = table('fence');
     const a = open({ table: t });
     const b = open({ table: t });
-    await a.put([rec('bg_0'), rec('bg_1')]);
-    await b.put([rec('bg_0', { description: 'echo' }), rec('bg_1', { status: 'failed', error: 'x' })]);
-    const rows = await pool.query(`SELECT task_id, status, writer FROM "${t}" ORDER BY task_id`);
-    expect(rows.rows).toEqual([
-      { task_id: 'bg_0', status: 'running', writer: a.instanceId },
-      { task_id: 'bg_1', status: 'failed', writer: b.instanceId },
+    expect(await a.put([rec('bg_0'), rec('bg_1')])).toEqual({ refused: [] });
+    const late = await b.put([
+      rec('bg_0', { description: 'echo' }),
+      rec('bg_1', { status: 'failed', error: 'x', completed_at_ms: 9 }),
     ]);
-    expect([...(await b.liveElsewhere(await b.load()))]).toEqual(['bg_0']);
+    expect(late.refused.map((r) => [r.task_id, r.status])).toEqual([
+      ['bg_0', 'running'],
+      ['bg_1', 'running'],
+    ]);
+    expect(b.refusals).toBe(2);
+    const done = rec('bg_1', { status: 'completed', result: { ok: 1 }, completed_at_ms: 10 });
+    expect(await a.put([done])).toEqual({ refused: [] });
+    // A terminal row never changes again, not even by its owner.
+    expect((await a.put([rec('bg_1', { status: 'failed', error: 'late' })])).refused).toEqual([done]);
+    const rows = await pool.query(`SELECT task_id, status, owner_epoch FROM "${t}" ORDER BY task_id`);
+    expect(rows.rows).toEqual([
+      { task_id: 'bg_0', status: 'running', owner_epoch: a.epoch },
+      { task_id: 'bg_1', status: 'completed', owner_epoch: a.epoch },
+    ]);
   });
 
-  it('the heartbeat keeps a lease alive past its length; close releases it', async () => {
-    const t = table('beat');
-    const a = open({ table: t, leaseMs: 150 });
-    const b = open({ table: t, leaseMs: 150 });
-    await a.put([rec('bg_0')]);
-    const expiry = async () =>
-      Number(
-        (
-          await pool.query(
-            `SELECT extract(epoch FROM expires_at) * 1000 AS ms FROM "${t}_leases" WHERE instance_id = $1`,
-            [a.instanceId],
-          )
-        ).rows[0].ms,
-      );
-    const first = await expiry();
-    await until(
-      async () => (await expiry()) > first + 600,
-      5000,
-      'the heartbeat to renew the lease past four lengths',
+  it('liveness by the database: a closed connection (advisory lock released) or an expired lease orphans at once, in one statement', async () => {
+    const t = table('live');
+    const a = open({ table: t, leaseMs: 60_000, pollMs: 50 });
+    const b = open({ table: t, leaseMs: 60_000 });
+    await a.put([rec('bg_0'), rec('bg_1', { status: 'completed' })]);
+    await b.put([rec('bg_2')]);
+    // Both live: loading orphans nothing.
+    let rows = await b.coordination.loadThread('t');
+    expect(rows.map((r) => [r.meta.task_id, r.meta.status, r.mine])).toEqual([
+      ['bg_0', 'running', false],
+      ['bg_1', 'completed', false],
+      ['bg_2', 'running', true],
+    ]);
+    // a's lease lapses by the database clock (a stalled process): b's load revokes and orphans.
+    const old = a.epoch;
+    await pool.query(`UPDATE "${t}_epochs" SET expires_at = now() - interval '1 second' WHERE epoch = $1`, [
+      a.epoch,
+    ]);
+    rows = await b.coordination.loadThread('t');
+    expect(rows.map((r) => [r.meta.task_id, r.meta.status, r.meta.error])).toEqual([
+      ['bg_0', 'failed', ORPHAN_ERROR],
+      ['bg_1', 'completed', undefined],
+      ['bg_2', 'running', undefined],
+    ]);
+    expect(await epochRow(t, old)).toBe(0);
+    // The orphaned terminal event waits for the thread's receiver.
+    expect((await b.coordination.claimAndTake('t', false)).map((x) => x.event)).toEqual([
+      { kind: 'failed', task_id: 'bg_0', error: ORPHAN_ERROR },
+    ]);
+    // a's late completion is refused; its heartbeat finds its epoch gone and takes a new one.
+    expect((await a.put([rec('bg_0', { status: 'completed' })])).refused[0]?.error).toBe(ORPHAN_ERROR);
+    await until(() => a.epoch !== old, 5_000, 'a to take a new epoch');
+    // Killing b's dedicated connection releases its advisory lock: dead at once, lease or not.
+    await pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+         AND objid = (SELECT lock_id FROM "${t}_epochs" WHERE epoch = $1)::bigint::oid`,
+      [b.epoch],
     );
-    expect([...(await b.liveElsewhere(await b.load()))]).toEqual(['bg_0']);
-    await a.close();
-    expect([...(await b.liveElsewhere(await b.load()))]).toEqual([]);
+    const c = open({ table: t });
+    rows = await c.coordination.loadThread('t');
+    expect(rows.find((r) => r.meta.task_id === 'bg_2')?.meta.error).toBe(ORPHAN_ERROR);
   });
 
-  it('a stable instanceId recognizes its previous life as not live elsewhere', async () => {
+  it('a stable instanceId: a restart revokes the previous life at once and orphans its tasks', async () => {
     const t = table('stable');
     const before = open({ table: t, instanceId: 'worker-1' });
     await before.put([rec('bg_0')]);
-    // Crash: no close, the lease is still valid for 15 s.
+    // A stall, not a crash: the old connection still holds its lock and the lease is valid for 15 s.
     const after = open({ table: t, instanceId: 'worker-1' });
-    expect([...(await after.liveElsewhere(await after.load()))]).toEqual([]);
+    await after.load();
+    expect(await epochRow(t, before.epoch)).toBe(0);
+    expect((await after.load('t')).map((r) => [r.status, r.error])).toEqual([['failed', ORPHAN_ERROR]]);
+  });
+
+  it('names: a second running task of one name in a thread is rejected by the database', async () => {
+    const t = table('names');
+    const a = open({ table: t });
+    const b = open({ table: t });
+    await a.put([rec('bg_0', { name: 'dup' })]);
+    const res = await b.put([
+      rec('bg_1', { name: 'dup' }),
+      rec('bg_2', { name: 'other' }),
+      rec('bg_3', { name: 'dup', owner_thread_id: 'u' }),
+    ]);
+    expect(
+      [...(res.rejected?.entries() ?? [])].map(([id, e]) => [id, (e as RejectedRecordError).code, e.message]),
+    ).toEqual([['bg_1', 'duplicate_name', "a running task named 'dup' already exists"]]);
+    expect((await a.load()).map((r) => r.task_id).sort()).toEqual(['bg_0', 'bg_2', 'bg_3']);
+    // Once the first ends, the name is free again.
+    await a.put([rec('bg_0', { name: 'dup', status: 'completed' })]);
+    expect((await b.put([rec('bg_4', { name: 'dup' })])).rejected).toBeUndefined();
   });
 
   it("after close every method rejects with 'store is closed'", async () => {
@@ -191,7 +227,6 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     await expect(s.put([rec('bg_1')])).rejects.toThrow('store is closed');
     await expect(s.load()).rejects.toThrow('store is closed');
     await expect(s.allocateIds(1)).rejects.toThrow('store is closed');
-    await expect(s.liveElsewhere([rec('bg_0')])).rejects.toThrow('store is closed');
   });
 
   it('rejects a table name that is not a plain identifier', () => {

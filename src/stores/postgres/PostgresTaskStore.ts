@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { taskIdNumber } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
-import { type CorruptRecordOptions, decodeRows, encodeRecords } from '../decode.js';
+import type pg from 'pg';
+import type { TaskCoordination } from '../coordination.js';
+import { type CorruptRecordOptions, decodeRows } from '../decode.js';
 import { loadPg } from '../drivers.js';
-import type { CorruptRecord, TaskStore } from '../types.js';
-import { Lease } from './lease.js';
+import type { CorruptRecord, PutResult, TaskStore } from '../types.js';
+import { PgCoordination } from './coordination.js';
+import { OwnerEpoch } from './epoch.js';
+import { type FenceState, fencedPut } from './fencedPut.js';
+import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import { PostgresMessageOutbox } from './outbox.js';
 import { migrate, type TableNames, tableNames } from './schema.js';
 
@@ -18,30 +22,40 @@ export interface PostgresTaskStoreOptions extends CorruptRecordOptions {
   /** Table name (plain identifier); `<table>_leases` and `<table>_meta` sit beside it. Default `awaken_tasks`. */
   table?: string;
   /**
-   * How long this instance counts as alive after its last heartbeat (every `leaseMs / 3`).
-   * Default 15 000. Shorter: a crashed process's running tasks are orphaned sooner. Longer: a
-   * process that stalls (GC pause, blocked event loop, database unreachable) for more than about
-   * two thirds of it is not mistaken for dead and its tasks are not orphaned under it.
+   * How long this process counts as alive after its last heartbeat (every `leaseMs / 3`), judged
+   * by the database clock. Default 15 000. A killed process is dead at once anyway (its session
+   * advisory lock goes with its connection); the lease catches a process that stalls (SIGSTOP, a
+   * blocked event loop, a database outage): past it, another replica may orphan its tasks, and the
+   * stalled process's late writes are refused.
    */
   leaseMs?: number;
   /**
-   * Stamped on every record this instance writes; default a random UUID. Give a stable, unique
-   * id per process slot (a pod or host name) so a restarted process recognizes the records of its
-   * own previous life as orphans at once instead of waiting for the old lease to expire. Two live
-   * processes must never share one.
+   * A stable id per process slot (a pod or host name); default a random UUID. Each start of the
+   * store still takes a fresh owner epoch, and a start revokes every earlier epoch of the same
+   * `instanceId`: a restarted process orphans its previous life's tasks at once. Two live
+   * processes must never share one (the second start revokes the first).
    */
   instanceId?: string;
+  /**
+   * `true` when connections go through a transaction-pooling proxy (PgBouncer `pool_mode =
+   * transaction`), where session advisory locks and `LISTEN` do not work: liveness is then the
+   * lease alone, and control requests and events are polled every `pollMs`. Default `false`.
+   */
+  transactionPooling?: boolean;
+  /** How often the heartbeat renews the lease and polls for missed notifications. Default `leaseMs / 3`. */
+  pollMs?: number;
 }
 
 /** The default lease length, in milliseconds. */
 export const DEFAULT_LEASE_MS = 15_000;
 
 /**
- * A task store on PostgreSQL for several processes sharing one database. Tables are created or
- * migrated on first use; each `put` is one upsert statement; ids come from a counter row, atomic
- * across processes. Each instance holds a lease renewed by heartbeat and stamps the records it
- * writes, so `liveElsewhere` tells a loading supervisor which `running` records another live
- * process is still running (not orphans) — see {@link PostgresTaskStoreOptions.leaseMs}.
+ * A task store on PostgreSQL, the fenced authority for several replicas sharing one database.
+ * Tables are created or migrated on first use; ids come from a counter row, atomic across
+ * processes. Each store start is an owner epoch; every status change is one conditional statement
+ * that lands only on a row still `running` under the writer's epoch (a refused write is reported
+ * with the row as stored). `coordination` routes cancels, sub-agent messages and task events
+ * between replicas (see docs/replicas.md).
  *
  * @example
  * import { PostgresTaskStore } from 'awaken-tasks/postgres';
@@ -49,41 +63,81 @@ export const DEFAULT_LEASE_MS = 15_000;
  * const supervisor = createTaskSupervisor({ store });
  */
 export class PostgresTaskStore implements TaskStore {
-  /** The id this instance stamps on its records and holds its lease under. */
+  /** The id of this process slot (see {@link PostgresTaskStoreOptions.instanceId}). */
   readonly instanceId: string;
   /** The lease length in milliseconds. */
   readonly leaseMs: number;
+  /** Replica coordination: ownership, control and events through this database. */
+  readonly coordination: TaskCoordination;
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #names: TableNames;
-  readonly #lease: Lease;
+  readonly #epoch: OwnerEpoch;
+  readonly #fence: FenceState;
+  readonly #coordination: PgCoordination;
   readonly #onCorrupt: ((bad: CorruptRecord) => void) | undefined;
   #ready: Promise<void> | undefined;
   #closed = false;
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
+  #refusals = 0;
 
   constructor(options: PostgresTaskStoreOptions = {}) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     if (!Number.isSafeInteger(leaseMs) || leaseMs < 3) {
       throw new TypeError(`Expected \`leaseMs\` to be an integer >= 3, got ${String(leaseMs)}`);
     }
+    const pollMs = options.pollMs ?? Math.max(1, Math.floor(leaseMs / 3));
+    if (!Number.isSafeInteger(pollMs) || pollMs < 1) {
+      throw new TypeError(`Expected \`pollMs\` to be a positive integer, got ${String(pollMs)}`);
+    }
     this.leaseMs = leaseMs;
     this.instanceId = options.instanceId ?? randomUUID();
     this.#names = tableNames(options.table ?? 'awaken_tasks');
     this.#onCorrupt = options.onCorrupt;
+    let clientConfig: pg.ClientConfig;
     if (options.pool) {
       this.#pool = options.pool;
       this.#ownsPool = false;
+      clientConfig = (options.pool as unknown as { options: pg.ClientConfig }).options;
     } else {
-      const pool = new (loadPg().Pool)(
-        options.connectionString === undefined ? {} : { connectionString: options.connectionString },
-      );
+      clientConfig =
+        options.connectionString === undefined ? {} : { connectionString: options.connectionString };
+      const pool = new (loadPg().Pool)(clientConfig);
       // An idle client losing its connection must not crash the process; the next query reconnects.
       pool.on('error', () => undefined);
       this.#pool = pool;
       this.#ownsPool = true;
     }
-    this.#lease = new Lease(this.#pool, this.#names, this.instanceId, leaseMs);
+    const open = () => this.#open();
+    this.#fence = {
+      pool: this.#pool,
+      names: this.#names,
+      instanceId: this.instanceId,
+      epoch: () => this.#epoch.current,
+      epochOf: new Map(),
+      localInbox: new Map(),
+      tookTerminal: new Map(),
+    };
+    this.#coordination = new PgCoordination(this.#fence, open);
+    this.coordination = this.#coordination;
+    this.#epoch = new OwnerEpoch(
+      this.#pool,
+      this.#names,
+      this.instanceId,
+      leaseMs,
+      pollMs,
+      options.transactionPooling !== true,
+      clientConfig,
+      {
+        notify: (payload) => this.#coordination.onNotify(payload),
+        revoked: (old) => this.#coordination.onRevoked(old),
+        tick: () => this.#coordination.onTick(),
+        retire: async (epoch) => {
+          await this.#pool.query(`DELETE FROM ${this.#names.epochs} WHERE epoch = $1`, [epoch]);
+          await orphanOwnerless(this.#pool, this.#names);
+        },
+      },
+    );
   }
 
   #messages: PostgresMessageOutbox | undefined;
@@ -101,66 +155,53 @@ export class PostgresTaskStore implements TaskStore {
     return this.#lastLoadCorrupt;
   }
 
-  /** Upserts `records` by `task_id` in one statement (all or none), stamped with this instance. */
-  async put(records: readonly PersistedTaskMeta[]): Promise<void> {
+  /** This process's current owner epoch ('' before first use). */
+  get epoch(): string {
+    return this.#epoch.current;
+  }
+
+  /** How many records `put` refused so far (their rows had changed under another owner). */
+  get refusals(): number {
+    return this.#refusals;
+  }
+
+  /**
+   * Writes `records` in one statement, fenced: a new `running` record is inserted under this
+   * process's epoch; any change to an existing row lands only while the row is `running` under
+   * the epoch this process inserted it with. Resolves with the refused records (as stored now)
+   * and the rejected new ones (duplicate running name, cancelled run).
+   */
+  async put(records: readonly PersistedTaskMeta[]): Promise<PutResult> {
     await this.#open();
-    if (records.length === 0) return;
-    // One statement cannot upsert a row twice: the last write of an id wins, as in a sequence of puts.
-    const latest = new Map<string, PersistedTaskMeta>();
-    for (const r of records) latest.set(r.task_id, r);
-    const batch = [...latest.values()];
-    const texts = encodeRecords(batch);
-    let next = 0;
-    for (const r of batch) {
-      const n = taskIdNumber(r.task_id);
-      if (n !== undefined && n >= next) next = n + 1;
-    }
-    const n = this.#names;
-    // A `running` record never takes over a row that another live instance wrote: that instance
-    // runs the task and owns its record (a supervisor restoring a thread echoes the records it
-    // loaded; the echo must neither steal ownership nor overwrite a terminal write racing it).
-    // Terminal records always land, so an orphan can be marked once the writer's lease lapsed.
-    // The counter bump rides in the same statement, and only locks the counter row when a record
-    // carries an id at or past it (ids the supervisor minted never do), so puts do not serialize.
-    await this.#pool.query(
-      `WITH data AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(task_id, owner_thread_id, status, record)
-       ), up AS (
-         INSERT INTO ${n.tasks} AS t (task_id, owner_thread_id, status, record, writer)
-         SELECT task_id, owner_thread_id, status, record, $5 FROM data
-         ON CONFLICT (task_id) DO UPDATE SET owner_thread_id = excluded.owner_thread_id,
-           status = excluded.status, record = excluded.record, writer = excluded.writer
-         WHERE NOT (excluded.status = 'running' AND t.writer <> excluded.writer AND EXISTS (
-           SELECT 1 FROM ${n.leases} l WHERE l.instance_id = t.writer AND l.expires_at > now()))
-       )
-       UPDATE ${n.meta} SET value = $6::bigint WHERE name = 'next_id' AND value < $6::bigint`,
-      [
-        batch.map((r) => r.task_id),
-        batch.map((r) => r.owner_thread_id),
-        batch.map((r) => r.status),
-        texts,
-        this.instanceId,
-        next,
-      ],
-    );
+    if (records.length === 0) return { refused: [] };
+    // A task's custom events are stored before its terminal event.
+    await this.#coordination.appended();
+    const result = await fencedPut(this.#fence, records);
+    this.#refusals += result.refused.length;
+    return result;
   }
 
   /** Every readable record, or one owner thread's (by index), in first-write order. */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     await this.#open();
     const n = this.#names;
+    type Row = { task_id: string; record: string; status: string; orphaned_at_ms: string | null };
     const res =
       threadId === undefined
-        ? await this.#pool.query<{ task_id: string; record: string }>(
-            `SELECT task_id, record FROM ${n.tasks} ORDER BY seq`,
+        ? await this.#pool.query<Row>(
+            `SELECT task_id, record, status, orphaned_at_ms FROM ${n.tasks} ORDER BY seq`,
           )
-        : await this.#pool.query<{ task_id: string; record: string }>(
-            `SELECT task_id, record FROM ${n.tasks} WHERE owner_thread_id = $1 ORDER BY seq`,
+        : await this.#pool.query<Row>(
+            `SELECT task_id, record, status, orphaned_at_ms FROM ${n.tasks} WHERE owner_thread_id = $1 ORDER BY seq`,
             [threadId],
           );
     const { records, corrupt } = decodeRows(res.rows, this.#onCorrupt);
     this.#lastLoadCorrupt = corrupt;
-    return records;
+    const byId = new Map(res.rows.map((r) => [r.task_id, r]));
+    return records.map((m) => {
+      const row = byId.get(m.task_id)!;
+      return applyStatusColumn(m, row.status, row.orphaned_at_ms);
+    });
   }
 
   /** Reserves `count` ids from the shared counter row and returns the first. */
@@ -177,43 +218,32 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /**
-   * The ids, among `records`, of `running` tasks last written by another instance whose lease has
-   * not expired. A record written by this instance, or by one whose lease lapsed (a crashed or
-   * closed process), is not live elsewhere: it is an orphan.
+   * Removes the rows of these ids, and their pending control requests, in one statement
+   * (unknown ids are ignored).
    */
-  async liveElsewhere(records: readonly PersistedTaskMeta[]): Promise<ReadonlySet<string>> {
-    await this.#open();
-    const running = records.filter((r) => r.status === 'running').map((r) => r.task_id);
-    if (running.length === 0) return new Set();
-    const n = this.#names;
-    const res = await this.#pool.query<{ task_id: string }>(
-      `SELECT t.task_id FROM ${n.tasks} t JOIN ${n.leases} l ON l.instance_id = t.writer
-       WHERE t.task_id = ANY($1::text[]) AND t.status = 'running' AND t.writer <> $2 AND l.expires_at > now()`,
-      [running, this.instanceId],
-    );
-    return new Set(res.rows.map((r) => r.task_id));
-  }
-
-  /** Removes the rows of these ids in one statement (unknown ids are ignored). */
   async delete(taskIds: readonly string[]): Promise<void> {
     await this.#open();
     if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
       throw new TypeError(`Expected \`taskIds\` to be an array of strings, got ${typeof taskIds}`);
     }
     if (taskIds.length === 0) return;
-    await this.#pool.query(`DELETE FROM ${this.#names.tasks} WHERE task_id = ANY($1::text[])`, [taskIds]);
+    await this.#pool.query(
+      `WITH gone AS (DELETE FROM ${this.#names.tasks} WHERE task_id = ANY($1::text[]))
+       DELETE FROM ${this.#names.control} WHERE task_id = ANY($1::text[])`,
+      [taskIds],
+    );
   }
 
   /**
-   * Stops the heartbeat, deletes this instance's lease (its running records become orphans for
-   * others at once) and ends the pool if the store created it. Later calls reject with
-   * `store is closed`. Idempotent.
+   * Stops the heartbeat, deletes this process's epoch (its running tasks are orphaned by the next
+   * replica that loads their thread) and ends the pool if the store created it. Later calls reject
+   * with `store is closed`. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      if (this.#ready) await this.#ready.then(() => this.#lease.release()).catch(() => undefined);
+      if (this.#ready) await this.#ready.then(() => this.#epoch.stop()).catch(() => undefined);
     } finally {
       if (this.#ownsPool) await this.#pool.end();
     }
@@ -236,6 +266,12 @@ export class PostgresTaskStore implements TaskStore {
     } finally {
       client.release();
     }
-    await this.#lease.start();
+    await this.#epoch.start();
+    // A restart with the same instanceId ends its previous life now, on every replica.
+    const revoked = await revokeDead(this.#pool, this.#names, {
+      instanceId: this.instanceId,
+      current: this.#epoch.current,
+    });
+    if (revoked.length > 0) await orphanOwnerless(this.#pool, this.#names);
   }
 }

@@ -15,5 +15,6 @@ export {
   type PostgresTaskStoreOptions,
 } from './PostgresTaskStore.js';
 export { PostgresMessageOutbox } from './outbox.js';
+export { RejectedRecordError } from './fencedPut.js';
 export type { CorruptRecord } from '../types.js';
 export { DriverError, type DriverErrorCode } from '../driverError.js';

@@ -6,6 +6,20 @@ export interface TableNames {
   readonly leases: string;
   readonly meta: string;
   readonly ownerIndex: string;
+  /** One row per live process start (owner epoch): its lease, its advisory-lock id. */
+  readonly epochs: string;
+  /** Task events kept until a receiver takes them, per thread in order. */
+  readonly events: string;
+  /** Cancel and message requests waiting for the replica that owns the task. */
+  readonly control: string;
+  /** Which replica (epoch) receives each thread's events. */
+  readonly receivers: string;
+  /** Runs that spawned root tasks, and whether they were cancelled (the late-spawn fence). */
+  readonly runs: string;
+  /** The `LISTEN`/`NOTIFY` channel of this table. */
+  readonly channel: string;
+  /** The first key of this table's session advisory locks (the second is the epoch's `lock_id`). */
+  readonly lockClass: number;
   /** The advisory-lock key text: one per table, so stores on different tables never wait on each other. */
   readonly lockKey: string;
 }
@@ -29,7 +43,21 @@ export function tableNames(table: string): TableNames {
     meta: q(`${table}_meta`),
     ownerIndex: q(`${table}_owner_seq`),
     lockKey: `awaken-tasks:${table}`,
+    epochs: q(`${table}_epochs`),
+    events: q(`${table}_events`),
+    control: q(`${table}_control`),
+    receivers: q(`${table}_receivers`),
+    runs: q(`${table}_runs`),
+    channel: `awaken-tasks:${table}`,
+    lockClass: classKey(table),
   };
+}
+
+/** A stable positive 31-bit key for `table` (FNV-1a), the class of its advisory locks. */
+function classKey(table: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < table.length; i++) h = Math.imul(h ^ table.charCodeAt(i), 0x01000193);
+  return (h >>> 1) & 0x7fffffff;
 }
 
 /** Migrations, applied in order; the `schema_version` row of the meta table counts how many ran. */
@@ -52,6 +80,43 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
       SELECT 'next_id', coalesce(max(substr(task_id, 4)::bigint) + 1, 0) FROM ${n.tasks}
       WHERE task_id ~ '^bg_[0-9]{1,15}$'
     ON CONFLICT (name) DO NOTHING;`,
+  // Replicas: fenced ownership by epoch, running names unique per thread, durable events and
+  // control requests, the cancelled-run fence.
+  (n) => `
+    ALTER TABLE ${n.tasks} ADD COLUMN IF NOT EXISTS owner_epoch text,
+      ADD COLUMN IF NOT EXISTS name text,
+      ADD COLUMN IF NOT EXISTS parent_task_id text,
+      ADD COLUMN IF NOT EXISTS run_id text,
+      ADD COLUMN IF NOT EXISTS orphaned_at_ms bigint;
+    CREATE UNIQUE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_running_name" ON ${n.tasks} (owner_thread_id, name)
+      WHERE status = 'running' AND name IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_parent" ON ${n.tasks} (parent_task_id) WHERE parent_task_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_running_epoch" ON ${n.tasks} (owner_epoch) WHERE status = 'running';
+    CREATE TABLE IF NOT EXISTS ${n.epochs} (
+      epoch       text PRIMARY KEY,
+      instance_id text NOT NULL,
+      lock_id     integer,
+      expires_at  timestamptz NOT NULL
+    );
+    CREATE SEQUENCE IF NOT EXISTS "${n.tasks.slice(1, -1)}_lock_ids" AS integer MINVALUE 1 CYCLE;
+    CREATE TABLE IF NOT EXISTS ${n.events} (
+      seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      thread_id text NOT NULL,
+      task_id   text NOT NULL,
+      body      text NOT NULL,
+      taken_by  text
+    );
+    CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_events_thread" ON ${n.events} (thread_id, seq);
+    CREATE TABLE IF NOT EXISTS ${n.control} (
+      seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      epoch  text NOT NULL,
+      task_id text NOT NULL,
+      kind   text NOT NULL,
+      body   text
+    );
+    CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_control_epoch" ON ${n.control} (epoch, seq);
+    CREATE TABLE IF NOT EXISTS ${n.receivers} (thread_id text PRIMARY KEY, epoch text NOT NULL, claim text NOT NULL);
+    CREATE TABLE IF NOT EXISTS ${n.runs} (run_id text PRIMARY KEY, cancelled boolean NOT NULL DEFAULT false);`,
 ];
 
 /**

@@ -1,0 +1,95 @@
+import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
+
+/** A stored record as a coordinating store loads it: whether this process owns it, and its order. */
+export interface CoordinatedRow {
+  readonly meta: PersistedTaskMeta;
+  /** `running` under this process's current or an earlier epoch of this store instance. */
+  readonly mine: boolean;
+  /** The store's insertion order (monotonic across processes). */
+  readonly seq: number;
+}
+
+/**
+ * An event this process took for delivery. With `seq` it stays stored, taken by `claim`, until
+ * acknowledged; without, taking it consumed it.
+ */
+export interface TakenEvent {
+  readonly threadId: string;
+  readonly event: TaskEvent;
+  readonly claim: string;
+  readonly seq: number | undefined;
+}
+
+/** A control request recorded by one replica for the replica that runs the task. */
+export type ControlRequest =
+  | { readonly kind: 'cancel'; readonly taskId: TaskId }
+  | {
+      readonly kind: 'message';
+      readonly taskId: TaskId;
+      readonly threadId: string;
+      readonly from: string;
+      readonly content: string;
+    };
+
+/** What a coordinating store calls back into its supervisor. */
+export interface CoordinationHandler {
+  /** Rows or events of `threadId` changed somewhere (notification or poll). */
+  threadChanged(threadId: string): void;
+  /** Requests addressed to tasks this process runs, each taken exactly once. */
+  control(requests: readonly ControlRequest[]): void;
+  /** The heartbeat's poll: the fallback for notifications that never arrived (or cannot, behind a pooler). */
+  poll(): void;
+  /** This process lost ownership of these tasks (its epoch was revoked); the store holds them as ended. */
+  revoked(taskIds: readonly TaskId[]): void;
+}
+
+/** Where a cancel request reaches. */
+export type CancelScope =
+  | { readonly kind: 'task'; readonly taskId: TaskId }
+  | { readonly kind: 'tree'; readonly taskId: TaskId }
+  | { readonly kind: 'thread'; readonly threadId: string }
+  | { readonly kind: 'run'; readonly runId: string };
+
+/**
+ * The optional capability of a store shared by several processes (replicas): ownership, control
+ * and events routed through the store. A supervisor uses it only when its store has one, so a
+ * single-process store pays nothing for it.
+ */
+export interface TaskCoordination {
+  /** Starts delivering callbacks to `handler` (one supervisor per store instance). */
+  attach(handler: CoordinationHandler): void;
+  /** Orphans every `running` task whose owner is dead (decided in the store), then returns the thread's rows in order. */
+  loadThread(threadId: string): Promise<CoordinatedRow[]>;
+  /** The current rows of these tasks. */
+  rows(taskIds: readonly TaskId[]): Promise<PersistedTaskMeta[]>;
+  /** The thread's rows stored after `afterSeq`. */
+  rowsAfter(threadId: string, afterSeq: number): Promise<CoordinatedRow[]>;
+  /** Declares that a local task's events have an inbox in this process (`acks`: it acknowledges reads). */
+  setLocalInbox(taskId: TaskId, acks: boolean): void;
+  /**
+   * Records a custom event durably, in call order. Resolves with the taken event when this process
+   * receives the thread's events and the task has a local inbox (the caller delivers it), else
+   * `undefined` (stored for the thread's receiver).
+   */
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined>;
+  /** The terminal event of `taskId` if its fenced put took it for this process (read once). */
+  takeTerminal(taskId: TaskId): TakenEvent | undefined;
+  /**
+   * Makes this process the receiver of the thread's events (a new claim) and takes, in order, every
+   * event not yet consumed — also those an earlier claim took but never acknowledged. `acks`: the
+   * receiving inbox acknowledges reads (events stay stored until then); else taking consumes.
+   */
+  claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]>;
+  /** Whether `claim` is still this process's current claim of the thread. */
+  isCurrentClaim(threadId: string, claim: string): boolean;
+  /** Consumes a taken event (its receiver read it). */
+  ack(seq: number): void;
+  /** Makes this process the receiver of the thread's events unless another process already is. */
+  adoptThread(threadId: string): void;
+  /** Takes the thread's pending events if this process still receives them. */
+  take(threadId: string, acks: boolean): Promise<TakenEvent[]>;
+  /** Records cancel requests for every running task in `scope` run by another process. */
+  cancel(scope: CancelScope): Promise<void>;
+  /** Records a message for a sub-agent another process runs. */
+  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void>;
+}

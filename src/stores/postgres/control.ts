@@ -1,0 +1,118 @@
+import type { TaskId } from '../../wire/types.js';
+import type { CancelScope, ControlRequest } from '../coordination.js';
+import type { FenceState } from './fencedPut.js';
+
+/**
+ * Cancel and message requests between replicas: recorded in the control table for the epoch that
+ * owns each task (and notified), taken by that owner with `DELETE … RETURNING` — each exactly
+ * once, in the order recorded. Requests sent from one process are recorded in call order.
+ */
+export class ControlRouter {
+  readonly #s: FenceState;
+  readonly #ready: () => Promise<void>;
+  #sent: Promise<unknown> = Promise.resolve();
+  #polling: Promise<void> = Promise.resolve();
+
+  constructor(state: FenceState, ready: () => Promise<void>) {
+    this.#s = state;
+    this.#ready = ready;
+  }
+
+  /** Takes this epoch's control requests (each exactly once, in order) and hands them to the supervisor. */
+  poll(deliver: (requests: readonly ControlRequest[]) => void): Promise<void> {
+    this.#polling = this.#polling.then(() => this.#poll(deliver));
+    return this.#polling;
+  }
+
+  async #poll(deliver: (requests: readonly ControlRequest[]) => void): Promise<void> {
+    const res = await this.#s.pool
+      .query<{ seq: string; task_id: string; kind: string; body: string | null }>(
+        `DELETE FROM ${this.#s.names.control} WHERE epoch = $1 RETURNING seq, task_id, kind, body`,
+        [this.#s.epoch()],
+      )
+      .catch(() => undefined);
+    if (res === undefined || res.rows.length === 0) return;
+    const rows = [...res.rows].sort((a, b) => Number(a.seq) - Number(b.seq));
+    const requests: ControlRequest[] = rows.map((r) =>
+      r.kind === 'message'
+        ? {
+            kind: 'message',
+            taskId: r.task_id,
+            ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
+          }
+        : { kind: 'cancel', taskId: r.task_id },
+    );
+    deliver(requests);
+  }
+
+  cancel(scope: CancelScope): Promise<void> {
+    return this.#send(() => this.#cancel(scope));
+  }
+
+  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+    return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
+  }
+
+  #send(op: () => Promise<void>): Promise<void> {
+    const run = this.#sent.then(op);
+    this.#sent = run.catch(() => undefined);
+    return run;
+  }
+
+  async #cancel(scope: CancelScope): Promise<void> {
+    await this.#ready();
+    const n = this.#s.names;
+    if (scope.kind === 'run') {
+      // Blocks on spawns of the run in flight (their upsert holds the row), so the cascade below sees them.
+      await this.#s.pool.query(
+        `INSERT INTO ${n.runs} (run_id, cancelled) VALUES ($1, true) ON CONFLICT (run_id) DO UPDATE SET cancelled = true`,
+        [scope.runId],
+      );
+    }
+    const roots =
+      scope.kind === 'tree' || scope.kind === 'task'
+        ? `SELECT $1::text AS task_id`
+        : scope.kind === 'thread'
+          ? `SELECT task_id FROM ${n.tasks} WHERE owner_thread_id = $1 AND status = 'running'`
+          : `SELECT task_id FROM ${n.tasks} WHERE run_id = $1 AND parent_task_id IS NULL AND status = 'running'`;
+    const arg =
+      scope.kind === 'tree' || scope.kind === 'task'
+        ? scope.taskId
+        : scope.kind === 'thread'
+          ? scope.threadId
+          : scope.runId;
+    // UNION (not UNION ALL) makes the walk cycle-safe.
+    const walk =
+      scope.kind === 'thread' || scope.kind === 'task'
+        ? roots
+        : `WITH RECURSIVE sub(task_id) AS (${roots} UNION SELECT t.task_id FROM ${n.tasks} t JOIN sub ON t.parent_task_id = sub.task_id)
+           SELECT task_id FROM sub`;
+    await this.#s.pool.query(
+      `WITH ids AS (${walk}),
+       req AS (
+         INSERT INTO ${n.control} (epoch, task_id, kind)
+         SELECT t.owner_epoch, t.task_id, 'cancel' FROM ${n.tasks} t JOIN ids USING (task_id)
+         WHERE t.status = 'running' AND t.owner_epoch IS NOT NULL AND t.owner_epoch <> $2
+         RETURNING epoch
+       )
+       SELECT e || coalesce(pg_notify($3, json_build_object('k', 'c', 'e', e)::text)::text, '')
+       FROM (SELECT DISTINCT epoch AS e FROM req) x`,
+      [arg, this.#s.epoch(), n.channel],
+    );
+  }
+
+  async #sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+    await this.#ready();
+    const n = this.#s.names;
+    await this.#s.pool.query(
+      `WITH req AS (
+         INSERT INTO ${n.control} (epoch, task_id, kind, body)
+         SELECT owner_epoch, task_id, 'message', $2 FROM ${n.tasks}
+         WHERE task_id = $1 AND status = 'running' AND owner_epoch IS NOT NULL
+         RETURNING epoch
+       )
+       SELECT coalesce(pg_notify($3, json_build_object('k', 'c', 'e', epoch)::text)::text, '') FROM req`,
+      [taskId, JSON.stringify({ threadId, from, content }), n.channel],
+    );
+  }
+}

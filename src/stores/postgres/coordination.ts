@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
+import type {
+  CancelScope,
+  CoordinatedRow,
+  CoordinationHandler,
+  TakenEvent,
+  TaskCoordination,
+} from '../coordination.js';
+import { decodeRows } from '../decode.js';
+import { type EventToStore, insertEvents } from './appendEvents.js';
+import { ControlRouter } from './control.js';
+import type { FenceState } from './fencedPut.js';
+import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
+import type { TableNames } from './schema.js';
+
+interface Row {
+  task_id: string;
+  record: string;
+  status: string;
+  orphaned_at_ms: string | null;
+  owner_epoch: string | null;
+  seq: string;
+}
+
+/**
+ * PostgreSQL's side of replica coordination: loading a thread after orphaning dead owners' tasks,
+ * durable per-thread events taken by the thread's receiver, and control requests addressed to the
+ * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the
+ * heartbeat polls, so a lost notification delays but never loses anything.
+ */
+export class PgCoordination implements TaskCoordination {
+  #handler: CoordinationHandler | undefined;
+  /** Threads this process receives events of, with its current claim token. */
+  readonly #receiving = new Map<string, string>();
+  /** Acknowledged event seqs waiting for the next batch delete. */
+  #acks: number[] = [];
+  /** Serializes appends (and puts after them), so a task's events keep their order. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #pendingEvents: (EventToStore & {
+    resolve: (taken: TakenEvent | undefined) => void;
+    reject: (e: unknown) => void;
+  })[] = [];
+  readonly #control: ControlRouter;
+  /** Serializes takes per thread. */
+  readonly #takes = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly fence: FenceState,
+    private readonly ready: () => Promise<void>,
+  ) {
+    this.#control = new ControlRouter(fence, ready);
+  }
+
+  get #pool(): Pool {
+    return this.fence.pool;
+  }
+
+  get #n(): TableNames {
+    return this.fence.names;
+  }
+
+  /** Waits for the appends queued so far (a put must not overtake a task's custom events). */
+  appended(): Promise<unknown> {
+    return this.#chain;
+  }
+
+  attach(handler: CoordinationHandler): void {
+    this.#handler = handler;
+  }
+
+  /** Dispatches a notification from the channel. */
+  onNotify(payload: string): void {
+    let msg: { k?: string; t?: string; e?: string; c?: string };
+    try {
+      msg = JSON.parse(payload) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.k === 't' && typeof msg.t === 'string') this.#handler?.threadChanged(msg.t);
+    else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
+    // Another claim of the thread (another replica's run, or a newer one here) supersedes ours.
+    else if (
+      msg.k === 'r' &&
+      typeof msg.t === 'string' &&
+      msg.e !== this.fence.epoch() &&
+      this.#receiving.get(msg.t) !== msg.c
+    )
+      this.#receiving.delete(msg.t);
+  }
+
+  /** The polling fallback: control requests, and the events of threads this process receives. */
+  onTick(): void {
+    void this.pollControl();
+    for (const thread of this.#receiving.keys()) this.#handler?.threadChanged(thread);
+    this.#handler?.poll();
+  }
+
+  /** Takes this epoch's control requests and hands them to the supervisor. */
+  pollControl(): Promise<void> {
+    return this.#control.poll((requests) => this.#handler?.control(requests));
+  }
+
+  async loadThread(threadId: string): Promise<CoordinatedRow[]> {
+    await this.ready();
+    await revokeDead(this.#pool, this.#n);
+    await orphanOwnerless(this.#pool, this.#n);
+    return this.#rowsWhere('owner_thread_id = $1', [threadId]);
+  }
+
+  async rows(taskIds: readonly TaskId[]): Promise<PersistedTaskMeta[]> {
+    await this.ready();
+    const rows = await this.#rowsWhere('task_id = ANY($1::text[])', [taskIds]);
+    return rows.map((r) => r.meta);
+  }
+
+  async rowsAfter(threadId: string, afterSeq: number): Promise<CoordinatedRow[]> {
+    await this.ready();
+    return this.#rowsWhere('owner_thread_id = $1 AND seq > $2', [threadId, afterSeq]);
+  }
+
+  async #rowsWhere(where: string, params: unknown[]): Promise<CoordinatedRow[]> {
+    const res = await this.#pool.query<Row>(
+      `SELECT task_id, record, status, orphaned_at_ms, owner_epoch, seq FROM ${this.#n.tasks} WHERE ${where} ORDER BY seq`,
+      params,
+    );
+    const byId = new Map(res.rows.map((r) => [r.task_id, r]));
+    const { records } = decodeRows(res.rows);
+    return records.map((meta) => {
+      const row = byId.get(meta.task_id)!;
+      const m = applyStatusColumn(meta, row.status, row.orphaned_at_ms);
+      return {
+        meta: m,
+        mine: m.status === 'running' && this.fence.epochOf.get(m.task_id) === row.owner_epoch,
+        seq: Number(row.seq),
+      };
+    });
+  }
+
+  setLocalInbox(taskId: TaskId, acks: boolean): void {
+    this.fence.localInbox.set(taskId, acks);
+  }
+
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
+    return new Promise((resolve, reject) => {
+      const first = this.#pendingEvents.length === 0;
+      this.#pendingEvents.push({
+        threadId,
+        event,
+        local: this.fence.localInbox.get(event.task_id),
+        resolve,
+        reject,
+      });
+      // Events emitted in one tick are stored in one statement, in order, behind earlier appends.
+      if (first) queueMicrotask(() => this.#flushEvents());
+    });
+  }
+
+  #flushEvents(): void {
+    const batch = this.#pendingEvents;
+    this.#pendingEvents = [];
+    const run = this.#chain.then(async () => {
+      try {
+        const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(taken[i]);
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    });
+    this.#chain = run.catch(() => undefined);
+  }
+
+  takeTerminal(taskId: TaskId): TakenEvent | undefined {
+    const taken = this.fence.tookTerminal.get(taskId);
+    if (taken !== undefined) this.fence.tookTerminal.delete(taskId);
+    return taken;
+  }
+
+  async claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
+    await this.ready();
+    const claim = randomUUID();
+    // Waits for appends and puts holding the row (FOR SHARE), so each event is taken exactly once.
+    await this.#pool.query(
+      `INSERT INTO ${this.#n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
+       ON CONFLICT (thread_id) DO UPDATE SET epoch = excluded.epoch, claim = excluded.claim
+       RETURNING coalesce(pg_notify($4, json_build_object('k', 'r', 't', $1::text, 'c', $3::text, 'e', $2::text)::text)::text, '')`,
+      [threadId, this.fence.epoch(), claim, this.#n.channel],
+    );
+    this.#receiving.set(threadId, claim);
+    return this.#take(threadId, claim, acks, true);
+  }
+
+  isCurrentClaim(threadId: string, claim: string): boolean {
+    return this.#receiving.get(threadId) === claim;
+  }
+
+  ack(seq: number): void {
+    if (this.#acks.push(seq) > 1) return;
+    queueMicrotask(() => {
+      const seqs = this.#acks;
+      this.#acks = [];
+      this.#pool
+        .query(`DELETE FROM ${this.#n.events} WHERE seq = ANY($1::bigint[])`, [seqs])
+        .catch(() => undefined);
+    });
+  }
+
+  adoptThread(threadId: string): void {
+    const n = this.#n;
+    const claim = randomUUID();
+    const run = this.#chain.then(async () => {
+      const res = await this.#pool.query<{ epoch: string; claim: string }>(
+        `WITH ins AS (
+           INSERT INTO ${n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
+           ON CONFLICT (thread_id) DO NOTHING RETURNING epoch, claim
+         )
+         SELECT epoch, claim FROM ins UNION ALL SELECT epoch, claim FROM ${n.receivers} WHERE thread_id = $1`,
+        [threadId, this.fence.epoch(), claim],
+      );
+      const mine = res.rows.find((r) => r.epoch === this.fence.epoch());
+      if (mine !== undefined) this.#receiving.set(threadId, mine.claim);
+    });
+    this.#chain = run.catch(() => undefined);
+  }
+
+  take(threadId: string, acks: boolean): Promise<TakenEvent[]> {
+    const claim = this.#receiving.get(threadId);
+    if (claim === undefined) return Promise.resolve([]);
+    return this.#take(threadId, claim, acks, false);
+  }
+
+  /**
+   * Takes the thread's events for `claim`, in order: those nobody took, or (`all`, a new claim)
+   * every one not yet consumed. Acknowledging receivers leave them stored, taken by the claim;
+   * others consume them.
+   */
+  #take(threadId: string, claim: string, acks: boolean, all: boolean): Promise<TakenEvent[]> {
+    const prev = this.#takes.get(threadId) ?? Promise.resolve();
+    const n = this.#n;
+    const which = `thread_id = $1 ${all ? '' : 'AND taken_by IS NULL'}
+      AND EXISTS (SELECT 1 FROM ${n.receivers} r WHERE r.thread_id = $1 AND r.claim = $2)`;
+    const run = prev.then(async () => {
+      const res = acks
+        ? await this.#pool.query<{ seq: string; body: string }>(
+            `UPDATE ${n.events} SET taken_by = $2 WHERE ${which} RETURNING seq, body`,
+            [threadId, claim],
+          )
+        : await this.#pool.query<{ seq: string; body: string }>(
+            `DELETE FROM ${n.events} WHERE ${which} RETURNING seq, body`,
+            [threadId, claim],
+          );
+      return res.rows
+        .map((r) => ({ seq: Number(r.seq), event: JSON.parse(r.body) as TaskEvent }))
+        .sort((a, b) => a.seq - b.seq)
+        .map((r): TakenEvent => ({ threadId, event: r.event, claim, seq: acks ? r.seq : undefined }));
+    });
+    const settled = run.catch(() => undefined);
+    this.#takes.set(threadId, settled);
+    void settled.then(() => {
+      if (this.#takes.get(threadId) === settled) this.#takes.delete(threadId);
+    });
+    return run;
+  }
+
+  cancel(scope: CancelScope): Promise<void> {
+    return this.#control.cancel(scope);
+  }
+
+  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+    return this.#control.sendMessage(taskId, threadId, from, content);
+  }
+
+  /** A revoked epoch's tasks: the ones this process inserted under it. */
+  revokedTasks(epoch: string): TaskId[] {
+    const ids: TaskId[] = [];
+    for (const [id, e] of this.fence.epochOf) if (e === epoch) ids.push(id);
+    for (const id of ids) {
+      this.fence.epochOf.delete(id);
+      this.fence.localInbox.delete(id);
+    }
+    return ids;
+  }
+
+  /** Delivers the revocation to the supervisor. */
+  onRevoked(epoch: string): void {
+    const ids = this.revokedTasks(epoch);
+    this.#receiving.clear();
+    if (ids.length > 0) this.#handler?.revoked(ids);
+  }
+}

@@ -1,0 +1,216 @@
+import type { Pool } from 'pg';
+import { taskIdNumber } from '../../wire/convert.js';
+import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
+import { decodeRows, encodeRecords } from '../decode.js';
+import type { TakenEvent } from '../coordination.js';
+import type { PutResult } from '../types.js';
+import { applyStatusColumn } from './orphan.js';
+import type { TableNames } from './schema.js';
+
+/** What a fenced put needs from its store. */
+export interface FenceState {
+  readonly pool: Pool;
+  readonly names: TableNames;
+  readonly instanceId: string;
+  /** The current owner epoch. */
+  epoch(): string;
+  /** The epoch each local running task was inserted under. */
+  readonly epochOf: Map<string, string>;
+  /** Local tasks whose events have an inbox in this process, and whether that inbox acknowledges reads. */
+  readonly localInbox: Map<string, boolean>;
+  /** Terminal events this process took (to deliver locally) in its last puts. */
+  readonly tookTerminal: Map<string, TakenEvent>;
+}
+
+/** A duplicate running name or a cancelled run, refused by the database for one record. */
+export class RejectedRecordError extends Error {
+  override readonly name = 'RejectedRecordError';
+  readonly code: 'duplicate_name' | 'parent_cancelled' | 'owner_revoked';
+  constructor(code: RejectedRecordError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The terminal event a terminal record stands for. */
+export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
+  if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
+  if (r.status === 'failed') return { kind: 'failed', task_id: r.task_id, error: r.error ?? 'task failed' };
+  return { kind: 'cancelled', task_id: r.task_id };
+}
+
+/**
+ * Writes `records` in one statement, fenced: a new `running` record is inserted under the current
+ * epoch (refused if the epoch was revoked, its name is running in its thread, or its run was
+ * cancelled); any other change lands only on a row still `running` under the epoch the writer
+ * inserted it with, and a status change records its terminal event in the same statement (taken
+ * here when this process receives the thread and the task has a local inbox). A record for an
+ * unknown id that is not `running` is inserted as is. Returns the refused rows as stored, and the
+ * rejected new records with why.
+ */
+export async function fencedPut(s: FenceState, records: readonly PersistedTaskMeta[]): Promise<PutResult> {
+  const latest = new Map<string, PersistedTaskMeta>();
+  for (const r of records) latest.set(r.task_id, r);
+  const batch = [...latest.values()];
+  const texts = encodeRecords(batch);
+  let next = 0;
+  for (const r of batch) {
+    const k = taskIdNumber(r.task_id);
+    if (k !== undefined && k >= next) next = k + 1;
+  }
+  const n = s.names;
+  const epoch = s.epoch();
+  const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
+    `WITH data AS MATERIALIZED (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::bool[], $15::bool[]) WITH ORDINALITY
+         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, acks, ord)
+     ), ep AS (
+       SELECT epoch FROM ${n.epochs} WHERE epoch = $11 FOR SHARE
+     ), runs_up AS (
+       INSERT INTO ${n.runs} (run_id)
+       SELECT DISTINCT run_id FROM data WHERE status = 'running' AND run_id IS NOT NULL AND parent_task_id IS NULL
+       ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id
+       RETURNING run_id, cancelled
+     ), recv AS MATERIALIZED (
+       SELECT thread_id, claim FROM ${n.receivers}
+       WHERE epoch = $11 AND thread_id IN (SELECT owner_thread_id FROM data WHERE local_inbox) FOR SHARE
+     ), upd AS (
+       UPDATE ${n.tasks} t SET status = d.status, record = d.record, writer = $12
+       FROM data d WHERE t.task_id = d.task_id AND t.status = 'running' AND t.owner_epoch = d.epoch
+       RETURNING t.task_id, t.owner_thread_id
+     ), ins AS (
+       INSERT INTO ${n.tasks} (task_id, owner_thread_id, status, record, writer, owner_epoch, name, parent_task_id, run_id)
+       SELECT d.task_id, d.owner_thread_id, d.status, d.record, $12,
+         CASE WHEN d.status = 'running' THEN $11 END, d.name, d.parent_task_id, d.run_id
+       FROM data d
+       WHERE NOT EXISTS (SELECT 1 FROM ${n.tasks} t WHERE t.task_id = d.task_id)
+         AND (d.status <> 'running' OR (EXISTS (SELECT 1 FROM ep) AND NOT EXISTS (
+           SELECT 1 FROM runs_up r WHERE r.run_id = d.run_id AND d.parent_task_id IS NULL AND r.cancelled)))
+       ORDER BY d.ord
+       ON CONFLICT DO NOTHING
+       RETURNING task_id, owner_thread_id
+     ), ended AS (
+       SELECT d.task_id, d.owner_thread_id, d.event, d.acks, d.ord, r.claim
+       FROM upd u JOIN data d ON d.task_id = u.task_id
+       LEFT JOIN recv r ON d.local_inbox AND r.thread_id = d.owner_thread_id
+       WHERE d.event IS NOT NULL
+     ), ev AS (
+       INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
+       SELECT owner_thread_id, task_id, event, claim FROM ended WHERE claim IS NULL OR acks
+       ORDER BY ord
+       RETURNING task_id, seq, taken_by
+     ), nx AS (
+       UPDATE ${n.meta} SET value = $13::bigint WHERE name = 'next_id' AND value < $13::bigint
+     )
+     SELECT 'u' AS k, task_id, NULL::bigint AS seq, NULL AS claim FROM upd
+     UNION ALL SELECT 'i', task_id, NULL, NULL FROM ins
+     UNION ALL SELECT 'e', task_id, seq, taken_by FROM ev
+     UNION ALL SELECT 't', task_id, NULL, claim FROM ended WHERE claim IS NOT NULL
+     UNION ALL SELECT 'n', th || coalesce(pg_notify($14, json_build_object('k', 't', 't', th)::text)::text, ''), NULL, NULL
+       FROM (SELECT owner_thread_id AS th FROM upd UNION SELECT owner_thread_id FROM ins) x`,
+    [
+      batch.map((r) => r.task_id),
+      batch.map((r) => r.owner_thread_id),
+      batch.map((r) => r.status),
+      texts,
+      batch.map((r) => (r.name === undefined ? null : r.name)),
+      batch.map((r) => r.parent_context.task_id ?? null),
+      batch.map((r) => r.parent_context.run_id ?? null),
+      batch.map((r) => s.epochOf.get(r.task_id) ?? epoch),
+      batch.map((r) => (r.status === 'running' ? null : JSON.stringify(terminalEvent(r)))),
+      batch.map((r) => s.localInbox.has(r.task_id)),
+      epoch,
+      s.instanceId,
+      next,
+      n.channel,
+      batch.map((r) => s.localInbox.get(r.task_id) === true),
+    ],
+  );
+  const updated = new Set<string>();
+  const inserted = new Set<string>();
+  const stored = new Map<string, number>();
+  const taken = new Map<string, string>();
+  for (const row of res.rows) {
+    if (row.k === 'u') updated.add(row.task_id);
+    else if (row.k === 'i') inserted.add(row.task_id);
+    else if (row.k === 'e' && row.claim !== null) stored.set(row.task_id, Number(row.seq));
+    else if (row.k === 't') taken.set(row.task_id, row.claim!);
+  }
+  const missing: PersistedTaskMeta[] = [];
+  for (const r of batch) {
+    if (updated.has(r.task_id) || inserted.has(r.task_id)) {
+      if (r.status === 'running') {
+        if (inserted.has(r.task_id)) s.epochOf.set(r.task_id, epoch);
+      } else {
+        const claim = taken.get(r.task_id);
+        if (claim !== undefined) {
+          s.tookTerminal.set(r.task_id, {
+            threadId: r.owner_thread_id,
+            event: terminalEvent(r),
+            claim,
+            seq: stored.get(r.task_id),
+          });
+        }
+        s.epochOf.delete(r.task_id);
+        s.localInbox.delete(r.task_id);
+      }
+    } else {
+      missing.push(r);
+    }
+  }
+  if (missing.length === 0) return { refused: [] };
+  return explain(s, missing);
+}
+
+/** Why records were not written: refused (a row exists: as stored now), or rejected (new, with a reason). */
+async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<PutResult> {
+  const n = s.names;
+  const rows = await s.pool.query<{
+    task_id: string;
+    record: string;
+    status: string;
+    orphaned_at_ms: string | null;
+  }>(`SELECT task_id, record, status, orphaned_at_ms FROM ${n.tasks} WHERE task_id = ANY($1::text[])`, [
+    missing.map((r) => r.task_id),
+  ]);
+  const byId = new Map(rows.rows.map((r) => [r.task_id, r]));
+  const { records } = decodeRows(rows.rows);
+  const refused = records.map((m) => {
+    const row = byId.get(m.task_id)!;
+    return applyStatusColumn(m, row.status, row.orphaned_at_ms);
+  });
+  const rejected = new Map<string, Error>();
+  for (const r of missing) {
+    if (byId.has(r.task_id)) {
+      s.epochOf.delete(r.task_id);
+      s.localInbox.delete(r.task_id);
+      continue;
+    }
+    let error: Error;
+    const run = r.parent_context.task_id === undefined ? r.parent_context.run_id : undefined;
+    if (
+      r.name !== undefined &&
+      (
+        await s.pool.query(
+          `SELECT 1 FROM ${n.tasks} WHERE owner_thread_id = $1 AND name = $2 AND status = 'running'`,
+          [r.owner_thread_id, r.name],
+        )
+      ).rowCount
+    ) {
+      error = new RejectedRecordError('duplicate_name', `a running task named '${r.name}' already exists`);
+    } else if (
+      run !== undefined &&
+      (await s.pool.query(`SELECT 1 FROM ${n.runs} WHERE run_id = $1 AND cancelled`, [run])).rowCount
+    ) {
+      error = new RejectedRecordError('parent_cancelled', `run '${run}' is cancelled`);
+    } else {
+      error = new RejectedRecordError(
+        'owner_revoked',
+        'this process no longer owns tasks (its epoch was revoked)',
+      );
+    }
+    rejected.set(r.task_id, error);
+  }
+  return { refused, rejected };
+}

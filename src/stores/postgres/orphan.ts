@@ -1,0 +1,75 @@
+import type { Pool } from 'pg';
+import { ORPHAN_ERROR } from '../../supervisor/restore.js';
+import type { PersistedTaskMeta } from '../../wire/types.js';
+import type { TableNames } from './schema.js';
+
+/** `true` when the session advisory lock of an epoch row `e` is held (its owner's connection is open). */
+export function lockHeldSql(n: TableNames): string {
+  return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid = ${n.lockClass}::bigint::oid AND l.objid = e.lock_id::bigint::oid)`;
+}
+
+/**
+ * Revokes (deletes) the epochs PostgreSQL judges dead: lease expired by the database clock, or
+ * advisory lock released (the owner's connection closed), or — when `instanceId` is given — an
+ * earlier life of this instance. Returns the revoked epochs. A revoked owner's heartbeat finds no
+ * row, so it can never renew itself back to life.
+ */
+export async function revokeDead(
+  pool: Pool,
+  n: TableNames,
+  previousLivesOf?: { instanceId: string; current: string },
+): Promise<string[]> {
+  const res = await pool.query<{ epoch: string }>(
+    `DELETE FROM ${n.epochs} e WHERE e.expires_at <= now()
+       OR (e.lock_id IS NOT NULL AND NOT ${lockHeldSql(n)})
+       OR (e.instance_id = $1 AND e.epoch <> $2)
+     RETURNING e.epoch`,
+    [previousLivesOf?.instanceId ?? null, previousLivesOf?.current ?? null],
+  );
+  return res.rows.map((r) => r.epoch);
+}
+
+/**
+ * Marks every `running` task whose owner epoch no longer exists `failed` (orphaned), and records
+ * its terminal event, in ONE statement: the decision is the database's, so a completion that
+ * commits first wins and an orphaning that commits first makes the late completion a refused write.
+ * Notifies each affected thread. Returns how many tasks it orphaned.
+ */
+export async function orphanOwnerless(pool: Pool, n: TableNames): Promise<number> {
+  const res = await pool.query(
+    `WITH orph AS (
+       UPDATE ${n.tasks} t SET status = 'failed',
+         orphaned_at_ms = floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
+       WHERE t.status = 'running'
+         AND (t.owner_epoch IS NULL OR NOT EXISTS (SELECT 1 FROM ${n.epochs} e WHERE e.epoch = t.owner_epoch))
+       RETURNING t.task_id, t.owner_thread_id, t.seq
+     ), ev AS (
+       INSERT INTO ${n.events} (thread_id, task_id, body)
+       SELECT owner_thread_id, task_id, json_build_object('kind', 'failed', 'task_id', task_id, 'error', $1::text)::text
+       FROM orph ORDER BY seq
+     )
+     SELECT th || coalesce(pg_notify($2, json_build_object('k', 't', 't', th)::text)::text, '') AS th
+     FROM (SELECT DISTINCT owner_thread_id AS th FROM orph) x`,
+    [ORPHAN_ERROR, n.channel],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** A stored row's status column wins over its record: an orphaned row keeps the owner's last record. */
+export function applyStatusColumn(
+  meta: PersistedTaskMeta,
+  status: string,
+  orphanedAtMs: string | number | null,
+): PersistedTaskMeta {
+  if (status === meta.status || orphanedAtMs === null) return meta;
+  const next: PersistedTaskMeta = {
+    ...meta,
+    status: 'failed',
+    error: ORPHAN_ERROR,
+    completed_at_ms: Number(orphanedAtMs),
+  };
+  delete next.result;
+  return next;
+}

@@ -1,0 +1,320 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ORPHAN_ERROR } from '../../src/index.js';
+import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
+import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/integration/postgres-replicas.test.ts');
+
+type Line = { t: string; [k: string]: unknown };
+type Reply = Line & { error?: string };
+
+/** A replica child process (test/fixtures/replica-child.mjs) and a request/reply channel to it. */
+class Replica {
+  #next = 0;
+  constructor(readonly child: Child) {}
+  get lines(): Line[] {
+    return this.child.lines as Line[];
+  }
+  async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
+    const id = ++this.#next;
+    this.child.send({ cmd, id, ...args });
+    let reply: Line | undefined;
+    await until(
+      () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
+      timeoutMs,
+      `reply to ${cmd}`,
+    );
+    return reply as T;
+  }
+  async spawn(args: Record<string, unknown>): Promise<string> {
+    const r = await this.call<Reply & { task?: string }>('spawn', args);
+    if (r.task === undefined) throw new Error(`spawn failed: ${r.error}`);
+    return r.task;
+  }
+  async get(task: string): Promise<TaskSummary | null> {
+    return (await this.call<{ summary: TaskSummary | null }>('get', { task })).summary;
+  }
+  async drain(): Promise<TaskEvent[]> {
+    return (await this.call<{ events: TaskEvent[] }>('drain')).events;
+  }
+  seen(t: string, task?: string): Line[] {
+    return this.lines.filter((l) => l.t === t && (task === undefined || l.task === task));
+  }
+}
+
+describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => {
+  let dist = '';
+  let pool: pg.Pool;
+  const tables: string[] = [];
+  let running: Replica[] = [];
+
+  beforeAll(() => {
+    dist = buildDist('replicas');
+    pool = new pg.Pool({ connectionString: pgUrl });
+  }, 120_000);
+  afterEach(async () => {
+    for (const r of running) {
+      r.child.proc.kill('SIGCONT');
+      r.child.proc.kill('SIGKILL');
+    }
+    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
+    running = [];
+  });
+  afterAll(async () => {
+    for (const t of tables) await dropTables(pool, t);
+    await pool.end();
+  });
+
+  const newTable = () => {
+    const t = uniqueTable('rep');
+    tables.push(t);
+    return t;
+  };
+  const start = async (table: string, env: Record<string, string> = {}) => {
+    const child = startChild('replica-child.mjs', {
+      AWAKEN_DIST: dist,
+      DATABASE_URL: pgUrl!,
+      TABLE: table,
+      // Death by kill is seen at once (advisory lock); only the stall test needs a short lease,
+      // and a long one keeps a busy CI machine from making a live replica look stalled.
+      LEASE_MS: '30000',
+      POLL_MS: '100',
+      ...env,
+    });
+    const r = new Replica(child);
+    running.push(r);
+    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
+    return r;
+  };
+  const row = async (table: string, task: string) =>
+    (await pool.query(`SELECT status, record, orphaned_at_ms FROM "${table}" WHERE task_id = $1`, [task]))
+      .rows[0] as { status: string; record: string } | undefined;
+
+  it('a loadThread loop on B racing A’s completions at full speed: zero completed results overwritten', async () => {
+    const t = newTable();
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    const loop = b.call<{ loads: number }>('loadloop', { thread: 'T', ms: 4000 }, 30_000);
+    const burst = await a.call<{ tasks: string[]; error?: string }>(
+      'burst',
+      { thread: 'T', n: 3000 },
+      30_000,
+    );
+    expect(burst.error).toBeUndefined();
+    const { loads } = await loop;
+    expect(loads).toBeGreaterThan(10);
+    const rows = await pool.query(`SELECT status, count(*)::int AS n FROM "${t}" GROUP BY status`);
+    expect(rows.rows).toEqual([{ status: 'completed', n: burst.tasks.length }]);
+    // B converges to the database: every task it holds is completed, none orphaned.
+    await until(
+      async () => {
+        const { tasks } = await b.call<{ tasks: TaskSummary[] }>('load', { thread: 'T' });
+        return tasks.length === burst.tasks.length && tasks.every((s) => s.status === 'completed');
+      },
+      20_000,
+      'B to hold every task completed',
+    );
+  }, 90_000);
+
+  it('A stopped (SIGSTOP) past its lease, then resumed: the task ends once, A’s late completion is refused, A, B and the database agree', async () => {
+    const t = newTable();
+    const [a, b] = await Promise.all([start(t, { LEASE_MS: '3000', POLL_MS: '500' }), start(t)]);
+    // The body's timer falls due while A is stopped (the lease lapses at least 2.5 s after the
+    // last renewal), so on resuming its completion is written before A notices the lapse itself.
+    const task = await a.spawn({ thread: 'T', kind: 'timer', ms: 1500 });
+    a.child.proc.kill('SIGSTOP');
+    await b.call('load', { thread: 'T' });
+    expect((await b.get(task))?.status).toBe('running');
+    await b.call('wait', { task });
+    // Past A's lease by the database clock, B's load orphans the task.
+    await until(
+      async () =>
+        (await b.call<{ tasks: TaskSummary[] }>('load', { thread: 'T' })).tasks[0]?.status === 'failed',
+      15_000,
+      'B to orphan the stalled task',
+    );
+    a.child.proc.kill('SIGCONT');
+    // A's memory says `completed` from its body's return until its write is refused, then converges.
+    await until(
+      async () => (await a.get(task))?.status === 'failed',
+      15_000,
+      'A to converge to the database',
+    );
+    const stats = await a.call<{ refusals: number }>('stats');
+    expect(stats).toMatchObject({ refusals: 1 });
+    const fromA = await a.get(task);
+    const fromB = await b.get(task);
+    expect(fromA).toMatchObject({ status: 'failed', error: ORPHAN_ERROR });
+    expect(fromB).toEqual(fromA);
+    const stored = await row(t, task);
+    expect(stored?.status).toBe('failed');
+    expect(b.seen('waited', task)).toEqual([{ t: 'waited', task, summary: fromB }]);
+    // Exactly one terminal event, the orphaning, reached the thread's receiver.
+    expect(await b.drain()).toEqual([{ kind: 'failed', task_id: task, error: ORPHAN_ERROR }]);
+    expect(await a.drain()).toEqual([]);
+  }, 60_000);
+
+  it('cancel on B aborts A’s body; cancelTree on B cascades over a tree spanning A and C; send_message from B reaches A’s sub-agent once', async () => {
+    const t = newTable();
+    const [a, b, c] = await Promise.all([start(t), start(t), start(t)]);
+    const one = await a.spawn({ thread: 'T', kind: 'park' });
+    const root = await a.spawn({ thread: 'T', kind: 'park' });
+    const a2 = await a.spawn({ thread: 'T', kind: 'park', parent: root });
+    const c1 = await c.spawn({ thread: 'T', kind: 'park', parent: root });
+    const c2 = await c.spawn({ thread: 'T', kind: 'park', parent: c1 });
+    const agent = await a.spawn({ thread: 'T', kind: 'agent', name: 'helper' });
+    await b.call('load', { thread: 'T' });
+    expect((await b.call<{ result: boolean }>('cancel', { task: one })).result).toBe(true);
+    await b.call('wait', { task: one });
+    await until(() => a.seen('aborted', one).length === 1, 10_000, "A's body to be aborted");
+    await until(() => b.seen('waited', one).length === 1, 10_000, "B's wait to resolve");
+    expect((b.seen('waited', one)[0]!.summary as TaskSummary).status).toBe('cancelled');
+
+    expect((await b.call<{ result: number }>('cancelTree', { task: root })).result).toBe(4);
+    for (const [r, id] of [
+      [a, root],
+      [a, a2],
+      [c, c1],
+      [c, c2],
+    ] as const)
+      await until(() => r.seen('aborted', id).length === 1, 10_000, `${id} to be aborted`);
+
+    for (const content of ['one', 'two']) {
+      const res = await b.call<{ outcome: { ok: boolean } }>('tool-send', {
+        thread: 'T',
+        name: 'helper',
+        content,
+      });
+      expect(res.outcome.ok).toBe(true);
+    }
+    await until(() => a.seen('agent-msg', agent).length === 2, 10_000, 'both messages to arrive');
+    expect(a.seen('agent-msg', agent).map((l) => l.content)).toEqual(['one', 'two']);
+    // cancelAll from B counts the live remote task (the sub-agent) and stops it.
+    expect((await b.call<{ result: number }>('cancelAll', { thread: 'T' })).result).toBe(1);
+    await until(() => a.seen('aborted', agent).length === 1, 10_000, 'the sub-agent to be aborted');
+  }, 60_000);
+
+  it('cancelDescendantsForRun on B reaches the run on A, and the late-spawn fence holds on every replica', async () => {
+    const t = newTable();
+    const [a, b, c] = await Promise.all([start(t), start(t), start(t)]);
+    const root = await a.spawn({ thread: 'T', kind: 'park', run: 'run-1' });
+    const child = await c.spawn({ thread: 'T', kind: 'park', parent: root });
+    await b.call('load', { thread: 'T' });
+    expect((await b.call<{ result: number }>('cancelRun', { run: 'run-1' })).result).toBe(2);
+    await until(() => a.seen('aborted', root).length === 1, 10_000, 'the run root on A to be aborted');
+    await until(() => c.seen('aborted', child).length === 1, 10_000, 'its child on C to be aborted');
+    for (const r of [a, c]) {
+      const late = await r.call<Reply & { task?: string }>('spawn', {
+        thread: 'T',
+        kind: 'park',
+        run: 'run-1',
+      });
+      expect(late).toMatchObject({ error: 'parent_cancelled' });
+    }
+    expect(await a.spawn({ thread: 'T', kind: 'park', run: 'run-2' })).toMatch(/^bg_/);
+  }, 60_000);
+
+  it('A’s task emits 10 events then completes: run 2 on B gets all 11 in order, run 3 on C none again; kill -9 after 5 emits: B gets 5 then the orphaned terminal', async () => {
+    const t = newTable();
+    const [a, b, c] = await Promise.all([start(t, { NO_INBOX: '1' }), start(t), start(t)]);
+    const task = await a.spawn({ thread: 'T', kind: 'emit', n: 10, done: true });
+    await until(async () => (await row(t, task))?.status === 'completed', 10_000, 'the task to complete');
+    await b.call('load', { thread: 'T' });
+    const got = await b.drain();
+    expect(got).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => ({
+        kind: 'custom',
+        task_id: task,
+        event_type: 'progress',
+        payload: { i },
+      })),
+      { kind: 'completed', task_id: task, result: { emitted: 10 } },
+    ]);
+    await c.call('load', { thread: 'T' });
+    expect(await c.drain()).toEqual([]);
+    expect((await c.get(task))?.status).toBe('completed');
+
+    const five = await a.spawn({ thread: 'U', kind: 'emit', n: 5 });
+    await until(
+      async () => (await pool.query(`SELECT 1 FROM "${t}_events" WHERE task_id = $1`, [five])).rowCount === 5,
+      10_000,
+      'five events stored',
+    );
+    a.child.proc.kill('SIGKILL');
+    await a.child.closed;
+    await b.call('load', { thread: 'U' });
+    expect(await b.drain()).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => ({
+        kind: 'custom',
+        task_id: five,
+        event_type: 'progress',
+        payload: { i },
+      })),
+      { kind: 'failed', task_id: five, error: ORPHAN_ERROR },
+    ]);
+  }, 60_000);
+
+  it('durable inboxes: events left unread in run 1’s inbox on A reach run 2 on B, and are handed to no other run', async () => {
+    const t = newTable();
+    const durable = { DURABLE: '1' };
+    const [a, b, c] = await Promise.all([start(t, durable), start(t, durable), start(t, durable)]);
+    await a.call('load', { thread: 'T' });
+    const task = await a.spawn({ thread: 'T', kind: 'emit', n: 2, done: true });
+    const stored = async () =>
+      (await pool.query(`SELECT count(*)::int AS n FROM "${t}_events" WHERE task_id = $1`, [task])).rows[0].n;
+    // Delivered into A's inbox, unread: still stored.
+    await until(
+      async () => (await row(t, task))?.status === 'completed' && (await stored()) === 3,
+      10_000,
+      'three stored events',
+    );
+    await b.call('load', { thread: 'T' });
+    expect(await b.drain()).toEqual([
+      { kind: 'custom', task_id: task, event_type: 'progress', payload: { i: 0 } },
+      { kind: 'custom', task_id: task, event_type: 'progress', payload: { i: 1 } },
+      { kind: 'completed', task_id: task, result: { emitted: 2 } },
+    ]);
+    // Reading acknowledged them: consumed.
+    await until(async () => (await stored()) === 0, 10_000, 'the events to be consumed');
+    expect(await a.drain()).toEqual([]);
+    await c.call('load', { thread: 'T' });
+    expect(await c.drain()).toEqual([]);
+  }, 60_000);
+
+  it('the same name spawned concurrently on A and B: one wins, the other gets duplicate_name', async () => {
+    const t = newTable();
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    for (let i = 0; i < 10; i++) {
+      const name = `dup-${i}`;
+      const results = await Promise.all([
+        a.call<Reply & { task?: string }>('spawn', { thread: 'T', kind: 'park', name }),
+        b.call<Reply & { task?: string }>('spawn', { thread: 'T', kind: 'park', name }),
+      ]);
+      expect(results.filter((r) => r.task !== undefined)).toHaveLength(1);
+      expect(results.filter((r) => r.error === 'duplicate_name')).toHaveLength(1);
+    }
+    const named = await pool.query(`SELECT count(*)::int AS n FROM "${t}" WHERE status = 'running'`);
+    expect(named.rows[0].n).toBe(10);
+  }, 60_000);
+
+  it('a restarted process with the same instanceId orphans its previous life’s tasks at once, on every replica', async () => {
+    const t = newTable();
+    // The old life's lease is long: only the restart can end it (its lock is held while stopped).
+    const old = await start(t, { INSTANCE_ID: 'pod-a', LEASE_MS: '60000' });
+    const [b, c] = await Promise.all([start(t), start(t)]);
+    const task = await old.spawn({ thread: 'T', kind: 'park' });
+    await b.call('load', { thread: 'T' });
+    await c.call('load', { thread: 'T' });
+    old.child.proc.kill('SIGSTOP');
+    await start(t, { INSTANCE_ID: 'pod-a', LEASE_MS: '60000' });
+    // Without reloading, both replicas learn it (notification, or the poll as fallback).
+    for (const r of [b, c])
+      await until(
+        async () => (await r.get(task))?.error === ORPHAN_ERROR,
+        5_000,
+        'the replica to see the orphaning',
+      );
+    expect((await row(t, task))?.status).toBe('failed');
+  }, 60_000);
+});
