@@ -1,0 +1,136 @@
+/**
+ * Lists the public functions and methods of the package's entry points that have no `@example`
+ * in their TSDoc, using the TypeScript compiler API over the sources.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+/** The source index.ts of every entry point in package.json `exports` (dist path mapped to src). */
+export function entryPointSources(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { types?: string }>;
+  };
+  const sources: string[] = [];
+  for (const target of Object.values(pkg.exports)) {
+    const types = typeof target === 'string' ? undefined : target.types;
+    if (!types) continue;
+    sources.push(join(ROOT, types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts')));
+  }
+  return sources;
+}
+
+function hasExample(node: ts.Node): boolean {
+  return ts.getJSDocTags(node).some((tag) => tag.tagName.text === 'example');
+}
+
+function isOurs(node: ts.Node): boolean {
+  const file = node.getSourceFile().fileName;
+  return !file.includes('/node_modules/');
+}
+
+function isPublicMember(member: ts.Declaration): boolean {
+  const flags = ts.getCombinedModifierFlags(member);
+  if (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) return false;
+  const name = ts.getNameOfDeclaration(member);
+  if (name && ts.isPrivateIdentifier(name)) return false;
+  return !ts.getJSDocTags(member).some((tag) => tag.tagName.text === 'internal');
+}
+
+function isFunctionLike(node: ts.Declaration): boolean {
+  return (
+    ts.isMethodDeclaration(node) ||
+    ts.isMethodSignature(node) ||
+    ts.isGetAccessorDeclaration(node) ||
+    ts.isSetAccessorDeclaration(node)
+  );
+}
+
+/**
+ * `entry: name` (or `entry: Owner.member`) for every exported function, class method or accessor,
+ * and interface method reachable from an entry point without an `@example` on any of its
+ * declarations (an overload set needs one example in total).
+ */
+export function missingExamples(entries: readonly string[] = entryPointSources()): string[] {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
+  if (!config) throw new Error('cannot read tsconfig.build.json');
+  const program = ts.createProgram({ rootNames: [...entries], options: { ...config.options, noEmit: true } });
+  const checker = program.getTypeChecker();
+  const missing = new Set<string>();
+  const where = (d: ts.Node) =>
+    process.env.TSDOC_WHERE
+      ? ` (${relative(ROOT, d.getSourceFile().fileName)}:${d.getSourceFile().getLineAndCharacterOfPosition(d.getStart()).line + 1})`
+      : '';
+  const seen = new Set<ts.Symbol>();
+
+  // TypeDoc shows an implemented interface member's comment on a class member that has none of
+  // its own, so such a member is documented by the interface's example.
+  const inheritsExample = (owner: ts.Symbol, name: string, decls: ts.Declaration[]): boolean => {
+    if (decls.some((d) => ts.getJSDocCommentsAndTags(d).length > 0)) return false;
+    for (const decl of owner.declarations ?? []) {
+      if (!ts.isClassDeclaration(decl)) continue;
+      for (const clause of decl.heritageClauses ?? []) {
+        for (const base of clause.types) {
+          const prop = checker.getTypeAtLocation(base).getProperty(name);
+          // A library's interface (fast-check's `Command.run`) is documented by that library.
+          if (prop?.declarations?.some((d) => hasExample(d) || !isOurs(d))) return true;
+        }
+      }
+    }
+    return false;
+  };
+
+  const checkMembers = (owner: string, symbol: ts.Symbol, entry: string) => {
+    const type = checker.getDeclaredTypeOfSymbol(symbol);
+    for (const prop of checker.getPropertiesOfType(type)) {
+      const decls = (prop.declarations ?? []).filter(
+        (d) => isOurs(d) && isFunctionLike(d) && isPublicMember(d),
+      );
+      if (decls.length === 0) continue;
+      if (decls.some(hasExample) || inheritsExample(symbol, prop.name, decls)) continue;
+      missing.add(`${entry}: ${owner}.${prop.name}${where(decls[0]!)}`);
+    }
+    // Static methods of classes.
+    for (const decl of symbol.declarations ?? []) {
+      if (!ts.isClassDeclaration(decl)) continue;
+      for (const member of decl.members) {
+        const isStatic = ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Static;
+        if (!isStatic || !isFunctionLike(member) || !isPublicMember(member)) continue;
+        if (!hasExample(member)) missing.add(`${entry}: ${owner}.${member.name?.getText()}`);
+      }
+    }
+  };
+
+  for (const file of entries) {
+    const entry = relative(ROOT, dirname(file)) || '.';
+    const source = program.getSourceFile(file);
+    if (!source) throw new Error(`entry point ${file} is not in the program`);
+    const moduleSymbol = checker.getSymbolAtLocation(source);
+    if (!moduleSymbol) continue;
+    for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      if (seen.has(symbol)) continue;
+      seen.add(symbol);
+      const decls = (symbol.declarations ?? []).filter(isOurs);
+      if (decls.length === 0) continue;
+      if (symbol.flags & ts.SymbolFlags.Function) {
+        if (!decls.some(hasExample)) missing.add(`${entry}: ${exported.name}`);
+      }
+      if (symbol.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) {
+        checkMembers(exported.name, symbol, entry);
+      }
+    }
+  }
+  return [...missing].sort();
+}
