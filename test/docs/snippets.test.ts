@@ -1,0 +1,26 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { docFiles, snippetErrors, snippetsOf } from './snippets.js';
+
+describe('the ```ts blocks of README.md and docs/*.md', () => {
+  it('are found, the README quick start among them as a whole program', () => {
+    const snippets = docFiles().flatMap((f) => snippetsOf(f));
+    expect(snippets.length).toBeGreaterThanOrEqual(25);
+    expect(snippets.filter((s) => s.file === 'README.md' && s.whole)).toHaveLength(2);
+  });
+
+  it('the check reports wrong imports, options and methods, and undeclared names in whole programs', () => {
+    const errors = snippetErrors(snippetsOf(join(import.meta.dirname, 'fixtures/wrong.md')));
+    const codes = errors.map((e) => e.replace(/^.*?: (TS\d+).*$/, '$1'));
+    expect(errors.some((e) => e.includes("'createSupervisor'"))).toBe(true);
+    expect(errors.some((e) => e.includes('ownerInboxx'))).toBe(true);
+    expect(errors.some((e) => e.includes('spawnTask'))).toBe(true);
+    expect(errors.some((e) => e.includes("'port'") || e.includes("'string'"))).toBe(true);
+    // `render(tap)` is ignored in the fragment and reported (twice: render, tap) in the whole program.
+    expect(codes.filter((c) => c === 'TS2304')).toHaveLength(2);
+  });
+
+  it('type-check against the sources', () => {
+    expect(snippetErrors()).toEqual([]);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Type-checks the ```ts blocks of README.md and docs/*.md against the sources, so every import,
+ * function, option and signature the docs show exists.
+ *
+ * A block right after `<!-- example: … -->` or `<!-- check -->` is a whole program: every
+ * diagnostic counts. Any other block is a fragment that may use names it does not declare (a
+ * `supervisor`, an `inbox`): diagnostics about undeclared names, and the implicit `any`s they
+ * cause, are ignored; everything else (a missing export, a wrong option, a wrong argument) counts.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+/** One ```ts block: where it is, and whether it is a whole program. */
+export interface Snippet {
+  readonly file: string;
+  readonly line: number;
+  readonly code: string;
+  readonly whole: boolean;
+}
+
+/** The markdown files the docs consist of: README.md and docs/*.md. */
+export function docFiles(): string[] {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f));
+  return [join(ROOT, 'README.md'), ...docs.sort()];
+}
+
+/** Every ```ts block of `file`. */
+export function snippetsOf(file: string, text = readFileSync(file, 'utf8')): Snippet[] {
+  const out: Snippet[] = [];
+  // Fences may be indented (inside a list item); the block's lines lose that indent.
+  const fence = /^( *)```ts\s*\n([\s\S]*?)^\1```\s*$/gm;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    const before = text.slice(0, m.index).trimEnd();
+    const whole = /<!--\s*(example:[^>]*|check)\s*-->$/.test(before);
+    const line = text.slice(0, m.index).split('\n').length + 1;
+    const indent = m[1]!;
+    const code = m[2]!
+      .split('\n')
+      .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+      .join('\n');
+    out.push({ file: relative(ROOT, file), line, code, whole });
+  }
+  return out;
+}
+
+// Diagnostics a fragment may have because its context is not in the block: undeclared names
+// (and "did you mean"), and the implicit `any`s of callbacks passed to them.
+const FRAGMENT_CODES = new Set([2304, 2552, 2582, 7005, 7006, 7031, 7034, 18004]);
+
+/** `paths` for every entry point of package.json `exports`, mapped to the sources. */
+function entryPaths(): Record<string, string[]> {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, string | { types?: string }>;
+  };
+  const paths: Record<string, string[]> = {};
+  for (const [sub, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string' || !target.types) continue;
+    const name = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+    paths[name] = [join(ROOT, target.types.replace(/^\.\/dist\//, '').replace(/\.d\.ts$/, '.ts'))];
+  }
+  return paths;
+}
+
+/** `file:line: message` for each error in the given snippets (all doc snippets by default). */
+export function snippetErrors(
+  snippets: readonly Snippet[] = docFiles().flatMap((f) => snippetsOf(f)),
+): string[] {
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
+  if (!config) throw new Error('cannot read tsconfig.json');
+  const options: ts.CompilerOptions = { ...config.options, noEmit: true, paths: entryPaths() };
+  const virtual = new Map<string, Snippet>();
+  snippets.forEach((s, i) => {
+    // .mts: an ES module, so top-level await works and blocks do not share a global scope.
+    virtual.set(join(ROOT, `.doc-snippets/${i}.mts`), s);
+  });
+  // Names fragments use without declaring them get their real types, so calls on them are checked.
+  const prelude = join(ROOT, '.doc-snippets/prelude.d.mts');
+  const preludeCode = `import type { TaskId, TaskStore, TaskSupervisor } from 'awaken-tasks';
+declare global {
+  const supervisor: TaskSupervisor;
+  const store: TaskStore;
+  const id: TaskId;
+  const threadId: string;
+}
+export {};
+`;
+  const host = ts.createCompilerHost(options);
+  const base = { getSourceFile: host.getSourceFile, fileExists: host.fileExists, readFile: host.readFile };
+  host.getSourceFile = (name, lang, ...rest) => {
+    if (name === prelude) return ts.createSourceFile(name, preludeCode, lang);
+    const s = virtual.get(name);
+    return s ? ts.createSourceFile(name, s.code, lang) : base.getSourceFile(name, lang, ...rest);
+  };
+  host.fileExists = (name) => name === prelude || virtual.has(name) || base.fileExists(name);
+  host.readFile = (name) =>
+    name === prelude ? preludeCode : (virtual.get(name)?.code ?? base.readFile(name));
+  const program = ts.createProgram({ rootNames: [prelude, ...virtual.keys()], options, host });
+  const errors: string[] = [];
+  for (const [name, s] of virtual) {
+    const source = program.getSourceFile(name);
+    const diagnostics = [
+      ...program.getSyntacticDiagnostics(source),
+      ...program.getSemanticDiagnostics(source),
+    ];
+    for (const d of diagnostics) {
+      if (!s.whole && FRAGMENT_CODES.has(d.code)) continue;
+      const at = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
+      errors.push(
+        `${s.file}:${s.line + at}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
+      );
+    }
+  }
+  return errors;
+}
