@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docFiles, snippetErrors, snippetsOf } from './snippets.js';
+import { callSpansOf, docFiles, snippetErrors, snippetsOf } from './snippets.js';
 
 describe('the ```ts blocks of README.md and docs/*.md', () => {
   it('are found, the README quick start among them as a whole program', () => {
@@ -20,7 +20,22 @@ describe('the ```ts blocks of README.md and docs/*.md', () => {
     expect(codes.filter((c) => c === 'TS2304')).toHaveLength(2);
   });
 
-  it('type-check against the sources', () => {
+  it('the check reports calls in prose that name no real function', () => {
+    const fixture = join(import.meta.dirname, 'fixtures/wrong.md');
+    const spans = callSpansOf(fixture);
+    expect(spans.map((s) => s.code.trim())).toEqual([
+      'TaskResult.failure;',
+      'supervisor.cancelEverything;',
+      'TaskResult.cancelled;',
+      'store.messages.deadLetterCount;',
+    ]);
+    const errors = snippetErrors(spans);
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toContain("'failure'");
+    expect(errors[1]).toContain("'cancelEverything'");
+  });
+
+  it('type-check against the sources, and so do the calls named in their prose', () => {
     expect(snippetErrors()).toEqual([]);
   });
 });

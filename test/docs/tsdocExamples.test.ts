@@ -10,17 +10,19 @@ describe('TSDoc of the public API', () => {
     expect(entries.some((e) => e.endsWith('src/adapters/otel/index.ts'))).toBe(true);
   });
 
-  it('reports functions, interface methods, class methods and accessors without an @example', () => {
+  it("reports functions, function constants, helper objects' methods, interface methods, class methods and accessors without an @example", () => {
     const missing = missingExamples([join(import.meta.dirname, 'fixtures/undocumented.ts')]);
     expect(missing.map((m) => m.replace(/^[^:]*: /, '').replace(/ \(.*\)$/, ''))).toEqual([
       'Counter.bump',
       'Counter.count',
+      'Helpers.run',
       'Shape.area',
+      'arrow',
       'bare',
     ]);
   });
 
-  it('every exported function, class method or accessor and interface method has an @example', () => {
+  it('every public function, helper, class method or accessor and interface method has an @example', () => {
     expect(missingExamples()).toEqual([]);
   });
 });

@@ -112,6 +112,32 @@ export function missingExamples(entries: readonly string[] = entryPointSources()
     }
   };
 
+  // A function-valued constant is a function to its user; an object of helpers (`TaskResult`)
+  // is a set of functions, each needing its own example.
+  const checkVariable = (name: string, decls: ts.Declaration[], entry: string) => {
+    for (const decl of decls) {
+      if (!ts.isVariableDeclaration(decl)) continue;
+      const callable = checker.getTypeAtLocation(decl).getCallSignatures().length > 0;
+      // The doc comment sits on the variable statement.
+      const statement = decl.parent.parent;
+      if (callable && !hasExample(decl) && !hasExample(statement))
+        missing.add(`${entry}: ${name}${where(decl)}`);
+      let init = decl.initializer;
+      if (init && ts.isCallExpression(init) && init.expression.getText() === 'Object.freeze')
+        init = init.arguments[0];
+      while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init))) init = init.expression;
+      if (!init || !ts.isObjectLiteralExpression(init)) continue;
+      for (const member of init.properties) {
+        const fn =
+          ts.isMethodDeclaration(member) ||
+          (ts.isPropertyAssignment(member) &&
+            (ts.isArrowFunction(member.initializer) || ts.isFunctionExpression(member.initializer)));
+        if (fn && !hasExample(member))
+          missing.add(`${entry}: ${name}.${member.name?.getText()}${where(member)}`);
+      }
+    }
+  };
+
   for (const file of entries) {
     const entry = relative(ROOT, dirname(file)) || '.';
     const source = program.getSourceFile(file);
@@ -127,6 +153,7 @@ export function missingExamples(entries: readonly string[] = entryPointSources()
       if (symbol.flags & ts.SymbolFlags.Function) {
         if (!decls.some(hasExample)) missing.add(`${entry}: ${exported.name}`);
       }
+      if (symbol.flags & ts.SymbolFlags.Variable) checkVariable(exported.name, decls, entry);
       if (symbol.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface)) {
         checkMembers(exported.name, symbol, entry);
       }
