@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { entryPointSources, missingExamples } from './tsdocExamples.js';
+import { EXAMPLE_GLOBALS, snippetErrors } from './snippets.js';
+import { entryPointSources, exampleSnippets, missingExamples } from './tsdocExamples.js';
 
 describe('TSDoc of the public API', () => {
   it('finds every entry point of package.json `exports`', () => {
@@ -24,5 +25,22 @@ describe('TSDoc of the public API', () => {
 
   it('every public function, helper, class method or accessor and interface method has an @example', () => {
     expect(missingExamples()).toEqual([]);
+  });
+
+  it('the check of @example code reports a method that does not exist', () => {
+    const snippets = exampleSnippets(join(import.meta.dirname, 'fixtures'));
+    expect(snippets.map((s) => s.file)).toEqual([
+      'test/docs/fixtures/badExample.ts',
+      'test/docs/fixtures/undocumented.ts',
+    ]);
+    const errors = snippetErrors(snippets, EXAMPLE_GLOBALS);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^test\/docs\/fixtures\/badExample\.ts:5: TS2551 .*'spawnn'/);
+  });
+
+  it('every @example in src/ type-checks against the sources (as a fragment: undeclared names aside)', () => {
+    const snippets = exampleSnippets();
+    expect(snippets.length).toBeGreaterThan(400);
+    expect(snippetErrors(snippets, EXAMPLE_GLOBALS)).toEqual([]);
   });
 });

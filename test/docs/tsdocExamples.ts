@@ -2,9 +2,10 @@
  * Lists the public functions and methods of the package's entry points that have no `@example`
  * in their TSDoc, using the TypeScript compiler API over the sources.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import type { Snippet } from './snippets.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -160,4 +161,30 @@ export function missingExamples(entries: readonly string[] = entryPointSources()
     }
   }
   return [...missing].sort();
+}
+
+/** Every `@example` in the TSDoc of `src/` (shipped or not), as a fragment for `snippetErrors`. */
+export function exampleSnippets(dir = join(ROOT, 'src')): Snippet[] {
+  const snippets: Snippet[] = [];
+  for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    if (!f.endsWith('.ts')) continue;
+    const file = join(dir, f);
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const seen = new Set<number>();
+    const visit = (node: ts.Node) => {
+      for (const tag of ts.getJSDocTags(node)) {
+        // A tag can be reached from more than one node (a declaration and its statement).
+        if (tag.tagName.text !== 'example' || seen.has(tag.pos)) continue;
+        seen.add(tag.pos);
+        const text =
+          typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '');
+        const line = source.getLineAndCharacterOfPosition(tag.getStart()).line + 2;
+        const code = text.replace(/^```\w*\n?|```$/gm, '');
+        snippets.push({ file: relative(ROOT, file), line, code, whole: false, example: true });
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return snippets;
 }

@@ -59,7 +59,7 @@ export const DEFAULT_LEASE_MS = 15_000;
  *
  * @example
  * import { PostgresTaskStore } from 'awaken-tasks/postgres';
- * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL });
+ * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL ?? 'postgres://localhost/agent' });
  * const supervisor = createTaskSupervisor({ store });
  */
 export class PostgresTaskStore implements TaskStore {
