@@ -73,7 +73,20 @@ export const DOC_GLOBALS = [
   'id: TaskId',
   'threadId: string',
 ];
-export const EXAMPLE_GLOBALS = ['supervisor: TaskSupervisor', 'id: TaskId', 'threadId: string'];
+export const EXAMPLE_GLOBALS = [
+  'supervisor: TaskSupervisor',
+  'id: TaskId',
+  'threadId: string',
+  "inbox: import('awaken-tasks').Inbox<import('awaken-tasks').TaskEvent>",
+  "sender: import('awaken-tasks').InboxSender",
+  "outbox: import('awaken-tasks').MessageOutboxStore",
+  "harness: import('awaken-tasks/testing').SupervisorHarness",
+  "timers: import('awaken-tasks/testing').ManualTimers",
+  "puppet: import('awaken-tasks/testing').Puppet",
+  "tap: import('awaken-tasks/graph').EventTap",
+  "tool: import('awaken-tasks/agent').ToolDefinition",
+  "sink: import('awaken-tasks/agent').DurableMessageSink",
+];
 
 /** `paths` for every entry point of package.json `exports`, mapped to the sources. */
 function entryPaths(): Record<string, string[]> {
@@ -121,7 +134,14 @@ export function snippetErrors(
     },
   );
   if (!config) throw new Error('cannot read tsconfig.json');
-  const options: ts.CompilerOptions = { ...config.options, noEmit: true, paths: entryPaths() };
+  // No DOM lib: a user's Node program has none, and DOM globals (`event`, `parent`, `history`)
+  // would give a fragment's undeclared names wrong types instead of none.
+  const options: ts.CompilerOptions = {
+    ...config.options,
+    noEmit: true,
+    paths: entryPaths(),
+    lib: ['lib.es2023.d.ts'],
+  };
   const virtual = new Map<string, Snippet>();
   snippets.forEach((s, i) => {
     // .mts: an ES module, so top-level await works and blocks do not share a global scope.
