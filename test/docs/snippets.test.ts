@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callSpansOf, docFiles, snippetErrors, snippetsOf } from './snippets.js';
 
-describe('the ```ts blocks of README.md and docs/*.md', () => {
+// Each check builds a TypeScript program over the sources: seconds each, more on a loaded machine.
+describe('the ```ts blocks of README.md and docs/*.md', { timeout: 120_000 }, () => {
   it('are found, the README quick start among them as a whole program', () => {
     const snippets = docFiles().flatMap((f) => snippetsOf(f));
     expect(snippets.length).toBeGreaterThanOrEqual(25);

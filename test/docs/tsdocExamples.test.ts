@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EXAMPLE_GLOBALS, snippetErrors } from './snippets.js';
 import { entryPointSources, exampleSnippets, missingExamples } from './tsdocExamples.js';
 
-describe('TSDoc of the public API', () => {
+// Each check builds a TypeScript program over the sources: seconds each, more on a loaded machine.
+describe('TSDoc of the public API', { timeout: 120_000 }, () => {
   it('finds every entry point of package.json `exports`', () => {
     const entries = entryPointSources();
     expect(entries.length).toBeGreaterThanOrEqual(9);
