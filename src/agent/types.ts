@@ -82,9 +82,21 @@ export interface ToolDefinition<D extends Json = Json> {
   name: string;
   description: string;
   parameters: JsonSchema;
-  /** The validation message for `args`, or `undefined` when they are valid. */
+  /**
+   * The validation message for `args`, or `undefined` when they are valid.
+   *
+   * @example
+   * const problem = tool.validate({ target: 'nope' });
+   * if (problem) console.log(problem); // the message the model would get
+   */
   validate(args: unknown): string | undefined;
-  /** Runs the tool with the model's arguments; bad arguments are an error outcome, never a throw. Its receipt is typed `D`. */
+  /**
+   * Runs the tool with the model's arguments; bad arguments are an error outcome, never a throw. Its receipt is typed `D`.
+   *
+   * @example
+   * const outcome = await tool.execute(args, { threadId: 'thread-1' });
+   * if (!outcome.ok) console.log(outcome.error); // the text the model gets back
+   */
   execute(args: unknown, ctx: ToolCallContext): Promise<ToolOutcome<D>>;
 }
 
@@ -99,7 +111,12 @@ export interface ToolDefinition<D extends Json = Json> {
  * const sink: DurableMessageSink = { async sendAgentMessage(req) { return mailbox.putOnce(req.message_id, req); } };
  */
 export interface DurableMessageSink {
-  /** Stores the message durably and resolves with its id once stored. */
+  /**
+   * Stores the message durably and resolves with its id once stored.
+   *
+   * @example
+   * const dispatchId = await sink.sendAgentMessage(request);
+   */
   sendAgentMessage(req: DurableMessageRequest): Promise<string>;
 }
 

@@ -27,7 +27,12 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
-  /** Copies of every record, or of those owned by `threadId`. */
+  /**
+   * Copies of every record, or of those owned by `threadId`.
+   *
+   * @example
+   * const records = await store.load('thread-1');
+   */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     this.#assertOpen();
     const out: PersistedTaskMeta[] = [];
@@ -47,7 +52,12 @@ export class MemoryTaskStore implements TaskStore {
     return first;
   }
 
-  /** Removes the records with these ids (unknown ids are ignored); their ids are never handed out again. */
+  /**
+   * Removes the records with these ids (unknown ids are ignored); their ids are never handed out again.
+   *
+   * @example
+   * await store.delete(['bg_0', 'bg_1']);
+   */
   async delete(taskIds: readonly string[]): Promise<void> {
     this.#assertOpen();
     if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
@@ -56,7 +66,12 @@ export class MemoryTaskStore implements TaskStore {
     for (const id of taskIds) this.#records.delete(id);
   }
 
-  /** Closes the store: later calls reject, as a durable store's would. */
+  /**
+   * Closes the store: later calls reject, as a durable store's would.
+   *
+   * @example
+   * await store.close();
+   */
   async close(): Promise<void> {
     this.#closed = true;
   }

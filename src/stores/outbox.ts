@@ -24,42 +24,101 @@ export type DispatchVerdict = { kind: 'remove' } | { kind: 'retry' } | { kind: '
  * if (outbox) await outbox.enqueue('thread-1', { id, route: { Durable: req }, attempts: 0 });
  */
 export interface MessageOutboxStore {
-  /** Appends `entry` to the thread's outbox; `false` (and no change) when its id is already pending there. */
+  /**
+   * Appends `entry` to the thread's outbox; `false` (and no change) when its id is already pending there.
+   *
+   * @example
+   * const added = await store.messages?.enqueue('thread-1', entry);
+   */
   enqueue(threadId: string, entry: OutboxEntry): Promise<boolean>;
-  /** The thread's pending entries, oldest first. */
+  /**
+   * The thread's pending entries, oldest first.
+   *
+   * @example
+   * const entries = await outbox.pending('thread-1');
+   */
   pending(threadId: string): Promise<OutboxEntry[]>;
-  /** Removes the entry; `false` when it was not pending. */
+  /**
+   * Removes the entry; `false` when it was not pending.
+   *
+   * @example
+   * await outbox.remove('thread-1', entry.id);
+   */
   remove(threadId: string, id: string): Promise<boolean>;
-  /** Moves the entry to the tail with `attempts + 1`; `false` when it was not pending. */
+  /**
+   * Moves the entry to the tail with `attempts + 1`; `false` when it was not pending.
+   *
+   * @example
+   * await outbox.retry('thread-1', entry.id); // to the tail, attempts + 1
+   */
   retry(threadId: string, id: string): Promise<boolean>;
-  /** Removes a durable entry and appends it to the dead letters with `error`, in one transaction. */
+  /**
+   * Removes a durable entry and appends it to the dead letters with `error`, in one transaction.
+   *
+   * @example
+   * await outbox.deadLetter('thread-1', entry.id, 'recipient thread unreachable');
+   */
   deadLetter(threadId: string, id: string, error: string): Promise<boolean>;
-  /** The thread's dead letters, oldest first. */
+  /**
+   * The thread's dead letters, oldest first.
+   *
+   * @example
+   * for (const letter of await outbox.deadLetters('thread-1')) console.log(letter.error);
+   */
   deadLetters(threadId: string): Promise<DeadLetter[]>;
-  /** How many dead letters the store holds, for one thread or all. */
+  /**
+   * How many dead letters the store holds, for one thread or all.
+   *
+   * @example
+   * const total = await outbox.deadLetterCount();
+   */
   deadLetterCount(threadId?: string): Promise<number>;
   /**
    * Moves the listed dead letters back into the outbox with `attempts: 0` (same ids, so the
    * recipient still de-duplicates), in one transaction; an id already pending is not duplicated.
    * Resolves with how many dead letters were moved; unlisted ones stay.
+   *
+   * @example
+   * const moved = await outbox.replay('thread-1', ['msg-1']);
    */
   replay(threadId: string, messageIds: readonly string[]): Promise<number>;
-  /** Deletes the listed dead letters in one transaction; resolves with how many were deleted. */
+  /**
+   * Deletes the listed dead letters in one transaction; resolves with how many were deleted.
+   *
+   * @example
+   * const deleted = await outbox.clear('thread-1', ['msg-1']);
+   */
   clear(threadId: string, messageIds: readonly string[]): Promise<number>;
   /**
    * One dispatch pass over the entries pending when it starts, in outbox order: each entry is
    * claimed (an entry another dispatcher holds is skipped), handed to `deliver`, and the verdict is
    * applied before the next entry. Resolves with how many entries were handed to `deliver`.
+   *
+   * @example
+   * const handled = await outbox.dispatch('thread-1', async (entry) => ({ kind: 'remove' }));
    */
   dispatch(threadId: string, deliver: (entry: OutboxEntry) => Promise<DispatchVerdict>): Promise<number>;
   /**
    * The reference mailbox: stores `request` in its recipient thread unless a message with that
    * `message_id` is already there, and resolves with the dispatch id of the first delivery.
+   *
+   * @example
+   * const dispatchId = await outbox.deliver(request);
    */
   deliver(request: DurableMessageRequest): Promise<string>;
-  /** The thread's delivered messages not taken yet, oldest first, marking them taken (once). */
+  /**
+   * The thread's delivered messages not taken yet, oldest first, marking them taken (once).
+   *
+   * @example
+   * for (const message of await outbox.takeDelivered('thread-2')) console.log(message);
+   */
   takeDelivered(threadId: string): Promise<DeliveredMessage[]>;
-  /** Every message delivered into the thread, taken or not, oldest first. */
+  /**
+   * Every message delivered into the thread, taken or not, oldest first.
+   *
+   * @example
+   * const history = await outbox.delivered('thread-2');
+   */
   delivered(threadId: string): Promise<DeliveredMessage[]>;
 }
 

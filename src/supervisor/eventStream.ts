@@ -21,7 +21,14 @@ export interface TaskEventStreamOptions extends TaskEventFilter {
 export interface TaskEventStream extends AsyncIterableIterator<TaskEvent> {
   /** How many custom events were dropped because the reader fell `bufferSize` behind. */
   readonly dropped: number;
-  /** Ends the stream now; unread events are discarded. */
+  /**
+   * Ends the stream now; unread events are discarded.
+   *
+   * @example
+   * const stream = supervisor.events({ threadId: 'thread-1' });
+   * setTimeout(() => stream.close(), 5_000);
+   * for await (const event of stream) console.log(event.kind);
+   */
   close(): void;
 }
 

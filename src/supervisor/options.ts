@@ -27,9 +27,19 @@ export const clock = boundedClock({
  * clock.increment(5_000); // fires the deadlines and grace timers due by then
  */
 export interface TimerClock {
-  /** Calls `fn` after `ms` milliseconds; returns a handle for `clearTimeout`. */
+  /**
+   * Calls `fn` after `ms` milliseconds; returns a handle for `clearTimeout`.
+   *
+   * @example
+   * const handle = clock.setTimeout(() => console.log('due'), 1_000);
+   */
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
-  /** Cancels a timer `setTimeout` returned. */
+  /**
+   * Cancels a timer `setTimeout` returned.
+   *
+   * @example
+   * clock.clearTimeout(handle);
+   */
   clearTimeout(id: unknown): void;
 }
 

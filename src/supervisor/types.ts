@@ -196,7 +196,7 @@ export interface TaskSupervisor {
   /**
    * Starts a background task and resolves with its id (`bg_<n>`) once its `running` record is
    * stored; the body then runs on its own. The body's return value becomes the result (JSON);
-   * a throw or `TaskResult.failure(...)` ends it `failed`, `TaskResult.cancelled()` ends it
+   * a throw or `TaskResult.failed(...)` ends it `failed`, `TaskResult.cancelled()` ends it
    * `cancelled`. Rejects with a {@link SpawnError} for a taken or reserved name, a cancelled
    * parent, a stopped supervisor or a store that cannot give ids; a failing body never rejects it.
    *

@@ -55,13 +55,23 @@ export class FaultyTaskStore implements TaskStore {
   /**
    * Makes the next `n` calls to `put` fail; with `which`, only calls holding a record it matches
    * fail (and count).
+   *
+   * @example
+   * store.failNext(2); // the next two puts reject
+   * store.failNext(1, (record) => record.status === 'completed');
    */
   failNext(n: number, which?: (record: PersistedTaskMeta) => boolean): void {
     this.#failNext = n;
     this.#failWhich = which;
   }
 
-  /** Ends every fault: back up, no injected failures, every record accepted. */
+  /**
+   * Ends every fault: back up, no injected failures, every record accepted.
+   *
+   * @example
+   * store.heal();
+   * await supervisor.stop(); // the backlog now drains
+   */
   heal(): void {
     this.down = false;
     this.#failNext = 0;
@@ -69,7 +79,12 @@ export class FaultyTaskStore implements TaskStore {
     this.#maxBytes = Number.POSITIVE_INFINITY;
   }
 
-  /** The reason this store rejects `record` forever, or `undefined` when it accepts it. */
+  /**
+   * The reason this store rejects `record` forever, or `undefined` when it accepts it.
+   *
+   * @example
+   * const reason = store.rejection(record); // undefined when the store would accept it
+   */
   rejection(record: PersistedTaskMeta): string | undefined {
     const reason = this.#rejects?.(record);
     if (reason !== undefined) return reason;
@@ -80,7 +95,12 @@ export class FaultyTaskStore implements TaskStore {
     return undefined;
   }
 
-  /** Fails while down, for an injected failure, or when a record is rejected; else writes to `inner`. */
+  /**
+   * Fails while down, for an injected failure, or when a record is rejected; else writes to `inner`.
+   *
+   * @example
+   * await store.put([record]); // rejects while down or for an injected failure
+   */
   async put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult> {
     this.attempts++;
     try {
@@ -101,20 +121,35 @@ export class FaultyTaskStore implements TaskStore {
     return this.inner.put(records);
   }
 
-  /** Reads `inner`; fails while down. */
+  /**
+   * Reads `inner`; fails while down.
+   *
+   * @example
+   * const records = await store.load('thread-1');
+   */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     this.#checkUp();
     return this.inner.load(threadId);
   }
 
-  /** Allocates from `inner`; fails while down. */
+  /**
+   * Allocates from `inner`; fails while down.
+   *
+   * @example
+   * const first = await store.allocateIds(1);
+   */
   async allocateIds(count: number): Promise<number> {
     this.#checkUp();
     if (this.inner.allocateIds === undefined) throw new TypeError('the inner store cannot allocate ids');
     return this.inner.allocateIds(count);
   }
 
-  /** Closes `inner`. */
+  /**
+   * Closes `inner`.
+   *
+   * @example
+   * await store.close();
+   */
   async close(): Promise<void> {
     await this.inner.close?.();
   }

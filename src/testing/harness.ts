@@ -107,12 +107,22 @@ export class SupervisorHarness {
     this.#gen = this.#newGeneration();
   }
 
-  /** The real supervisor of the current generation (a new one after each restart). */
+  /**
+   * The real supervisor of the current generation (a new one after each restart).
+   *
+   * @example
+   * const summaries = harness.supervisor.list('thread-1');
+   */
   get supervisor(): TaskSupervisor {
     return this.#gen.supervisor;
   }
 
-  /** The puppet bodies of the current generation's tasks, by task id. */
+  /**
+   * The puppet bodies of the current generation's tasks, by task id.
+   *
+   * @example
+   * await harness.puppets.get(id)?.instruct({ kind: 'settle', outcome: { kind: 'cancelled' } });
+   */
   get puppets(): Map<TaskId, Puppet> {
     return this.#gen.puppets;
   }
@@ -132,18 +142,35 @@ export class SupervisorHarness {
     return { supervisor, store, inbox, puppets: new Map(), timers };
   }
 
-  /** Advances the clock by `ms`: `now` and the task timers (due deadlines fire). */
+  /**
+   * Advances the clock by `ms`: `now` and the task timers (due deadlines fire).
+   *
+   * @example
+   * harness.tick(1_000);
+   * model.tick(1_000);
+   */
   tick(ms: number): void {
     this.clock += ms;
     this.#gen.timers.advance(ms);
   }
 
-  /** Moves the owner inbox's new events into `log`. */
+  /**
+   * Moves the owner inbox's new events into `log`.
+   *
+   * @example
+   * harness.record();
+   * harness.verify(model);
+   */
   record(): void {
     for (const e of this.#gen.inbox.receiver.drain()) this.log.push(e as TaskEvent);
   }
 
-  /** A crash (writes stop landing, bodies vanish) and a fresh supervisor that loads every thread. */
+  /**
+   * A crash (writes stop landing, bodies vanish) and a fresh supervisor that loads every thread.
+   *
+   * @example
+   * const counts = await harness.restart();
+   */
   async restart(): Promise<number[]> {
     const old = this.#gen;
     old.store.dead = true;
@@ -158,7 +185,12 @@ export class SupervisorHarness {
     return counts;
   }
 
-  /** Lets every body return and stops the supervisor (end of a run). */
+  /**
+   * Lets every body return and stops the supervisor (end of a run).
+   *
+   * @example
+   * await harness.dispose();
+   */
   async dispose(): Promise<void> {
     for (const p of this.puppets.values()) p.abandon();
     await settleMicrotasks();
@@ -168,6 +200,9 @@ export class SupervisorHarness {
   /**
    * With store faults: every task in memory is in the store as memory holds it, or (terminal in
    * memory) still `running` there and listed by `storeBacklog()`; nothing the store lacks vanished.
+   *
+   * @example
+   * await harness.verifyWrites(model);
    */
   async verifyWrites(model: ReferenceModel): Promise<void> {
     if (this.faults === undefined) return;
@@ -192,6 +227,9 @@ export class SupervisorHarness {
   /**
    * With store faults, at the end: the store heals, `stop()` must resolve, and then the store
    * holds exactly what memory holds (pruned tasks: their terminal record).
+   *
+   * @example
+   * await harness.healAndStop(model);
    */
   async healAndStop(model: ReferenceModel): Promise<void> {
     if (this.faults === undefined) return;
@@ -217,7 +255,12 @@ export class SupervisorHarness {
       fail('storeBacklog() after stop()', this.supervisor.storeBacklog(), []);
   }
 
-  /** Checks the store's records against the model's. */
+  /**
+   * Checks the store's records against the model's.
+   *
+   * @example
+   * await harness.verifyStore(model);
+   */
   async verifyStore(model: ReferenceModel): Promise<void> {
     const records = await this.store.load();
     if (records.length !== model.store.size) fail('store record count', records.length, model.store.size);
@@ -244,7 +287,13 @@ export class SupervisorHarness {
     }
   }
 
-  /** Compares statuses, summaries, lists, hasRunning, stats and the event log with the model. */
+  /**
+   * Compares statuses, summaries, lists, hasRunning, stats and the event log with the model.
+   *
+   * @example
+   * harness.record();
+   * harness.verify(model); // throws the first difference
+   */
   verify(model: ReferenceModel): void {
     this.record();
     const sup = this.supervisor;

@@ -28,24 +28,48 @@ export class ManualTimers implements TimerClock {
     this.#now = start;
   }
 
-  /** The current time, in milliseconds. */
+  /**
+   * The current time, in milliseconds.
+   *
+   * @example
+   * const timers = new ManualTimers(1_000);
+   * timers.now(); // 1000
+   */
   now(): number {
     return this.#now;
   }
 
-  /** Schedules `fn` at `now() + ms`; returns its handle. */
+  /**
+   * Schedules `fn` at `now() + ms`; returns its handle.
+   *
+   * @example
+   * timers.setTimeout(() => console.log('fired'), 500);
+   */
   setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
     const id = this.#next++;
     this.#timers.set(id, { id, due: this.#now + ms, fn });
     return id;
   }
 
-  /** Cancels a timer that has not fired. */
+  /**
+   * Cancels a timer that has not fired.
+   *
+   * @example
+   * const handle = timers.setTimeout(() => undefined, 500);
+   * timers.clearTimeout(handle);
+   */
   clearTimeout(id: unknown): void {
     this.#timers.delete(id as number);
   }
 
-  /** Moves the time forward by `ms`, firing each timer due by then (one set while firing, too). */
+  /**
+   * Moves the time forward by `ms`, firing each timer due by then (one set while firing, too).
+   *
+   * @example
+   * const timers = new ManualTimers();
+   * const supervisor = createTaskSupervisor({ clock: timers, now: () => timers.now() });
+   * timers.advance(5_000); // deadlines and grace timers due by then fire
+   */
   advance(ms: number): void {
     const until = this.#now + ms;
     for (;;) {

@@ -49,23 +49,43 @@ export class ReferenceModel {
   /** Every id minted so far (never reused, across restarts). */
   readonly minted = new Set<TaskId>();
 
-  /** The tasks the supervisor should still hold in memory (not pruned). */
+  /**
+   * The tasks the supervisor should still hold in memory (not pruned).
+   *
+   * @example
+   * expect(harness.supervisor.stats().retained).toBe(model.memory().length);
+   */
   memory(): ModelTask[] {
     return Array.from(this.tasks.values()).filter((t) => !t.pruned);
   }
 
-  /** The model task `id`, as `get` on the supervisor should see it. */
+  /**
+   * The model task `id`, as `get` on the supervisor should see it.
+   *
+   * @example
+   * expect(harness.supervisor.get(id)).toEqual(model.summary(model.get(id)!));
+   */
   get(id: TaskId): ModelTask | undefined {
     const t = this.tasks.get(id);
     return t === undefined || t.pruned ? undefined : t;
   }
 
-  /** A live task whose body has not returned (bodies return exactly when their task is terminal here). */
+  /**
+   * A live task whose body has not returned (bodies return exactly when their task is terminal here).
+   *
+   * @example
+   * const live = [...model.tasks.values()].filter((t) => model.isLive(t));
+   */
   isLive(t: ModelTask): boolean {
     return t.live && !isModelTerminal(t.state);
   }
 
-  /** Why a spawn would be refused, or `undefined` (API.md "Spawn errors", in order). */
+  /**
+   * Why a spawn would be refused, or `undefined` (API.md "Spawn errors", in order).
+   *
+   * @example
+   * const refusal = model.spawnRefusal({ thread: 't', name: 'crawler', parentContext: {} }); // e.g. 'duplicate_name'
+   */
   spawnRefusal(req: {
     thread: string;
     name?: string | undefined;
@@ -84,7 +104,12 @@ export class ReferenceModel {
     return undefined;
   }
 
-  /** Records a spawn the supervisor accepted and returns the new model task. */
+  /**
+   * Records a spawn the supervisor accepted and returns the new model task.
+   *
+   * @example
+   * const task = model.add({ id, thread: 't', name: undefined, taskType: 'job', description: 'j', parentContext: {}, agent: false, cooperative: true, reaction, inbox: 'owner' });
+   */
   add(t: Omit<ModelTask, 'state' | 'pruned' | 'events' | 'received' | 'live' | 'createdAt'>): ModelTask {
     const task: ModelTask = {
       ...t,
@@ -102,14 +127,24 @@ export class ReferenceModel {
     return task;
   }
 
-  /** Whether `t`'s inbox is open (a sub-agent's closes when it ends). */
+  /**
+   * Whether `t`'s inbox is open (a sub-agent's closes when it ends).
+   *
+   * @example
+   * if (model.inboxOpen(parent)) model.deliver(parent, event);
+   */
   inboxOpen(t: ModelTask): boolean {
     if (t.inbox === 'owner') return true;
     const agent = this.tasks.get(t.inbox);
     return agent !== undefined && !isModelTerminal(agent.state);
   }
 
-  /** Records an event into `t`'s inbox; returns whether it is delivered. */
+  /**
+   * Records an event into `t`'s inbox; returns whether it is delivered.
+   *
+   * @example
+   * const delivered = model.deliver(task, event);
+   */
   deliver(t: ModelTask, event: TaskEvent): boolean {
     if (!this.inboxOpen(t)) return false;
     if (t.inbox === 'owner') t.events.push(event);
@@ -117,17 +152,32 @@ export class ReferenceModel {
     return true;
   }
 
-  /** A custom event from `t`; whether the supervisor should report it delivered. */
+  /**
+   * A custom event from `t`; whether the supervisor should report it delivered.
+   *
+   * @example
+   * expect(await puppet.instruct({ kind: 'emit', eventType: 'p', payload: 1 })).toBe(model.emit(task, 'p', 1));
+   */
   emit(t: ModelTask, eventType: string, payload: Json): boolean {
     return this.deliver(t, { kind: 'custom', task_id: t.id, event_type: eventType, payload });
   }
 
-  /** The body returned `outcome`: the task machine's transition, then the terminal event. */
+  /**
+   * The body returned `outcome`: the task machine's transition, then the terminal event.
+   *
+   * @example
+   * model.settle(task, { kind: 'success', value: null });
+   */
   settle(t: ModelTask, outcome: ModelOutcome): void {
     this.deliver(t, this.settleState(t, outcome));
   }
 
-  /** The task machine's transition from `active` or `cancelling`; returns the terminal event to deliver. */
+  /**
+   * The task machine's transition from `active` or `cancelling`; returns the terminal event to deliver.
+   *
+   * @example
+   * const terminal = model.settleState(task, { kind: 'failure', error: 'boom' });
+   */
   settleState(t: ModelTask, outcome: ModelOutcome): TaskEvent {
     const cancelling = t.state === 'cancelling';
     let state: ModelState;
@@ -153,7 +203,12 @@ export class ReferenceModel {
     return event;
   }
 
-  /** Requests cancellation; `true` if live and not terminal. Cooperative bodies react at once. */
+  /**
+   * Requests cancellation; `true` if live and not terminal. Cooperative bodies react at once.
+   *
+   * @example
+   * expect(harness.supervisor.cancel(id)).toBe(model.cancel(id));
+   */
   cancel(id: TaskId): boolean {
     const batch: ModelTask[] = [];
     const ok = this.#signal(id, batch);
@@ -186,6 +241,9 @@ export class ReferenceModel {
    * Ids of `rootId` and its descendants by `parent_context.task_id`. Links run through pruned
    * tasks too, and a pruned root still has its descendants (the records still say who is whose
    * child), unless `pruneForgetsLinks` was set.
+   *
+   * @example
+   * const ids = model.subtree('bg_0');
    */
   subtree(rootId: TaskId): TaskId[] {
     const forget = this.options.pruneForgetsLinks === true;
@@ -205,7 +263,12 @@ export class ReferenceModel {
     return out;
   }
 
-  /** Models `cancelTree`: the count the supervisor should return. */
+  /**
+   * Models `cancelTree`: the count the supervisor should return.
+   *
+   * @example
+   * expect(harness.supervisor.cancelTree('bg_0')).toBe(model.cancelTree('bg_0'));
+   */
   cancelTree(rootId: TaskId): number {
     const batch: ModelTask[] = [];
     const n = this.#cancelTree(rootId, batch);
@@ -219,7 +282,12 @@ export class ReferenceModel {
     return members.filter((id) => this.#signal(id, batch)).length;
   }
 
-  /** Models `cancelAll`: the count the supervisor should return. */
+  /**
+   * Models `cancelAll`: the count the supervisor should return.
+   *
+   * @example
+   * expect(harness.supervisor.cancelAll('t')).toBe(model.cancelAll('t'));
+   */
   cancelAll(thread: string): number {
     const batch: ModelTask[] = [];
     const n = this.memory().filter((t) => t.thread === thread && this.#signal(t.id, batch)).length;
@@ -227,7 +295,12 @@ export class ReferenceModel {
     return n;
   }
 
-  /** Models `cancelDescendantsForRun`: the count the supervisor should return, and fences the run. */
+  /**
+   * Models `cancelDescendantsForRun`: the count the supervisor should return, and fences the run.
+   *
+   * @example
+   * expect(harness.supervisor.cancelDescendantsForRun('run-1')).toBe(model.cancelDescendantsForRun('run-1'));
+   */
   cancelDescendantsForRun(runId: string): number {
     this.cancelledRuns.add(runId);
     const roots = this.memory().filter(
@@ -246,6 +319,10 @@ export class ReferenceModel {
    * The clock moves `ms` forward: every live `active` task whose deadline (`createdAt +
    * timeoutMs`) has come is cancelled with its subtree, earliest deadline first (ties: spawn
    * order); the cooperative bodies of all of them react together afterwards.
+   *
+   * @example
+   * model.tick(1_000);
+   * harness.tick(1_000);
    */
   tick(ms: number): void {
     this.clock += ms;
@@ -262,7 +339,12 @@ export class ReferenceModel {
     this.#react(batch);
   }
 
-  /** The `SendError` code `sendTaskInboxMessage` should throw, or `undefined`; delivers on success. */
+  /**
+   * The `SendError` code `sendTaskInboxMessage` should throw, or `undefined`; delivers on success.
+   *
+   * @example
+   * const expectedCode = model.sendMessage(id, 't', 'parent', 'hello');
+   */
   sendMessage(id: TaskId, thread: string, from: string, content: string): string | undefined {
     const t = this.get(id);
     if (t === undefined || !t.live) return 'task_not_found';
@@ -273,7 +355,12 @@ export class ReferenceModel {
     return undefined;
   }
 
-  /** Models `prune`: the count the supervisor should return. */
+  /**
+   * Models `prune`: the count the supervisor should return.
+   *
+   * @example
+   * expect(harness.supervisor.prune({ threadId: 't', olderThanMs: 0 })).toBe(model.prune('t', 0));
+   */
   prune(thread: string | undefined, olderThanMs: number): number {
     const cutoff = this.clock - olderThanMs;
     const doomed = this.memory().filter(
@@ -286,7 +373,12 @@ export class ReferenceModel {
     return doomed.length;
   }
 
-  /** A crash and a fresh supervisor over the same store that loads `threads`: returns the count per thread. */
+  /**
+   * A crash and a fresh supervisor over the same store that loads `threads`: returns the count per thread.
+   *
+   * @example
+   * expect(await harness.restart()).toEqual(model.restart(['t']));
+   */
   restart(threads: readonly string[]): number[] {
     this.generation++;
     this.spawned = 0;
@@ -309,22 +401,42 @@ export class ReferenceModel {
     return counts;
   }
 
-  /** The summary `get(id)` should return. */
+  /**
+   * The summary `get(id)` should return.
+   *
+   * @example
+   * expect(harness.supervisor.get(task.id)).toEqual(model.summary(task));
+   */
   summary(t: ModelTask): TaskSummary {
     return modelSummary(t);
   }
 
-  /** A thread's tasks in creation order, as `list` should return them. */
+  /**
+   * A thread's tasks in creation order, as `list` should return them.
+   *
+   * @example
+   * expect(harness.supervisor.list('t').map((s) => s.task_id)).toEqual(model.list('t').map((t) => t.id));
+   */
   list(thread: string): ModelTask[] {
     return this.memory().filter((t) => t.thread === thread);
   }
 
-  /** Whether the thread has a live task, as `hasRunning` should say. */
+  /**
+   * Whether the thread has a live task, as `hasRunning` should say.
+   *
+   * @example
+   * expect(harness.supervisor.hasRunning('t')).toBe(model.hasRunning('t'));
+   */
   hasRunning(thread: string): boolean {
     return this.list(thread).some((t) => !isModelTerminal(t.state));
   }
 
-  /** The counters `stats()` should report. */
+  /**
+   * The counters `stats()` should report.
+   *
+   * @example
+   * expect(harness.supervisor.stats()).toMatchObject(model.stats());
+   */
   stats(): { live: number; retained: number; spawned: number } {
     const mem = this.memory();
     const live = mem.filter((t) => this.isLive(t)).length;

@@ -37,7 +37,12 @@ export class Puppet {
     readonly supervisor: () => TaskSupervisor,
   ) {}
 
-  /** The body to spawn. */
+  /**
+   * The body to spawn.
+   *
+   * @example
+   * const id = await supervisor.spawn({ threadId: 't', taskType: 'puppet', description: 'p' }, puppet.body());
+   */
   body(): (ctx: TaskContext | AgentTaskContext) => Promise<unknown> {
     return async (ctx) => {
       try {
@@ -48,7 +53,13 @@ export class Puppet {
     };
   }
 
-  /** Gives the body its next instruction and resolves with its answer (`undefined` for a settle). */
+  /**
+   * Gives the body its next instruction and resolves with its answer (`undefined` for a settle).
+   *
+   * @example
+   * await puppet.instruct({ kind: 'emit', eventType: 'progress', payload: { n: 1 } });
+   * await puppet.instruct({ kind: 'settle', outcome: { kind: 'success', value: { pages: 3 } } });
+   */
   instruct(i: Instruction): Promise<Ack> {
     if (this.returned) return Promise.reject(new Error(`puppet ${this.id} already returned`));
     return new Promise<Ack>((resolve) => {
@@ -57,7 +68,12 @@ export class Puppet {
     });
   }
 
-  /** Makes a waiting body throw (a simulated crash: nobody looks at what it becomes). */
+  /**
+   * Makes a waiting body throw (a simulated crash: nobody looks at what it becomes).
+   *
+   * @example
+   * puppet.abandon(); // the body throws, as if the process had crashed under it
+   */
   abandon(): void {
     if (!this.returned) this.#give('abandon');
   }

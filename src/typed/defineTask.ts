@@ -31,23 +31,45 @@ export interface TaskType<I, E, R> {
    * Checks the input (when the type has an input validator), then spawns a task of this type
    * running the type's body. Rejects with a `TypeError` for an input that does not match, and
    * with what `supervisor.spawn` rejects with otherwise.
+   *
+   * @example
+   * const id = await crawl.spawn(supervisor, { threadId: 'thread-1', description: 'crawl' }, { url: 'https://example.com' });
    */
   spawn(supervisor: TaskSupervisor, opts: TypedSpawnOptions, ...input: InputArgs<I>): Promise<TaskId>;
-  /** The task's summary with a typed result; `undefined` when it is unknown or of another type. */
+  /**
+   * The task's summary with a typed result; `undefined` when it is unknown or of another type.
+   *
+   * @example
+   * const summary = crawl.get(supervisor, id);
+   * summary?.result?.pages; // number | undefined
+   */
   get(supervisor: TaskSupervisor, taskId: TaskId): TypedTaskSummary<R> | undefined;
   /**
    * `supervisor.wait` with a typed result. Rejects with a `TypeError` when the task is of
    * another type (or unknown).
+   *
+   * @example
+   * const { status, result } = await crawl.wait(supervisor, id, { signal: AbortSignal.timeout(60_000) });
    */
   wait(supervisor: TaskSupervisor, taskId: TaskId, opts?: WaitOptions): Promise<TypedTaskSummary<R>>;
   /**
    * `event` typed as one of this type's events when its task (known to `supervisor`) is of this
    * type, else `undefined`. Use it on events drained from an inbox or seen by `onEvent`.
+   *
+   * @example
+   * for (const event of inbox.receiver.drain()) {
+   *   const typed = crawl.match(supervisor, event);
+   *   if (typed?.kind === 'custom' && typed.event_type === 'page') console.log(typed.payload.n);
+   * }
    */
   match(supervisor: TaskSupervisor, event: TaskEvent): TypedTaskEvent<E, R> | undefined;
   /**
    * The task's latest custom event of `eventType`, typed (`supervisor.latestEvent`); `undefined`
    * when there is none or the task is of another type.
+   *
+   * @example
+   * const page = crawl.latest(supervisor, id, 'page');
+   * console.log(page?.payload.n);
    */
   latest<K extends keyof E & string>(
     supervisor: TaskSupervisor,
@@ -57,6 +79,11 @@ export interface TaskType<I, E, R> {
   /**
    * `supervisor.events(opts)` narrowed to this type's tasks, typed. With `taskId`, throws a
    * `TypeError` for a task of another type.
+   *
+   * @example
+   * for await (const event of crawl.events(supervisor, { taskId: id })) {
+   *   if (event.kind === 'custom') console.log(event.event_type, event.payload);
+   * }
    */
   events(
     supervisor: TaskSupervisor,

@@ -11,7 +11,12 @@ import type { Validator } from './validator.js';
  * const run = async (ctx: TypedTaskContext<{ page: { n: number } }>) => ctx.emit('page', { n: 1 });
  */
 export interface TypedTaskContext<E> extends Omit<TaskContext, 'emit'> {
-  /** Reports a custom event of a declared type; `false` when there is no inbox or the task finished. */
+  /**
+   * Reports a custom event of a declared type; `false` when there is no inbox or the task finished.
+   *
+   * @example
+   * ctx.emit('page', { n: 1 }); // checked against the task type's `page` event
+   */
   emit<K extends keyof E & string>(eventType: K, payload: E[K]): boolean;
 }
 

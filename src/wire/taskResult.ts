@@ -32,23 +32,49 @@ function brand<T extends object>(r: T): T {
  * supervisor.spawn(opts, async () => TaskResult.failed('disk full'));
  */
 export const TaskResult = Object.freeze({
-  /** Success with `value` (default `null`). */
+  /**
+   * Success with `value` (default `null`).
+   *
+   * @example
+   * return TaskResult.success({ pages: 3 }); // same as returning { pages: 3 }
+   */
   success(value: Json = null): TaskResult {
     return brand({ status: 'completed' as const, value });
   },
-  /** Failure with an error message. */
+  /**
+   * Failure with an error message.
+   *
+   * @example
+   * if (!response.ok) return TaskResult.failed(`HTTP ${response.status}`);
+   */
   failed(error: string): TaskResult {
     return brand({ status: 'failed' as const, error });
   },
-  /** Acknowledged cancellation. */
+  /**
+   * Acknowledged cancellation.
+   *
+   * @example
+   * if (ctx.isCancelled()) return TaskResult.cancelled();
+   */
   cancelled(): TaskResult {
     return brand({ status: 'cancelled' as const });
   },
-  /** The task status a result leads to. */
+  /**
+   * The task status a result leads to.
+   *
+   * @example
+   * TaskResult.status(TaskResult.failed('boom')); // 'failed'
+   */
   status(r: TaskResult): TaskStatus {
     return r.status;
   },
-  /** Whether `value` was made by these helpers. */
+  /**
+   * Whether `value` was made by these helpers.
+   *
+   * @example
+   * TaskResult.is(TaskResult.cancelled()); // true
+   * TaskResult.is({ status: 'cancelled' }); // false: a plain object is a success value
+   */
   is(value: unknown): value is TaskResult {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   },

@@ -24,7 +24,7 @@ interface Progress {
  * `inboxEventToMessage` writes it; a `{kind:'messages'}` payload passes its messages through.
  *
  * @example
- * const messages = [...history, ...inboxEventsToModelMessages(inbox.receiver.drain())];
+ * const messages = [...conversation, ...inboxEventsToModelMessages(inbox.receiver.drain())];
  * // [{ role: 'user', content: '<background-task-progress task_id="bg_0" events="3">\n…' }]
  */
 export function inboxEventsToModelMessages(

@@ -34,7 +34,7 @@ export interface TaskTools {
  * import { generateText } from 'ai';
  * import { createTaskTools } from 'awaken-tasks/ai-sdk';
  * const tools = createTaskTools(supervisor, { threadId: 'chat-1', runId: 'run-1' });
- * await generateText({ model, tools, prompt: 'Stop the crawler.' });
+ * await generateText({ model, tools: { ...tools }, prompt: 'Stop the crawler.' });
  */
 export function createTaskTools(
   supervisor: TaskSupervisor,

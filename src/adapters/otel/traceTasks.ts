@@ -28,6 +28,10 @@ export interface TaskTracing {
   /**
    * Stops observing the supervisor and ends every open span with `close_reason` = `reason`
    * (default `shutdown`) and an error status saying the task had not finished.
+   *
+   * @example
+   * const tracing = traceTasks(supervisor, { tracer: trace.getTracer('agent') });
+   * process.on('SIGTERM', () => tracing.close('sigterm'));
    */
   close(reason?: string): void;
 }

@@ -48,11 +48,26 @@ export function supervisorEvents(supervisor: Pick<TaskSupervisor, 'onEvent'>): I
 
 /** A tap on inbox traffic: wrap the inboxes the supervisor delivers to, subscribe to what passes. */
 export interface EventTap {
-  /** An `InboxSender` that reports every `TaskEvent` sent through it, then forwards it to `target`. */
+  /**
+   * An `InboxSender` that reports every `TaskEvent` sent through it, then forwards it to `target`.
+   *
+   * @example
+   * const supervisor = createTaskSupervisor({ ownerInbox: tap.wrap(inbox.sender) });
+   */
   wrap(target: InboxSender): InboxSender;
-  /** An `InboxSender` that reports events and keeps nothing (for runs where no one reads the owner inbox). */
+  /**
+   * An `InboxSender` that reports events and keeps nothing (for runs where no one reads the owner inbox).
+   *
+   * @example
+   * const supervisor = createTaskSupervisor({ ownerInbox: tap.sink() });
+   */
   sink(): InboxSender;
-  /** Listens to every event sent through a wrapped sender; returns the unsubscribe function. */
+  /**
+   * Listens to every event sent through a wrapped sender; returns the unsubscribe function.
+   *
+   * @example
+   * const unsubscribe = tap.subscribe((event) => console.log(event.task_id, event.kind));
+   */
   subscribe(listener: (event: TaskEvent) => void): () => void;
   /** The number of listeners (for leak checks). */
   readonly listenerCount: number;

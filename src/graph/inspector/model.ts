@@ -9,15 +9,40 @@ import type { EventHistory, RecordedTaskEvent } from './events.js';
  * source of `createStoreSource` (no `cancelTree`: its page cannot cancel).
  */
 export interface InspectorSource {
-  /** A task's current summary, `undefined` when unknown. */
+  /**
+   * A task's current summary, `undefined` when unknown.
+   *
+   * @example
+   * const summary = source.get('bg_0');
+   */
   get(taskId: TaskId): TaskSummary | undefined;
-  /** A thread's summaries in creation order. */
+  /**
+   * A thread's summaries in creation order.
+   *
+   * @example
+   * for (const summary of source.list('thread-1')) console.log(summary.task_id, summary.status);
+   */
   list(threadId: string): TaskSummary[];
-  /** Calls `listener` on every status change; returns the unsubscribe function. */
+  /**
+   * Calls `listener` on every status change; returns the unsubscribe function.
+   *
+   * @example
+   * const unsubscribe = source.subscribe((change) => console.log(change));
+   */
   subscribe(listener: (change: TaskChange) => void): () => void;
-  /** Used to enumerate the owner threads (and a task's thread). */
+  /**
+   * Used to enumerate the owner threads (and a task's thread).
+   *
+   * @example
+   * const threads = new Set(Object.values(source.persistedSnapshot()).map((m) => m.owner_thread_id));
+   */
   persistedSnapshot(): Record<TaskId, PersistedTaskMeta>;
-  /** Cancels a task and its live descendants; absent on read-only sources. */
+  /**
+   * Cancels a task and its live descendants; absent on read-only sources.
+   *
+   * @example
+   * const cancelled = source.cancelTree?.('bg_0') ?? 0;
+   */
   cancelTree?(taskId: TaskId): number;
 }
 

@@ -59,7 +59,13 @@ export interface InspectorServer {
   url: string;
   /** The per-run cancel token (send it as the `x-inspector-token` header of `POST /cancel`). */
   token: string;
-  /** Ends every stream, stops listening, and resolves once the server is closed. */
+  /**
+   * Ends every stream, stops listening, and resolves once the server is closed.
+   *
+   * @example
+   * const inspector = await serveInspector(supervisor);
+   * await inspector.close();
+   */
   close(): Promise<void>;
 }
 

@@ -11,9 +11,19 @@ import type { InspectorSource } from './model.js';
 
 /** A polling store source; `close` stops the polling. */
 export interface StoreSource extends InspectorSource {
-  /** Loads the store now and reports what changed. */
+  /**
+   * Loads the store now and reports what changed.
+   *
+   * @example
+   * await source.refresh(); // read the store now instead of waiting for the next poll
+   */
   refresh(): Promise<void>;
-  /** Stops polling the store. */
+  /**
+   * Stops polling the store.
+   *
+   * @example
+   * source.close();
+   */
   close(): void;
 }
 

@@ -59,7 +59,7 @@ export const DEFAULT_LEASE_MS = 15_000;
  *
  * @example
  * import { PostgresTaskStore } from 'awaken-tasks/postgres';
- * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL });
+ * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL ?? 'postgres://localhost/agent' });
  * const supervisor = createTaskSupervisor({ store });
  */
 export class PostgresTaskStore implements TaskStore {
@@ -142,7 +142,12 @@ export class PostgresTaskStore implements TaskStore {
 
   #messages: PostgresMessageOutbox | undefined;
 
-  /** Durable agent messaging (outbox, dead letters, reference mailbox) beside the task table. */
+  /**
+   * Durable agent messaging (outbox, dead letters, reference mailbox) beside the task table.
+   *
+   * @example
+   * const dead = await store.messages.deadLetterCount();
+   */
   get messages(): PostgresMessageOutbox {
     this.#messages ??= new PostgresMessageOutbox(this.#pool, this.#names.tasks.slice(1, -1), () =>
       this.#open(),
@@ -150,17 +155,33 @@ export class PostgresTaskStore implements TaskStore {
     return this.#messages;
   }
 
-  /** The rows the last `load` could not read, with their task ids and reasons. */
+  /**
+   * The rows the last `load` could not read, with their task ids and reasons.
+   *
+   * @example
+   * await store.load();
+   * for (const bad of store.lastLoadCorrupt) console.warn(bad.task_id, bad.reason);
+   */
   get lastLoadCorrupt(): readonly CorruptRecord[] {
     return this.#lastLoadCorrupt;
   }
 
-  /** This process's current owner epoch ('' before first use). */
+  /**
+   * This process's current owner epoch ('' before first use).
+   *
+   * @example
+   * console.log('owner epoch', store.epoch);
+   */
   get epoch(): string {
     return this.#epoch.current;
   }
 
-  /** How many records `put` refused so far (their rows had changed under another owner). */
+  /**
+   * How many records `put` refused so far (their rows had changed under another owner).
+   *
+   * @example
+   * if (store.refusals > 0) console.warn('another replica took over some of our tasks');
+   */
   get refusals(): number {
     return this.#refusals;
   }
@@ -170,6 +191,9 @@ export class PostgresTaskStore implements TaskStore {
    * process's epoch; any change to an existing row lands only while the row is `running` under
    * the epoch this process inserted it with. Resolves with the refused records (as stored now)
    * and the rejected new ones (duplicate running name, cancelled run).
+   *
+   * @example
+   * const { refused } = await store.put([record]);
    */
   async put(records: readonly PersistedTaskMeta[]): Promise<PutResult> {
     await this.#open();
@@ -181,7 +205,12 @@ export class PostgresTaskStore implements TaskStore {
     return result;
   }
 
-  /** Every readable record, or one owner thread's (by index), in first-write order. */
+  /**
+   * Every readable record, or one owner thread's (by index), in first-write order.
+   *
+   * @example
+   * const records = await store.load('thread-1');
+   */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     await this.#open();
     const n = this.#names;
@@ -204,7 +233,12 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  /** Reserves `count` ids from the shared counter row and returns the first. */
+  /**
+   * Reserves `count` ids from the shared counter row and returns the first.
+   *
+   * @example
+   * const first = await store.allocateIds(10); // ids first … first + 9 are ours
+   */
   async allocateIds(count: number): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 1) {
       throw new TypeError(`Expected \`count\` to be a positive integer, got ${String(count)}`);
@@ -220,6 +254,9 @@ export class PostgresTaskStore implements TaskStore {
   /**
    * Removes the rows of these ids, and their pending control requests, in one statement
    * (unknown ids are ignored).
+   *
+   * @example
+   * await store.delete(['bg_0', 'bg_1']);
    */
   async delete(taskIds: readonly string[]): Promise<void> {
     await this.#open();
@@ -238,6 +275,10 @@ export class PostgresTaskStore implements TaskStore {
    * Stops the heartbeat, deletes this process's epoch (its running tasks are orphaned by the next
    * replica that loads their thread) and ends the pool if the store created it. Later calls reject
    * with `store is closed`. Idempotent.
+   *
+   * @example
+   * await supervisor.stop();
+   * await store.close();
    */
   async close(): Promise<void> {
     if (this.#closed) return;

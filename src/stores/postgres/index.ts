@@ -4,7 +4,7 @@
  *
  * @example
  * import { PostgresTaskStore } from 'awaken-tasks/postgres';
- * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL, leaseMs: 15_000 });
+ * const store = new PostgresTaskStore({ connectionString: 'postgres://localhost/agent', leaseMs: 15_000 });
  *
  * @packageDocumentation
  * @module awaken-tasks/postgres

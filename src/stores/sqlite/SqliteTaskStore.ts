@@ -107,13 +107,24 @@ export class SqliteTaskStore implements TaskStore {
 
   #messages: SqliteMessageOutbox | undefined;
 
-  /** Durable agent messaging (outbox, dead letters, reference mailbox) in this file; tables made on first use. */
+  /**
+   * Durable agent messaging (outbox, dead letters, reference mailbox) in this file; tables made on first use.
+   *
+   * @example
+   * const dead = await store.messages.deadLetterCount('thread-1');
+   */
   get messages(): SqliteMessageOutbox {
     this.#messages ??= new SqliteMessageOutbox(() => this.#open());
     return this.#messages;
   }
 
-  /** The rows the last `load` could not read, with their task ids and reasons. */
+  /**
+   * The rows the last `load` could not read, with their task ids and reasons.
+   *
+   * @example
+   * await store.load();
+   * for (const bad of store.lastLoadCorrupt) console.warn(bad.task_id, bad.reason);
+   */
   get lastLoadCorrupt(): readonly CorruptRecord[] {
     return this.#lastLoadCorrupt;
   }
@@ -122,6 +133,10 @@ export class SqliteTaskStore implements TaskStore {
    * Upserts `records` by `task_id` in one transaction; durable once it resolves. A record whose
    * row is no longer `running` and holds a different version is left as stored and returned in
    * `refused` (an identical rewrite is accepted).
+   *
+   * @example
+   * const outcome = await store.put([record]);
+   * if (outcome?.refused.length) console.warn('refused', outcome.refused);
    */
   async put(records: readonly PersistedTaskMeta[]): Promise<void | PutResult> {
     const putTx = this.#writable(this.#putTx);
@@ -130,7 +145,12 @@ export class SqliteTaskStore implements TaskStore {
     if (refused.length > 0) return { refused };
   }
 
-  /** Every readable record, or one owner thread's, in first-write order. */
+  /**
+   * Every readable record, or one owner thread's, in first-write order.
+   *
+   * @example
+   * const records = await store.load('thread-1');
+   */
   async load(threadId?: string): Promise<PersistedTaskMeta[]> {
     const db = this.#open();
     if (this.#loadAll === undefined || this.#loadThread === undefined) {
@@ -147,7 +167,12 @@ export class SqliteTaskStore implements TaskStore {
     return records;
   }
 
-  /** Reserves `count` ids in the file and returns the first; atomic across processes. */
+  /**
+   * Reserves `count` ids in the file and returns the first; atomic across processes.
+   *
+   * @example
+   * const first = await store.allocateIds(10);
+   */
   async allocateIds(count: number): Promise<number> {
     const allocateTx = this.#writable(this.#allocateTx);
     if (!Number.isSafeInteger(count) || count < 1) {
@@ -156,7 +181,12 @@ export class SqliteTaskStore implements TaskStore {
     return allocateTx(count);
   }
 
-  /** Removes the rows of these ids in one transaction (unknown ids are ignored). */
+  /**
+   * Removes the rows of these ids in one transaction (unknown ids are ignored).
+   *
+   * @example
+   * await store.delete(['bg_0']);
+   */
   async delete(taskIds: readonly string[]): Promise<void> {
     const deleteTx = this.#writable(this.#deleteTx);
     if (!Array.isArray(taskIds) || !taskIds.every((id) => typeof id === 'string')) {
@@ -165,7 +195,13 @@ export class SqliteTaskStore implements TaskStore {
     if (taskIds.length > 0) deleteTx(taskIds);
   }
 
-  /** Closes the file and gives up its ownership; every later call rejects with `store is closed`. Idempotent. */
+  /**
+   * Closes the file and gives up its ownership; every later call rejects with `store is closed`. Idempotent.
+   *
+   * @example
+   * await supervisor.stop();
+   * await store.close();
+   */
   async close(): Promise<void> {
     const db = this.#db;
     this.#db = undefined;
