@@ -38,6 +38,9 @@ test_on_node() {
     || { tail -n 40 "$work/rebuild.log"; return 1; }
 
   echo "-- Node ${major}: build and tests"
-  (cd "$work/repo" && PATH="$nodedir/bin:$PATH" npm run build && PATH="$nodedir/bin:$PATH" npm test -- "$@")
+  local status=0
+  (cd "$work/repo" && PATH="$nodedir/bin:$PATH" npm run build && PATH="$nodedir/bin:$PATH" npm test -- "$@") \
+    || status=$?
   rm -rf "$work"
+  return "$status"
 }

@@ -77,10 +77,12 @@ describe('planted bugs are found and shrunk to short counterexamples', () => {
     expect(ran.at(-1)).toMatch(/^cancel(Tree|DescendantsForRun)\(/);
   }, 300_000);
 
-  it('a supervisor that drops the terminal event after a custom event: found, shrunk to at most 3 commands', async () => {
+  it('a supervisor that drops the terminal event after a custom event: found, shrunk to at most 4 commands', async () => {
     // Typically `spawn` + `emit` + `settle`, or `spawn` (cooperative, emits final words) + a cancel.
+    // Since spawns may carry deadlines, a deadline plus the `tick` that fires it is another way to
+    // the cancel, and shrinking can stop in that local minimum of 4.
     const ran = await findBug('dropsTerminalAfterEmit', dropsTerminalAfterEmit, { weights: { restart: 0 } });
-    expect(ran.length).toBeLessThanOrEqual(3);
+    expect(ran.length).toBeLessThanOrEqual(4);
     expect(ran[0]).toMatch(/^spawn/);
   }, 300_000);
 });
