@@ -48,6 +48,47 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect(s.list('t')).toHaveLength(1);
   });
 
+  it('S2 a nested task records the run but is not one of its roots: runningRootsOfRun, the sweep count and Run-scope cancel_task see the root only', async () => {
+    const s = fresh();
+    const nested = gate<string>();
+    const root = await s.spawn(opts({ name: 'root', parentContext: { run_id: 'run-n' } }), async (ctx) => {
+      nested.open(await s.spawn(opts({ name: 'kid' }), parked));
+      return parked(ctx);
+    });
+    const kid = await nested.promise;
+    expect(s.get(kid)?.parent_context).toEqual({ task_id: root, run_id: 'run-n' });
+    expect(s.runningRootsOfRun('run-n').map((t) => t.task_id)).toEqual([root]);
+    const tool = cancelTaskTool(s);
+    const runCtx = { threadId: 't', runId: 'run-n', runController: new AbortController() };
+    // Run scope addresses the run's roots only: the nested task is not a child of the run.
+    expect(await tool.execute({ target: { relation: 'child', name: 'kid' } }, runCtx)).toMatchObject({
+      ok: true,
+      data: { status: 'failed', cancelled_count: 0, error: 'task_not_found' },
+    });
+    expect(s.get(kid)?.status).toBe('running');
+    // One walk from the root: each task signalled once (a nested root would be counted twice).
+    expect(s.cancelDescendantsForRun('run-n')).toBe(2);
+    for (const id of [root, kid]) expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+  });
+
+  it('S2 gap 11: a nested spawn that inherits a fenced run is decided by its parent, not by the run fence', async () => {
+    const s = fresh();
+    s.cancelDescendantsForRun('run-f');
+    // Not a root of run-f (it has a parent task), so the fence does not apply to it either.
+    const kid = gate<string | SpawnError>();
+    const parent = await s.spawn(
+      opts({ parentContext: { task_id: 'bg_elsewhere', run_id: 'run-f' } }),
+      async (ctx) => {
+        kid.open(await s.spawn(opts(), parked).catch((e: SpawnError) => e));
+        return parked(ctx);
+      },
+    );
+    const child = await kid.promise;
+    expect(typeof child).toBe('string');
+    expect(s.get(child as string)?.parent_context).toEqual({ task_id: parent, run_id: 'run-f' });
+    expect(s.get(child as string)?.status).toBe('running');
+  });
+
   it('S3 gap 11: the fence trims run ids on both sides', async () => {
     const s = fresh();
     s.cancelDescendantsForRun(' run-1 ');
