@@ -108,7 +108,10 @@ export function checkSpawnAllowed(
       if (parent.cancelRequested)
         throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
     }
-  } else if (pc.run_id !== undefined && cancelledRuns.has(pc.run_id.trim())) {
-    throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
+  } else if (pc.run_id !== undefined) {
+    // A blank run id names no run, so it is never fenced.
+    const runId = pc.run_id.trim();
+    if (runId !== '' && cancelledRuns.has(runId))
+      throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
   }
 }

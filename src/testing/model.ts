@@ -80,7 +80,8 @@ export class ReferenceModel {
     if (pc.task_id !== undefined) {
       const parent = this.get(pc.task_id);
       if (parent !== undefined && parent.state !== 'active') return 'parent_cancelled';
-    } else if (pc.run_id !== undefined && this.cancelledRuns.has(pc.run_id.trim())) return 'parent_cancelled';
+    } else if (pc.run_id !== undefined && pc.run_id.trim() !== '' && this.cancelledRuns.has(pc.run_id.trim()))
+      return 'parent_cancelled';
     return undefined;
   }
 

@@ -8,11 +8,19 @@ import {
   scriptedModel,
   tryInboxPayloadMessages,
 } from '../../src/agent/index.js';
-import { createInbox, SpawnError, TaskResult } from '../../src/index.js';
+import {
+  createInbox,
+  createTaskSupervisor,
+  MemoryTaskStore,
+  SpawnError,
+  TaskResult,
+  withToolLineage,
+} from '../../src/index.js';
 import type { Json } from '../../src/index.js';
+import { FlakyStore, tick } from '../helpers/async.js';
 import { freshSupervisors, gate, parked } from './helpers.js';
 
-const { fresh } = freshSupervisors();
+const { fresh, defer } = freshSupervisors();
 const opts = (extra: object = {}) => ({ threadId: 't', taskType: 'shell', description: 'd', ...extra });
 const refusal = (p: Promise<unknown>) =>
   p.then(
@@ -89,6 +97,48 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect(s.get(child as string)?.status).toBe('running');
   });
 
+  it('S4 gap 13: a sweep while the spawn waits for its id block refuses the spawn; nothing is recorded', async () => {
+    const held = gate();
+    class SlowIds extends MemoryTaskStore {
+      override async allocateIds(count: number): Promise<number> {
+        await held.promise;
+        return super.allocateIds(count);
+      }
+    }
+    const store = new SlowIds();
+    const s = createTaskSupervisor({ store });
+    defer(() => s.stop());
+    const spawning = refusal(s.spawn(opts({ parentContext: { run_id: 'run-w' } }), parked));
+    await tick();
+    expect(s.cancelDescendantsForRun('run-w')).toBe(0);
+    held.open();
+    expect((await spawning)?.code).toBe('parent_cancelled');
+    expect(s.list('t')).toEqual([]);
+    expect(await store.load()).toEqual([]);
+  });
+
+  it('S4 gap 13: a sweep while the running record is written sweeps the new task: spawn returns its id and it ends cancelled', async () => {
+    const store = new FlakyStore();
+    const held = gate();
+    const putting = gate();
+    store.hold = () => {
+      putting.open();
+      return held.promise;
+    };
+    const s = createTaskSupervisor({ store });
+    defer(async () => {
+      store.hold = undefined;
+      await s.stop();
+    });
+    const spawning = s.spawn(opts({ parentContext: { run_id: 'run-p' } }), parked);
+    await putting.promise;
+    // Registered in the same step as the fence check, so the sweep finds it.
+    expect(s.cancelDescendantsForRun('run-p')).toBe(1);
+    held.open();
+    const id = await spawning;
+    expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+  });
+
   it('S3 gap 11: the fence trims run ids on both sides', async () => {
     const s = fresh();
     s.cancelDescendantsForRun(' run-1 ');
@@ -111,6 +161,26 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
       const id = await spawning;
       if (id !== undefined) expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
     }
+  });
+
+  it('S3 check order merge, name, fence: a reserved or duplicate name is reported before the fence; the merged run id is fenced for spawn and spawnAgent; a blank run id never is', async () => {
+    const s = fresh();
+    await s.spawn(opts({ name: 'busy' }), parked);
+    s.cancelDescendantsForRun('run-o');
+    const fenced = { parentContext: { run_id: 'run-o' } };
+    expect((await refusal(s.spawn(opts({ ...fenced, name: 'self' }), parked)))?.code).toBe('reserved_name');
+    expect((await refusal(s.spawn(opts({ ...fenced, name: 'busy' }), parked)))?.code).toBe('duplicate_name');
+    const viaLineage = await refusal(withToolLineage({ run_id: 'run-o' }, () => s.spawn(opts(), parked)));
+    expect(viaLineage?.message).toBe("run 'run-o' is cancelled");
+    expect(
+      (await refusal(s.spawnAgent({ threadId: 't', description: 'a', ...fenced }, async () => undefined)))
+        ?.code,
+    ).toBe('parent_cancelled');
+    // A blank run id names no run: sweeping it fences nothing.
+    s.cancelDescendantsForRun('  ');
+    const blank = await s.spawn(opts({ parentContext: { run_id: ' ' } }), parked);
+    expect(await withToolLineage({ run_id: '' }, () => s.spawn(opts(), parked))).toBe('bg_2');
+    expect(blank).toBe('bg_1');
   });
 
   it('S3 cancel_task self in Run scope fences the run too', async () => {
