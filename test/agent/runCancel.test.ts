@@ -16,9 +16,10 @@ import {
   TaskResult,
   withToolLineage,
 } from '../../src/index.js';
-import type { Json } from '../../src/index.js';
+import type { AgentModel, RunOutcome } from '../../src/agent/index.js';
+import type { AgentTaskContext, Json } from '../../src/index.js';
 import { FlakyStore, tick } from '../helpers/async.js';
-import { freshSupervisors, gate, parked } from './helpers.js';
+import { freshSupervisors, gate, parked, spawnTool, waitFor } from './helpers.js';
 
 const { fresh, defer } = freshSupervisors();
 const opts = (extra: object = {}) => ({ threadId: 't', taskType: 'shell', description: 'd', ...extra });
@@ -192,6 +193,102 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect((await refusal(s.spawn(opts({ parentContext: { run_id: 'run-self' } }), parked)))?.code).toBe(
       'parent_cancelled',
     );
+  });
+});
+
+describe('run cancellation through runAgentLoop (gap 14, S2)', () => {
+  const spawnCall = (id: string) => ({ toolCalls: [{ id, name: 'spawn_task', args: {} }] });
+
+  it('gap 14: aborting a delegate run started by a tool cancels the delegate run tasks and fences its run; the outer run ends normally and sweeps nothing', async () => {
+    const s = fresh();
+    const sub = new AbortController();
+    let subOutcome: RunOutcome | undefined;
+    const delegate = {
+      ...spawnTool(s, parked, { toolName: 'delegate' }),
+      execute: async () => {
+        let n = 0;
+        const model: AgentModel = async () => {
+          if (++n === 1) return spawnCall('sub-spawn');
+          sub.abort();
+          return new Promise(() => undefined);
+        };
+        subOutcome = await runAgentLoop({
+          model,
+          supervisor: s,
+          threadId: 'sub',
+          runId: 'run-sub',
+          signal: sub.signal,
+          tools: [spawnTool(s, parked)],
+        });
+        return { ok: true as const, data: null };
+      },
+    };
+    const outer = await runAgentLoop({
+      model: scriptedModel([
+        spawnCall('top-spawn'),
+        { toolCalls: [{ id: 'd', name: 'delegate', args: {} }] },
+        { text: 'ok' },
+      ]),
+      supervisor: s,
+      threadId: 'lead',
+      runId: 'run-top',
+      tools: [spawnTool(s, parked), delegate],
+    });
+    expect(subOutcome).toMatchObject({ termination: 'cancelled', status: 'done' });
+    const [subTask] = s.list('sub');
+    expect(subTask?.parent_context).toMatchObject({ run_id: 'run-sub', call_id: 'sub-spawn' });
+    expect((await s.wait(subTask!.task_id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+    expect((await refusal(s.spawn(opts({ parentContext: { run_id: 'run-sub' } }), parked)))?.code).toBe(
+      'parent_cancelled',
+    );
+    // The outer run ended naturally: its task outlives it and its run is not fenced.
+    expect(outer).toMatchObject({ status: 'waiting', status_reason: 'awaiting_tasks' });
+    expect(s.list('lead').map((t) => t.status)).toEqual(['running']);
+    expect(await s.spawn(opts({ parentContext: { run_id: 'run-top' } }), parked)).toMatch(/^bg_/);
+  });
+
+  it('S2 gap 14: a sub-agent task run records the outer run in the tasks it starts, so sweeping the outer run reaches them through the sub-agent', async () => {
+    const s = fresh();
+    const agentBody = async (ctx: AgentTaskContext) => {
+      await runAgentLoop({
+        model: scriptedModel([spawnCall('crawl'), { text: 'waiting for the crawl' }]),
+        supervisor: s,
+        threadId: 'sub',
+        runId: 'run-sub',
+        signal: ctx.signal,
+        tools: [spawnTool(s, parked)],
+      });
+      await ctx.cancelled();
+      return TaskResult.cancelled();
+    };
+    const startAgent = {
+      ...spawnTool(s, parked, { toolName: 'start_agent' }),
+      execute: async (_args: Json, ctx: { threadId: string }) => ({
+        ok: true as const,
+        data: {
+          task_id: await s.spawnAgent({ threadId: ctx.threadId, description: 'researcher' }, agentBody),
+        },
+      }),
+    };
+    await runAgentLoop({
+      model: scriptedModel([
+        { toolCalls: [{ id: 'a', name: 'start_agent', args: {} }] },
+        { text: 'started' },
+      ]),
+      supervisor: s,
+      threadId: 'lead',
+      runId: 'run-top',
+      tools: [startAgent],
+    });
+    const [agent] = s.list('lead');
+    await waitFor(() => s.list('sub').length === 1, 5_000, 'the crawl');
+    const [crawl] = s.list('sub');
+    // task_id and run_id from the enclosing task; call_id from the sub-run's tool call.
+    expect(crawl?.parent_context).toEqual({ task_id: agent!.task_id, run_id: 'run-top', call_id: 'crawl' });
+    expect(s.runningRootsOfRun('run-top').map((t) => t.task_id)).toEqual([agent!.task_id]);
+    expect(s.cancelDescendantsForRun('run-top')).toBe(2);
+    for (const t of [agent!, crawl!])
+      expect((await s.wait(t.task_id, { timeoutMs: 5_000 })).status).toBe('cancelled');
   });
 });
 
