@@ -9,7 +9,7 @@ import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../store
 requirePostgres('test/supervisor/replicasNestedRun.test.ts');
 
 /** Nested spawns record their run (S2) with PostgreSQL as the authority of two replicas. */
-describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas (S2, gap 11)', () => {
+describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas (S2, S3, gap 11)', () => {
   let pool: pg.Pool;
   const tables: string[] = [];
   const stores: PostgresTaskStore[] = [];
@@ -61,6 +61,33 @@ describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas 
     expect(b.cancelDescendantsForRun('run-n')).toBe(2);
     for (const id of [root, kid])
       await until(async () => (await row(t, id))?.status === 'cancelled', 10_000, `${id} cancelled on A`);
+  }, 30_000);
+
+  it('S3 gap 11: the database fence trims run ids on both sides and never fences a blank one', async () => {
+    const t = table();
+    const a = replica(t);
+    const b = replica(t);
+    await Promise.all([a.loadThread('T'), b.loadThread('T')]); // both schemas are ready
+    b.cancelDescendantsForRun(' run-t ');
+    b.cancelDescendantsForRun('  ');
+    await until(
+      async () =>
+        (await pool.query(`SELECT 1 FROM "${t}_runs" WHERE run_id = 'run-t' AND cancelled`)).rowCount === 1,
+      10_000,
+      'the trimmed run fence in the database',
+    );
+    // A never saw the cancel: only the database refuses these.
+    for (const run of ['run-t', '\trun-t', 'run-t  ']) {
+      const e = await a
+        .spawn(opts({ parentContext: { run_id: run } }), untilCancelled)
+        .catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: 'parent_cancelled', message: `run '${run}' is cancelled` });
+    }
+    const blank = await a.spawn(opts({ parentContext: { run_id: ' ' } }), untilCancelled);
+    expect((await row(t, blank))?.status).toBe('running');
+    expect((await pool.query(`SELECT run_id FROM "${t}_runs" WHERE cancelled`)).rows).toEqual([
+      { run_id: 'run-t' },
+    ]);
   }, 30_000);
 
   it('S2 gap 11: a nested spawn that inherits a fenced run is judged by its parent on every replica (the database fences parentless spawns only)', async () => {
