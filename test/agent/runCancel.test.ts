@@ -184,6 +184,23 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect(blank).toBe('bg_1');
   });
 
+  it('S7 gap 12: unlike upstream, name, parent and run-fence refusals consume no id', async () => {
+    const s = fresh();
+    const done = await s.spawn(opts({ name: 'busy' }), parked);
+    const finished = await s.spawn(opts(), () => 1);
+    await s.wait(finished, { timeoutMs: 5_000 });
+    s.cancelDescendantsForRun('run-x');
+    for (const refused of [
+      s.spawn(opts({ name: 'all' }), parked),
+      s.spawn(opts({ name: 'busy' }), parked),
+      s.spawn(opts({ parentContext: { task_id: finished } }), parked),
+      s.spawn(opts({ parentContext: { run_id: 'run-x' } }), parked),
+    ])
+      expect(await refusal(refused)).toBeInstanceOf(SpawnError);
+    expect([done, finished]).toEqual(['bg_0', 'bg_1']);
+    expect(await s.spawn(opts(), parked)).toBe('bg_2');
+  });
+
   it('S3 cancel_task self in Run scope fences the run too', async () => {
     const s = fresh();
     await cancelTaskTool(s).execute(
