@@ -15,7 +15,12 @@ import { executeToolCall, mergeTools } from './toolStep.js';
 import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
 import { member } from './validation.js';
 
-const COMPACTION_EVENTS = new Set(['context.compacted', 'context.compaction_failed']);
+const COMPACTION_EVENTS = new Set([
+  'compaction.started',
+  'compaction.skipped',
+  'context.compacted',
+  'context.compaction_failed',
+]);
 const ABORTED: unique symbol = Symbol('aborted');
 
 /**
@@ -35,8 +40,9 @@ const ABORTED: unique symbol = Symbol('aborted');
  * - A `{kind:'messages'}` inbox payload that is malformed fails the run with
  *   `invalid resume: …`; a `{kind:'pending_boundary_wake'}` payload is never appended.
  * - After a tool step the inbox is drained into the conversation. At a natural end (no tool
- *   calls): anything drained → another model turn (`context.compacted` /
- *   `context.compaction_failed` events are consumed and do not count); else with running tasks a
+ *   calls): anything drained → another model turn (compaction events — `compaction.started`,
+ *   `compaction.skipped`, `context.compacted`, `context.compaction_failed` — are consumed and do
+ *   not count); else with running tasks a
  *   `subagent` run with an inbox waits on `inbox.receiver.recv(signal)`, and any other run ends
  *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`. Before
  *   concluding "nothing pending", a run with an inbox waits for the terminal events of the tasks

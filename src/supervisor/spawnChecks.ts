@@ -1,4 +1,4 @@
-import type { ToolLineage } from '../lineage/lineage.js';
+import type { TaskScope, ToolLineage } from '../lineage/lineage.js';
 import type { TaskId, TaskParentContext } from '../wire/types.js';
 import { compactParentContext } from '../wire/convert.js';
 import type { TaskEntry } from './entry.js';
@@ -55,16 +55,22 @@ export function checkSpawnOptions(opts: unknown, agent: boolean): asserts opts i
 }
 
 /**
- * How a spawn's lineage is filled in (as the Rust runtime does): explicit fields win; the ambient task fills `task_id`; ambient tool
- * lineage fills `run_id` (even when empty) and `call_id`/`agent_id` when non-empty.
+ * How a spawn's lineage is filled in (as the Rust runtime does): explicit fields win. Without an
+ * explicit `task_id`, the ambient task fills `task_id` and, when the spawn sets no `run_id`, its own
+ * `run_id`, so a nested task records the run its ancestors belong to. Ambient tool lineage then
+ * fills a still-missing `run_id` (even when empty) and `call_id`/`agent_id` when non-empty.
  */
 export function mergeParentContext(
   explicit: TaskParentContext | undefined,
-  ambientTaskId: TaskId | undefined,
+  ambient: TaskScope | undefined,
   lineage: ToolLineage | undefined,
 ): TaskParentContext {
   const pc = compactParentContext(explicit);
-  if (pc.task_id === undefined && ambientTaskId !== undefined) pc.task_id = ambientTaskId;
+  if (pc.task_id === undefined && ambient !== undefined) {
+    pc.task_id = ambient.task_id;
+    const runId = ambient.parent_context?.run_id;
+    if (pc.run_id === undefined && runId !== undefined) pc.run_id = runId;
+  }
   if (lineage !== undefined) {
     if (pc.run_id === undefined && lineage.run_id !== undefined) pc.run_id = lineage.run_id;
     if (pc.call_id === undefined && lineage.call_id) pc.call_id = lineage.call_id;
@@ -102,7 +108,10 @@ export function checkSpawnAllowed(
       if (parent.cancelRequested)
         throw new SpawnError('parent_cancelled', `parent task '${pc.task_id}' is cancelling`);
     }
-  } else if (pc.run_id !== undefined && cancelledRuns.has(pc.run_id.trim())) {
-    throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
+  } else if (pc.run_id !== undefined) {
+    // A blank run id names no run, so it is never fenced.
+    const runId = pc.run_id.trim();
+    if (runId !== '' && cancelledRuns.has(runId))
+      throw new SpawnError('parent_cancelled', `run '${pc.run_id}' is cancelled`);
   }
 }

@@ -2,7 +2,7 @@ import { type AnyActorRef, createActor, type Snapshot } from 'xstate';
 import { type TaskFinalState, type TaskMachineEvent, taskMachine } from '../../machines/task.machine.js';
 import { createInbox } from '../inbox/inbox.js';
 import type { InboxSender } from '../inbox/types.js';
-import { currentTaskId, currentToolLineage, runAsTask } from '../lineage/lineage.js';
+import { currentTaskScope, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
@@ -76,8 +76,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     if (typeof body !== 'function')
       throw new TypeError(`Expected \`body\` to be a function, got ${typeof body}`);
     const lineage = currentToolLineage();
-    const ambientTask = currentTaskId();
-    const pc = mergeParentContext(opts.parentContext, ambientTask, lineage);
+    const ambient = currentTaskScope();
+    const ambientTask = ambient?.task_id;
+    const pc = mergeParentContext(opts.parentContext, ambient, lineage);
     this.#checkSpawn(opts, pc);
     if (!this.ids.available()) {
       // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
@@ -180,7 +181,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const ctx = agent ? new SubAgentContext(entry) : new PlainTaskContext(this, entry);
     let returned: unknown;
     try {
-      returned = runAsTask(entry.id, body, ctx as never);
+      returned = runAsTask(entry.summary, body, ctx as never);
     } catch (e) {
       this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } });
       return;

@@ -46,7 +46,12 @@ export interface SpawnOptions {
   description: string;
   /** An address for `send_message`; unique among the thread's running tasks. */
   name?: string;
-  /** Explicit lineage; ambient lineage fills the fields left unset. */
+  /**
+   * Explicit lineage; ambient lineage fills the fields left unset. Inside a task's body (and no
+   * explicit `task_id`), that task becomes `task_id` and its own `run_id` fills an unset `run_id`;
+   * then the tool lineage (`withToolLineage`) fills `run_id`, `call_id` and `agent_id`. A task with
+   * a `task_id` is never a root of its run: the run's sweep reaches it through its parent.
+   */
   parentContext?: TaskParentContext;
   /** Replaces the owner inbox for this task. */
   inbox?: InboxSender;

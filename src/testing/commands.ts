@@ -161,7 +161,10 @@ export class SpawnChildCommand implements SupervisorCommand {
       r,
       this.spec,
       parent.thread,
-      { task_id: parent.id },
+      // The ambient parent fills `task_id`, and `run_id` from its own record.
+      parent.parentContext.run_id === undefined
+        ? { task_id: parent.id }
+        : { task_id: parent.id, run_id: parent.parentContext.run_id },
       async (child) => {
         const ack = await r.puppets
           .get(parent.id)!

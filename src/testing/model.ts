@@ -100,7 +100,8 @@ export class ReferenceModel {
     if (pc.task_id !== undefined) {
       const parent = this.get(pc.task_id);
       if (parent !== undefined && parent.state !== 'active') return 'parent_cancelled';
-    } else if (pc.run_id !== undefined && this.cancelledRuns.has(pc.run_id)) return 'parent_cancelled';
+    } else if (pc.run_id !== undefined && pc.run_id.trim() !== '' && this.cancelledRuns.has(pc.run_id.trim()))
+      return 'parent_cancelled';
     return undefined;
   }
 
@@ -302,7 +303,7 @@ export class ReferenceModel {
    * expect(harness.supervisor.cancelDescendantsForRun('run-1')).toBe(model.cancelDescendantsForRun('run-1'));
    */
   cancelDescendantsForRun(runId: string): number {
-    this.cancelledRuns.add(runId);
+    this.cancelledRuns.add(runId.trim());
     const roots = this.memory().filter(
       (t) =>
         t.parentContext.run_id === runId &&

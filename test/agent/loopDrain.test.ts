@@ -84,6 +84,33 @@ describe('drain points (O16)', () => {
     expect(inbox.receiver.size).toBe(0);
   });
 
+  it('S13 gap 18: at a natural end 0.6 compaction.started and compaction.skipped are consumed in place too and do not cause another turn', async () => {
+    const { supervisor } = fresh();
+    const inbox = createInbox();
+    const script = scriptedModel([{ text: 'end' }]);
+    const started: Json = {
+      kind: 'custom',
+      task_id: 'bg_c',
+      event_type: 'compaction.started',
+      payload: { task_id: 'bg_c', boundary_message_id: 'm1', pre_tokens: 10 },
+    };
+    const skipped: Json = {
+      kind: 'custom',
+      task_id: 'bg_c',
+      event_type: 'compaction.skipped',
+      payload: { reason: 'min_savings_ratio' },
+    };
+    const out = await runAgentLoop({
+      model: pushingModel(inbox.sender, [started, skipped, compacted], script),
+      supervisor,
+      threadId: 't',
+      inbox,
+    });
+    expect(out).toMatchObject({ status: 'done', status_reason: 'natural', steps: 1 });
+    expect(eventsIn(out.messages)).toEqual([]);
+    expect(inbox.receiver.size).toBe(0);
+  });
+
   it('O16 at a natural end any other payload is appended and the model takes another turn', async () => {
     const { supervisor } = fresh();
     const inbox = createInbox();

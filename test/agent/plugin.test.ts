@@ -27,6 +27,30 @@ describe('background tasks plugin (K)', () => {
     expect(plugin.tools.map((t) => t.name)).toEqual(['cancel_task', 'send_message']);
   });
 
+  it('S10 stepEnd runs the dispatcher first, then the pending-work check (a delivery that ends the last task reports no pending work)', async () => {
+    const supervisor = fresh();
+    const id = await supervisor.spawn({ threadId: 'child', taskType: 't', description: 'd' }, parked);
+    const delivered: string[] = [];
+    const sink = {
+      async sendAgentMessage(req: { message: string }) {
+        delivered.push(req.message);
+        supervisor.cancel(id);
+        await supervisor.wait(id, { timeoutMs: 5_000 });
+        return 'd';
+      },
+    };
+    const plugin = createBackgroundTasksPlugin(supervisor, { durableSink: sink });
+    const send = plugin.tools.find((t) => t.name === 'send_message')!;
+    expect(
+      await send.execute(
+        { to: { relation: 'parent' }, message: 'done' },
+        { threadId: 'child', parentThreadId: 'parent' },
+      ),
+    ).toMatchObject({ ok: true, data: { status: 'queued' } });
+    expect(await plugin.hooks.stepEnd({ threadId: 'child' })).toEqual({ has_pending: false });
+    expect(delivered).toEqual(['done']);
+  });
+
   it('K4 run start, step end and run end hooks exist', () => {
     const { hooks } = createBackgroundTasksPlugin(fresh());
     expect(typeof hooks.runStart).toBe('function');

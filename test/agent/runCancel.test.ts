@@ -8,11 +8,20 @@ import {
   scriptedModel,
   tryInboxPayloadMessages,
 } from '../../src/agent/index.js';
-import { createInbox, SpawnError, TaskResult } from '../../src/index.js';
-import type { Json } from '../../src/index.js';
-import { freshSupervisors, gate, parked } from './helpers.js';
+import {
+  createInbox,
+  createTaskSupervisor,
+  MemoryTaskStore,
+  SpawnError,
+  TaskResult,
+  withToolLineage,
+} from '../../src/index.js';
+import type { AgentModel, RunOutcome } from '../../src/agent/index.js';
+import type { AgentTaskContext, Json } from '../../src/index.js';
+import { FlakyStore, tick } from '../helpers/async.js';
+import { freshSupervisors, gate, parked, spawnTool, waitFor } from './helpers.js';
 
-const { fresh } = freshSupervisors();
+const { fresh, defer } = freshSupervisors();
 const opts = (extra: object = {}) => ({ threadId: 't', taskType: 'shell', description: 'd', ...extra });
 const refusal = (p: Promise<unknown>) =>
   p.then(
@@ -48,6 +57,89 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect(s.list('t')).toHaveLength(1);
   });
 
+  it('S2 a nested task records the run but is not one of its roots: runningRootsOfRun, the sweep count and Run-scope cancel_task see the root only', async () => {
+    const s = fresh();
+    const nested = gate<string>();
+    const root = await s.spawn(opts({ name: 'root', parentContext: { run_id: 'run-n' } }), async (ctx) => {
+      nested.open(await s.spawn(opts({ name: 'kid' }), parked));
+      return parked(ctx);
+    });
+    const kid = await nested.promise;
+    expect(s.get(kid)?.parent_context).toEqual({ task_id: root, run_id: 'run-n' });
+    expect(s.runningRootsOfRun('run-n').map((t) => t.task_id)).toEqual([root]);
+    const tool = cancelTaskTool(s);
+    const runCtx = { threadId: 't', runId: 'run-n', runController: new AbortController() };
+    // Run scope addresses the run's roots only: the nested task is not a child of the run.
+    expect(await tool.execute({ target: { relation: 'child', name: 'kid' } }, runCtx)).toMatchObject({
+      ok: true,
+      data: { status: 'failed', cancelled_count: 0, error: 'task_not_found' },
+    });
+    expect(s.get(kid)?.status).toBe('running');
+    // One walk from the root: each task signalled once (a nested root would be counted twice).
+    expect(s.cancelDescendantsForRun('run-n')).toBe(2);
+    for (const id of [root, kid]) expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+  });
+
+  it('S2 gap 11: a nested spawn that inherits a fenced run is decided by its parent, not by the run fence', async () => {
+    const s = fresh();
+    s.cancelDescendantsForRun('run-f');
+    // Not a root of run-f (it has a parent task), so the fence does not apply to it either.
+    const kid = gate<string | SpawnError>();
+    const parent = await s.spawn(
+      opts({ parentContext: { task_id: 'bg_elsewhere', run_id: 'run-f' } }),
+      async (ctx) => {
+        kid.open(await s.spawn(opts(), parked).catch((e: SpawnError) => e));
+        return parked(ctx);
+      },
+    );
+    const child = await kid.promise;
+    expect(typeof child).toBe('string');
+    expect(s.get(child as string)?.parent_context).toEqual({ task_id: parent, run_id: 'run-f' });
+    expect(s.get(child as string)?.status).toBe('running');
+  });
+
+  it('S4 gap 13: a sweep while the spawn waits for its id block refuses the spawn; nothing is recorded', async () => {
+    const held = gate();
+    class SlowIds extends MemoryTaskStore {
+      override async allocateIds(count: number): Promise<number> {
+        await held.promise;
+        return super.allocateIds(count);
+      }
+    }
+    const store = new SlowIds();
+    const s = createTaskSupervisor({ store });
+    defer(() => s.stop());
+    const spawning = refusal(s.spawn(opts({ parentContext: { run_id: 'run-w' } }), parked));
+    await tick();
+    expect(s.cancelDescendantsForRun('run-w')).toBe(0);
+    held.open();
+    expect((await spawning)?.code).toBe('parent_cancelled');
+    expect(s.list('t')).toEqual([]);
+    expect(await store.load()).toEqual([]);
+  });
+
+  it('S4 gap 13: a sweep while the running record is written sweeps the new task: spawn returns its id and it ends cancelled', async () => {
+    const store = new FlakyStore();
+    const held = gate();
+    const putting = gate();
+    store.hold = () => {
+      putting.open();
+      return held.promise;
+    };
+    const s = createTaskSupervisor({ store });
+    defer(async () => {
+      store.hold = undefined;
+      await s.stop();
+    });
+    const spawning = s.spawn(opts({ parentContext: { run_id: 'run-p' } }), parked);
+    await putting.promise;
+    // Registered in the same step as the fence check, so the sweep finds it.
+    expect(s.cancelDescendantsForRun('run-p')).toBe(1);
+    held.open();
+    const id = await spawning;
+    expect((await s.wait(id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+  });
+
   it('S3 gap 11: the fence trims run ids on both sides', async () => {
     const s = fresh();
     s.cancelDescendantsForRun(' run-1 ');
@@ -72,6 +164,43 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     }
   });
 
+  it('S3 check order merge, name, fence: a reserved or duplicate name is reported before the fence; the merged run id is fenced for spawn and spawnAgent; a blank run id never is', async () => {
+    const s = fresh();
+    await s.spawn(opts({ name: 'busy' }), parked);
+    s.cancelDescendantsForRun('run-o');
+    const fenced = { parentContext: { run_id: 'run-o' } };
+    expect((await refusal(s.spawn(opts({ ...fenced, name: 'self' }), parked)))?.code).toBe('reserved_name');
+    expect((await refusal(s.spawn(opts({ ...fenced, name: 'busy' }), parked)))?.code).toBe('duplicate_name');
+    const viaLineage = await refusal(withToolLineage({ run_id: 'run-o' }, () => s.spawn(opts(), parked)));
+    expect(viaLineage?.message).toBe("run 'run-o' is cancelled");
+    expect(
+      (await refusal(s.spawnAgent({ threadId: 't', description: 'a', ...fenced }, async () => undefined)))
+        ?.code,
+    ).toBe('parent_cancelled');
+    // A blank run id names no run: sweeping it fences nothing.
+    s.cancelDescendantsForRun('  ');
+    const blank = await s.spawn(opts({ parentContext: { run_id: ' ' } }), parked);
+    expect(await withToolLineage({ run_id: '' }, () => s.spawn(opts(), parked))).toBe('bg_2');
+    expect(blank).toBe('bg_1');
+  });
+
+  it('S7 gap 12: unlike upstream, name, parent and run-fence refusals consume no id', async () => {
+    const s = fresh();
+    const done = await s.spawn(opts({ name: 'busy' }), parked);
+    const finished = await s.spawn(opts(), () => 1);
+    await s.wait(finished, { timeoutMs: 5_000 });
+    s.cancelDescendantsForRun('run-x');
+    for (const refused of [
+      s.spawn(opts({ name: 'all' }), parked),
+      s.spawn(opts({ name: 'busy' }), parked),
+      s.spawn(opts({ parentContext: { task_id: finished } }), parked),
+      s.spawn(opts({ parentContext: { run_id: 'run-x' } }), parked),
+    ])
+      expect(await refusal(refused)).toBeInstanceOf(SpawnError);
+    expect([done, finished]).toEqual(['bg_0', 'bg_1']);
+    expect(await s.spawn(opts(), parked)).toBe('bg_2');
+  });
+
   it('S3 cancel_task self in Run scope fences the run too', async () => {
     const s = fresh();
     await cancelTaskTool(s).execute(
@@ -81,6 +210,102 @@ describe('run-cancel fence (S1–S4, gaps 11 and 13)', () => {
     expect((await refusal(s.spawn(opts({ parentContext: { run_id: 'run-self' } }), parked)))?.code).toBe(
       'parent_cancelled',
     );
+  });
+});
+
+describe('run cancellation through runAgentLoop (gap 14, S2)', () => {
+  const spawnCall = (id: string) => ({ toolCalls: [{ id, name: 'spawn_task', args: {} }] });
+
+  it('gap 14: aborting a delegate run started by a tool cancels the delegate run tasks and fences its run; the outer run ends normally and sweeps nothing', async () => {
+    const s = fresh();
+    const sub = new AbortController();
+    let subOutcome: RunOutcome | undefined;
+    const delegate = {
+      ...spawnTool(s, parked, { toolName: 'delegate' }),
+      execute: async () => {
+        let n = 0;
+        const model: AgentModel = async () => {
+          if (++n === 1) return spawnCall('sub-spawn');
+          sub.abort();
+          return new Promise(() => undefined);
+        };
+        subOutcome = await runAgentLoop({
+          model,
+          supervisor: s,
+          threadId: 'sub',
+          runId: 'run-sub',
+          signal: sub.signal,
+          tools: [spawnTool(s, parked)],
+        });
+        return { ok: true as const, data: null };
+      },
+    };
+    const outer = await runAgentLoop({
+      model: scriptedModel([
+        spawnCall('top-spawn'),
+        { toolCalls: [{ id: 'd', name: 'delegate', args: {} }] },
+        { text: 'ok' },
+      ]),
+      supervisor: s,
+      threadId: 'lead',
+      runId: 'run-top',
+      tools: [spawnTool(s, parked), delegate],
+    });
+    expect(subOutcome).toMatchObject({ termination: 'cancelled', status: 'done' });
+    const [subTask] = s.list('sub');
+    expect(subTask?.parent_context).toMatchObject({ run_id: 'run-sub', call_id: 'sub-spawn' });
+    expect((await s.wait(subTask!.task_id, { timeoutMs: 5_000 })).status).toBe('cancelled');
+    expect((await refusal(s.spawn(opts({ parentContext: { run_id: 'run-sub' } }), parked)))?.code).toBe(
+      'parent_cancelled',
+    );
+    // The outer run ended naturally: its task outlives it and its run is not fenced.
+    expect(outer).toMatchObject({ status: 'waiting', status_reason: 'awaiting_tasks' });
+    expect(s.list('lead').map((t) => t.status)).toEqual(['running']);
+    expect(await s.spawn(opts({ parentContext: { run_id: 'run-top' } }), parked)).toMatch(/^bg_/);
+  });
+
+  it('S2 gap 14: a sub-agent task run records the outer run in the tasks it starts, so sweeping the outer run reaches them through the sub-agent', async () => {
+    const s = fresh();
+    const agentBody = async (ctx: AgentTaskContext) => {
+      await runAgentLoop({
+        model: scriptedModel([spawnCall('crawl'), { text: 'waiting for the crawl' }]),
+        supervisor: s,
+        threadId: 'sub',
+        runId: 'run-sub',
+        signal: ctx.signal,
+        tools: [spawnTool(s, parked)],
+      });
+      await ctx.cancelled();
+      return TaskResult.cancelled();
+    };
+    const startAgent = {
+      ...spawnTool(s, parked, { toolName: 'start_agent' }),
+      execute: async (_args: Json, ctx: { threadId: string }) => ({
+        ok: true as const,
+        data: {
+          task_id: await s.spawnAgent({ threadId: ctx.threadId, description: 'researcher' }, agentBody),
+        },
+      }),
+    };
+    await runAgentLoop({
+      model: scriptedModel([
+        { toolCalls: [{ id: 'a', name: 'start_agent', args: {} }] },
+        { text: 'started' },
+      ]),
+      supervisor: s,
+      threadId: 'lead',
+      runId: 'run-top',
+      tools: [startAgent],
+    });
+    const [agent] = s.list('lead');
+    await waitFor(() => s.list('sub').length === 1, 5_000, 'the crawl');
+    const [crawl] = s.list('sub');
+    // task_id and run_id from the enclosing task; call_id from the sub-run's tool call.
+    expect(crawl?.parent_context).toEqual({ task_id: agent!.task_id, run_id: 'run-top', call_id: 'crawl' });
+    expect(s.runningRootsOfRun('run-top').map((t) => t.task_id)).toEqual([agent!.task_id]);
+    expect(s.cancelDescendantsForRun('run-top')).toBe(2);
+    for (const t of [agent!, crawl!])
+      expect((await s.wait(t.task_id, { timeoutMs: 5_000 })).status).toBe('cancelled');
   });
 });
 

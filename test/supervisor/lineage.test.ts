@@ -145,6 +145,92 @@ describe('G. parent-context lineage', () => {
     await Promise.all([outer.stop(), inner.stop()]);
   });
 
+  it('S2 a nested spawn records the enclosing task run_id as well as its task_id, at every depth and in the store', async () => {
+    const store = new FlakyStore();
+    const { sup } = setup({ store });
+    const grandchild = gate<string>();
+    let child = '';
+    const root = await sup.spawn(
+      opts({ parentContext: { run_id: 'run-1', call_id: 'call-1' } }),
+      async (ctx) => {
+        child = await sup.spawn(opts({ parentContext: {} }), async (inner) => {
+          grandchild.open(await sup.spawn(opts(), parked));
+          return parked(inner);
+        });
+        return parked(ctx);
+      },
+    );
+    const leaf = await grandchild.promise;
+    // Only run_id is inherited: call_id and agent_id name the tool call that spawned the root.
+    expect(sup.get(child)?.parent_context).toEqual({ task_id: root, run_id: 'run-1' });
+    expect(sup.get(leaf)?.parent_context).toEqual({ task_id: child, run_id: 'run-1' });
+    // spawn resolves once the running record is durable.
+    expect((await store.record(leaf))?.parent_context).toEqual({ task_id: child, run_id: 'run-1' });
+    await sup.stop();
+  });
+
+  it('S2 the enclosing task run_id comes before tool lineage; an explicit run_id wins; an explicit task_id skips the ambient task', async () => {
+    const { sup } = setup();
+    const kids = gate<string[]>();
+    const root = await sup.spawn(opts({ parentContext: { run_id: 'run-outer' } }), async (ctx) => {
+      const lineage = { run_id: 'run-inner', call_id: 'call-inner' };
+      kids.open([
+        await withToolLineage(lineage, () => sup.spawn(opts(), parked)),
+        await sup.spawn(opts({ parentContext: { run_id: 'run-explicit' } }), parked),
+        await withToolLineage(lineage, () =>
+          sup.spawn(opts({ parentContext: { task_id: 'other' } }), parked),
+        ),
+        await sup.spawn(opts({ parentContext: { task_id: 'other' } }), parked),
+      ]);
+      return parked(ctx);
+    });
+    const [viaLineage, explicitRun, explicitParent, bare] = await kids.promise;
+    expect(sup.get(viaLineage!)?.parent_context).toEqual({
+      task_id: root,
+      run_id: 'run-outer',
+      call_id: 'call-inner',
+    });
+    expect(sup.get(explicitRun!)?.parent_context).toEqual({ task_id: root, run_id: 'run-explicit' });
+    expect(sup.get(explicitParent!)?.parent_context).toEqual({
+      task_id: 'other',
+      run_id: 'run-inner',
+      call_id: 'call-inner',
+    });
+    expect(sup.get(bare!)?.parent_context).toEqual({ task_id: 'other' });
+    await sup.stop();
+  });
+
+  it('S2 a task without a run_id passes none on; tool lineage inside its body still fills it', async () => {
+    const { sup } = setup();
+    const kids = gate<string[]>();
+    const root = await sup.spawn(opts(), async (ctx) => {
+      kids.open([
+        await sup.spawn(opts(), parked),
+        await withToolLineage({ run_id: 'run-in' }, () => sup.spawn(opts(), parked)),
+      ]);
+      return parked(ctx);
+    });
+    const [plain, viaLineage] = await kids.promise;
+    expect(sup.get(plain!)?.parent_context).toEqual({ task_id: root });
+    expect(sup.get(viaLineage!)?.parent_context).toEqual({ task_id: root, run_id: 'run-in' });
+    await sup.stop();
+  });
+
+  it('S2 the enclosing task run crosses supervisors with its id (read from the body scope, not looked up by id)', async () => {
+    const outer = createTaskSupervisor();
+    const inner = createTaskSupervisor();
+    // inner's own bg_0 has another run: a lookup of the ambient id in inner would pick it.
+    await inner.spawn(opts({ parentContext: { run_id: 'run-inner' } }), parked);
+    const kid = gate<string>();
+    const parent = await outer.spawn(opts({ parentContext: { run_id: 'run-outer' } }), async (ctx) => {
+      kid.open(await inner.spawn(opts(), parked));
+      return parked(ctx);
+    });
+    expect(parent).toBe('bg_0');
+    expect(inner.get(await kid.promise)?.parent_context).toEqual({ task_id: parent, run_id: 'run-outer' });
+    await Promise.all([outer.stop(), inner.stop()]);
+  });
+
   it('pinned: a parent task id the supervisor does not know is allowed', async () => {
     const { sup } = setup();
     const id = await sup.spawn(opts({ parentContext: { task_id: 'bg_in_another_process' } }), parked);

@@ -62,11 +62,13 @@ export class ControlRouter {
   async #cancel(scope: CancelScope): Promise<void> {
     await this.#ready();
     const n = this.#s.names;
-    if (scope.kind === 'run') {
+    // The fence is keyed by the trimmed run id, as spawns look it up; a blank one names no run.
+    const fenced = scope.kind === 'run' ? scope.runId.trim() : '';
+    if (fenced !== '') {
       // Blocks on spawns of the run in flight (their upsert holds the row), so the cascade below sees them.
       await this.#s.pool.query(
         `INSERT INTO ${n.runs} (run_id, cancelled) VALUES ($1, true) ON CONFLICT (run_id) DO UPDATE SET cancelled = true`,
-        [scope.runId],
+        [fenced],
       );
     }
     const roots =

@@ -40,6 +40,16 @@ export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
 }
 
 /**
+ * The run a record's spawn is fenced by: the trimmed `run_id` of a task without a parent task, or
+ * `null` (a parented task is judged by its parent; a blank run id names no run).
+ */
+function fenceRunOf(r: PersistedTaskMeta): string | null {
+  if (r.parent_context.task_id !== undefined) return null;
+  const run = r.parent_context.run_id?.trim();
+  return run === undefined || run === '' ? null : run;
+}
+
+/**
  * Writes `records` in one statement, fenced: a new `running` record is inserted under the current
  * epoch (refused if the epoch was revoked, its name is running in its thread, or its run was
  * cancelled); any other change lands only on a row still `running` under the epoch the writer
@@ -63,13 +73,14 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
     `WITH data AS MATERIALIZED (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::bool[], $15::bool[]) WITH ORDINALITY
-         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, acks, ord)
+         $8::text[], $9::text[], $10::bool[], $15::bool[], $16::text[]) WITH ORDINALITY
+         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, acks,
+           fence_run, ord)
      ), ep AS (
        SELECT epoch FROM ${n.epochs} WHERE epoch = $11 FOR SHARE
      ), runs_up AS (
        INSERT INTO ${n.runs} (run_id)
-       SELECT DISTINCT run_id FROM data WHERE status = 'running' AND run_id IS NOT NULL AND parent_task_id IS NULL
+       SELECT DISTINCT fence_run FROM data WHERE status = 'running' AND fence_run IS NOT NULL
        ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id
        RETURNING run_id, cancelled
      ), recv AS MATERIALIZED (
@@ -86,7 +97,7 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        FROM data d
        WHERE NOT EXISTS (SELECT 1 FROM ${n.tasks} t WHERE t.task_id = d.task_id)
          AND (d.status <> 'running' OR (EXISTS (SELECT 1 FROM ep) AND NOT EXISTS (
-           SELECT 1 FROM runs_up r WHERE r.run_id = d.run_id AND d.parent_task_id IS NULL AND r.cancelled)))
+           SELECT 1 FROM runs_up r WHERE r.run_id = d.fence_run AND r.cancelled)))
        ORDER BY d.ord
        ON CONFLICT DO NOTHING
        RETURNING task_id, owner_thread_id
@@ -125,6 +136,7 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       next,
       n.channel,
       batch.map((r) => s.localInbox.get(r.task_id) === true),
+      batch.map(fenceRunOf),
     ],
   );
   const updated = new Set<string>();
@@ -188,7 +200,7 @@ async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<Put
       continue;
     }
     let error: Error;
-    const run = r.parent_context.task_id === undefined ? r.parent_context.run_id : undefined;
+    const run = fenceRunOf(r);
     if (
       r.name !== undefined &&
       (
@@ -200,10 +212,10 @@ async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<Put
     ) {
       error = new RejectedRecordError('duplicate_name', `a running task named '${r.name}' already exists`);
     } else if (
-      run !== undefined &&
+      run !== null &&
       (await s.pool.query(`SELECT 1 FROM ${n.runs} WHERE run_id = $1 AND cancelled`, [run])).rowCount
     ) {
-      error = new RejectedRecordError('parent_cancelled', `run '${run}' is cancelled`);
+      error = new RejectedRecordError('parent_cancelled', `run '${r.parent_context.run_id}' is cancelled`);
     } else {
       error = new RejectedRecordError(
         'owner_revoked',
