@@ -1,7 +1,8 @@
 import type { Actor } from 'xstate';
 import type { taskMachine } from '../../machines/task.machine.js';
 import type { Inbox, InboxSender } from '../inbox/types.js';
-import type { CustomTaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import { summaryFromMeta } from '../wire/convert.js';
+import type { CustomTaskEvent, PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 
 /**
  * What the supervisor holds for one task: its immutable summary (replaced, never mutated, so
@@ -75,4 +76,17 @@ export function newEntry(init: {
     lastEvent: undefined,
     lastByType: undefined,
   };
+}
+
+/** The entry of a task restored from a stored record (not run by this process). */
+export function storedEntry(meta: PersistedTaskMeta, threadId: string): TaskEntry {
+  return newEntry({
+    id: meta.task_id,
+    ownerThreadId: threadId,
+    name: meta.name,
+    summary: Object.freeze(summaryFromMeta(meta)),
+    local: false,
+    inbox: undefined,
+    agentInbox: undefined,
+  });
 }

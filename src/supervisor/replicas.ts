@@ -11,7 +11,7 @@ import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
-import { newEntry, type TaskEntry } from './entry.js';
+import { storedEntry, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
 import type { Registry } from './registry.js';
 
@@ -202,15 +202,7 @@ export class ReplicaLink implements CoordinationHandler {
         continue;
       }
       host.bumpPast(meta.task_id);
-      const entry = newEntry({
-        id: meta.task_id,
-        ownerThreadId: threadId,
-        name: meta.name,
-        summary: Object.freeze(summaryFromMeta(meta)),
-        local: false,
-        inbox: undefined,
-        agentInbox: undefined,
-      });
+      const entry = storedEntry(meta, threadId);
       // A running row here is live elsewhere (the load orphaned dead owners' rows first).
       entry.remote = meta.status === 'running' || mine;
       host.add(entry);

@@ -1,8 +1,7 @@
 import type { TaskStore } from '../stores/types.js';
 import { parsePersistedTaskMeta } from '../wire/parse.js';
-import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskId } from '../wire/types.js';
-import { type TaskEntry, newEntry } from './entry.js';
+import { type TaskEntry, storedEntry } from './entry.js';
 
 /** The exact error of a task that was running when its process died. */
 export const ORPHAN_ERROR = 'task orphaned: runtime restarted while running';
@@ -75,15 +74,7 @@ export async function restoreRecords(
     }
     host.bumpPast(meta.task_id);
     if (meta.status === 'running' && !remote) meta = orphaned(meta, host.now());
-    const entry = newEntry({
-      id: meta.task_id,
-      ownerThreadId: threadId,
-      name: meta.name,
-      summary: Object.freeze(summaryFromMeta(meta)),
-      local: false,
-      inbox: undefined,
-      agentInbox: undefined,
-    });
+    const entry = storedEntry(meta, threadId);
     entry.remote = remote;
     host.add(entry);
     // Another live process owns a remote record's row; writing it back could undo that process's writes.

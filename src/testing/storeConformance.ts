@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import type { PersistedTaskMeta } from '../wire/types.js';
 import { outboxConformance } from './outboxConformance.js';
+import { sameJson } from '../wire/sameJson.js';
 
 /** Makes a fresh, empty store for each check. */
 export type MakeStore = () => TaskStore | Promise<TaskStore>;
@@ -12,17 +13,6 @@ class CheckFailed extends Error {}
 
 function ensure(ok: boolean, detail: string): asserts ok {
   if (!ok) throw new CheckFailed(detail);
-}
-
-/** Key-order-insensitive structural equality over JSON values, `undefined` members included. */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && same((a as never)[k], (b as never)[k]));
 }
 
 const show = (v: unknown): string => JSON.stringify(v);
@@ -78,7 +68,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       for (const r of records) {
         const g = got.get(r.task_id);
         ensure(g !== undefined, `${r.task_id} was not loaded`);
-        ensure(same(g, r), `${r.task_id} came back as ${show(g)}, expected ${show(r)}`);
+        ensure(sameJson(g, r), `${r.task_id} came back as ${show(g)}, expected ${show(r)}`);
       }
     },
   ],
@@ -91,7 +81,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       await store.put([done]);
       const rows = (await store.load(done.owner_thread_id)).filter((r) => r.task_id === id);
       ensure(rows.length === 1, `${rows.length} records with id ${id}, expected 1`);
-      ensure(same(rows[0], done), `got ${show(rows[0])}, expected the second write`);
+      ensure(sameJson(rows[0], done), `got ${show(rows[0])}, expected the second write`);
     },
   ],
   [
@@ -102,11 +92,11 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       await store.put([...a, ...b]);
       const gotA = await byId(store, `${tag}-thread-a`);
       ensure(
-        same([...gotA.keys()].sort(), a.map((r) => r.task_id).sort()),
+        sameJson([...gotA.keys()].sort(), a.map((r) => r.task_id).sort()),
         `thread a: ${show([...gotA.keys()])}`,
       );
       const gotB = await byId(store, `${tag}-thread-b`);
-      ensure(same([...gotB.keys()], [`${tag}-b1`]), `thread b: ${show([...gotB.keys()])}`);
+      ensure(sameJson([...gotB.keys()], [`${tag}-b1`]), `thread b: ${show([...gotB.keys()])}`);
       ensure((await store.load(`${tag}-nobody`)).length === 0, 'an unknown thread loaded records');
       const all = await byId(store);
       ensure(
@@ -138,7 +128,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       await expectRejects(() => store.put(batch), 'put of a batch holding an unreadable record');
       const got = await byId(store, first.owner_thread_id);
       ensure(!got.has(`${tag}-atom-2`), 'part of a rejected batch was stored');
-      ensure(same(got.get(first.task_id), first), 'a rejected batch overwrote an earlier record');
+      ensure(sameJson(got.get(first.task_id), first), 'a rejected batch overwrote an earlier record');
     },
   ],
   [
@@ -150,10 +140,10 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       (r.result as { list: number[] }).list.push(2);
       r.description = 'changed after put';
       const loaded = (await store.load(r.owner_thread_id)).find((x) => x.task_id === r.task_id);
-      ensure(same(loaded, expected), `mutating the input changed the store: ${show(loaded)}`);
+      ensure(sameJson(loaded, expected), `mutating the input changed the store: ${show(loaded)}`);
       loaded!.description = 'changed after load';
       const again = (await store.load(r.owner_thread_id)).find((x) => x.task_id === r.task_id);
-      ensure(same(again, expected), 'mutating a loaded record changed the store');
+      ensure(sameJson(again, expected), 'mutating a loaded record changed the store');
     },
   ],
   [
@@ -162,7 +152,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       const records = Array.from({ length: 50 }, (_, i) => meta(tag, `${tag}-c${i}`, { created_at_ms: i }));
       await Promise.all(records.map((r) => store.put([r])));
       const got = await byId(store, `${tag}-thread-a`);
-      for (const r of records) ensure(same(got.get(r.task_id), r), `${r.task_id} lost or changed`);
+      for (const r of records) ensure(sameJson(got.get(r.task_id), r), `${r.task_id} lost or changed`);
     },
   ],
   [
@@ -209,7 +199,8 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       await store.delete([]);
       const got = await byId(store, gone.owner_thread_id);
       ensure(!got.has(gone.task_id), `${gone.task_id} still loads after delete`);
-      for (const r of kept) ensure(same(got.get(r.task_id), r), `${r.task_id} lost or changed by a delete`);
+      for (const r of kept)
+        ensure(sameJson(got.get(r.task_id), r), `${r.task_id} lost or changed by a delete`);
       ensure(!(await byId(store)).has(gone.task_id), `load() still returns ${gone.task_id}`);
       if (store.allocateIds) {
         const next = await store.allocateIds(1);
