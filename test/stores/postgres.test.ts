@@ -236,6 +236,7 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
       rec('bg_2', { name: 'n' }),
       rec('bg_5', { status: 'failed', error: 'not mine' }),
       rec('bg_9', { status: 'cancelled', completed_at_ms: 7 }),
+      rec('bg_3', { owner_thread_id: 'th "x" \\ {y}', name: 'a "q" \\ b,NULL' }),
     ]);
     expect(res.refused.map((r) => [r.task_id, r.status])).toEqual([['bg_5', 'running']]);
     expect(res.rejected?.size ?? 0).toBe(0);
@@ -255,6 +256,9 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
       ['bg_5', 'running'],
       ['bg_2', 'running'],
       ['bg_9', 'cancelled'],
+    ]);
+    expect((await b.load('th "x" \\ {y}')).map((r) => [r.task_id, r.name])).toEqual([
+      ['bg_3', 'a "q" \\ b,NULL'],
     ]);
     // The new running record is a's (its later change lands), the inserted terminal one no one's.
     expect((await a.put([rec('bg_2', { name: 'n', status: 'completed' })])).refused).toEqual([]);
