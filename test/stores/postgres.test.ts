@@ -220,6 +220,85 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     expect((await b.put([rec('bg_4', { name: 'dup' })])).rejected).toBeUndefined();
   });
 
+  it('fenced put: one mixed batch inserts, updates, refuses and takes its terminal event; odd text round-trips exactly', async () => {
+    const t = table('mixed');
+    const a = open({ table: t, leaseMs: 60_000 });
+    const b = open({ table: t, leaseMs: 60_000 });
+    // Quotes, backslashes, line separators, non-ASCII and an escaped lone surrogate travel in JSON.
+    const odd = 'say "hi" \\ back\\slash \u2028 é 😀 \ud800 {x,"y"} NULL';
+    await a.put([rec('bg_0'), rec('bg_1', { description: odd })]);
+    await b.put([rec('bg_5')]);
+    await a.coordination.claimAndTake('t', false);
+    a.coordination.setLocalInbox('bg_0', false);
+    const res = await a.put([
+      rec('bg_0', { status: 'completed', result: { odd }, completed_at_ms: 5 }),
+      rec('bg_1', { description: `${odd} v2` }),
+      rec('bg_2', { name: 'n' }),
+      rec('bg_5', { status: 'failed', error: 'not mine' }),
+      rec('bg_9', { status: 'cancelled', completed_at_ms: 7 }),
+      rec('bg_3', { owner_thread_id: 'th "x" \\ {y}', name: 'a "q" \\ b,NULL' }),
+    ]);
+    expect(res.refused.map((r) => [r.task_id, r.status])).toEqual([['bg_5', 'running']]);
+    expect(res.rejected?.size ?? 0).toBe(0);
+    // The terminal event of a task with a local inbox, on a thread this epoch receives, is taken here.
+    expect(a.coordination.takeTerminal('bg_0')?.event).toEqual({
+      kind: 'completed',
+      task_id: 'bg_0',
+      result: { odd },
+    });
+    expect(a.coordination.takeTerminal('bg_9')).toBeUndefined();
+    const byId = new Map((await b.load('t')).map((r) => [r.task_id, r]));
+    expect(byId.get('bg_0')?.result).toEqual({ odd });
+    expect(byId.get('bg_1')?.description).toBe(`${odd} v2`);
+    expect([...byId.values()].map((r) => [r.task_id, r.status])).toEqual([
+      ['bg_0', 'completed'],
+      ['bg_1', 'running'],
+      ['bg_5', 'running'],
+      ['bg_2', 'running'],
+      ['bg_9', 'cancelled'],
+    ]);
+    expect((await b.load('th "x" \\ {y}')).map((r) => [r.task_id, r.name])).toEqual([
+      ['bg_3', 'a "q" \\ b,NULL'],
+    ]);
+    // The new running record is a's (its later change lands), the inserted terminal one no one's.
+    expect((await a.put([rec('bg_2', { name: 'n', status: 'completed' })])).refused).toEqual([]);
+    const owners = await pool.query(
+      `SELECT task_id, owner_epoch FROM "${t}" WHERE task_id IN ('bg_2', 'bg_9') ORDER BY task_id`,
+    );
+    expect(owners.rows).toEqual([
+      { task_id: 'bg_2', owner_epoch: a.epoch },
+      { task_id: 'bg_9', owner_epoch: null },
+    ]);
+    // Nothing was stored for a receiver: the taken event is consumed, bg_9 had no terminal transition.
+    expect((await pool.query(`SELECT count(*)::int AS n FROM "${t}_events"`)).rows[0].n).toBe(1);
+  });
+
+  it("notifications of a store's own put wake it only when it left events for the thread's receiver", async () => {
+    const t = table('selfnote');
+    const a = open({ table: t, leaseMs: 60_000 });
+    const b = open({ table: t, leaseMs: 60_000 });
+    const seen = { a: [] as string[], b: [] as string[] };
+    const handler = (into: string[]) => ({
+      threadChanged: (thread: string) => into.push(thread),
+      control: () => undefined,
+      poll: () => undefined,
+      revoked: () => undefined,
+    });
+    a.coordination.attach(handler(seen.a));
+    b.coordination.attach(handler(seen.b));
+    await b.load('none');
+    await a.coordination.claimAndTake('t', false);
+    // A running insert: b hears of it; a already holds it.
+    await a.put([rec('bg_0')]);
+    await until(() => seen.b.length === 1, 5_000, 'b to hear of the insert');
+    // bg_0 has no inbox here: its terminal event is stored for the receiver (a), which must look.
+    await a.put([rec('bg_0', { status: 'completed' })]);
+    await until(() => seen.a.length === 1 && seen.b.length === 2, 5_000, 'both to hear of the completion');
+    // Notifications reach a listener in commit order: the insert's came first and was skipped.
+    expect(seen.a).toEqual(['t']);
+    expect(seen.b).toEqual(['t', 't']);
+  });
+
   it("after close every method rejects with 'store is closed'", async () => {
     const s = new PostgresTaskStore({ connectionString: pgUrl!, table: table('closed') });
     await s.put([rec('bg_0')]);

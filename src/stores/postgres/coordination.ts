@@ -72,14 +72,18 @@ export class PgCoordination implements TaskCoordination {
 
   /** Dispatches a notification from the channel. */
   onNotify(payload: string): void {
-    let msg: { k?: string; t?: string; e?: string; c?: string };
+    let msg: { k?: string; t?: string; e?: string; c?: string; u?: boolean };
     try {
       msg = JSON.parse(payload) as typeof msg;
     } catch {
       return;
     }
-    if (msg.k === 't' && typeof msg.t === 'string') this.#handler?.threadChanged(msg.t);
-    else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
+    if (msg.k === 't' && typeof msg.t === 'string') {
+      // This epoch's own put: its rows are already in memory here, so only events it left for
+      // the thread's receiver (which may be this process) are worth a look.
+      if (msg.e === this.fence.epoch() && msg.u === false) return;
+      this.#handler?.threadChanged(msg.t);
+    } else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
     // Another claim of the thread (another replica's run, or a newer one here) supersedes ours.
     else if (
       msg.k === 'r' &&

@@ -32,6 +32,24 @@ export class RejectedRecordError extends Error {
   }
 }
 
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A PostgreSQL text-array literal of `values` (what node-postgres builds for a JS array, every
+ * element quoted), made without running two regex replacements over each element that needs none.
+ */
+export function textArray(values: readonly (string | null | undefined)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ',';
+    if (v === null || v === undefined) out += 'NULL';
+    else if (NEEDS_ESCAPE.test(v)) out += `"${v.replace(/[\\"]/g, '\\$&')}"`;
+    else out += `"${v}"`;
+  }
+  return `${out}}`;
+}
+
 /** The terminal event a terminal record stands for. */
 export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
   if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
@@ -70,10 +88,13 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   }
   const n = s.names;
   const epoch = s.epoch();
+  const local = batch.map((r) => s.localInbox.has(r.task_id));
   const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
     `WITH data AS MATERIALIZED (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::bool[], $15::bool[], $16::text[]) WITH ORDINALITY
+       SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]),
+         json_array_elements_text($4::json), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]),
+         unnest($8::text[]), json_array_elements_text($9::json), unnest($10::bool[]), unnest($15::bool[]),
+         unnest($16::text[])) WITH ORDINALITY
          AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox, acks,
            fence_run, ord)
      ), ep AS (
@@ -95,12 +116,12 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        SELECT d.task_id, d.owner_thread_id, d.status, d.record, $12,
          CASE WHEN d.status = 'running' THEN $11 END, d.name, d.parent_task_id, d.run_id
        FROM data d
-       WHERE NOT EXISTS (SELECT 1 FROM ${n.tasks} t WHERE t.task_id = d.task_id)
-         AND (d.status <> 'running' OR (EXISTS (SELECT 1 FROM ep) AND NOT EXISTS (
+       WHERE (d.status <> 'running' OR (EXISTS (SELECT 1 FROM ep) AND NOT EXISTS (
            SELECT 1 FROM runs_up r WHERE r.run_id = d.fence_run AND r.cancelled)))
        ORDER BY d.ord
+       -- An existing id conflicts on the key (its row was updated above, or is not ours to touch).
        ON CONFLICT DO NOTHING
-       RETURNING task_id, owner_thread_id
+       RETURNING task_id, owner_thread_id, status
      ), ended AS (
        SELECT d.task_id, d.owner_thread_id, d.event, d.acks, d.ord, r.claim
        FROM upd u JOIN data d ON d.task_id = u.task_id
@@ -110,52 +131,66 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
        SELECT owner_thread_id, task_id, event, claim FROM ended WHERE claim IS NULL OR acks
        ORDER BY ord
-       RETURNING task_id, seq, taken_by
+       RETURNING task_id, seq, taken_by, thread_id
      ), nx AS (
        UPDATE ${n.meta} SET value = $13::bigint WHERE name = 'next_id' AND value < $13::bigint
      )
-     SELECT 'u' AS k, task_id, NULL::bigint AS seq, NULL AS claim FROM upd
-     UNION ALL SELECT 'i', task_id, NULL, NULL FROM ins
-     UNION ALL SELECT 'e', task_id, seq, taken_by FROM ev
-     UNION ALL SELECT 't', task_id, NULL, claim FROM ended WHERE claim IS NOT NULL
-     UNION ALL SELECT 'n', th || coalesce(pg_notify($14, json_build_object('k', 't', 't', th)::text)::text, ''), NULL, NULL
+     SELECT 'm' AS k, d.task_id, NULL::bigint AS seq, NULL AS claim FROM data d
+       WHERE NOT EXISTS (SELECT 1 FROM upd u WHERE u.task_id = d.task_id)
+         AND NOT EXISTS (SELECT 1 FROM ins i WHERE i.task_id = d.task_id)
+     UNION ALL SELECT 'i', i.task_id, NULL, NULL FROM ins i JOIN data d ON d.task_id = i.task_id
+       WHERE i.status <> 'running' OR d.epoch <> $11
+     UNION ALL SELECT 'e', task_id, seq, taken_by FROM ev WHERE taken_by IS NOT NULL
+     UNION ALL SELECT 'c', thread_id, NULL, claim FROM recv WHERE EXISTS (SELECT 1 FROM ended)
+     UNION ALL SELECT 'n', th || coalesce(pg_notify($14, json_build_object('k', 't', 't', th, 'e', $11::text,
+         'u', th IN (SELECT thread_id FROM ev WHERE taken_by IS NULL))::text)::text, ''), NULL, NULL
        FROM (SELECT owner_thread_id AS th FROM upd UNION SELECT owner_thread_id FROM ins) x`,
     [
-      batch.map((r) => r.task_id),
-      batch.map((r) => r.owner_thread_id),
-      batch.map((r) => r.status),
-      texts,
-      batch.map((r) => (r.name === undefined ? null : r.name)),
-      batch.map((r) => r.parent_context.task_id ?? null),
-      batch.map((r) => r.parent_context.run_id ?? null),
-      batch.map((r) => s.epochOf.get(r.task_id) ?? epoch),
-      batch.map((r) => (r.status === 'running' ? null : JSON.stringify(terminalEvent(r)))),
-      batch.map((r) => s.localInbox.has(r.task_id)),
+      textArray(batch.map((r) => r.task_id)),
+      textArray(batch.map((r) => r.owner_thread_id)),
+      textArray(batch.map((r) => r.status)),
+      // The two long columns travel as one JSON array each: a text array literal escapes every
+      // quote in JavaScript, which costs several times more than JSON.stringify.
+      JSON.stringify(texts),
+      textArray(batch.map((r) => r.name)),
+      textArray(batch.map((r) => r.parent_context.task_id)),
+      textArray(batch.map((r) => r.parent_context.run_id)),
+      textArray(batch.map((r) => s.epochOf.get(r.task_id) ?? epoch)),
+      JSON.stringify(batch.map((r) => (r.status === 'running' ? null : JSON.stringify(terminalEvent(r))))),
+      local,
       epoch,
       s.instanceId,
       next,
       n.channel,
       batch.map((r) => s.localInbox.get(r.task_id) === true),
-      batch.map(fenceRunOf),
+      textArray(batch.map(fenceRunOf)),
     ],
   );
-  const updated = new Set<string>();
+  // Only the exceptions come back (a result row per record costs more than the write itself):
+  // records that did not land ('m'), inserted rows the caller cannot infer ('i': a terminal
+  // record for an unknown id, or a running one inserted while its task was known under another
+  // epoch), stored events taken here ('e'), and this epoch's claim per received thread ('c').
+  const missingIds = new Set<string>();
   const inserted = new Set<string>();
   const stored = new Map<string, number>();
-  const taken = new Map<string, string>();
+  const claims = new Map<string, string>();
   for (const row of res.rows) {
-    if (row.k === 'u') updated.add(row.task_id);
+    if (row.k === 'm') missingIds.add(row.task_id);
     else if (row.k === 'i') inserted.add(row.task_id);
-    else if (row.k === 'e' && row.claim !== null) stored.set(row.task_id, Number(row.seq));
-    else if (row.k === 't') taken.set(row.task_id, row.claim!);
+    else if (row.k === 'e') stored.set(row.task_id, Number(row.seq));
+    else if (row.k === 'c') claims.set(row.task_id, row.claim!);
   }
   const missing: PersistedTaskMeta[] = [];
-  for (const r of batch) {
-    if (updated.has(r.task_id) || inserted.has(r.task_id)) {
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i]!;
+    if (!missingIds.has(r.task_id)) {
       if (r.status === 'running') {
-        if (inserted.has(r.task_id)) s.epochOf.set(r.task_id, epoch);
+        // Landed without 'i': inserted under this epoch, or updated under the epoch it is known by.
+        if (inserted.has(r.task_id) || !s.epochOf.has(r.task_id)) s.epochOf.set(r.task_id, epoch);
       } else {
-        const claim = taken.get(r.task_id);
+        // A terminal record that updated a row (not inserted) recorded its terminal event; the
+        // event was taken here when the task has a local inbox and this epoch receives its thread.
+        const claim = local[i] && !inserted.has(r.task_id) ? claims.get(r.owner_thread_id) : undefined;
         if (claim !== undefined) {
           s.tookTerminal.set(r.task_id, {
             threadId: r.owner_thread_id,
