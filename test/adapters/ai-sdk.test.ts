@@ -1,5 +1,5 @@
-import { jsonSchema } from 'ai';
-import { describe, expect, it } from 'vitest';
+import { jsonSchema, type ToolSet } from 'ai';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   backgroundTaskTool,
   createTaskTools,
@@ -124,5 +124,15 @@ describe('awaken-tasks/ai-sdk', () => {
         run: () => 1,
       }),
     ).toThrow('Expected `options.name` to be a non-empty string, got ""');
+  });
+});
+
+describe('createTaskTools types', () => {
+  it('its result is an AI SDK ToolSet as it is (no spread needed for generateText)', () => {
+    const supervisor = createTaskSupervisor();
+    const tools = createTaskTools(supervisor, { threadId: 't' });
+    expectTypeOf(tools).toExtend<ToolSet>();
+    const asToolSet: ToolSet = tools;
+    expect(Object.keys(asToolSet).sort()).toEqual(['cancel_task', 'send_message']);
   });
 });

@@ -18,11 +18,18 @@ export interface TaskToolsOptions {
   inbox?: InboxSender;
 }
 
-/** The AI SDK tools `createTaskTools` returns, keyed by the names the model sees. */
-export interface TaskTools {
+/**
+ * The AI SDK tools `createTaskTools` returns, keyed by the names the model sees. A plain object
+ * type (not an interface), so it is an AI SDK `ToolSet` as it is.
+ *
+ * @example
+ * const tools: TaskTools = createTaskTools(supervisor, { threadId: 'chat-1' });
+ * await generateText({ model, tools, prompt: 'Stop the crawler.' });
+ */
+export type TaskTools = {
   cancel_task: Tool<unknown, AiToolOutput>;
   send_message: Tool<unknown, AiToolOutput>;
-}
+};
 
 /**
  * The runtime's `cancel_task` and `send_message` tools as AI SDK tools, bound to a supervisor and
