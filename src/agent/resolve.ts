@@ -23,10 +23,20 @@ export function findRunningInThread(
   threadId: string,
   idOrName: string,
 ): TaskSummary | undefined {
+  return findRunningWhere(supervisor, threadId, idOrName, () => true);
+}
+
+/** The running task of `threadId` addressed as `idOrName` (its id first, then its name) that `accept` takes. */
+function findRunningWhere(
+  supervisor: TaskSupervisor,
+  threadId: string,
+  idOrName: string,
+  accept: (s: TaskSummary) => boolean,
+): TaskSummary | undefined {
   const direct = supervisor.get(idOrName);
-  if (isLive(direct) && supervisor.ownerThreadOf(idOrName) === threadId) return direct;
+  if (isLive(direct) && accept(direct) && supervisor.ownerThreadOf(idOrName) === threadId) return direct;
   const named = supervisor.findRunningByName(threadId, idOrName);
-  return isLive(named) ? named : undefined;
+  return isLive(named) && accept(named) ? named : undefined;
 }
 
 /**
@@ -62,10 +72,7 @@ export function findLiveChildOfRun(
 ): TaskId | undefined {
   const isRoot = (s: TaskSummary): boolean =>
     s.parent_context?.run_id === runId && s.parent_context.task_id === undefined;
-  const direct = supervisor.get(name);
-  if (isLive(direct) && isRoot(direct) && supervisor.ownerThreadOf(name) === threadId) return direct.task_id;
-  const named = supervisor.findRunningByName(threadId, name);
-  return isLive(named) && isRoot(named) ? named.task_id : undefined;
+  return findRunningWhere(supervisor, threadId, name, isRoot)?.task_id;
 }
 
 /**

@@ -271,14 +271,15 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     entry.actor = undefined;
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
     this.registry.markTerminal(entry);
-    entry.summary = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
+    const final = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
+    entry.summary = final;
     entry.cancelWaiters = undefined;
     // A finished sub-agent takes no more messages; its children's late events are undelivered.
     entry.agentInbox?.receiver.close();
     this.notify('updated', entry);
     this.writer.write(this.metaOf(entry), true, () =>
       // A fencing store may have refused the write: then the event reports the store's record.
-      this.#deliverTerminal(entry, entry.summary === summary ? terminal : terminalEventOf(entry.summary)),
+      this.#deliverTerminal(entry, entry.summary === final ? terminal : terminalEventOf(entry.summary)),
     );
   }
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel, storeDurableMessageSink } from '../../src/agent/index.js';
 import type {
   AgentModel,
-  DurableMessageRequest,
   DurableMessageSink,
   ToolCall,
 } from '../../src/agent/index.js';

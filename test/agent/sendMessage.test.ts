@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBackgroundTasksPlugin, sendMessageTool } from '../../src/agent/index.js';
-import type { DurableMessageRequest, DurableMessageSink, OutboxEntry } from '../../src/agent/index.js';
+import type { OutboxEntry } from '../../src/agent/index.js';
 import { MemoryTaskStore, createTaskSupervisor } from '../../src/index.js';
 import type { AgentTaskContext, Json } from '../../src/index.js';
 import { dataOf, freshSupervisors, parked, recordingSink } from './helpers.js';

@@ -1,23 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { InboxSender, TaskEvent, TaskSupervisor } from '../../src/index.js';
+import type { InboxSender, TaskEvent, } from '../../src/index.js';
 import { runSupervisorModel, type SupervisorWrapper, supervisorCommands } from '../../src/testing/index.js';
 import { SEED } from './seed.js';
-
-/** The real supervisor with one method replaced (private fields need the real `this`). */
-function withMethod<K extends keyof TaskSupervisor>(
-  real: TaskSupervisor,
-  key: K,
-  impl: TaskSupervisor[K],
-): TaskSupervisor {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === key) return impl;
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
+import { withMethod } from '../helpers/withMethod.js';
 
 /** Planted bug 1: `cancelTree` cancels the root and its children but skips grandchildren. */
 const skipsGrandchildren: SupervisorWrapper = (real) =>

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SpawnOptions, TaskSupervisor } from '../../src/index.js';
+import type { SpawnOptions, } from '../../src/index.js';
 import {
   CancelCommand,
   ManualTimers,
@@ -14,6 +14,7 @@ import {
   TickCommand,
 } from '../../src/testing/index.js';
 import { assertWithSeed, SEED } from './seed.js';
+import { withMethod } from '../helpers/withMethod.js';
 
 const spec = (extra: Partial<SpawnSpec> = {}): SpawnSpec => ({
   agent: false,
@@ -25,17 +26,10 @@ const spec = (extra: Partial<SpawnSpec> = {}): SpawnSpec => ({
 
 /** A runtime that ignores `timeoutMs` (deadlines never fire). */
 const ignoresDeadlines: SupervisorWrapper = (real) =>
-  new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'spawn')
-        return (opts: SpawnOptions, body: never) => {
-          const { timeoutMs: _dropped, ...rest } = opts;
-          return target.spawn(rest, body);
-        };
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  }) as TaskSupervisor;
+  withMethod(real, 'spawn', (opts: SpawnOptions, body) => {
+    const { timeoutMs: _dropped, ...rest } = opts;
+    return real.spawn(rest, body);
+  });
 
 describe('model-based suite: deadlines (the after:deadline transition)', () => {
   it('a deadline due in a tick cancels the task and its subtree; ties fire in spawn order', async () => {

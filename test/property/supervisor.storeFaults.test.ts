@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PersistedTaskMeta, TaskSupervisor } from '../../src/index.js';
+import type { PersistedTaskMeta, } from '../../src/index.js';
 import { runSupervisorModel, type SupervisorWrapper, supervisorCommands } from '../../src/testing/index.js';
 import { assertWithSeed, runsFor, SEED } from './seed.js';
+import { withMethod } from '../helpers/withMethod.js';
 
 const RUNS = runsFor(1_000);
 
@@ -18,21 +19,6 @@ const poisoned = (r: PersistedTaskMeta): string | undefined =>
     : undefined;
 
 const commands = () => supervisorCommands({ weights: { restart: 0, storeFault: 4, settle: 6 } });
-
-/** The real supervisor with one method replaced (private fields need the real `this`). */
-function withMethod<K extends keyof TaskSupervisor>(
-  real: TaskSupervisor,
-  key: K,
-  impl: TaskSupervisor[K],
-): TaskSupervisor {
-  return new Proxy(real, {
-    get(target, prop) {
-      if (prop === key) return impl;
-      const v = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
 
 describe('model-based over a faulty store: transient failures and records rejected forever', () => {
   it(`${RUNS} command sequences: memory truthful at every step, healthy spawns go through, store = memory after stop()`, async () => {
