@@ -134,32 +134,31 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   cancelTree(taskId: TaskId): number {
-    if (this.replicas === undefined) return cancelOps.cancelTree(this.registry, taskId, this.requestCancel);
     const count = cancelOps.cancelTree(this.registry, taskId, this.#requestAny);
-    // The store walks the whole tree, reaching descendants this process has not loaded.
-    this.replicas.cancel({ kind: 'tree', taskId });
+    // With replicas, the store walks the whole tree, reaching descendants this process has not loaded.
+    this.replicas?.cancel({ kind: 'tree', taskId });
     return count;
   }
 
   cancelAll(threadId: string): number {
-    if (this.replicas === undefined) return cancelOps.cancelAll(this.registry, threadId, this.requestCancel);
     const count = cancelOps.cancelAll(this.registry, threadId, this.#requestAny);
-    this.replicas.cancel({ kind: 'thread', threadId });
+    this.replicas?.cancel({ kind: 'thread', threadId });
     return count;
   }
 
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
     this.cancelledRuns.add(runId.trim());
-    if (this.replicas === undefined)
-      return cancelOps.cancelDescendantsForRun(this.registry, runId, this.requestCancel);
     const count = cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny);
-    // Records the run as cancelled in the store too, so spawns on every replica are fenced.
-    this.replicas.cancel({ kind: 'run', runId });
+    // With replicas, the run is recorded as cancelled in the store too, so every replica fences it.
+    this.replicas?.cancel({ kind: 'run', runId });
     return count;
   }
 
-  /** Local entries are cancelled here; a remote one counts while it runs (the store routes the request). */
+  /**
+   * Local entries are cancelled here; a remote one (only with replicas) counts while it runs, and
+   * the store routes the request to its owner.
+   */
   readonly #requestAny = (entry: TaskEntry): boolean =>
     entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry);
 
