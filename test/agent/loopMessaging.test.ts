@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel, storeDurableMessageSink } from '../../src/agent/index.js';
-import type {
-  AgentModel,
-  DurableMessageSink,
-  ToolCall,
-} from '../../src/agent/index.js';
+import type { AgentModel, DurableMessageSink, ToolCall } from '../../src/agent/index.js';
 import type { TaskSupervisor } from '../../src/index.js';
 import { freshSupervisors, parked, spawnTool, recordingSink } from './helpers.js';
 

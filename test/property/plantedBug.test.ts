@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { InboxSender, TaskEvent, } from '../../src/index.js';
+import type { InboxSender, TaskEvent } from '../../src/index.js';
 import { runSupervisorModel, type SupervisorWrapper, supervisorCommands } from '../../src/testing/index.js';
 import { SEED } from './seed.js';
 import { withMethod } from '../helpers/withMethod.js';

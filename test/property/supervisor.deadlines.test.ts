@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SpawnOptions, } from '../../src/index.js';
+import type { SpawnOptions } from '../../src/index.js';
 import {
   CancelCommand,
   ManualTimers,
