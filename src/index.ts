@@ -62,6 +62,7 @@ export type {
   TaskSupervisor,
   WaitOptions,
 } from './supervisor/types.js';
+export type { ReplicaEvent } from './stores/coordination.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
 export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';

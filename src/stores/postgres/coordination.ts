@@ -3,17 +3,25 @@ import type { Pool } from 'pg';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
 import type {
   CancelScope,
+  CoordinationBacklog,
   CoordinatedRow,
   CoordinationHandler,
+  ReplicaEvent,
   TakenEvent,
   TaskCoordination,
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
 import { type EventToStore, insertEvents } from './appendEvents.js';
 import { ControlRouter } from './control.js';
+import { backoff, MAX_BACKLOG } from './retry.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
+
+type PendingEvent = EventToStore & {
+  resolve: (taken: TakenEvent | undefined) => void;
+  reject: (e: unknown) => void;
+};
 
 interface Row {
   task_id: string;
@@ -27,8 +35,9 @@ interface Row {
 /**
  * PostgreSQL's side of replica coordination: loading a thread after orphaning dead owners' tasks,
  * durable per-thread events taken by the thread's receiver, and control requests addressed to the
- * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the
- * heartbeat polls, so a lost notification delays but never loses anything.
+ * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the polling
+ * fallback reads on its own schedule, so a lost notification delays but never loses anything.
+ * Events and control requests that fail to write are retried in order (bounded in memory).
  */
 export class PgCoordination implements TaskCoordination {
   #handler: CoordinationHandler | undefined;
@@ -38,10 +47,14 @@ export class PgCoordination implements TaskCoordination {
   #acks: number[] = [];
   /** Serializes appends (and puts after them), so a task's events keep their order. */
   #chain: Promise<unknown> = Promise.resolve();
-  #pendingEvents: (EventToStore & {
-    resolve: (taken: TakenEvent | undefined) => void;
-    reject: (e: unknown) => void;
-  })[] = [];
+  #pendingEvents: PendingEvent[] = [];
+  /** Every event not yet stored (queued, in flight, or waiting for a retry), in order. */
+  readonly #unstored = new Set<PendingEvent>();
+  #droppedEvents = 0;
+  /** Set on close: events still unstored are given up. */
+  #closing = false;
+  /** The claims of an ended epoch, per thread, until reclaimed. */
+  readonly #lapsed = new Map<string, string>();
   readonly #control: ControlRouter;
   /** Serializes takes per thread. */
   readonly #takes = new Map<string, Promise<unknown>>();
@@ -49,8 +62,35 @@ export class PgCoordination implements TaskCoordination {
   constructor(
     private readonly fence: FenceState,
     private readonly ready: () => Promise<void>,
+    private readonly lockGraceMs: number,
+    private readonly clock: () => number,
   ) {
     this.#control = new ControlRouter(fence, ready);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  backlog(): CoordinationBacklog {
+    return {
+      events: this.#unstored.size,
+      control: this.#control.pending,
+      dropped: this.#droppedEvents + this.#control.dropped,
+    };
+  }
+
+  async flush(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.#unstored.size > 0 || this.#control.pending > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+    return { events: Array.from(this.#unstored, (p) => p.event), control: this.#control.pending };
+  }
+
+  /** The store closes: events and requests still unwritten are given up (their writers are told). */
+  close(): void {
+    this.#closing = true;
+    this.#control.close();
   }
 
   get #pool(): Pool {
@@ -108,7 +148,7 @@ export class PgCoordination implements TaskCoordination {
 
   async loadThread(threadId: string): Promise<CoordinatedRow[]> {
     await this.ready();
-    await revokeDead(this.#pool, this.#n);
+    await revokeDead(this.#pool, this.#n, this.lockGraceMs);
     await orphanOwnerless(this.#pool, this.#n);
     return this.#rowsWhere('owner_thread_id = $1', [threadId]);
   }
@@ -147,15 +187,23 @@ export class PgCoordination implements TaskCoordination {
   }
 
   appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
+    if (this.#unstored.size >= MAX_BACKLOG || this.#closing) {
+      this.#droppedEvents++;
+      return Promise.reject(
+        new Error(this.#closing ? 'store is closed' : `${MAX_BACKLOG} events wait to be stored already`),
+      );
+    }
     return new Promise((resolve, reject) => {
       const first = this.#pendingEvents.length === 0;
-      this.#pendingEvents.push({
+      const pending: PendingEvent = {
         threadId,
         event,
         local: this.fence.localInbox.get(event.task_id),
         resolve,
         reject,
-      });
+      };
+      this.#pendingEvents.push(pending);
+      this.#unstored.add(pending);
       // Events emitted in one tick are stored in one statement, in order, behind earlier appends.
       if (first) queueMicrotask(() => this.#flushEvents());
     });
@@ -165,11 +213,25 @@ export class PgCoordination implements TaskCoordination {
     const batch = this.#pendingEvents;
     this.#pendingEvents = [];
     const run = this.#chain.then(async () => {
-      try {
-        const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(taken[i]);
-      } catch (e) {
-        for (const p of batch) p.reject(e);
+      // Retried like records: in order (later appends and puts wait behind), until stored or closed.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
+          for (let i = 0; i < batch.length; i++) {
+            this.#unstored.delete(batch[i]!);
+            batch[i]!.resolve(taken[i]);
+          }
+          return;
+        } catch (e) {
+          if (this.#closing) {
+            for (const p of batch) {
+              this.#unstored.delete(p);
+              p.reject(e);
+            }
+            return;
+          }
+          await backoff(attempt);
+        }
       }
     });
     this.#chain = run.catch(() => undefined);
@@ -179,6 +241,21 @@ export class PgCoordination implements TaskCoordination {
     const taken = this.fence.tookTerminal.get(taskId);
     if (taken !== undefined) this.fence.tookTerminal.delete(taskId);
     return taken;
+  }
+
+  async reclaimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
+    const old = this.#lapsed.get(threadId);
+    this.#lapsed.delete(threadId);
+    if (old === undefined || this.#receiving.has(threadId)) return [];
+    const claim = randomUUID();
+    const res = await this.#pool.query(
+      `UPDATE ${this.#n.receivers} SET epoch = $2, claim = $3 WHERE thread_id = $1 AND claim = $4
+       RETURNING coalesce(pg_notify($5, json_build_object('k', 'r', 't', $1::text, 'c', $3::text, 'e', $2::text)::text)::text, '')`,
+      [threadId, this.fence.epoch(), claim, old, this.#n.channel],
+    );
+    if (res.rowCount === 0) return [];
+    this.#receiving.set(threadId, claim);
+    return this.#take(threadId, claim, acks, true);
   }
 
   async claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
@@ -289,7 +366,15 @@ export class PgCoordination implements TaskCoordination {
   /** Delivers the revocation to the supervisor. */
   onRevoked(epoch: string): void {
     const ids = this.revokedTasks(epoch);
+    for (const [thread, claim] of this.#receiving) this.#lapsed.set(thread, claim);
     this.#receiving.clear();
     if (ids.length > 0) this.#handler?.revoked(ids);
+    // The threads it received: claimed again under the new epoch where nobody else claimed them.
+    if (this.#lapsed.size > 0) this.#handler?.reclaim?.([...this.#lapsed.keys()]);
+  }
+
+  /** The link to the database changed. */
+  onConnection(event: ReplicaEvent): void {
+    this.#handler?.connection?.(event);
   }
 }
