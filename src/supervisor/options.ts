@@ -89,8 +89,7 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
   }
   // Across replicas, times are compared on the database clock: a coordinating store supplies it.
   const coordination = (store as Partial<TaskStore>).coordination;
-  const storeNow =
-    typeof coordination?.now === 'function' ? coordination.now.bind(coordination) : undefined;
+  const storeNow = typeof coordination?.now === 'function' ? coordination.now.bind(coordination) : undefined;
   const userNow = options.now ?? storeNow ?? Date.now;
   if (typeof userNow !== 'function')
     throw new TypeError(`Expected \`now\` to be a function, got ${typeof userNow}`);

@@ -69,7 +69,9 @@ export class ControlRouter {
     if (this.pending >= MAX_BACKLOG || this.#closing) {
       this.dropped++;
       return Promise.reject(
-        new Error(this.#closing ? 'store is closed' : `${MAX_BACKLOG} control requests wait to be recorded already`),
+        new Error(
+          this.#closing ? 'store is closed' : `${MAX_BACKLOG} control requests wait to be recorded already`,
+        ),
       );
     }
     this.pending++;

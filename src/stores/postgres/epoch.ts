@@ -289,9 +289,10 @@ export class OwnerEpoch {
     const client = this.#client;
     if (client !== undefined) {
       if (this.#lockId !== null) {
-        await this.#q(client, 'SELECT pg_advisory_unlock($1, $2)', [this.names.lockClass, this.#lockId]).catch(
-          () => undefined,
-        );
+        await this.#q(client, 'SELECT pg_advisory_unlock($1, $2)', [
+          this.names.lockClass,
+          this.#lockId,
+        ]).catch(() => undefined);
         this.#lockId = null;
       }
       // Taken before the row exists, so no live-looking row is ever without its lock.
