@@ -238,7 +238,20 @@ export class OwnerEpoch {
             lockId,
           ])
         ).rows[0]!.ok;
-      if (!same) lockId = await this.#newLock(client);
+      if (!same) {
+        // The old session still holds it (a half-open socket the server has not noticed): end that
+        // session — the one holding exactly this lock, so never anyone else's — and take a fresh id.
+        if (lockId !== null) {
+          await this.#q(
+            client,
+            `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND objsubid = 2 AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+               AND pid <> pg_backend_pid()`,
+            [n.lockClass, lockId],
+          ).catch(() => undefined);
+        }
+        lockId = await this.#newLock(client);
+      }
       const kept = await this.#q(
         client,
         `UPDATE ${n.epochs} SET lock_id = $2, lock_lost_at = NULL,
