@@ -98,7 +98,9 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
       const t = `${tag}-a`;
       const child: OutboxEntry = {
         id: 'c1',
-        route: { ChildInbox: { task_id: 'bg_7', owner_thread_id: t, sender_agent_id: 'lead', message: 'hi' } },
+        route: {
+          ChildInbox: { task_id: 'bg_7', owner_thread_id: t, sender_agent_id: 'lead', message: 'hi' },
+        },
         attempts: 0,
       };
       await o.enqueue(t, child);

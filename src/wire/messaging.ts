@@ -27,7 +27,7 @@ export type DurableMessageRequest = {
 };
 
 /**
- * The child route: a message for a live sub-agent of the sender's thread, delivered best effort
+ * The child route: a message for a live sub-agent of the sender's thread, delivered at the step end
  * into its inbox.
  *
  * @example
