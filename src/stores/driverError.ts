@@ -69,7 +69,12 @@ export function loadDriver<T>(driver: string, entry: string, load: Require = req
   try {
     return load(driver) as T;
   } catch (e) {
-    throw driverErrorOf(e, driver, entry, `reinstall it for this Node version with \`npm rebuild ${driver}\``);
+    throw driverErrorOf(
+      e,
+      driver,
+      entry,
+      `reinstall it for this Node version with \`npm rebuild ${driver}\``,
+    );
   }
 }
 

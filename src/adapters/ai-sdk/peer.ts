@@ -6,4 +6,9 @@
 import { loadPeer } from '../../stores/driverError.js';
 
 /** The `ai` module (AI SDK 6 or 7). */
-export const ai: typeof import('ai') = await loadPeer('ai', 'awaken-tasks/ai-sdk', '>=6.0.0', () => import('ai'));
+export const ai: typeof import('ai') = await loadPeer(
+  'ai',
+  'awaken-tasks/ai-sdk',
+  '>=6.0.0',
+  () => import('ai'),
+);

@@ -21,8 +21,8 @@ export interface TurnInput {
   messages: ModelMessage[];
   /** 1 for the first turn, then 2, 3, … for the continuation turns. */
   turn: number;
-  /** The call's `abortSignal`, for `streamText({ abortSignal })`. */
-  abortSignal: AbortSignal | undefined;
+  /** The call's `abortSignal` (one that never aborts when none was given), for `streamText({ abortSignal })`. */
+  abortSignal: AbortSignal;
 }
 
 /** Why `streamUntilIdle` stopped. */
@@ -102,6 +102,7 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
       let pending: Json[] = [];
       let turns = 0;
       let reason: StreamUntilIdleReason;
+      const abortSignal = o.abortSignal ?? new AbortController().signal;
       watch.start();
       try {
         pending = o.inbox.drain();
@@ -112,7 +113,7 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
           messages.push(...injected);
           appended.push(...injected);
           turns++;
-          const turn = await o.stream({ messages: [...messages], turn: turns, abortSignal: o.abortSignal });
+          const turn = await o.stream({ messages: [...messages], turn: turns, abortSignal });
           for await (const chunk of turn.toUIMessageStream({
             ...o.uiMessageStreamOptions,
             sendStart: turns === 1,
@@ -126,14 +127,15 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
           const { messages: response } = await turn.response;
           messages.push(...response);
           appended.push(...response);
+          if (turns >= o.maxTurns) {
+            // Whatever ended meanwhile stays in the inbox for the next call.
+            reason = watch.takeEnded() > 0 || watch.running().length > 0 ? 'max_turns' : 'idle';
+            break;
+          }
           const next = await waitForEnd(o, watch, pending);
           pending = next.events;
           if (next.stop !== undefined) {
             reason = next.stop;
-            break;
-          }
-          if (turns >= o.maxTurns) {
-            reason = 'max_turns';
             break;
           }
         }
@@ -204,13 +206,18 @@ function wake(o: Checked, watch: TaskCardWatch, timeoutMs: number): Promise<'end
 }
 
 type Checked = Required<
-  Pick<StreamUntilIdleOptions, 'supervisor' | 'threadId' | 'inbox' | 'messages' | 'stream' | 'maxTurns' | 'maxIdleMs' | 'dataPartName'>
+  Pick<
+    StreamUntilIdleOptions,
+    'supervisor' | 'threadId' | 'inbox' | 'messages' | 'stream' | 'maxTurns' | 'maxIdleMs' | 'dataPartName'
+  >
 > &
   Pick<StreamUntilIdleOptions, 'abortSignal' | 'modelMessages' | 'uiMessageStreamOptions' | 'onFinish'>;
 
 function checkOptions(options: StreamUntilIdleOptions): Checked {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected \`options\` to be an object, got ${options === null ? 'null' : typeof options}`);
+    throw new TypeError(
+      `Expected \`options\` to be an object, got ${options === null ? 'null' : typeof options}`,
+    );
   }
   const { supervisor, threadId, inbox, messages, stream } = options;
   if (supervisor === null || typeof supervisor !== 'object' || typeof supervisor.subscribe !== 'function') {
@@ -234,7 +241,9 @@ function checkOptions(options: StreamUntilIdleOptions): Checked {
   }
   const maxIdleMs = options.maxIdleMs ?? 300_000;
   if (typeof maxIdleMs !== 'number' || !(maxIdleMs >= 0)) {
-    throw new TypeError(`Expected \`options.maxIdleMs\` to be a non-negative number, got ${String(maxIdleMs)}`);
+    throw new TypeError(
+      `Expected \`options.maxIdleMs\` to be a non-negative number, got ${String(maxIdleMs)}`,
+    );
   }
   const dataPartName = options.dataPartName ?? 'task';
   if (typeof dataPartName !== 'string' || !/^[A-Za-z0-9_-]+$/.test(dataPartName)) {
@@ -243,7 +252,9 @@ function checkOptions(options: StreamUntilIdleOptions): Checked {
     );
   }
   if (options.abortSignal !== undefined && !(options.abortSignal instanceof AbortSignal)) {
-    throw new TypeError(`Expected \`options.abortSignal\` to be an AbortSignal, got ${typeof options.abortSignal}`);
+    throw new TypeError(
+      `Expected \`options.abortSignal\` to be an AbortSignal, got ${typeof options.abortSignal}`,
+    );
   }
   return { ...options, maxTurns, maxIdleMs, dataPartName };
 }

@@ -42,11 +42,7 @@ export type TaskCard = {
 export type TaskCardDataParts = { task: TaskCard };
 
 /** The card of `summary`, with its latest custom event and how many the stream saw. */
-export function cardOf(
-  summary: TaskSummary,
-  progress: TaskCard['progress'],
-  events: number,
-): TaskCard {
+export function cardOf(summary: TaskSummary, progress: TaskCard['progress'], events: number): TaskCard {
   const card: TaskCard = {
     task_id: summary.task_id,
     task_type: summary.task_type,
@@ -142,7 +138,9 @@ export class TaskCardWatch {
 
   /** The tracked tasks still running. */
   running(): TaskId[] {
-    return [...this.#tracked.values()].filter((t) => t.summary.status === 'running').map((t) => t.summary.task_id);
+    return [...this.#tracked.values()]
+      .filter((t) => t.summary.status === 'running')
+      .map((t) => t.summary.task_id);
   }
 
   #track(summary: TaskSummary): void {
