@@ -21,7 +21,7 @@ export type {
   TurnInput,
   TurnStream,
 } from './streamUntilIdle.js';
-export type { TaskCard, TaskCardDataParts } from './taskCards.js';
+export type { TaskCard, TaskCardDataParts } from '../taskCards.js';
 export type { TaskTools, TaskToolsOptions } from './taskTools.js';
 export type {
   BackgroundTaskReceipt,

@@ -4,13 +4,19 @@ import type { TaskSupervisor } from '../../supervisor/types.js';
 import type { Json, TaskId } from '../../wire/types.js';
 import { type ModelMessagesOptions, inboxEventsToModelMessages } from './modelMessages.js';
 import { ai } from './peer.js';
-import { type TaskCard, TaskCardWatch } from './taskCards.js';
+import { type TaskCard, TaskCardWatch } from '../taskCards.js';
 
 /**
  * What one model turn of `streamUntilIdle` needs from `streamText(…)` or `agent.stream(…)`: its
  * UI message stream and its response messages. An AI SDK `StreamTextResult` (6 or 7) is one.
  */
 export interface TurnStream {
+  /**
+   * The turn's UI message chunks; `streamUntilIdle` passes `sendStart`/`sendFinish` itself.
+   *
+   * @example
+   * for await (const chunk of turn.toUIMessageStream({ sendFinish: false })) writer.write(chunk);
+   */
   toUIMessageStream(options?: UIMessageStreamOptions<UIMessage>): AsyncIterable<UIMessageChunk>;
   readonly response: PromiseLike<{ messages: ModelMessage[] }>;
 }

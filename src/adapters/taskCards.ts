@@ -1,10 +1,11 @@
-import type { TaskSupervisor } from '../../supervisor/types.js';
-import type { Json, TaskId, TaskStatus, TaskSummary } from '../../wire/types.js';
+import type { TaskSupervisor } from '../supervisor/types.js';
+import type { Json, TaskId, TaskStatus, TaskSummary } from '../wire/types.js';
 
 /**
- * One background task as a UI card: the `data` of the task's `data-*` UI message part (snake_case,
- * a wire object). `streamUntilIdle` rewrites the same part, keyed by `task_id`, on every change,
- * so `useChat` shows one card per task that updates in place.
+ * One background task as a UI card (snake_case, a wire object): the `data` of the task's `data-*`
+ * UI message part in `awaken-tasks/ai-sdk` (`streamUntilIdle` rewrites the same part, keyed by
+ * `task_id`, on every change, so `useChat` shows one card per task that updates in place), and
+ * the `content` of the task's activity in `awaken-tasks/ag-ui`.
  *
  * @example
  * const card: TaskCard = {
@@ -32,7 +33,7 @@ export type TaskCard = {
 };
 
 /**
- * The UI data parts `streamUntilIdle` writes, for typing `useChat`: with the default part name
+ * The AI SDK UI data parts `streamUntilIdle` writes, for typing `useChat`: with the default part name
  * `'task'`, a message's parts include `{ type: 'data-task', id: task_id, data: TaskCard }`.
  *
  * @example
