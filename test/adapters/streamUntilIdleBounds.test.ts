@@ -140,14 +140,25 @@ describe('streamUntilIdle bounds', () => {
     await supervisor.stop();
   });
 
-  it('a custom part name, and the final message holds one part per task', async () => {
+  it('two tasks that end during one turn get one continuation each; a custom part name; one part per task', async () => {
     const { supervisor, gates, run } = setup();
-    const { chunks } = await run([start(0, 1), say('started'), say('done')], { dataPartName: 'job' }, (n) => {
-      if (n === 2) {
-        gates[0]!.open(0);
-        gates[1]!.open(1);
-      }
-    });
+    const { outcome, chunks } = await run(
+      [start(0, 1), say('started'), say('first'), say('second')],
+      { dataPartName: 'job' },
+      (n) => {
+        if (n === 2) {
+          gates[0]!.open(0);
+          gates[1]!.open(1);
+        }
+      },
+    );
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 3, unread: [] });
+    // Each continuation's injected messages are one task's events (its progress and its end).
+    const injected = outcome.messages.filter((m) => m.role === 'user').map((m) => String(m.content));
+    const ids = supervisor.list('t').map((s) => s.task_id);
+    expect(injected).toHaveLength(2);
+    expect(injected.map((m) => ids.filter((id) => m.includes(`task_id="${id}"`)).length)).toEqual([1, 1]);
+    expect(new Set(injected.map((m) => /task_id="([^"]+)"/.exec(m)?.[1]))).toEqual(new Set(ids));
     const stream = new ReadableStream<UIMessageChunk>({
       start(c) {
         for (const chunk of chunks) c.enqueue(chunk);
@@ -158,6 +169,7 @@ describe('streamUntilIdle bounds', () => {
     for await (const m of readUIMessageStream({ stream })) parts = m.parts;
     expect(parts.filter((p) => p.type === 'data-job')).toHaveLength(2);
     expect(chunks.filter((c) => c.type === 'data-job').length).toBeGreaterThan(2);
+    expect(chunks.filter((c) => c.type === 'data-task')).toEqual([]);
     await supervisor.stop();
   });
 

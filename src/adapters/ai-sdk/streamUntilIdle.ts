@@ -3,6 +3,7 @@ import type { InboxReceiver } from '../../inbox/types.js';
 import type { TaskSupervisor } from '../../supervisor/types.js';
 import type { Json, TaskId } from '../../wire/types.js';
 import { type ModelMessagesOptions, inboxEventsToModelMessages } from './modelMessages.js';
+import { WakeQueue } from '../../agent/wake.js';
 import { ai } from './peer.js';
 import { type TaskCard, TaskCardWatch } from '../taskCards.js';
 
@@ -44,8 +45,10 @@ export interface StreamUntilIdleOutcome {
   /** The thread's tasks (seen by this stream) still running when it stopped. */
   running: TaskId[];
   /**
-   * Inbox events taken but not shown to the model (rare: custom events whose task reports its end
-   * elsewhere). Events still in the inbox stay there for your next call.
+   * Events drained from the inbox that no turn showed (the stream drains it when a task ends, then
+   * shows one ended task per turn): ended tasks beyond `maxTurns`, progress of tasks still
+   * running. Pass them to your next call's first turn (`inboxEventsToModelMessages(unread)`);
+   * events never drained stay in the inbox.
    */
   unread: Json[];
 }
@@ -81,8 +84,8 @@ export interface StreamUntilIdleOptions {
  * One AI SDK UI message stream for a chat with background tasks: runs a model turn (`stream`,
  * e.g. `streamText` or a `ToolLoopAgent`), shows each of the thread's tasks as ONE `data-task`
  * part keyed by its task id — rewritten in place on each status change and custom event, so
- * `useChat` renders one card per task — and when a task ends, starts a continuation turn with the
- * task's events (`inboxEventsToModelMessages`), until the thread is idle. Bounded by `maxTurns`,
+ * `useChat` renders one card per task — and when a task ends, starts a continuation turn with that
+ * task's events (`inboxEventsToModelMessages`; one turn per ended task), until the thread is idle. Bounded by `maxTurns`,
  * `maxIdleMs` and `abortSignal`; stopping never cancels a task. Return it with
  * `createUIMessageStreamResponse({ stream })`.
  *
@@ -105,17 +108,17 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
       );
       const messages = [...o.messages];
       const appended: ModelMessage[] = [];
-      let pending: Json[] = [];
+      const held = new WakeQueue();
       let turns = 0;
       let reason: StreamUntilIdleReason;
       const abortSignal = o.abortSignal ?? new AbortController().signal;
       watch.start();
       try {
-        pending = o.inbox.drain();
+        // Turn 1 gets everything that arrived since the previous call.
+        let events: Json[] = o.inbox.drain();
         watch.takeEnded();
         for (;;) {
-          const injected = inboxEventsToModelMessages(pending, o.modelMessages);
-          pending = [];
+          const injected = inboxEventsToModelMessages(events, o.modelMessages);
           messages.push(...injected);
           appended.push(...injected);
           turns++;
@@ -126,7 +129,7 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
             sendFinish: false,
           }))
             writer.write(chunk);
-          if (o.abortSignal?.aborted) {
+          if (abortSignal.aborted) {
             reason = 'aborted';
             break;
           }
@@ -134,71 +137,77 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
           messages.push(...response);
           appended.push(...response);
           if (turns >= o.maxTurns) {
-            // Whatever ended meanwhile stays in the inbox for the next call.
-            reason = watch.takeEnded() > 0 || watch.running().length > 0 ? 'max_turns' : 'idle';
+            // What ended meanwhile and was not drained stays in the inbox for the next call.
+            reason =
+              held.hasReady || watch.takeEnded() > 0 || o.supervisor.hasRunning(o.threadId)
+                ? 'max_turns'
+                : 'idle';
             break;
           }
-          const next = await waitForEnd(o, watch, pending);
-          pending = next.events;
-          if (next.stop !== undefined) {
+          const next = await nextUnit(o, watch, held, abortSignal);
+          if ('stop' in next) {
             reason = next.stop;
             break;
           }
+          events = next.events;
         }
       } finally {
         watch.stop();
       }
-      await o.onFinish?.({ reason, turns, messages: appended, running: watch.running(), unread: pending });
+      await o.onFinish?.({
+        reason,
+        turns,
+        messages: appended,
+        running: watch.running(),
+        unread: held.takeAll(),
+      });
       writer.write({ type: 'finish' });
     },
   });
 }
 
-/** Whether a drained batch holds a terminal event. */
-function hasTerminal(events: readonly Json[]): boolean {
-  return events.some((e) => {
-    const kind = (e as { kind?: unknown } | null)?.kind;
-    return kind === 'completed' || kind === 'failed' || kind === 'cancelled';
-  });
-}
-
 /**
- * Waits until one of the thread's tasks ended and its terminal event is in the inbox (then the
- * events to show the model, everything drained so far), or the thread is idle, the wait timed out
- * or the call was aborted (then `stop`). Events stay in the inbox until a task end is seen.
+ * The next continuation's events — one ended task's events (its progress held until its end) or
+ * one message — once the thread has one; or why to stop (idle, the idle limit, the abort). The
+ * inbox is drained only when a task of the thread ended or the thread is idle, so nothing is taken
+ * from it that no turn will show.
  */
-async function waitForEnd(
+async function nextUnit(
   o: Checked,
   watch: TaskCardWatch,
-  pending: Json[],
-): Promise<{ events: Json[]; stop?: StreamUntilIdleReason }> {
-  const events = [...pending];
+  held: WakeQueue,
+  abortSignal: AbortSignal,
+): Promise<{ events: Json[] } | { stop: StreamUntilIdleReason }> {
   const deadline = Date.now() + o.maxIdleMs;
   for (;;) {
-    if (watch.takeEnded() > 0) {
-      events.push(...o.inbox.drain());
-      if (hasTerminal(events)) return { events };
-    }
-    if (o.abortSignal?.aborted) return { events, stop: 'aborted' };
+    if (watch.takeEnded() > 0) held.add(o.inbox.drain());
+    const unit = held.take();
+    if (unit !== undefined) return { events: unit };
+    if (abortSignal.aborted) return { stop: 'aborted' };
     const left = deadline - Date.now();
-    if (left <= 0) return { events, stop: 'max_idle' };
-    const woke = await wake(o, watch, left);
-    if (woke === 'idle') {
-      events.push(...o.inbox.drain());
+    if (left <= 0) return { stop: 'max_idle' };
+    if ((await wake(o, watch, abortSignal, left)) === 'idle') {
       watch.takeEnded();
-      return hasTerminal(events) ? { events } : { events, stop: 'idle' };
+      held.add(o.inbox.drain());
+      const last = held.take();
+      if (last !== undefined) return { events: last };
+      if (!o.supervisor.hasRunning(o.threadId)) return { stop: 'idle' };
     }
   }
 }
 
 /** Resolves on the next terminal event of the thread, its idleness, the timeout or the abort. */
-function wake(o: Checked, watch: TaskCardWatch, timeoutMs: number): Promise<'ended' | 'idle' | 'timeout'> {
+function wake(
+  o: Checked,
+  watch: TaskCardWatch,
+  abortSignal: AbortSignal,
+  timeoutMs: number,
+): Promise<'ended' | 'idle' | 'timeout'> {
   const stop = new AbortController();
   return new Promise<'ended' | 'idle' | 'timeout'>((resolve) => {
     const offEnded = watch.onEnded(() => resolve('ended'));
-    const timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    const onAbort = () => resolve('timeout');
-    o.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => resolve('timeout'), Math.min(timeoutMs, 2_147_483_647));
+    abortSignal.addEventListener('abort', () => resolve('timeout'), { once: true, signal: stop.signal });
     o.supervisor.whenIdle(o.threadId, { signal: stop.signal }).then(
       () => resolve('idle'),
       () => {},
@@ -206,7 +215,6 @@ function wake(o: Checked, watch: TaskCardWatch, timeoutMs: number): Promise<'end
     stop.signal.addEventListener('abort', () => {
       offEnded();
       clearTimeout(timer);
-      o.abortSignal?.removeEventListener('abort', onAbort);
     });
   }).finally(() => stop.abort());
 }
