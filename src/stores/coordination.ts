@@ -77,6 +77,8 @@ export interface CoordinationHandler {
    * other replica claimed them meanwhile) and take what they hold.
    */
   reclaim?(threadIds: readonly string[]): void;
+  /** A retried terminal write took the task's terminal event for this process (see `awaitTerminal`). */
+  terminalTaken?(taskId: TaskId): void;
 }
 
 /** Where a cancel request reaches. */
@@ -110,6 +112,11 @@ export interface TaskCoordination {
   appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined>;
   /** The terminal event of `taskId` if its fenced put took it for this process (read once). */
   takeTerminal(taskId: TaskId): TakenEvent | undefined;
+  /**
+   * The terminal write of `taskId` failed and is retried: once a retry lands and takes its terminal
+   * event for this process, `terminalTaken` is called.
+   */
+  awaitTerminal?(taskId: TaskId): void;
   /**
    * Makes this process the receiver of the thread's events (a new claim) and takes, in order, every
    * event not yet consumed — also those an earlier claim took but never acknowledged. `acks`: the

@@ -135,10 +135,20 @@ export class ReplicaLink implements CoordinationHandler {
     return true;
   }
 
-  /** Delivers a local task's terminal event here if its store write took it for this process. */
-  deliverTerminal(entry: TaskEntry): void {
+  /**
+   * Delivers a local task's terminal event here if its store write took it for this process. When
+   * that write failed (it is retried), the event is delivered once a retry takes it.
+   */
+  deliverTerminal(entry: TaskEntry, writeFailed = false): void {
     const taken = this.#coord.takeTerminal(entry.id);
-    if (taken !== undefined && entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    if (taken !== undefined) {
+      if (entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    } else if (writeFailed) this.#coord.awaitTerminal?.(entry.id);
+  }
+
+  terminalTaken(taskId: TaskId): void {
+    const entry = this.#host.registry.byId.get(taskId);
+    if (entry !== undefined) this.deliverTerminal(entry);
   }
 
   /** Routes a cancel of remote tasks in `scope` to their owners. */

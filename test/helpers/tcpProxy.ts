@@ -10,13 +10,21 @@ export interface TcpProxy {
   /** Connections frozen so far. */
   readonly frozen: number;
   freeze(): void;
+  /** Closes every connection and refuses new ones (the database unreachable) until `unblock`. */
+  block(): void;
+  unblock(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const live = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
   let frozen = 0;
+  let blocked = false;
   const server: Server = createServer((client) => {
+    if (blocked) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, targetHost);
     const pair = { client, upstream, frozen: false };
     live.add(pair);
@@ -52,6 +60,16 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         // Leave both sockets open, but stop reading the client so its writes pile up unanswered.
         pair.client.pause();
       }
+    },
+    block() {
+      blocked = true;
+      for (const pair of live) {
+        pair.client.destroy();
+        pair.upstream.destroy();
+      }
+    },
+    unblock() {
+      blocked = false;
     },
     async close() {
       for (const pair of live) {

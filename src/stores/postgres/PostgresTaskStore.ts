@@ -239,6 +239,7 @@ export class PostgresTaskStore implements TaskStore {
     await this.#coordination.appended();
     const result = await fencedPut(this.#fence, records);
     this.#refusals += result.refused.length;
+    this.#coordination.landed(records);
     return result;
   }
 

@@ -11,17 +11,11 @@ import type {
   TaskCoordination,
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
-import { type EventToStore, insertEvents } from './appendEvents.js';
 import { ControlRouter } from './control.js';
-import { backoff, MAX_BACKLOG } from './retry.js';
+import { EventQueue } from './eventQueue.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
-
-type PendingEvent = EventToStore & {
-  resolve: (taken: TakenEvent | undefined) => void;
-  reject: (e: unknown) => void;
-};
 
 interface Row {
   task_id: string;
@@ -45,14 +39,7 @@ export class PgCoordination implements TaskCoordination {
   readonly #receiving = new Map<string, string>();
   /** Acknowledged event seqs waiting for the next batch delete. */
   #acks: number[] = [];
-  /** Serializes appends (and puts after them), so a task's events keep their order. */
-  #chain: Promise<unknown> = Promise.resolve();
-  #pendingEvents: PendingEvent[] = [];
-  /** Every event not yet stored (queued, in flight, or waiting for a retry), in order. */
-  readonly #unstored = new Set<PendingEvent>();
-  #droppedEvents = 0;
-  /** Set on close: events still unstored are given up. */
-  #closing = false;
+  readonly #events: EventQueue;
   /** The claims of an ended epoch, per thread, until reclaimed. */
   readonly #lapsed = new Map<string, string>();
   readonly #control: ControlRouter;
@@ -66,6 +53,7 @@ export class PgCoordination implements TaskCoordination {
     private readonly clock: () => number,
   ) {
     this.#control = new ControlRouter(fence, ready);
+    this.#events = new EventQueue(fence);
   }
 
   now(): number {
@@ -74,22 +62,22 @@ export class PgCoordination implements TaskCoordination {
 
   backlog(): CoordinationBacklog {
     return {
-      events: this.#unstored.size,
+      events: this.#events.size,
       control: this.#control.pending,
-      dropped: this.#droppedEvents + this.#control.dropped,
+      dropped: this.#events.dropped + this.#control.dropped,
     };
   }
 
   async flush(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.#unstored.size > 0 || this.#control.pending > 0) && Date.now() < deadline)
+    while ((this.#events.size > 0 || this.#control.pending > 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
-    return { events: Array.from(this.#unstored, (p) => p.event), control: this.#control.pending };
+    return { events: this.#events.unstored(), control: this.#control.pending };
   }
 
   /** The store closes: events and requests still unwritten are given up (their writers are told). */
   close(): void {
-    this.#closing = true;
+    this.#events.close();
     this.#control.close();
   }
 
@@ -103,7 +91,7 @@ export class PgCoordination implements TaskCoordination {
 
   /** Waits for the appends queued so far (a put must not overtake a task's custom events). */
   appended(): Promise<unknown> {
-    return this.#chain;
+    return this.#events.appended();
   }
 
   attach(handler: CoordinationHandler): void {
@@ -186,55 +174,24 @@ export class PgCoordination implements TaskCoordination {
     this.fence.localInbox.set(taskId, acks);
   }
 
-  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
-    if (this.#unstored.size >= MAX_BACKLOG || this.#closing) {
-      this.#droppedEvents++;
-      return Promise.reject(
-        new Error(this.#closing ? 'store is closed' : `${MAX_BACKLOG} events wait to be stored already`),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      const first = this.#pendingEvents.length === 0;
-      const pending: PendingEvent = {
-        threadId,
-        event,
-        local: this.fence.localInbox.get(event.task_id),
-        resolve,
-        reject,
-      };
-      this.#pendingEvents.push(pending);
-      this.#unstored.add(pending);
-      // Events emitted in one tick are stored in one statement, in order, behind earlier appends.
-      if (first) queueMicrotask(() => this.#flushEvents());
-    });
+  /** Terminal writes that failed and are retried, whose taken event is still to be delivered. */
+  readonly #awaitingTerminal = new Set<TaskId>();
+
+  awaitTerminal(taskId: TaskId): void {
+    this.#awaitingTerminal.add(taskId);
   }
 
-  #flushEvents(): void {
-    const batch = this.#pendingEvents;
-    this.#pendingEvents = [];
-    const run = this.#chain.then(async () => {
-      // Retried like records: in order (later appends and puts wait behind), until stored or closed.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
-          for (let i = 0; i < batch.length; i++) {
-            this.#unstored.delete(batch[i]!);
-            batch[i]!.resolve(taken[i]);
-          }
-          return;
-        } catch (e) {
-          if (this.#closing) {
-            for (const p of batch) {
-              this.#unstored.delete(p);
-              p.reject(e);
-            }
-            return;
-          }
-          await backoff(attempt);
-        }
-      }
-    });
-    this.#chain = run.catch(() => undefined);
+  /** After a put of `records` landed: tells the supervisor of awaited terminal events it took. */
+  landed(records: readonly PersistedTaskMeta[]): void {
+    if (this.#awaitingTerminal.size === 0) return;
+    for (const r of records) {
+      if (r.status === 'running' || !this.#awaitingTerminal.delete(r.task_id)) continue;
+      if (this.fence.tookTerminal.has(r.task_id)) this.#handler?.terminalTaken?.(r.task_id);
+    }
+  }
+
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
+    return this.#events.append(threadId, event);
   }
 
   takeTerminal(taskId: TaskId): TakenEvent | undefined {
@@ -290,7 +247,7 @@ export class PgCoordination implements TaskCoordination {
   adoptThread(threadId: string): void {
     const n = this.#n;
     const claim = randomUUID();
-    const run = this.#chain.then(async () => {
+    this.#events.after(async () => {
       const res = await this.#pool.query<{ epoch: string; claim: string }>(
         `WITH ins AS (
            INSERT INTO ${n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
@@ -302,7 +259,6 @@ export class PgCoordination implements TaskCoordination {
       const mine = res.rows.find((r) => r.epoch === this.fence.epoch());
       if (mine !== undefined) this.#receiving.set(threadId, mine.claim);
     });
-    this.#chain = run.catch(() => undefined);
   }
 
   take(threadId: string, acks: boolean): Promise<TakenEvent[]> {
@@ -366,6 +322,7 @@ export class PgCoordination implements TaskCoordination {
   /** Delivers the revocation to the supervisor. */
   onRevoked(epoch: string): void {
     const ids = this.revokedTasks(epoch);
+    this.#events.revoked(ids);
     for (const [thread, claim] of this.#receiving) this.#lapsed.set(thread, claim);
     this.#receiving.clear();
     if (ids.length > 0) this.#handler?.revoked(ids);
