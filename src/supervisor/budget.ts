@@ -28,7 +28,9 @@ const FIELDS = [
  */
 export function toTaskUsage(value: unknown, what: string): TaskUsage {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TypeError(`Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(
+      `Expected \`${what}\` to be an object, got ${value === null ? 'null' : typeof value}`,
+    );
   const out: TaskUsage = {};
   for (const [key, wire] of FIELDS) {
     const n = (value as Record<string, unknown>)[key];
@@ -62,7 +64,10 @@ export function addUsage(a: TaskUsage | undefined, b: TaskUsage): TaskUsage {
  * @example
  * overBudget({ tokens: 101 }, { tokens: 100 }); // 'tokens'
  */
-export function overBudget(usage: TaskUsage | undefined, budget: TaskUsage | undefined): keyof TaskUsage | undefined {
+export function overBudget(
+  usage: TaskUsage | undefined,
+  budget: TaskUsage | undefined,
+): keyof TaskUsage | undefined {
   if (usage === undefined || budget === undefined) return undefined;
   for (const [, wire] of FIELDS) {
     const limit = budget[wire];

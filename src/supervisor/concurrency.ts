@@ -57,20 +57,26 @@ export class ConcurrencyGate {
   /** `start` runs a task given a slot (it already counts): a queued body, or a resumed one. */
   constructor(limits: ConcurrencyLimits, start: (entry: TaskEntry) => void) {
     if (typeof limits !== 'object' || limits === null)
-      throw new TypeError(`Expected \`concurrency\` to be an object, got ${limits === null ? 'null' : typeof limits}`);
+      throw new TypeError(
+        `Expected \`concurrency\` to be an object, got ${limits === null ? 'null' : typeof limits}`,
+      );
     this.#global = limit(limits.global, 'concurrency.global');
     this.#perThread = limit(limits.perThread, 'concurrency.perThread');
     const perType = new Map<string, number>();
     if (limits.perType !== undefined) {
       if (typeof limits.perType !== 'object' || limits.perType === null)
-        throw new TypeError(`Expected \`concurrency.perType\` to be an object, got ${String(limits.perType)}`);
+        throw new TypeError(
+          `Expected \`concurrency.perType\` to be an object, got ${String(limits.perType)}`,
+        );
       for (const [type, n] of Object.entries(limits.perType))
         perType.set(type, limit(n, `concurrency.perType.${type}`));
     }
     this.#perType = perType;
     const maxQueued = limits.maxQueued ?? Number.POSITIVE_INFINITY;
     if (typeof maxQueued !== 'number' || !(maxQueued >= 0))
-      throw new TypeError(`Expected \`concurrency.maxQueued\` to be a non-negative number, got ${String(maxQueued)}`);
+      throw new TypeError(
+        `Expected \`concurrency.maxQueued\` to be a non-negative number, got ${String(maxQueued)}`,
+      );
     this.#maxQueued = maxQueued;
     this.#start = start;
   }
@@ -87,7 +93,10 @@ export class ConcurrencyGate {
 
   #fits(threadId: string, type: string): boolean {
     if (this.#running >= this.#global) return false;
-    if (this.#perThread !== Number.POSITIVE_INFINITY && (this.#byThread.get(threadId) ?? 0) >= this.#perThread)
+    if (
+      this.#perThread !== Number.POSITIVE_INFINITY &&
+      (this.#byThread.get(threadId) ?? 0) >= this.#perThread
+    )
       return false;
     const typeLimit = this.#perType.get(type);
     return typeLimit === undefined || (this.#byType.get(type) ?? 0) < typeLimit;

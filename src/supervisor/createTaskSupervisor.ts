@@ -170,7 +170,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   async cancelWithReport(target: StopTarget): Promise<StopReport> {
     if (typeof target !== 'object' || target === null)
-      throw new TypeError(`Expected \`target\` to be an object, got ${target === null ? 'null' : typeof target}`);
+      throw new TypeError(
+        `Expected \`target\` to be an object, got ${target === null ? 'null' : typeof target}`,
+      );
     const reached: TaskEntry[] = [];
     const notFound: TaskId[] = [];
     const collect = (entry: TaskEntry, reason?: StopReason): boolean => {

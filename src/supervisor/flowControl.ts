@@ -95,7 +95,9 @@ export class FlowControl {
       return Promise.reject(entry.controller?.signal.reason ?? CANCEL_REASON);
     const flow = (entry.flow ??= newFlow(0, entry.agentInbox !== undefined, undefined));
     if (flow.input !== undefined)
-      return Promise.reject(new TypeError('Expected one `requestInput` at a time, got a second while one waits'));
+      return Promise.reject(
+        new TypeError('Expected one `requestInput` at a time, got a second while one waits'),
+      );
     const now = this.#host.now();
     const activeMs = Math.max(0, now - (flow.activeSinceMs ?? entry.summary.created_at_ms));
     return new Promise<Json>((resolve, reject) => {
@@ -185,7 +187,9 @@ export class FlowControl {
   /** Summed usage: a task's own, its tree's (itself and every descendant held), or a thread's tasks'. */
   usageOf(query: UsageQuery): TaskUsage {
     if (typeof query !== 'object' || query === null)
-      throw new TypeError(`Expected \`query\` to be an object, got ${query === null ? 'null' : typeof query}`);
+      throw new TypeError(
+        `Expected \`query\` to be an object, got ${query === null ? 'null' : typeof query}`,
+      );
     if ('threadId' in query) {
       let sum: TaskUsage = {};
       for (const entry of this.#host.registry.thread(query.threadId)) {

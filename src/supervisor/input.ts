@@ -46,9 +46,13 @@ export function checkResponse(validate: ((response: Json) => unknown) | undefine
   try {
     verdict = validate(response);
   } catch (e) {
-    throw new InputError('invalid_response', `the answer was refused: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-    });
+    throw new InputError(
+      'invalid_response',
+      `the answer was refused: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        cause: e,
+      },
+    );
   }
   if (verdict === false) throw new InputError('invalid_response', 'the answer was refused by the request');
 }

@@ -150,7 +150,8 @@ export class Puppet {
           // Cancelled while waiting: a cooperative body plays its reaction; others go on regardless.
           if (!this.cooperative) continue;
           this.#next = undefined;
-          if (this.reaction === 'emit-then-cancelled' && 'emit' in ctx) ctx.emit('final_words', { last: true });
+          if (this.reaction === 'emit-then-cancelled' && 'emit' in ctx)
+            ctx.emit('final_words', { last: true });
           return this.#finish(ctx, reactionOutcome(this.reaction));
         }
         this.#queued = first;

@@ -232,8 +232,7 @@ describe('taskMachine paths on a real supervisor', () => {
       else if (name === 'task.input.provided') {
         expect(sup.provideInput(id, 'yes')).toBe(true);
         await until(() => puppet.responses.length > 0, 5_000, 'the answer');
-      }
-      else {
+      } else {
         await puppet.instruct({ kind: 'settle', outcome: toOutcome(name) });
         await sup.wait(id);
       }
