@@ -218,6 +218,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       if (flow !== undefined) this.flow.onFinal(entry);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
+      this.idle.check(opts.threadId);
       const code = (e as { code?: unknown } | null)?.code;
       if (code === 'duplicate_name' || code === 'parent_cancelled')
         throw new SpawnError(code, errorMessage(e), { cause: e });
@@ -386,6 +387,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
   protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {
