@@ -131,4 +131,6 @@ export type PersistedTaskMeta = {
   completed_at_ms?: number;
   /** Always present, possibly `{}`. */
   parent_context: TaskParentContext;
+  /** Why it was stopped (see `TaskSummary.stop_reason`). */
+  stop_reason?: TaskStopReason;
 };
