@@ -62,7 +62,11 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
- * requested) → `completed` | `failed` | `cancelled`. No other transition exists.
+ * requested) → `completed` | `failed` | `cancelled`. A task held back by a concurrency limit is
+ * created in `queued` (`task.start` → `running`; `task.cancel` → `cancelled` at once, no body);
+ * a body paused in `ctx.requestInput` is in `running.waiting` (`task.input.provided` → `active`,
+ * `task.cancel` → `cancelling`), where the deadline is paused. No other transition exists.
+ * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
