@@ -448,6 +448,15 @@ export interface TaskSupervisor {
    */
   ownerThreadOf(taskId: TaskId): string | undefined;
   /**
+   * The spawn name (`SpawnOptions.name`) of a task this supervisor holds, running or finished, or
+   * `undefined` (no name, unknown or pruned). Summaries carry no name; this is the O(1) way to
+   * read it (the tools use it to say that a named recipient has finished).
+   *
+   * @example
+   * supervisor.taskName('bg_0'); // 'researcher'
+   */
+  taskName(taskId: TaskId): string | undefined;
+  /**
    * Every task this supervisor holds, as the wire records it persists (snake_case JSON that the
    * Rust runtime reads too), keyed by task id.
    *
