@@ -14,7 +14,13 @@ export type TaskMachineEvent =
   /** Cancellation requested (`cancel`, `cancelTree`, …). Repeats are ignored. */
   | { type: 'task.cancel' }
   /** The body settled. */
-  | { type: 'task.settled'; outcome: TaskOutcome };
+  | { type: 'task.settled'; outcome: TaskOutcome }
+  /** A durable task waits for its delayed start (`queued`). */
+  | { type: 'task.queue' }
+  /** A durable task's attempt failed and another will follow (`retrying`). */
+  | { type: 'task.retry' }
+  /** A queued or retrying durable task's next attempt was claimed: back to `running`. */
+  | { type: 'task.start' };
 
 /** Input of a task actor. */
 export interface TaskMachineInput {
@@ -45,7 +51,9 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
- * requested) → `completed` | `failed` | `cancelled`. No other transition exists.
+ * requested) → `completed` | `failed` | `cancelled`. A durable task may also leave `running.active`
+ * for `queued` (its delayed start) or `retrying` (between attempts) and return with `task.start`;
+ * a cancel there ends it `cancelled` at once. No other transition exists.
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -100,6 +108,8 @@ export const taskMachine = setup({
           after: { deadline: { target: 'cancelling', actions: assign({ timedOut: true }) } },
           on: {
             'task.cancel': 'cancelling',
+            'task.queue': '#task.queued',
+            'task.retry': '#task.retrying',
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
@@ -120,6 +130,20 @@ export const taskMachine = setup({
             ],
           },
         },
+      },
+    },
+    // A durable task between attempts, or before its delayed start: no body runs. A cancel ends it
+    // at once (no body to wait for; `abortBody` wakes the attempt loop).
+    queued: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: 'abortBody' },
+      },
+    },
+    retrying: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: 'abortBody' },
       },
     },
     completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },

@@ -101,11 +101,17 @@ export function finish(
   } else {
     terminal = { kind: 'cancelled', task_id: taskId };
   }
+  // A durable task (it has `max_attempts`) ends without a waiting phase.
+  const durable = summary.max_attempts !== undefined;
   const next = produce(summary, (d) => {
     d.status = status;
     d.completed_at_ms = now;
     if (result !== null) d.result = result as never;
     if (error !== undefined) d.error = error;
+    if (durable) {
+      delete d.phase;
+      delete d.next_attempt_at_ms;
+    }
   });
   return { summary: next, event: terminal };
 }

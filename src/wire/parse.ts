@@ -1,6 +1,7 @@
 import { toJson } from './jsonSafe.js';
 import type { Json, PersistedTaskMeta, TaskEvent, TaskParentContext, TaskStatus } from './types.js';
 import { TASK_STATUSES } from './types.js';
+import { parseDurableFields } from './durableFields.js';
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -118,7 +119,7 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
   const parent_context = parentContext(own(json, 'parent_context'));
 
   // Wire order, optional fields only when set.
-  return {
+  const meta: PersistedTaskMeta = {
     task_id,
     owner_thread_id,
     task_type,
@@ -131,6 +132,8 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     ...(completed_at_ms !== undefined && { completed_at_ms }),
     parent_context,
   };
+  // A durable task's record (it always has `max_attempts`) keeps its attempt fields.
+  return own(json, 'max_attempts') === undefined ? meta : { ...meta, ...parseDurableFields(json) };
 }
 
 function parseStatus(v: unknown): TaskStatus {
