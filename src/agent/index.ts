@@ -53,6 +53,7 @@ export type {
 export type { CancelTaskReceipt } from './cancelTask.js';
 export type { SendMessageReceipt } from './sendMessage.js';
 export type { ScriptedModel } from './scriptedModel.js';
+export type { UntilIdleOptions, UntilIdleStop } from './wake.js';
 export type {
   AgentModel,
   DurableMessageRequest,

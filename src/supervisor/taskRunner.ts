@@ -192,6 +192,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       actor.stop();
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
+      this.idle.check(opts.threadId);
       const code = (e as { code?: unknown } | null)?.code;
       if (code === 'duplicate_name' || code === 'parent_cancelled')
         throw new SpawnError(code, errorMessage(e), { cause: e });
@@ -389,6 +390,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
   protected readonly requestCancel = (entry: TaskEntry): boolean => {

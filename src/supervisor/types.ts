@@ -13,6 +13,7 @@ import type {
   TaskSummary,
 } from '../wire/types.js';
 import type { TaskEventStream, TaskEventStreamOptions } from './eventStream.js';
+import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import type { taskMachine } from '../../machines/task.machine.js';
 
 /** What `createTaskSupervisor` takes. */
@@ -310,6 +311,31 @@ export interface TaskSupervisor {
    * console.log(summary.status, summary.result);
    */
   wait(taskId: TaskId, opts?: WaitOptions): Promise<TaskSummary>;
+  /**
+   * Resolves when `threadId` has no work left: no running task, and every ended task's terminal
+   * event delivered (so an inbox drained afterwards holds it). Resolves at once when the thread
+   * is idle already (`finished` then lists what ended since its last idle event, often nothing).
+   * The {@link ThreadIdleEvent} lists the tasks that ended since the thread's previous idle event.
+   * Rejects with `opts.signal`'s reason when it aborts, with a `TimeoutError` after
+   * `opts.timeoutMs`. Waiting never cancels anything. Across replicas it counts the tasks this
+   * supervisor spawned or loaded (`loadThread`); a remote task's end counts once its stored events
+   * were handed to this process's owner inbox.
+   *
+   * @example
+   * const idle = await supervisor.whenIdle('thread-1', { signal: AbortSignal.timeout(60_000) });
+   * for (const t of idle.finished) console.log(t.task_id, t.status);
+   */
+  whenIdle(threadId: string, opts?: WhenIdleOptions): Promise<ThreadIdleEvent>;
+  /**
+   * Calls `listener` each time a thread (every thread, or `filter.threadId`) becomes idle, with the
+   * tasks that ended since its previous idle event; returns the function that stops listening.
+   * The first `onIdle`/`whenIdle` call starts the bookkeeping (before it, nothing is recorded). A
+   * listener that throws is reported as a process warning.
+   *
+   * @example
+   * const stop = supervisor.onIdle((e) => wakeAgent(e.thread_id, e.finished), { threadId: 'thread-1' });
+   */
+  onIdle(listener: ThreadIdleListener, filter?: { threadId?: string }): () => void;
   /**
    * Delivers a message to a live sub-agent's inbox, on behalf of `fromAgentId`. Throws a
    * {@link SendError} when the task is unknown, owned by another thread, finished, not a
