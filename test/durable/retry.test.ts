@@ -7,6 +7,7 @@ import {
   defineTask,
   NonRetryableError,
   TaskResult,
+  type TaskEvent,
 } from '../../src/index.js';
 import { gate, until } from '../helpers/async.js';
 
@@ -175,7 +176,7 @@ describe('durable tasks: retries in one process (memory store)', () => {
 
   it('attemptTimeoutMs: a hung attempt is abandoned and fenced; its late writes are refused', async () => {
     const sup = createTaskSupervisor();
-    const inbox = createInbox();
+    const inbox = createInbox<TaskEvent>();
     const hung = gate();
     const late: unknown[] = [];
     let firstSignal: AbortSignal | undefined;
