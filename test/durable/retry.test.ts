@@ -129,11 +129,15 @@ describe('durable tasks: retries in one process (memory store)', () => {
         throw new Error('first fails');
       },
     });
+    const before = Date.now();
     const id = await slow.spawn(sup, { threadId: 't', description: 's' });
     await until(() => sup.get(id)?.phase === 'retrying', 2_000, 'retrying');
+    const after = Date.now();
     const s = sup.get(id)!;
     expect(s.status).toBe('running');
-    expect(s.next_attempt_at_ms).toBeGreaterThan(Date.now() + 3_000_000);
+    // The default jitter (0.2) draws the delay from [0.8 d, d].
+    expect(s.next_attempt_at_ms).toBeGreaterThanOrEqual(before + 0.8 * 3_600_000);
+    expect(s.next_attempt_at_ms).toBeLessThanOrEqual(after + 3_600_000);
     expect(s.last_error).toBe('first fails');
     expect(String(sup.taskActor(id)?.getSnapshot().value)).toBe('retrying');
     expect(sup.cancel(id)).toBe(true);
