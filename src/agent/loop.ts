@@ -84,6 +84,7 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   const pluginOpts: BackgroundTasksPluginOptions = {};
   if (opts.durableSink !== undefined) pluginOpts.durableSink = opts.durableSink;
   if (opts.recoverFailedMessages !== undefined) pluginOpts.recoverFailedMessages = opts.recoverFailedMessages;
+  if (opts.revivable !== undefined) pluginOpts.revivable = opts.revivable;
   const plugin = createBackgroundTasksPlugin(supervisor, pluginOpts);
   const tools = mergeTools(plugin.tools, opts.tools ?? []);
   const toolsByName = new Map(tools.map((t) => [t.name, t]));
@@ -121,7 +122,7 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   let stepOpen = false;
   const stepEnd = async () => {
     stepOpen = false;
-    return plugin.hooks.stepEnd({ threadId });
+    return plugin.hooks.stepEnd(inbox === undefined ? { threadId } : { threadId, inbox: inbox.sender });
   };
 
   /** Appends the messages of `payloads`; returns how many payloads counted. */

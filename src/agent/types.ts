@@ -2,6 +2,7 @@ import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { DurableMessageRequest } from '../wire/messaging.js';
 import type { Json, TaskId } from '../wire/types.js';
+import type { RevivableAgents } from './revive.js';
 import type { UntilIdleOptions, UntilIdleStop } from './wake.js';
 
 export type { DurableMessageRequest } from '../wire/messaging.js';
@@ -187,6 +188,12 @@ export interface RunAgentLoopOptions {
    * (all of them, custom then terminal) or one message. Requires `inbox`. See docs/wake.md.
    */
   untilIdle?: UntilIdleOptions;
+  /**
+   * Sub-agents that `send_message` brings back once they finished, by spawn name (opt-in): a new
+   * sub-agent of that name starts with the message, its body given the previous one's final
+   * summary. See docs/wake.md.
+   */
+  revivable?: RevivableAgents;
 }
 
 /**

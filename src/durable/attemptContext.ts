@@ -1,5 +1,7 @@
 import type { InboxSender } from '../inbox/types.js';
 import type { DurableTaskStore } from '../stores/durable.js';
+import type { RequestInputOptions } from '../supervisor/input.js';
+import type { Usage } from '../supervisor/budget.js';
 import type { TaskContext } from '../supervisor/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { Json, TaskId } from '../wire/types.js';
@@ -72,6 +74,16 @@ export class AttemptContext implements AttemptTaskContext {
 
   isCancelled(): boolean {
     return this.#outer.isCancelled();
+  }
+
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json> {
+    this.#assertLive();
+    return this.#outer.requestInput(request, options);
+  }
+
+  reportUsage(usage: Usage): void {
+    this.#assertLive();
+    this.#outer.reportUsage(usage);
   }
 
   emit(eventType: string, payload?: Json): boolean {

@@ -89,6 +89,11 @@ export abstract class SupervisorQueries {
     return out;
   }
 
+  taskName(taskId: TaskId): string | undefined {
+    expectString(taskId, 'taskId');
+    return this.registry.byId.get(taskId)?.name;
+  }
+
   ownerThreadOf(taskId: TaskId): string | undefined {
     expectString(taskId, 'taskId');
     return this.registry.byId.get(taskId)?.ownerThreadId;

@@ -1,4 +1,6 @@
 import type { InboxSender } from '../inbox/types.js';
+import type { Usage } from '../supervisor/budget.js';
+import type { RequestInputOptions } from '../supervisor/input.js';
 import type { TaskContext } from '../supervisor/types.js';
 import type { Json, TaskId } from '../wire/types.js';
 import type { JsonCompatible } from './json.js';
@@ -76,6 +78,14 @@ export class TypedContext<E> implements TypedTaskContext<E> {
       };
     }
     return this.#checkpoint;
+  }
+
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json> {
+    return this.#ctx.requestInput(request, options);
+  }
+
+  reportUsage(usage: Usage): void {
+    this.#ctx.reportUsage(usage);
   }
 
   emit<K extends keyof E & string>(eventType: K, payload: E[K]): boolean {

@@ -56,7 +56,9 @@ describe('durable rows: the store contract', () => {
       const create = d.create.bind(d);
       return { create: (row) => create({ ...row, idempotency_key: undefined } as never) };
     });
-    await expect(durableConformance(make, 'z')).rejects.toThrow(/durable check "(a row round-trips|an idempotency key)/);
+    await expect(durableConformance(make, 'z')).rejects.toThrow(
+      /durable check "(a row round-trips|an idempotency key)/,
+    );
   });
 
   it('a read-only SQLite store refuses durable writes', async () => {
