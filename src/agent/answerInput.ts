@@ -91,7 +91,8 @@ export function answerInputTool(supervisor: TaskSupervisor): ToolDefinition<Answ
     try {
       if (!supervisor.provideInput(taskId, response)) return failed(taskId, 'not_waiting');
     } catch (e) {
-      if (e instanceof InputError || e instanceof TypeError) return failed(taskId, 'invalid_response', errorText(e));
+      if (e instanceof InputError || e instanceof TypeError)
+        return failed(taskId, 'invalid_response', errorText(e));
       throw e;
     }
     return { ok: true, data: { status: 'accepted', task_id: taskId } };

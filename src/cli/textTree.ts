@@ -58,7 +58,11 @@ function line(node: TaskTreeNode, opts: TextTreeOptions): string {
   const color = phase === undefined ? (COLORS[s.status] ?? 'white') : PHASE_COLORS[phase];
   const paint = (text: string): string => (opts.color ? styleText(color, text) : text);
   const icon =
-    phase !== undefined ? PHASE_ICONS[phase] : s.status === 'running' ? (opts.spinner ?? '●') : ICONS[s.status];
+    phase !== undefined
+      ? PHASE_ICONS[phase]
+      : s.status === 'running'
+        ? (opts.spinner ?? '●')
+        : ICONS[s.status];
   const parts = [paint(icon), s.task_id, paint(s.task_type), s.description.replace(/\s+/g, ' ')];
   const d = taskDuration(s);
   if (phase !== undefined) parts.push(paint(phase));
