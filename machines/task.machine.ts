@@ -15,7 +15,11 @@ export type TaskMachineEvent =
   | { type: 'task.cancel'; reason?: StopReason }
   /** The body settled. */
   | { type: 'task.settled'; outcome: TaskOutcome }
-  /** A concurrency slot (or the start time) came: a `queued` task's body starts. */
+  /** A durable task waits for its delayed start (`queued`). */
+  | { type: 'task.queue' }
+  /** A durable task's attempt failed and another will follow (`retrying`). */
+  | { type: 'task.retry' }
+  /** A concurrency slot (or the start time, or a durable task's next claim) came: back to `running`. */
   | { type: 'task.start' }
   /** The body asked for input (`ctx.requestInput`) after running `activeMs` since it last (re)started. */
   | { type: 'task.input.requested'; activeMs?: number }
@@ -67,6 +71,9 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
  * a body paused in `ctx.requestInput` is in `running.waiting` (`task.input.provided` → `active`,
  * `task.cancel` → `cancelling`), where the deadline is paused. No other transition exists.
  * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
+ * A durable task leaves `running.active` for `queued` (`task.queue`: its delayed start) or
+ * `retrying` (`task.retry`: between attempts) and returns with `task.start`; a cancel there ends
+ * it `cancelled` at once.
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -125,11 +132,12 @@ export const taskMachine = setup({
   }),
   initial: 'running',
   states: {
-    /** Accepted, body not started: waiting for a concurrency slot. No deadline runs here. */
+    /** Accepted, body not started: waiting for a concurrency slot or a durable task's start time. No deadline runs here. */
     queued: {
       on: {
         'task.start': 'running',
-        'task.cancel': { target: 'cancelled', actions: 'noteStopReason' },
+        // `abortBody` wakes a durable task's attempt loop (no body runs here to abort).
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
     running: {
@@ -142,6 +150,8 @@ export const taskMachine = setup({
           on: {
             'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
             'task.input.requested': { target: 'waiting', actions: 'useDeadline' },
+            'task.queue': '#task.queued',
+            'task.retry': '#task.retrying',
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
@@ -174,6 +184,13 @@ export const taskMachine = setup({
             ],
           },
         },
+      },
+    },
+    /** A durable task between attempts: no body runs; a cancel ends it at once (`abortBody` wakes its attempt loop). */
+    retrying: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
     completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },
