@@ -11,10 +11,27 @@ export type TaskOutcome =
 
 /** Events a task actor accepts. */
 export type TaskMachineEvent =
-  /** Cancellation requested (`cancel`, `cancelTree`, …). Repeats are ignored. */
-  | { type: 'task.cancel' }
+  /** Cancellation requested (`cancel`, `cancelTree`, …), and why. Repeats are ignored. */
+  | { type: 'task.cancel'; reason?: StopReason }
   /** The body settled. */
-  | { type: 'task.settled'; outcome: TaskOutcome };
+  | { type: 'task.settled'; outcome: TaskOutcome }
+  /** A durable task waits for its delayed start (`queued`). */
+  | { type: 'task.queue' }
+  /** A durable task's attempt failed and another will follow (`retrying`). */
+  | { type: 'task.retry' }
+  /** A concurrency slot (or the start time, or a durable task's next claim) came: back to `running`. */
+  | { type: 'task.start' }
+  /** The body asked for input (`ctx.requestInput`) after running `activeMs` since it last (re)started. */
+  | { type: 'task.input.requested'; activeMs?: number }
+  /** The input came: the waiting body goes on. */
+  | { type: 'task.input.provided' };
+
+/**
+ * Why a task was asked to stop, kept as data (the summary's `stop_reason`): a caller's `cancel`,
+ * its parent's cancellation, a run cancel, its deadline, its budget, a restart that orphaned it,
+ * or the supervisor's `stop()`.
+ */
+export type StopReason = 'user' | 'parent' | 'run' | 'timeout' | 'budget' | 'orphaned' | 'shutdown';
 
 /** Input of a task actor. */
 export interface TaskMachineInput {
@@ -32,6 +49,10 @@ export interface TaskMachineContext {
   readonly timeoutMs?: number | undefined;
   /** Set once the deadline passed (and so requested the cancellation). */
   readonly timedOut?: boolean;
+  /** Why it was asked to stop, from the first `task.cancel` (or `'timeout'`). */
+  readonly stopReason?: StopReason;
+  /** What is left of the deadline after waits for input (which pause it). */
+  readonly deadlineLeftMs?: number;
 }
 
 /** The terminal statuses, as the `report` action receives them. */
@@ -45,7 +66,14 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
- * requested) → `completed` | `failed` | `cancelled`. No other transition exists.
+ * requested) → `completed` | `failed` | `cancelled`. A task held back by a concurrency limit is
+ * created in `queued` (`task.start` → `running`; `task.cancel` → `cancelled` at once, no body);
+ * a body paused in `ctx.requestInput` is in `running.waiting` (`task.input.provided` → `active`,
+ * `task.cancel` → `cancelling`), where the deadline is paused. No other transition exists.
+ * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
+ * A durable task leaves `running.active` for `queued` (`task.queue`: its delayed start) or
+ * `retrying` (`task.retry`: between attempts) and returns with `task.start`; a cancel there ends
+ * it `cancelled` at once.
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -72,6 +100,17 @@ export const taskMachine = setup({
   actions: {
     abortBody: () => {},
     report: (_args, _params: { status: TaskFinalState }) => {},
+    noteStopReason: assign({
+      stopReason: ({ context, event }) =>
+        context.stopReason ?? (event.type === 'task.cancel' ? event.reason : undefined),
+    }),
+    useDeadline: assign({
+      deadlineLeftMs: ({ context, event }) => {
+        const left = context.deadlineLeftMs ?? context.timeoutMs;
+        if (left === undefined || event.type !== 'task.input.requested') return context.deadlineLeftMs;
+        return Math.max(0, left - (event.activeMs ?? 0));
+      },
+    }),
   },
   guards: {
     returnedSuccess: ({ event }) => returned(event, 'completed'),
@@ -81,7 +120,7 @@ export const taskMachine = setup({
   delays: {
     cancelGrace: ({ context }) => context.cancelGraceMs,
     // No deadline is a timer that never fires (the supervisor's clock never schedules Infinity).
-    deadline: ({ context }) => context.timeoutMs ?? Number.POSITIVE_INFINITY,
+    deadline: ({ context }) => context.deadlineLeftMs ?? context.timeoutMs ?? Number.POSITIVE_INFINITY,
   },
 }).createMachine({
   id: 'task',
@@ -93,17 +132,42 @@ export const taskMachine = setup({
   }),
   initial: 'running',
   states: {
+    /** Accepted, body not started: waiting for a concurrency slot or a durable task's start time. No deadline runs here. */
+    queued: {
+      on: {
+        'task.start': 'running',
+        // `abortBody` wakes a durable task's attempt loop (no body runs here to abort).
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
+      },
+    },
     running: {
       initial: 'active',
       states: {
         active: {
-          after: { deadline: { target: 'cancelling', actions: assign({ timedOut: true }) } },
+          after: {
+            deadline: { target: 'cancelling', actions: assign({ timedOut: true, stopReason: 'timeout' }) },
+          },
           on: {
-            'task.cancel': 'cancelling',
+            'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
+            'task.input.requested': { target: 'waiting', actions: 'useDeadline' },
+            'task.queue': '#task.queued',
+            'task.retry': '#task.retrying',
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
               // A failure result, or a throw while nobody asked it to stop.
+              { target: '#task.failed' },
+            ],
+          },
+        },
+        /** Paused in `ctx.requestInput`: its slot is free and its deadline paused. */
+        waiting: {
+          on: {
+            'task.input.provided': 'active',
+            'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
+            'task.settled': [
+              { guard: 'returnedSuccess', target: '#task.completed' },
+              { guard: 'returnedCancelled', target: '#task.cancelled' },
               { target: '#task.failed' },
             ],
           },
@@ -120,6 +184,13 @@ export const taskMachine = setup({
             ],
           },
         },
+      },
+    },
+    /** A durable task between attempts: no body runs; a cancel ends it at once (`abortBody` wakes its attempt loop). */
+    retrying: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
     completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },

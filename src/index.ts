@@ -12,14 +12,18 @@ export type {
   CancelledTaskEvent,
   CompletedTaskEvent,
   CustomTaskEvent,
+  DurableSummaryFields,
   FailedTaskEvent,
   Json,
   PersistedTaskMeta,
   TaskEvent,
   TaskId,
   TaskParentContext,
+  TaskPhase,
   TaskStatus,
+  TaskStopReason,
   TaskSummary,
+  TaskUsage,
   TerminalTaskEvent,
 } from './wire/types.js';
 export { isEmptyParentContext, isTerminal, TASK_STATUSES } from './wire/types.js';
@@ -73,6 +77,12 @@ export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';
 export type { TimerClock } from './supervisor/options.js';
 export { timeoutMessage } from './supervisor/deadline.js';
+export type { ConcurrencyLimits } from './supervisor/concurrency.js';
+export type { Usage } from './supervisor/budget.js';
+export type { InputErrorCode, RequestInputOptions } from './supervisor/input.js';
+export { INPUT_REQUIRED_EVENT, InputError } from './supervisor/input.js';
+export type { StopReport, StopTarget } from './supervisor/stopReport.js';
+export type { UsageQuery } from './supervisor/flowControl.js';
 
 export type {
   InputArgs,
@@ -91,6 +101,14 @@ export type {
   Validator,
 } from './typed/index.js';
 export { defineTask, isValidator, validate } from './typed/index.js';
+export type { DurableSpec, TaskCheckpoint } from './typed/types.js';
+export { AttemptFencedError, NonRetryableError } from './durable/errors.js';
+export type { ResolvedRetryPolicy, RetryPolicy } from './durable/policy.js';
+export { backoffDelay, isNonRetryable, resolveRetryPolicy } from './durable/policy.js';
+export type { DurableSpawned } from './durable/runtime.js';
+export { LOST_ATTEMPT_ERROR } from './durable/runtime.js';
+export type { DurableCreated, DurableRow, DurableState, DurableTaskStore } from './stores/durable.js';
+export { MemoryDurableStore } from './stores/memoryDurable.js';
 
 export type {
   TaskFinalState,
@@ -98,6 +116,7 @@ export type {
   TaskMachineEvent,
   TaskMachineInput,
   TaskOutcome,
+  StopReason,
 } from '../machines/task.machine.js';
 export { taskMachine } from '../machines/task.machine.js';
 export type { SupervisorMachineEvent } from '../machines/supervisor.machine.js';

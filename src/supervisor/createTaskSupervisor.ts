@@ -5,7 +5,10 @@ import { MemoryMessageOutbox } from '../stores/memoryOutbox.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
 import type { ReplicaEvent } from '../stores/coordination.js';
-import type { PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type { Json, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
+import type { StopReason } from '../../machines/task.machine.js';
+import type { UsageQuery } from './flowControl.js';
+import { reportOf, type StopReport, type StopTarget } from './stopReport.js';
 import * as cancelOps from './cancel.js';
 import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
 import { StoreError } from './errors.js';
@@ -18,6 +21,9 @@ import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import { sendToSubAgent } from './subAgentMessage.js';
+import { DURABLE_RUNTIME } from '../durable/host.js';
+import { DurableRuntime } from '../durable/runtime.js';
+import { describeType, durableDefOf } from '../durable/typeDef.js';
 import type {
   AgentTaskContext,
   SpawnOptions,
@@ -65,7 +71,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   constructor(options: SupervisorOptions) {
     const { store, now, cancelGraceMs: grace, clock: timers, stopTimeoutMs } = resolveOptions(options);
-    super(new Registry(), store, now, grace, timers);
+    super(new Registry(), store, now, grace, timers, {
+      concurrency: options.concurrency,
+      budgetPerType: options.budgetPerType,
+    });
     this.#store = store;
     this.#stopTimeoutMs = stopTimeoutMs;
     this.#graceMs = grace;
@@ -96,7 +105,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     const logic = supervisorMachine.provide({
       actions: {
         cancelEverything: () => {
-          for (const entry of this.registry.byId.values()) this.requestCancel(entry);
+          for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
         },
         drain: () => void this.#drain(),
       },
@@ -124,6 +133,36 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     body: (ctx: AgentTaskContext) => unknown,
   ): Promise<TaskId> {
     return this.spawnTask({ ...opts, taskType: 'sub_agent' }, body as (ctx: unknown) => unknown, true);
+  }
+
+  #durable: DurableRuntime | undefined;
+
+  /** The durable runtime, made on first use (a supervisor without durable tasks pays nothing). */
+  [DURABLE_RUNTIME](): DurableRuntime {
+    this.#durable ??= new DurableRuntime({
+      now: this.now,
+      clock: this.timers,
+      store: this.#store.durable,
+      spawn: (opts, body, hook) => this.spawnTask(opts, body as (ctx: never) => unknown, false, hook),
+      resume: (meta, body) => this.resumeTask(meta, body as (ctx: never) => unknown),
+      patch: (taskId, fields, event) => this.patchDurable(taskId, fields, event),
+      isLive: (taskId) => this.registry.byId.get(taskId)?.actor !== undefined,
+      settled: (taskId) => this.wait(taskId),
+      load: (threadId) => this.#store.load(threadId),
+    });
+    return this.#durable;
+  }
+
+  register(taskType: { readonly taskType: string }): Promise<number> {
+    const def = durableDefOf(taskType);
+    if (def === undefined) {
+      return Promise.reject(
+        new TypeError(
+          `Expected \`taskType\` to be a durable task type (defineTask with \`durable\`), got ${describeType(taskType)}`,
+        ),
+      );
+    }
+    return this[DURABLE_RUNTIME]().register(def);
   }
 
   get messages(): MessageOutboxStore {
@@ -165,8 +204,58 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
    * Local entries are cancelled here; a remote one (only with replicas) counts while it runs, and
    * the store routes the request to its owner.
    */
-  readonly #requestAny = (entry: TaskEntry): boolean =>
-    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry);
+  readonly #requestAny = (entry: TaskEntry, reason?: StopReason): boolean =>
+    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry, reason);
+
+  async cancelWithReport(target: StopTarget): Promise<StopReport> {
+    if (typeof target !== 'object' || target === null)
+      throw new TypeError(
+        `Expected \`target\` to be an object, got ${target === null ? 'null' : typeof target}`,
+      );
+    const reached: TaskEntry[] = [];
+    const notFound: TaskId[] = [];
+    const collect = (entry: TaskEntry, reason?: StopReason): boolean => {
+      const live = this.#requestAny(entry, reason);
+      if (live) reached.push(entry);
+      return live;
+    };
+    if ('tree' in target) {
+      const roots = typeof target.tree === 'string' ? [target.tree] : target.tree;
+      for (const id of roots) {
+        if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
+        const root = this.registry.byId.get(id);
+        if (root === undefined || root.summary.status !== 'running') notFound.push(id);
+        cancelOps.cancelTree(this.registry, id, collect);
+        this.replicas?.cancel({ kind: 'tree', taskId: id });
+      }
+    } else if ('threadId' in target) {
+      cancelOps.cancelAll(this.registry, target.threadId, collect);
+      this.replicas?.cancel({ kind: 'thread', threadId: target.threadId });
+    } else if ('runId' in target) {
+      this.cancelledRuns.add(target.runId.trim());
+      cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect);
+      this.replicas?.cancel({ kind: 'run', runId: target.runId });
+    } else {
+      throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');
+    }
+    return reportOf(reached, notFound, this.forceSettled);
+  }
+
+  async stopWithReport(): Promise<StopReport> {
+    const reached: TaskEntry[] = [];
+    for (const entry of this.registry.byId.values())
+      if (entry.local && !entry.done && !entry.remote) reached.push(entry);
+    await this.stop();
+    return reportOf(reached, [], this.forceSettled);
+  }
+
+  provideInput(taskId: TaskId, response: Json): boolean {
+    return this.flow.provideInput(taskId, response);
+  }
+
+  usageOf(query: UsageQuery): TaskUsage {
+    return this.flow.usageOf(query);
+  }
 
   sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void {
     const entry = this.registry.byId.get(taskId);

@@ -2,7 +2,7 @@ import { produce } from 'immer';
 import type { TaskOutcome } from '../../machines/task.machine.js';
 import { toJson } from '../wire/jsonSafe.js';
 import { TaskResult } from '../wire/taskResult.js';
-import type { TaskEvent, TaskSummary } from '../wire/types.js';
+import type { TaskEvent, TaskStopReason, TaskSummary } from '../wire/types.js';
 import type { TaskFinalState, TaskMachineEvent } from '../../machines/task.machine.js';
 
 /**
@@ -78,6 +78,7 @@ export function finish(
   status: TaskFinalState,
   event: TaskMachineEvent | { type: string },
   now: number,
+  stopReason?: TaskStopReason,
 ): { summary: TaskSummary; event: TaskEvent } {
   const outcome = event.type === 'task.settled' ? (event as { outcome: TaskOutcome }).outcome : undefined;
   const taskId = summary.task_id;
@@ -101,11 +102,18 @@ export function finish(
   } else {
     terminal = { kind: 'cancelled', task_id: taskId };
   }
+  // A durable task (it has `max_attempts`) ends without a waiting phase.
+  const durable = summary.max_attempts !== undefined;
   const next = produce(summary, (d) => {
     d.status = status;
     d.completed_at_ms = now;
     if (result !== null) d.result = result as never;
     if (error !== undefined) d.error = error;
+    // A task that ends is neither queued nor waiting any more (read on the base, not the draft).
+    if (summary.phase !== undefined) delete d.phase;
+    if (summary.input_request !== undefined) delete d.input_request;
+    if (stopReason !== undefined && status === 'cancelled') d.stop_reason = stopReason;
+    if (durable) delete d.next_attempt_at_ms;
   });
   return { summary: next, event: terminal };
 }

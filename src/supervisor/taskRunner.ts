@@ -1,11 +1,23 @@
 import { type AnyActorRef, createActor, type Snapshot } from 'xstate';
-import { type TaskFinalState, type TaskMachineEvent, taskMachine } from '../../machines/task.machine.js';
+import {
+  type StopReason,
+  type TaskFinalState,
+  type TaskMachineEvent,
+  taskMachine,
+} from '../../machines/task.machine.js';
 import { createInbox } from '../inbox/inbox.js';
 import type { InboxSender } from '../inbox/types.js';
 import { currentTaskScope, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
-import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type {
+  CustomTaskEvent,
+  Json,
+  PersistedTaskMeta,
+  TaskEvent,
+  TaskId,
+  TaskSummary,
+} from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
 import { newEntry, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
@@ -19,6 +31,19 @@ import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import type { SpawnOptions } from './types.js';
+import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
+
+/** What a durable spawn adds to `spawnTask`: summary fields, and its row stored once the id is known. */
+export interface DurableSpawnHook {
+  readonly extra: Readonly<Record<string, unknown>>;
+  /** Stores the row; resolves with an existing task's id on an idempotency-key hit. */
+  prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
+  /** Forgets the row of a spawn that failed after `prepare`. */
+  abandon(taskId: TaskId): Promise<void>;
+}
+import { FlowControl, type FlowOptions } from './flowControl.js';
+import type { TaskFlow } from './flow.js';
+import type { RequestInputOptions } from './input.js';
 
 /**
  * The life of each task, from spawn to its one terminal event: registration, the task actor,
@@ -36,9 +61,34 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   readonly #taskLogic: typeof taskMachine;
   readonly #initialSnapshot: Snapshot<unknown>;
   #parent: AnyActorRef | undefined;
+  /** Queues, input, usage and budgets. */
+  protected readonly flow: FlowControl;
+  /** Every spawn gets a flow (limits, or per-type budgets, are configured). */
+  readonly #flowAtSpawn: boolean;
+  /** Tasks the grace timer settled (their body did not return in time), for stop reports. */
+  protected readonly forceSettled = new WeakSet<TaskEntry>();
 
-  constructor(registry: Registry, store: TaskStore, now: () => number, grace: number, clock: TimerClock) {
+  constructor(
+    registry: Registry,
+    store: TaskStore,
+    now: () => number,
+    grace: number,
+    clock: TimerClock,
+    flowOptions: FlowOptions = {},
+  ) {
     super(registry, store, now);
+    this.flow = new FlowControl(
+      {
+        registry,
+        now: () => this.now(),
+        notify: (entry) => this.notify('updated', entry),
+        emit: (entry, type, payload) => this.emit(entry, type, payload),
+        startQueued: (entry) => this.#startQueued(entry),
+        cancelTree: (entry, reason) => cancelTree(this.registry, entry.id, this.requestCancel, reason),
+      },
+      flowOptions,
+    );
+    this.#flowAtSpawn = this.flow.configured;
     this.ids = new IdAllocator(store);
     this.#grace = grace;
     this.#clock = clock;
@@ -52,12 +102,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
             params.status,
             event,
             context.timedOut === true ? context.timeoutMs : undefined,
+            context.stopReason,
           ),
       },
     });
     this.#initialSnapshot = createActor(this.#taskLogic, {
       input: { taskId: '', cancelGraceMs: grace },
     }).getPersistedSnapshot();
+  }
+
+  /** The timers of task actors (grace, deadlines), also the durable runtime's backoff timers. */
+  protected get timers(): TimerClock {
+    return this.#clock;
   }
 
   /** Makes task actors children of `parent` in its actor system (for inspection). */
@@ -71,6 +127,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     opts: SpawnOptions,
     body: (ctx: never) => unknown,
     agent: boolean,
+    durable?: DurableSpawnHook,
   ): Promise<TaskId> {
     checkSpawnOptions(opts, agent);
     if (typeof body !== 'function')
@@ -79,6 +136,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const ambient = currentTaskScope();
     const ambientTask = ambient?.task_id;
     const pc = mergeParentContext(opts.parentContext, ambient, lineage);
+    const flowed = this.#flowAtSpawn || opts.budget !== undefined || opts.priority !== undefined;
+    const budget = flowed ? this.flow.budgetFor(opts.taskType, opts.budget) : undefined;
     this.#checkSpawn(opts, pc);
     if (!this.ids.available()) {
       // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
@@ -108,6 +167,24 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     ) {
       summary.parent_context = Object.freeze(pc);
     }
+    if (durable !== undefined) {
+      // A durable task's row (input, idempotency key) is stored before the task exists; a key hit
+      // resolves with the task that has it. The spawn's checks run again after that wait.
+      Object.assign(summary, durable.extra);
+      const existing = await durable.prepare(id, metaFromSummary(summary, opts.threadId, opts.name));
+      if (existing !== undefined) return existing;
+      try {
+        this.#checkSpawn(opts, pc);
+      } catch (e) {
+        await durable.abandon(id);
+        throw e;
+      }
+    }
+    let flow: TaskFlow | undefined;
+    if (flowed) {
+      flow = this.flow.newFlow(opts.priority, agent, budget);
+      if (budget !== undefined) summary.budget = budget;
+    }
     const entry = newEntry({
       id,
       ownerThreadId: opts.threadId,
@@ -118,6 +195,16 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     this.registry.add(entry);
+    if (flow !== undefined) {
+      entry.flow = flow;
+      const gate = this.flow.gate;
+      if (gate !== undefined && !gate.tryAcquire(entry)) {
+        flow.phase = 'queued';
+        flow.body = body;
+        entry.summary = Object.freeze({ ...summary, phase: 'queued' });
+        gate.enqueue(entry);
+      }
+    }
     this.replicas?.spawned(entry);
     // Every task starts in the same state: restoring the precomputed initial snapshot (with this
     // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
@@ -128,7 +215,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const parent = this.#parent;
     const logic = this.#taskLogic;
     let actor: ReturnType<typeof createActor<typeof logic>>;
-    if (timeoutMs !== undefined) {
+    if (flow?.phase === 'queued') {
+      // No timer runs while queued: the deadline is armed when `task.start` enters `running`.
+      const snapshot = {
+        ...this.#initialSnapshot,
+        value: 'queued',
+        context: { taskId: id, cancelGraceMs: this.#grace, timeoutMs },
+      } as unknown as Snapshot<unknown>;
+      actor =
+        parent !== undefined
+          ? createActor(logic, { id, input, snapshot, clock, parent })
+          : createActor(logic, { id, input, snapshot, clock });
+    } else if (timeoutMs !== undefined) {
       actor =
         parent !== undefined
           ? createActor(logic, { id, input, clock, parent })
@@ -149,10 +247,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
       // The task never existed: forget it. Its id stays consumed (ids are never reused).
+      if (durable !== undefined) await durable.abandon(id).catch(() => {});
       entry.done = true;
       entry.earlyFinal = undefined;
       entry.actor = undefined;
       actor.stop();
+      if (flow !== undefined) this.flow.onFinal(entry);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
       this.idle.check(opts.threadId);
@@ -165,13 +265,96 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.counters.spawned++;
     this.notify('spawned', entry);
     if (entry.earlyFinal !== undefined) entry.earlyFinal();
-    else this.#startBody(entry, body, agent);
+    // A queued task's body starts when a slot frees (`#startQueued`).
+    else if (flow?.phase !== 'queued') this.#startBody(entry, body, agent);
     return id;
+  }
+
+  /**
+   * Runs `body` as the stored task `meta` (durable recovery): a live local entry with an actor, its
+   * record written again. A held entry without an actor (loaded from the store) is replaced, its
+   * waiters kept. `false` when the task already runs here or ended.
+   */
+  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown): boolean {
+    const held = this.registry.byId.get(meta.task_id);
+    if (held !== undefined && (held.actor !== undefined || held.done)) return false;
+    if (this.isStopping()) return false;
+    if (held !== undefined) this.registry.remove(held);
+    this.ids.bumpPast(meta.task_id);
+    const entry = newEntry({
+      id: meta.task_id,
+      ownerThreadId: meta.owner_thread_id,
+      name: meta.name,
+      summary: Object.freeze(summaryFromMeta(meta)),
+      local: true,
+      inbox: this.ownerInbox,
+      agentInbox: undefined,
+    });
+    entry.committed = true;
+    entry.waiters = held?.waiters;
+    this.registry.add(entry);
+    this.replicas?.spawned(entry);
+    const input = { taskId: entry.id, cancelGraceMs: this.#grace };
+    const actor =
+      this.#parent !== undefined
+        ? createActor(this.#taskLogic, { id: entry.id, input, clock: this.#clock, parent: this.#parent })
+        : createActor(this.#taskLogic, { id: entry.id, input, clock: this.#clock });
+    entry.actor = actor;
+    actor.start();
+    this.writer.write(this.metaOf(entry), true);
+    this.notify('spawned', entry);
+    this.#startBody(entry, body, false);
+    return true;
+  }
+
+  /**
+   * Sets a durable task's summary fields (`undefined` removes one), writes its record and sends
+   * the machine `event` (`task.queue`, `task.retry`, `task.start`). Nothing once it ended.
+   */
+  protected patchDurable(
+    taskId: TaskId,
+    fields: Readonly<Record<string, unknown>>,
+    event?: 'task.queue' | 'task.retry' | 'task.start',
+  ): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry === undefined || entry.done || !entry.local) return;
+    const next: Record<string, unknown> = { ...entry.summary };
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) delete next[k];
+      else next[k] = v;
+    }
+    entry.summary = Object.freeze(next as TaskSummary);
+    if (event !== undefined) entry.actor?.send({ type: event });
+    this.notify('updated', entry);
+    this.writer.write(this.metaOf(entry), true);
+  }
+
+  /** A queued task got its slot: it enters `running`, and its body starts once its record is durable. */
+  #startQueued(entry: TaskEntry): void {
+    const flow = entry.flow!;
+    flow.phase = undefined;
+    flow.activeSinceMs = this.now();
+    entry.actor?.send({ type: 'task.start' });
+    const { phase: _queued, ...summary } = entry.summary;
+    entry.summary = Object.freeze(summary);
+    this.notify('updated', entry);
+    const body = flow.body;
+    flow.body = undefined;
+    if (entry.committed && body !== undefined) this.#startBody(entry, body, flow.agent);
+  }
+
+  requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json> {
+    return this.flow.requestInput(entry, request, options);
+  }
+
+  reportUsage(entry: TaskEntry, usage: unknown): void {
+    this.flow.reportUsage(entry, usage);
   }
 
   #checkSpawn(opts: SpawnOptions, pc: ReturnType<typeof mergeParentContext>): void {
     if (this.isStopping()) throw new SpawnError('supervisor_stopped', 'supervisor is stopped');
     checkSpawnAllowed(this.registry, this.cancelledRuns, opts.threadId, opts.name, pc);
+    this.flow.gate?.checkRoom(opts.threadId, opts.taskType);
   }
 
   #agentInboxOf(taskId: TaskId | undefined): InboxSender | undefined {
@@ -179,7 +362,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   #startBody(entry: TaskEntry, body: (ctx: never) => unknown, agent: boolean): void {
-    const ctx = agent ? new SubAgentContext(entry) : new PlainTaskContext(this, entry);
+    const ctx = agent ? new SubAgentContext(this, entry) : new PlainTaskContext(this, entry);
     let returned: unknown;
     try {
       returned = runAsTask(entry.summary, body, ctx as never);
@@ -252,6 +435,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const waiters = entry.cancelWaiters;
     entry.cancelWaiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve();
+    if (entry.flow !== undefined) this.flow.onCancelling(entry);
   }
 
   #onFinal(
@@ -259,18 +443,23 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     status: TaskFinalState,
     event: TaskMachineEvent | { type: string },
     timedOutAfterMs?: number,
+    stopReason?: StopReason,
   ): void {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined || entry.done) return;
+    // Its slot (or its place in the queue) is free as soon as the task is final.
+    if (entry.flow !== undefined) this.flow.onFinal(entry);
     if (!entry.committed) {
       // The grace timer ran out before the spawn's record was durable: finish once it is, or never
       // if the write fails (then the task never existed).
-      entry.earlyFinal = () => this.#onFinal(taskId, status, event, timedOutAfterMs);
+      entry.earlyFinal = () => this.#onFinal(taskId, status, event, timedOutAfterMs, stopReason);
       return;
     }
     entry.done = true;
     entry.actor = undefined;
-    const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
+    // Settled by the grace timer, not by its body.
+    if (event.type !== 'task.settled' && event.type !== 'task.cancel') this.forceSettled.add(entry);
+    const { summary, event: terminal } = finish(entry.summary, status, event, this.now(), stopReason);
     this.registry.markTerminal(entry);
     const final = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
     entry.summary = final;
@@ -301,11 +490,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
-  protected readonly requestCancel = (entry: TaskEntry): boolean => {
+  protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {
     if (entry.done || entry.actor === undefined) return false;
     if (!entry.cancelRequested) {
       entry.cancelRequested = true;
-      entry.actor.send({ type: 'task.cancel' });
+      entry.actor.send({ type: 'task.cancel', reason });
     }
     return true;
   };

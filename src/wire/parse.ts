@@ -1,6 +1,14 @@
 import { toJson } from './jsonSafe.js';
-import type { Json, PersistedTaskMeta, TaskEvent, TaskParentContext, TaskStatus } from './types.js';
+import type {
+  Json,
+  PersistedTaskMeta,
+  TaskEvent,
+  TaskParentContext,
+  TaskStatus,
+  TaskStopReason,
+} from './types.js';
 import { TASK_STATUSES } from './types.js';
+import { parseDurableFields } from './durableFields.js';
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -116,9 +124,10 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
   const completed_at_ms =
     rawCompleted === undefined || rawCompleted === null ? undefined : millis(rawCompleted, 'completed_at_ms');
   const parent_context = parentContext(own(json, 'parent_context'));
+  const stop_reason = stopReason(own(json, 'stop_reason'));
 
   // Wire order, optional fields only when set.
-  return {
+  const meta: PersistedTaskMeta = {
     task_id,
     owner_thread_id,
     task_type,
@@ -130,7 +139,26 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     created_at_ms,
     ...(completed_at_ms !== undefined && { completed_at_ms }),
     parent_context,
+    ...(stop_reason !== undefined && { stop_reason }),
   };
+  // A durable task's record (it always has `max_attempts`) keeps its attempt fields.
+  return own(json, 'max_attempts') === undefined ? meta : { ...meta, ...parseDurableFields(json) };
+}
+
+const STOP_REASONS: readonly TaskStopReason[] = [
+  'user',
+  'parent',
+  'run',
+  'timeout',
+  'budget',
+  'orphaned',
+  'shutdown',
+];
+
+function stopReason(v: unknown): TaskStopReason | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' && (STOP_REASONS as readonly string[]).includes(v)) return v as TaskStopReason;
+  return fail('stop_reason', `one of ${STOP_REASONS.join(', ')}`, v);
 }
 
 function parseStatus(v: unknown): TaskStatus {

@@ -80,8 +80,27 @@ export type TaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEven
 /** A terminal task event. */
 export type TerminalTaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent;
 
+/**
+ * What a durable task's summary and record add, all optional and absent on plain tasks. While the
+ * task waits between attempts or for its start it is `running`, with `phase` saying why.
+ */
+export type DurableSummaryFields = {
+  /** Why a `running` task runs no body now: waiting for its start (`queued`) or its next attempt (`retrying`). */
+  phase?: TaskPhase;
+  /** Attempts claimed so far (1-based once the first started). */
+  attempt?: number;
+  max_attempts?: number;
+  /** When the next attempt may start (ms since the epoch), while `retrying` or `queued`. */
+  next_attempt_at_ms?: number;
+  /** The latest failed attempt's error. */
+  last_error?: string;
+  /** Every failed attempt's error, in order. */
+  attempt_errors?: string[];
+  idempotency_key?: string;
+};
+
 /** What `get` and `list` return. No `name`, no `owner_thread_id`. */
-export type TaskSummary = {
+export type TaskSummary = DurableSummaryFields & {
   task_id: TaskId;
   task_type: string;
   description: string;
@@ -92,10 +111,33 @@ export type TaskSummary = {
   completed_at_ms?: number;
   /** Omitted when empty. */
   parent_context?: TaskParentContext;
+  /** A `running` task that is not running its body: waiting for a slot, or for input. Absent otherwise. */
+  phase?: TaskPhase;
+  /** What the task reported with `ctx.reportUsage`, summed. Absent until it reports. */
+  usage?: TaskUsage;
+  /** The limits it was spawned with (`budget`). Absent without one. */
+  budget?: TaskUsage;
+  /** Why it was asked to stop, on a task that ended `cancelled` (or was orphaned). */
+  stop_reason?: TaskStopReason;
+  /** What it asked for in `ctx.requestInput`, while it waits for the answer. */
+  input_request?: Json;
 };
 
+/** What a `running` task is doing besides running its body (`phase` on the summary). */
+export type TaskPhase = 'queued' | 'waiting' | 'retrying';
+
+/** Usage, as reported by a task and summed (also the shape of a budget). Each field is optional. */
+export type TaskUsage = {
+  tokens?: number;
+  cost_usd?: number;
+  tool_calls?: number;
+};
+
+/** Why a task was stopped: by a caller, its parent, a run cancel, its deadline, its budget, a restart, `stop()`. */
+export type TaskStopReason = 'user' | 'parent' | 'run' | 'timeout' | 'budget' | 'orphaned' | 'shutdown';
+
 /** What stores hold: one record per task. */
-export type PersistedTaskMeta = {
+export type PersistedTaskMeta = DurableSummaryFields & {
   task_id: TaskId;
   owner_thread_id: string;
   task_type: string;
@@ -108,4 +150,6 @@ export type PersistedTaskMeta = {
   completed_at_ms?: number;
   /** Always present, possibly `{}`. */
   parent_context: TaskParentContext;
+  /** Why it was stopped (see `TaskSummary.stop_reason`). */
+  stop_reason?: TaskStopReason;
 };
