@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { TaskResult } from '../src/wire/taskResult.js';
 
 /**
@@ -34,11 +34,28 @@ export interface TaskMachineContext {
   readonly timedOut?: boolean;
 }
 
-/** The terminal statuses, as the `report` action receives them. */
+/** The terminal statuses a task actor ends in. */
 export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
 
+/**
+ * The event of the deadline timer. The name is the one XState gives an `after` timer of
+ * `running.active` named `deadline`, so graphs and paths show it as that delayed transition.
+ */
+export const DEADLINE_EVENT = 'xstate.after.deadline.task.running.active';
+/** The event of the cancel-grace timer of `running.cancelling` (XState's `after` name, likewise). */
+export const GRACE_EVENT = 'xstate.after.cancelGrace.task.running.cancelling';
+
+/** The timer events: sent when a task's deadline or its cancel grace period has passed. */
+export type TaskTimerEvent = { type: typeof DEADLINE_EVENT } | { type: typeof GRACE_EVENT };
+
+// setTimeout's 32-bit range: a longer delay (or Infinity: no deadline, wait forever) is never armed,
+// where Node would fire it after 1 ms.
+const MAX_TIMER_MS = 2_147_483_647;
+const holdable = (ms: number | undefined): ms is number =>
+  typeof ms === 'number' && ms >= 0 && ms <= MAX_TIMER_MS;
+
 // Defensive about a hand-made `task.settled` without an outcome: it takes the fallback transition.
-const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
+const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalState): boolean =>
   event.type === 'task.settled' &&
   event.outcome?.type === 'returned' &&
   event.outcome.result?.status === status;
@@ -53,10 +70,15 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
  * `timeoutMs` deadline that is still `active` when it passes moves to `cancelling` as if cancelled,
  * with `context.timedOut` set, so the same grace rule applies.
  *
- * The machine is a pure definition. Its two actions are no-ops here and are supplied with
- * `.provide()` by whoever runs it (the supervisor does): `abortBody` aborts the body's signal on
- * entering `cancelling`; `report` runs once, on entering a final state, with that state as
- * `params.status`.
+ * The two timers are delayed transitions written out: entering `running.active` runs
+ * `armDeadline`, entering `running.cancelling` runs `armGrace`, and the timer's event
+ * ({@link DEADLINE_EVENT}, {@link GRACE_EVENT}) takes the transition. Here they arm XState timers
+ * with the actor's clock, and only when there is something to wait for: no timer without a
+ * `timeoutMs` (or with `Infinity`), none for an infinite grace. A task that settles without being
+ * cancelled runs no action at all. Whoever runs the machine may supply `abortBody` (a no-op here:
+ * abort the body's signal on entering `cancelling`) and replace the two timers with `.provide()`
+ * (the supervisor arms one grace timer per cancel batch, and reads the final state from the
+ * snapshot after each event it sends).
  *
  * @example
  * const actor = createActor(taskMachine, { input: { taskId: 'bg_0', cancelGraceMs: 1000 } }).start();
@@ -66,22 +88,24 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
 export const taskMachine = setup({
   types: {
     context: {} as TaskMachineContext,
-    events: {} as TaskMachineEvent,
+    events: {} as TaskMachineEvent | TaskTimerEvent,
     input: {} as TaskMachineInput,
   },
   actions: {
     abortBody: () => {},
-    report: (_args, _params: { status: TaskFinalState }) => {},
+    armDeadline: enqueueActions(({ context, enqueue }) => {
+      if (holdable(context.timeoutMs))
+        enqueue.raise({ type: DEADLINE_EVENT }, { id: DEADLINE_EVENT, delay: context.timeoutMs });
+    }),
+    armGrace: enqueueActions(({ context, enqueue }) => {
+      if (holdable(context.cancelGraceMs))
+        enqueue.raise({ type: GRACE_EVENT }, { id: GRACE_EVENT, delay: context.cancelGraceMs });
+    }),
   },
   guards: {
     returnedSuccess: ({ event }) => returned(event, 'completed'),
     returnedFailure: ({ event }) => returned(event, 'failed'),
     returnedCancelled: ({ event }) => returned(event, 'cancelled'),
-  },
-  delays: {
-    cancelGrace: ({ context }) => context.cancelGraceMs,
-    // No deadline is a timer that never fires (the supervisor's clock never schedules Infinity).
-    deadline: ({ context }) => context.timeoutMs ?? Number.POSITIVE_INFINITY,
   },
 }).createMachine({
   id: 'task',
@@ -97,7 +121,7 @@ export const taskMachine = setup({
       initial: 'active',
       states: {
         active: {
-          after: { deadline: { target: 'cancelling', actions: assign({ timedOut: true }) } },
+          entry: 'armDeadline',
           on: {
             'task.cancel': 'cancelling',
             'task.settled': [
@@ -106,11 +130,12 @@ export const taskMachine = setup({
               // A failure result, or a throw while nobody asked it to stop.
               { target: '#task.failed' },
             ],
+            [DEADLINE_EVENT]: { target: 'cancelling', actions: assign({ timedOut: true }) },
           },
         },
         cancelling: {
-          entry: 'abortBody',
-          after: { cancelGrace: '#task.cancelled' },
+          // A deadline still armed (the task was cancelled before it) finds no transition here.
+          entry: ['abortBody', 'armGrace'],
           on: {
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
@@ -118,12 +143,14 @@ export const taskMachine = setup({
               // An acknowledged cancellation, or a throw after the request (an AbortError).
               { target: '#task.cancelled' },
             ],
+            [GRACE_EVENT]: '#task.cancelled',
           },
         },
       },
     },
-    completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },
-    failed: { type: 'final', entry: { type: 'report', params: { status: 'failed' } } },
-    cancelled: { type: 'final', entry: { type: 'report', params: { status: 'cancelled' } } },
+    // A final state stops the actor, which cancels whatever timer of it is still armed.
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
   },
 });

@@ -89,9 +89,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     }
     const logic = supervisorMachine.provide({
       actions: {
-        cancelEverything: () => {
-          for (const entry of this.registry.byId.values()) this.requestCancel(entry);
-        },
+        cancelEverything: () =>
+          this.cancelBatch(() => {
+            for (const entry of this.registry.byId.values()) this.requestCancel(entry);
+          }),
         drain: () => void this.#drain(),
       },
     });
@@ -134,14 +135,14 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   cancelTree(taskId: TaskId): number {
-    const count = cancelOps.cancelTree(this.registry, taskId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, taskId, this.#requestAny));
     // With replicas, the store walks the whole tree, reaching descendants this process has not loaded.
     this.replicas?.cancel({ kind: 'tree', taskId });
     return count;
   }
 
   cancelAll(threadId: string): number {
-    const count = cancelOps.cancelAll(this.registry, threadId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, threadId, this.#requestAny));
     this.replicas?.cancel({ kind: 'thread', threadId });
     return count;
   }
@@ -149,7 +150,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
     this.cancelledRuns.add(runId.trim());
-    const count = cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny);
+    const count = this.cancelBatch(() =>
+      cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny),
+    );
     // With replicas, the run is recorded as cancelled in the store too, so every replica fences it.
     this.replicas?.cancel({ kind: 'run', runId });
     return count;

@@ -5,6 +5,18 @@ import { summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 
 /**
+ * One grace timer for the tasks a cancel operation moved to `cancelling` together; it is
+ * disarmed once every member finished. Internal.
+ */
+export interface GraceBatch {
+  readonly members: TaskEntry[];
+  /** Members not finished yet. */
+  pending: number;
+  /** The clock's handle, while armed. */
+  timer: unknown;
+}
+
+/**
  * What the supervisor holds for one task: its immutable summary (replaced, never mutated, so
  * `get`/`list` hand it out without copying) and, while it lives, its actor and signal.
  * Internal; never exported from the package.
@@ -26,6 +38,10 @@ export interface TaskEntry {
   /** A sub-agent's own inbox. */
   readonly agentInbox: Inbox | undefined;
   cancelRequested: boolean;
+  /** The deadline timer's handle, while one is armed. */
+  deadline: unknown;
+  /** The grace batch it is cancelling in. */
+  grace: GraceBatch | undefined;
   /** Created on first read of `ctx.signal` (an AbortController costs ~6 µs; most bodies never read it). */
   controller: AbortController | undefined;
   cancelWaiters: (() => void)[] | undefined;
@@ -66,6 +82,8 @@ export function newEntry(init: {
     inbox: init.inbox,
     agentInbox: init.agentInbox,
     cancelRequested: false,
+    deadline: undefined,
+    grace: undefined,
     controller: undefined,
     cancelWaiters: undefined,
     committed: !init.local,

@@ -1,5 +1,12 @@
-import { type AnyActorRef, createActor, type Snapshot } from 'xstate';
-import { type TaskFinalState, type TaskMachineEvent, taskMachine } from '../../machines/task.machine.js';
+import { type AnyActorRef, createActor, createEmptyActor, type Snapshot } from 'xstate';
+import {
+  DEADLINE_EVENT,
+  GRACE_EVENT,
+  type TaskFinalState,
+  type TaskMachineEvent,
+  type TaskTimerEvent,
+  taskMachine,
+} from '../../machines/task.machine.js';
 import { createInbox } from '../inbox/inbox.js';
 import type { InboxSender } from '../inbox/types.js';
 import { currentTaskScope, currentToolLineage, runAsTask } from '../lineage/lineage.js';
@@ -7,7 +14,7 @@ import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
-import { newEntry, type TaskEntry } from './entry.js';
+import { type GraceBatch, newEntry, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
 import { errorMessage, finish, outcomeOf, terminalEventOf } from './lifecycle.js';
@@ -19,6 +26,14 @@ import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import type { SpawnOptions } from './types.js';
+
+const CANCEL: TaskMachineEvent = Object.freeze({ type: 'task.cancel' });
+const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
+const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
+const NEVER_RAN: TaskMachineEvent = Object.freeze({
+  type: 'task.settled',
+  outcome: Object.freeze({ type: 'threw', error: 'the spawn was not recorded' }),
+});
 
 /**
  * The life of each task, from spawn to its one terminal event: registration, the task actor,
@@ -33,35 +48,52 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   protected replicas: ReplicaLink | undefined;
   readonly #grace: number;
   readonly #clock: TimerClock;
+  /** The task machine with the supervisor's actions, restoring a snapshot as given (see below). */
   readonly #taskLogic: typeof taskMachine;
-  readonly #initialSnapshot: Snapshot<unknown>;
-  #parent: AnyActorRef | undefined;
+  /** The snapshot every task starts from (`running.active`), made once; each task gets its context. */
+  readonly #initial: Snapshot<unknown> & { context: unknown };
+  /** The actor whose system task actors join (one system per supervisor instead of one per task). */
+  #parent: AnyActorRef;
+  /** The grace batch being filled by the cancel operation now running (see {@link cancelBatch}). */
+  #openBatch: GraceBatch | undefined;
 
   constructor(registry: Registry, store: TaskStore, now: () => number, grace: number, clock: TimerClock) {
     super(registry, store, now);
     this.ids = new IdAllocator(store);
     this.#grace = grace;
     this.#clock = clock;
-    this.#taskLogic = taskMachine.provide({
+    const logic = taskMachine.provide({
       actions: {
         abortBody: ({ context }) =>
           this.#abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
-        report: ({ context, event }, params) =>
-          this.#onFinal(
-            context.taskId,
-            params.status,
-            event,
-            context.timedOut === true ? context.timeoutMs : undefined,
-          ),
+        // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
+        // has one, one grace timer per cancel batch.
+        armDeadline: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          if (entry !== undefined && context.timeoutMs !== undefined)
+            this.#armDeadline(entry, context.timeoutMs);
+        },
+        armGrace: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          if (entry !== undefined) this.#armGrace(entry);
+        },
       },
     });
-    this.#initialSnapshot = createActor(this.#taskLogic, {
-      input: { taskId: '', cancelGraceMs: grace },
-    }).getPersistedSnapshot();
+    this.#initial = createActor(logic, { input: { taskId: '', cancelGraceMs: grace } }).getSnapshot();
+    // Every task starts in the same state: its actor is created from the precomputed initial
+    // snapshot (with this task's context) instead of running XState's initial microstep and
+    // `restoreSnapshot` (which rebuilds the state nodes), about a third of an actor's cost. The
+    // snapshot shares the template's immutable parts (state nodes, empty children, tags).
+    this.#taskLogic = Object.create(logic, {
+      restoreSnapshot: { value: (snapshot: unknown) => snapshot },
+    }) as typeof taskMachine;
+    this.#parent = createEmptyActor();
+    this.#parent.start();
   }
 
   /** Makes task actors children of `parent` in its actor system (for inspection). */
   protected adoptTaskActorsInto(parent: AnyActorRef): void {
+    this.#parent.stop();
     this.#parent = parent;
   }
 
@@ -119,32 +151,21 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     });
     this.registry.add(entry);
     this.replicas?.spawned(entry);
-    // Every task starts in the same state: restoring the precomputed initial snapshot (with this
-    // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
-    // A deadline is armed on entering `running.active`, so such a task takes the initial microstep.
     const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
-    const input = { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
-    const clock = this.#clock;
-    const parent = this.#parent;
-    const logic = this.#taskLogic;
-    let actor: ReturnType<typeof createActor<typeof logic>>;
-    if (timeoutMs !== undefined) {
-      actor =
-        parent !== undefined
-          ? createActor(logic, { id, input, clock, parent })
-          : createActor(logic, { id, input, clock });
-    } else {
-      const snapshot = {
-        ...this.#initialSnapshot,
-        context: { taskId: id, cancelGraceMs: this.#grace },
-      } as unknown as Snapshot<unknown>;
-      actor =
-        parent !== undefined
-          ? createActor(logic, { id, input, snapshot, clock, parent })
-          : createActor(logic, { id, input, snapshot, clock });
-    }
+    const context =
+      timeoutMs === undefined
+        ? { taskId: id, cancelGraceMs: this.#grace }
+        : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
+    const actor = createActor(this.#taskLogic, {
+      id,
+      input: context,
+      snapshot: { ...this.#initial, context } as unknown as Snapshot<unknown>,
+      parent: this.#parent,
+    });
     entry.actor = actor;
     actor.start();
+    // Restoring skipped `running.active`'s entry, so the deadline is armed here.
+    if (timeoutMs !== undefined) this.#armDeadline(entry, timeoutMs);
     try {
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
@@ -152,7 +173,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       entry.done = true;
       entry.earlyFinal = undefined;
       entry.actor = undefined;
-      actor.stop();
+      this.#clearTimers(entry);
+      // A child actor cannot be stopped directly: a final state stops it (nothing observes it).
+      if (actor.getSnapshot().status === 'active') actor.send(NEVER_RAN);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
       const code = (e as { code?: unknown } | null)?.code;
@@ -208,7 +231,83 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   #settle(entry: TaskEntry, event: TaskMachineEvent): void {
     // After the grace period the task is already `cancelled`; what the body returns later is ignored.
-    if (!entry.done) entry.actor?.send(event);
+    if (!entry.done) this.#send(entry, event);
+  }
+
+  /**
+   * Sends `event` to the task's actor and, if that took it to a final state, finishes the task.
+   * Every event the supervisor sends a task actor goes through here: the machine has no action
+   * on its final states, the supervisor reads the state once the transition is done.
+   */
+  #send(entry: TaskEntry, event: TaskMachineEvent | TaskTimerEvent): void {
+    const actor = entry.actor;
+    if (actor === undefined) return;
+    actor.send(event);
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'done') return;
+    const context = snapshot.context;
+    this.#onFinal(
+      entry,
+      snapshot.value as TaskFinalState,
+      event,
+      context.timedOut === true ? context.timeoutMs : undefined,
+    );
+  }
+
+  #armDeadline(entry: TaskEntry, timeoutMs: number): void {
+    entry.deadline = this.#clock.setTimeout(() => {
+      entry.deadline = undefined;
+      // The timed-out task and the subtree it cancels share one grace timer.
+      this.cancelBatch(() => this.#send(entry, DEADLINE));
+    }, timeoutMs);
+  }
+
+  /**
+   * Runs `fn` (a cancel operation) with one grace timer for every task it moves to `cancelling`,
+   * armed when it returns. A task cancelled outside a batch gets a timer of its own.
+   */
+  protected cancelBatch<T>(fn: () => T): T {
+    if (this.#openBatch !== undefined) return fn();
+    const batch: GraceBatch = { members: [], pending: 0, timer: undefined };
+    this.#openBatch = batch;
+    try {
+      return fn();
+    } finally {
+      this.#openBatch = undefined;
+      if (batch.pending > 0) batch.timer = this.#startGrace(batch);
+    }
+  }
+
+  #armGrace(entry: TaskEntry): void {
+    const open = this.#openBatch;
+    const batch = open ?? { members: [], pending: 0, timer: undefined };
+    batch.members.push(entry);
+    batch.pending++;
+    entry.grace = batch;
+    if (open === undefined) batch.timer = this.#startGrace(batch);
+  }
+
+  #startGrace(batch: GraceBatch): unknown {
+    return this.#clock.setTimeout(() => {
+      batch.timer = undefined;
+      for (const entry of batch.members) if (!entry.done) this.#send(entry, GRACE);
+    }, this.#grace);
+  }
+
+  /** Disarms a finished task's timers: its deadline, and its batch's grace timer once all are done. */
+  #clearTimers(entry: TaskEntry): void {
+    if (entry.deadline !== undefined) {
+      this.#clock.clearTimeout(entry.deadline);
+      entry.deadline = undefined;
+    }
+    const batch = entry.grace;
+    if (batch !== undefined) {
+      entry.grace = undefined;
+      if (--batch.pending === 0 && batch.timer !== undefined) {
+        this.#clock.clearTimeout(batch.timer);
+        batch.timer = undefined;
+      }
+    }
   }
 
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
@@ -254,21 +353,21 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   #onFinal(
-    taskId: TaskId,
+    entry: TaskEntry,
     status: TaskFinalState,
     event: TaskMachineEvent | { type: string },
     timedOutAfterMs?: number,
   ): void {
-    const entry = this.registry.byId.get(taskId);
-    if (entry === undefined || entry.done) return;
+    if (entry.done) return;
     if (!entry.committed) {
       // The grace timer ran out before the spawn's record was durable: finish once it is, or never
       // if the write fails (then the task never existed).
-      entry.earlyFinal = () => this.#onFinal(taskId, status, event, timedOutAfterMs);
+      entry.earlyFinal = () => this.#onFinal(entry, status, event, timedOutAfterMs);
       return;
     }
     entry.done = true;
     entry.actor = undefined;
+    this.#clearTimers(entry);
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
     this.registry.markTerminal(entry);
     const final = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
@@ -299,7 +398,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     if (entry.done || entry.actor === undefined) return false;
     if (!entry.cancelRequested) {
       entry.cancelRequested = true;
-      entry.actor.send({ type: 'task.cancel' });
+      this.#send(entry, CANCEL);
     }
     return true;
   };
