@@ -8,7 +8,7 @@ const packageAliases = [
   { find: /^awaken-tasks$/, replacement: source('./src/index.ts') },
   { find: /^awaken-tasks\/agent$/, replacement: source('./src/agent/index.ts') },
   { find: /^awaken-tasks\/sqlite$/, replacement: source('./src/stores/sqlite/index.ts') },
-  { find: /^awaken-tasks\/(ai-sdk|mcp|otel)$/, replacement: source('./src/adapters/$1/index.ts') },
+  { find: /^awaken-tasks\/(ai-sdk|mcp|otel|ag-ui)$/, replacement: source('./src/adapters/$1/index.ts') },
 ];
 
 export default defineConfig({

@@ -64,6 +64,7 @@ export type {
 } from './supervisor/types.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
+export type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './supervisor/idle.js';
 export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError, StoreError } from './supervisor/errors.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';

@@ -1,8 +1,13 @@
+import type { InboxSender } from '../inbox/types.js';
 import type { DispatchVerdict, MessageOutboxStore } from '../stores/outbox.js';
+import { SendError } from '../supervisor/errors.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { OutboxEntry } from '../wire/messaging.js';
 import { currentDurableMessageSink } from './ambientSink.js';
+import { recordOutcome } from './deliveryStatus.js';
 import { errorText } from './errorText.js';
+import { type UndeliverableReason, undeliverableDetail } from './recipients.js';
+import { type RevivableAgents, revive, reviverFor } from './revive.js';
 import type { DurableMessageSink } from './types.js';
 
 /**
@@ -29,42 +34,115 @@ export interface DispatchOptions {
   threadId: string;
   /** The explicit sink; else the ambient one (`withDurableMessageSink`); else none. */
   sink?: DurableMessageSink | undefined;
+  /**
+   * The sending run's inbox: each message of this pass that became a dead letter is reported
+   * here as `{kind:'message_dead_letter', message_id, task_id?, recipient_thread_id, reason?, error}`.
+   */
+  inbox?: InboxSender | undefined;
+  /** Sub-agents a message revives once they finished (see `sendMessageTool`'s `revivable`). */
+  revivable?: RevivableAgents | undefined;
 }
 
 /**
  * One dispatch pass over a thread's outbox, as the plugin's `stepEnd` runs it: entries in outbox
- * order, each awaited. A child message goes into the live sub-agent's inbox and is removed whatever
- * happens (best effort: a finished child loses it silently). A durable message goes to the sink:
+ * order, each awaited. A child message goes into the live sub-agent's inbox; a child that can no
+ * longer take it (it finished, it is not a sub-agent, its inbox closed, it is unknown) makes it a
+ * dead letter at once whose error starts with the reason code (`recipient_finished: task bg_0
+ * already completed: …`) — unless the child finished and its name is in `revivable`: then it is
+ * revived and the message delivered to the new sub-agent. A durable message goes to the sink:
  * success removes it; a failure moves it to the tail with one more attempt, and the fifth failure
  * makes it a dead letter with the sink's error; with no sink at all it becomes a dead letter with
- * `no durable transport configured` at once. Resolves with how many entries were handled.
+ * `no durable transport configured` at once. Every dead letter of the pass is then reported to
+ * `inbox` (the sender's). Resolves with how many entries were handled.
  *
  * @example
  * await dispatchOutbox({ supervisor, outbox: supervisor.messages, threadId: 'thread-1', sink });
  */
-export function dispatchOutbox(opts: DispatchOptions): Promise<number> {
-  const { supervisor, outbox, threadId } = opts;
+export async function dispatchOutbox(opts: DispatchOptions): Promise<number> {
+  const { outbox, threadId } = opts;
   const sink = opts.sink ?? currentDurableMessageSink();
-  return outbox.dispatch(threadId, (entry) => deliverEntry(supervisor, sink, entry));
+  const outcomes: Array<{ entry: OutboxEntry; verdict: DispatchVerdict }> = [];
+  const handled = await outbox.dispatch(threadId, async (entry) => {
+    const verdict = await deliverEntry(opts, sink, entry);
+    // Before the store applies it: a status read sees `queued` until the entry leaves the outbox.
+    recordOutcome(outbox, entry.id, verdict);
+    outcomes.push({ entry, verdict });
+    return verdict;
+  });
+  for (const { entry, verdict } of outcomes) {
+    if (verdict.kind === 'dead_letter' && opts.inbox !== undefined)
+      reportDeadLetter(opts.inbox, entry, verdict.error);
+  }
+  return handled;
 }
 
+function reportDeadLetter(inbox: InboxSender, entry: OutboxEntry, error: string): void {
+  const { route } = entry;
+  const event =
+    'ChildInbox' in route
+      ? {
+          kind: 'message_dead_letter',
+          message_id: entry.id,
+          task_id: route.ChildInbox.task_id,
+          recipient_thread_id: route.ChildInbox.owner_thread_id,
+          reason: error.slice(0, Math.max(0, error.indexOf(':'))),
+          error,
+        }
+      : {
+          kind: 'message_dead_letter',
+          message_id: entry.id,
+          recipient_thread_id: route.Durable.recipient_thread_id,
+          error,
+        };
+  try {
+    inbox.send(event);
+  } catch {
+    // A sender that throws loses the report; the dead letter itself is stored.
+  }
+}
+
+const REASONS: Record<string, UndeliverableReason> = {
+  task_terminated: 'recipient_finished',
+  no_inbox: 'not_sub_agent',
+  inbox_closed: 'inbox_closed',
+  task_not_found: 'recipient_unknown',
+  not_owner: 'recipient_unknown',
+};
+
 async function deliverEntry(
-  supervisor: TaskSupervisor,
+  opts: DispatchOptions,
   sink: DurableMessageSink | undefined,
   entry: OutboxEntry,
 ): Promise<DispatchVerdict> {
   const { route } = entry;
+  const { supervisor } = opts;
   if ('ChildInbox' in route) {
     const r = route.ChildInbox;
-    try {
+    const send = (taskId: string) =>
       // Awaited so a supervisor whose delivery is asynchronous (another replica) is covered too.
-      await Promise.resolve(
-        supervisor.sendTaskInboxMessage(r.task_id, r.owner_thread_id, r.sender_agent_id, r.message),
+      Promise.resolve(
+        supervisor.sendTaskInboxMessage(taskId, r.owner_thread_id, r.sender_agent_id, r.message),
       );
-    } catch {
-      // Best effort by contract: the child finished or closed its inbox; nothing retries or reports it.
+    try {
+      await send(r.task_id);
+      return { kind: 'remove' };
+    } catch (e) {
+      const summary = supervisor.get(r.task_id);
+      const reason = e instanceof SendError ? (REASONS[e.code] ?? 'recipient_unknown') : 'recipient_unknown';
+      if (reason === 'recipient_finished' && summary !== undefined) {
+        const body = reviverFor(opts.revivable, supervisor, summary);
+        if (body !== undefined) {
+          try {
+            await send(await revive(supervisor, r.owner_thread_id, summary, body, opts.inbox));
+            return { kind: 'remove' };
+          } catch (again) {
+            return { kind: 'dead_letter', error: `recipient_finished: revival failed: ${errorText(again)}` };
+          }
+        }
+      }
+      const detail = e instanceof SendError ? undeliverableDetail(reason, summary) : errorText(e);
+      return { kind: 'dead_letter', error: `${reason}: ${detail}` };
     }
-    return { kind: 'remove' };
   }
   if (sink === undefined) return { kind: 'dead_letter', error: NO_DURABLE_TRANSPORT };
   try {

@@ -24,6 +24,7 @@ export {
   parseMessage,
 } from './messages.js';
 export { runAgentLoop } from './loop.js';
+export { messageDeliveryStatus } from './deliveryStatus.js';
 export { scriptedModel } from './scriptedModel.js';
 export { mergeTools, executeToolCall } from './toolStep.js';
 export { validateCancelTaskArgs, validateSendMessageArgs } from './validation.js';
@@ -53,6 +54,10 @@ export type {
 export type { CancelTaskReceipt } from './cancelTask.js';
 export type { SendMessageReceipt } from './sendMessage.js';
 export type { ScriptedModel } from './scriptedModel.js';
+export type { UntilIdleOptions, UntilIdleStop } from './wake.js';
+export type { MessageDeliveryStatus } from './deliveryStatus.js';
+export type { ReviveBody, RevivableAgents } from './revive.js';
+export type { UndeliverableReason } from './recipients.js';
 export type {
   AgentModel,
   DurableMessageRequest,

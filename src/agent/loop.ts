@@ -14,6 +14,7 @@ import { FinishedTasks } from './settle.js';
 import { executeToolCall, mergeTools } from './toolStep.js';
 import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
 import { member } from './validation.js';
+import { checkUntilIdle, UntilIdle, type UntilIdleStop } from './wake.js';
 
 const COMPACTION_EVENTS = new Set([
   'compaction.started',
@@ -51,6 +52,13 @@ const ABORTED: unique symbol = Symbol('aborted');
  *   run's tasks are cancelled and the run id fenced (see `cancelRunForThread`) before it resolves;
  *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
  *
+ * - `untilIdle` (needs `inbox`): instead of ending `waiting` / `awaiting_tasks`, the run waits for
+ *   the next task end or message and takes a continuation turn with it: one turn per ended task,
+ *   showing all of that task's events (held in the meantime, also across tool steps), or per
+ *   message; bounded by `maxTurns` (first turn included), `maxIdleMs` and `signal`. Payloads it
+ *   took but showed no turn are appended to the returned `messages`; `until_idle` says how many
+ *   turns it took and why it stopped. See docs/wake.md.
+ *
  * A sub-agent's loop should use its own `threadId`: `hasRunning` is per thread, so a sub-agent on
  * its parent's thread would count itself and its siblings as pending work.
  *
@@ -65,10 +73,18 @@ const ABORTED: unique symbol = Symbol('aborted');
  */
 export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcome> {
   const { supervisor, threadId, inbox } = opts;
+  let wake: UntilIdle | undefined;
+  if (opts.untilIdle !== undefined) {
+    checkUntilIdle(opts.untilIdle);
+    if (inbox === undefined)
+      throw new TypeError('Expected `inbox` to be an inbox when `untilIdle` is set, got undefined');
+    wake = new UntilIdle(supervisor, threadId, inbox.receiver, opts.untilIdle);
+  }
   const runId = opts.runId ?? uuidv7();
   const pluginOpts: BackgroundTasksPluginOptions = {};
   if (opts.durableSink !== undefined) pluginOpts.durableSink = opts.durableSink;
   if (opts.recoverFailedMessages !== undefined) pluginOpts.recoverFailedMessages = opts.recoverFailedMessages;
+  if (opts.revivable !== undefined) pluginOpts.revivable = opts.revivable;
   const plugin = createBackgroundTasksPlugin(supervisor, pluginOpts);
   const tools = mergeTools(plugin.tools, opts.tools ?? []);
   const toolsByName = new Map(tools.map((t) => [t.name, t]));
@@ -81,22 +97,32 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   const messages: Message[] = [...(opts.messages ?? [])];
   const firstOwn = messages.length;
   let steps = 0;
+  let stoppedBy: UntilIdleStop | 'max_steps' | undefined;
   const end = (
     termination: RunOutcome['termination'],
     status: RunOutcome['status'],
     reason: RunOutcome['status_reason'],
-  ) => outcome(termination, status, reason, messages, firstOwn, steps);
+  ) => {
+    if (wake === undefined) return outcome(termination, status, reason, messages, firstOwn, steps);
+    // What the run took from the inbox and no turn showed stays in the conversation it returns.
+    wake.pull();
+    append(wake.queue.takeAll(), false);
+    const out = outcome(termination, status, reason, messages, firstOwn, steps);
+    out.until_idle = { turns: wake.turns, stopped_by: stoppedBy ?? 'idle' };
+    return out;
+  };
   const cancelled = () => {
     // Aborting a run cancels the tasks it started, before the run reports `cancelled`, and fences
     // the run id so a late spawn into it is refused.
     cancelRunForThread(supervisor, threadId, runId);
+    stoppedBy = 'cancelled';
     return end('cancelled', 'done', 'cancelled');
   };
   // Every step is closed by `stepEnd` (which dispatches the outbox), a cancelled one too.
   let stepOpen = false;
   const stepEnd = async () => {
     stepOpen = false;
-    return plugin.hooks.stepEnd({ threadId });
+    return plugin.hooks.stepEnd(inbox === undefined ? { threadId } : { threadId, inbox: inbox.sender });
   };
 
   /** Appends the messages of `payloads`; returns how many payloads counted. */
@@ -118,14 +144,43 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
   if (opts.parentThreadId !== undefined) baseCtx.parentThreadId = opts.parentThreadId;
   if (opts.parentRunId !== undefined) baseCtx.parentRunId = opts.parentRunId;
 
+  /** Until idle: waits for the next wake-up and appends it; an outcome when the run stops instead. */
+  const nextTurn = async (w: UntilIdle): Promise<RunOutcome | undefined> => {
+    for (;;) {
+      const next = await w.next(signal);
+      if ('stop' in next) {
+        stoppedBy = next.stop;
+        if (next.stop === 'cancelled') return cancelled();
+        if (next.stop === 'idle') return end('natural_end', 'done', 'natural');
+        w.pull();
+        const waiting = supervisor.hasRunning(threadId) || w.queue.hasReady;
+        return waiting
+          ? end('natural_end', 'waiting', 'awaiting_tasks')
+          : end('natural_end', 'done', 'natural');
+      }
+      messages.push(...deliveredMessages(await supervisor.messages.takeDelivered(threadId)));
+      if (append(next.payloads, true) > 0) return undefined;
+      w.turns--; // nothing for the model (a wake signal, a compaction event): keep waiting
+    }
+  };
+
   let finished: FinishedTasks | undefined;
   try {
     await plugin.hooks.runStart({ threadId });
     messages.push(...deliveredMessages(await supervisor.messages.takeDelivered(threadId)));
-    if (inbox !== undefined) finished = new FinishedTasks(supervisor, threadId);
+    if (inbox !== undefined && wake === undefined) finished = new FinishedTasks(supervisor, threadId);
+    if (wake !== undefined) {
+      if (wake.waitFirst) {
+        const stopped = await nextTurn(wake);
+        if (stopped !== undefined) return stopped;
+      } else wake.turns = 1;
+    }
     for (;;) {
       if (signal.aborted) return cancelled();
-      if (opts.maxSteps !== undefined && steps >= opts.maxSteps) return end('max_steps', 'done', 'max_steps');
+      if (opts.maxSteps !== undefined && steps >= opts.maxSteps) {
+        stoppedBy = 'max_steps';
+        return end('max_steps', 'done', 'max_steps');
+      }
       steps++;
       stepOpen = true;
       const res = await abortable(() => opts.model({ messages: [...messages], tools: [...tools] }), signal);
@@ -147,7 +202,16 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
           messages.push(await executeToolCall(call, toolsByName, { ...baseCtx, callId: call.id }, lineage));
         }
         await stepEnd();
-        append(drain(), false);
+        // Until idle, what arrived waits for the next turn (a task's events all together).
+        if (wake !== undefined) wake.pull();
+        else append(drain(), false);
+        continue;
+      }
+
+      if (wake !== undefined) {
+        await stepEnd();
+        const stopped = await nextTurn(wake);
+        if (stopped !== undefined) return stopped;
         continue;
       }
 

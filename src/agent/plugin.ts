@@ -1,8 +1,10 @@
+import type { InboxSender } from '../inbox/types.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import { cancelTaskTool } from './cancelTask.js';
 import { dispatchOutbox } from './dispatch.js';
 import { recoverFailedMessagesTool } from './recoverMessages.js';
+import type { RevivableAgents } from './revive.js';
 import { sendMessageTool } from './sendMessage.js';
 import type { DurableMessageSink, ToolDefinition } from './types.js';
 
@@ -27,6 +29,11 @@ export interface BackgroundTasksPluginOptions {
   outbox?: MessageOutboxStore;
   /** `false` leaves out `recover_failed_messages` (an operator tool). Default `true`. */
   recoverFailedMessages?: boolean;
+  /**
+   * Sub-agents that a message brings back once they finished, by spawn name (opt-in): the message
+   * starts a new sub-agent of that name whose body gets the previous one's final summary.
+   */
+  revivable?: RevivableAgents;
 }
 
 /**
@@ -44,10 +51,11 @@ export interface BackgroundTasksPlugin {
     /** Restores the thread's persisted tasks; `running` ones with no live task become orphaned `failed`. */
     runStart(ctx: { threadId: string }): Promise<void>;
     /**
-     * Runs after every model step, a cancelled one too: dispatches the thread's outbox, then
-     * reports whether the thread still has running tasks (upstream's pending-work flag).
+     * Runs after every model step, a cancelled one too: dispatches the thread's outbox (dead
+     * letters reported to `ctx.inbox`, the run's inbox, when given), then reports whether the
+     * thread still has running tasks (upstream's pending-work flag).
      */
-    stepEnd(ctx: { threadId: string }): Promise<{ has_pending: boolean }>;
+    stepEnd(ctx: { threadId: string; inbox?: InboxSender }): Promise<{ has_pending: boolean }>;
     /** A no-op: the supervisor persists every change itself. */
     runEnd(ctx: { threadId: string }): Promise<void>;
   };
@@ -70,10 +78,10 @@ export function createBackgroundTasksPlugin(
   opts: BackgroundTasksPluginOptions = {},
 ): BackgroundTasksPlugin {
   const outbox = opts.outbox;
-  const tools: ToolDefinition[] = [
-    cancelTaskTool(supervisor),
-    sendMessageTool(supervisor, outbox ? { outbox } : {}),
-  ];
+  const sendOpts: Parameters<typeof sendMessageTool>[1] = {};
+  if (outbox !== undefined) sendOpts.outbox = outbox;
+  if (opts.revivable !== undefined) sendOpts.revivable = opts.revivable;
+  const tools: ToolDefinition[] = [cancelTaskTool(supervisor), sendMessageTool(supervisor, sendOpts)];
   if (opts.recoverFailedMessages !== false) {
     tools.push(recoverFailedMessagesTool(supervisor, outbox ? { outbox } : {}));
   }
@@ -84,12 +92,14 @@ export function createBackgroundTasksPlugin(
       async runStart({ threadId }) {
         await supervisor.loadThread(threadId);
       },
-      async stepEnd({ threadId }) {
+      async stepEnd({ threadId, inbox }) {
         await dispatchOutbox({
           supervisor,
           outbox: outbox ?? supervisor.messages,
           threadId,
           sink: opts.durableSink,
+          inbox,
+          revivable: opts.revivable,
         });
         return { has_pending: supervisor.hasRunning(threadId) };
       },

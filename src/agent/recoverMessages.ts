@@ -22,6 +22,8 @@ export type FailedMessageSummary = {
   recipient_thread_id: string;
   recipient_agent_id: string | null;
   error: string;
+  /** For a message to a sub-agent (the child route): the recipient task. */
+  task_id?: string;
 };
 
 /**
@@ -65,12 +67,16 @@ export function recoverFailedMessagesTool(
       result = {
         action,
         count: letters.length,
-        messages: letters.map(({ request: r, error }) => ({
-          message_id: r.message_id,
-          recipient_thread_id: r.recipient_thread_id,
-          recipient_agent_id: r.recipient_agent_id,
-          error,
-        })),
+        messages: letters.map(({ request: r, error, task_id }) => {
+          const item: FailedMessageSummary = {
+            message_id: r.message_id,
+            recipient_thread_id: r.recipient_thread_id,
+            recipient_agent_id: r.recipient_agent_id,
+            error,
+          };
+          if (task_id !== undefined) item.task_id = task_id;
+          return item;
+        }),
       };
     } else {
       const ids = letters.map((l) => l.request.message_id);

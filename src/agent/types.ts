@@ -2,6 +2,8 @@ import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { DurableMessageRequest } from '../wire/messaging.js';
 import type { Json, TaskId } from '../wire/types.js';
+import type { RevivableAgents } from './revive.js';
+import type { UntilIdleOptions, UntilIdleStop } from './wake.js';
 
 export type { DurableMessageRequest } from '../wire/messaging.js';
 
@@ -179,6 +181,19 @@ export interface RunAgentLoopOptions {
   durableSink?: DurableMessageSink;
   /** `false` leaves out the `recover_failed_messages` tool. Default `true`. */
   recoverFailedMessages?: boolean;
+  /**
+   * Continue until the thread is idle: instead of ending `waiting` / `awaiting_tasks`, the run
+   * waits for the next task end (or message) in `inbox` and takes another turn with it, bounded
+   * by `maxTurns`, `maxIdleMs` and `signal`. Each turn sees the events of exactly one ended task
+   * (all of them, custom then terminal) or one message. Requires `inbox`. See docs/wake.md.
+   */
+  untilIdle?: UntilIdleOptions;
+  /**
+   * Sub-agents that `send_message` brings back once they finished, by spawn name (opt-in): a new
+   * sub-agent of that name starts with the message, its body given the previous one's final
+   * summary. See docs/wake.md.
+   */
+  revivable?: RevivableAgents;
 }
 
 /**
@@ -195,4 +210,10 @@ export interface RunOutcome {
   response: string;
   messages: Message[];
   steps: number;
+  /**
+   * With `untilIdle`: how many turns the run took (its first included) and why it stopped taking
+   * more — `idle` (nothing left), `max_turns`, `max_idle`, `cancelled` or `max_steps`. Events it
+   * took from the inbox that no turn showed are at the end of `messages`.
+   */
+  until_idle?: { turns: number; stopped_by: UntilIdleStop | 'max_steps' };
 }

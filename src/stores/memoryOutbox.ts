@@ -5,8 +5,9 @@ import {
   type MessageOutboxStore,
   checkIds,
   checkThreadId,
+  deadLetterOf,
   dispatchLocally,
-  durableRequestOf,
+  entryOfLetter,
 } from './outbox.js';
 
 type Delivered = DeliveredMessage & { taken: boolean };
@@ -61,12 +62,12 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
   async deadLetter(threadId: string, id: string, error: string): Promise<boolean> {
     this.#check(threadId);
     const entry = this.#take(threadId, id);
-    const request = entry === undefined ? undefined : durableRequestOf(entry);
-    if (request === undefined) return false;
+    if (entry === undefined) return false;
+    const letter = deadLetterOf(entry, error);
     const letters = this.#dead.get(threadId) ?? [];
     this.#dead.set(threadId, [
-      ...letters.filter((l) => l.request.message_id !== request.message_id),
-      { request, error },
+      ...letters.filter((l) => l.request.message_id !== letter.request.message_id),
+      letter,
     ]);
     return true;
   }
@@ -95,10 +96,9 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
       letters.filter((l) => !wanted.has(l.request.message_id)),
     );
     const list = this.#list(threadId);
-    for (const { request } of moved) {
-      if (!list.has(request.message_id)) {
-        list.set(request.message_id, { id: request.message_id, route: { Durable: request }, attempts: 0 });
-      }
+    for (const letter of moved) {
+      const entry = entryOfLetter(letter);
+      if (!list.has(entry.id)) list.set(entry.id, entry);
     }
     return moved.length;
   }

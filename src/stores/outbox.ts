@@ -188,6 +188,60 @@ export function checkIds(ids: unknown): asserts ids is readonly string[] {
   }
 }
 
+/**
+ * The dead letter of an outbox entry: a durable entry's request, or a child entry as a request to
+ * its owner thread plus the recipient `task_id`.
+ */
+export function deadLetterOf(entry: OutboxEntry, error: string): DeadLetter {
+  const { route } = entry;
+  if ('Durable' in route) return { request: route.Durable, error };
+  const c = route.ChildInbox;
+  return {
+    request: {
+      message_id: entry.id,
+      recipient_thread_id: c.owner_thread_id,
+      recipient_agent_id: null,
+      sender_agent_id: c.sender_agent_id,
+      message: c.message,
+    },
+    error,
+    task_id: c.task_id,
+  };
+}
+
+/** The outbox entry a replayed dead letter becomes (fresh attempts, same id and route). */
+export function entryOfLetter(letter: Pick<DeadLetter, 'request' | 'task_id'>): OutboxEntry {
+  const { request, task_id } = letter;
+  const route: OutboxEntry['route'] =
+    task_id === undefined
+      ? { Durable: request }
+      : {
+          ChildInbox: {
+            task_id,
+            owner_thread_id: request.recipient_thread_id,
+            sender_agent_id: request.sender_agent_id,
+            message: request.message,
+          },
+        };
+  return { id: request.message_id, route, attempts: 0 };
+}
+
+/** A dead letter's stored JSON: its request, plus `task_id` for a child-route letter. */
+export function letterJson(letter: DeadLetter): string {
+  return JSON.stringify(
+    letter.task_id === undefined ? letter.request : { ...letter.request, task_id: letter.task_id },
+  );
+}
+
+/** A dead letter from its stored request JSON (parsed) and error. */
+export function letterFromStored(
+  stored: DurableMessageRequest & { task_id?: string },
+  error: string,
+): DeadLetter {
+  const { task_id, ...request } = stored;
+  return task_id === undefined ? { request, error } : { request, error, task_id };
+}
+
 /** The durable request of an entry, or `undefined` for a child-route entry. */
 export function durableRequestOf(entry: OutboxEntry): DurableMessageRequest | undefined {
   return 'Durable' in entry.route ? entry.route.Durable : undefined;

@@ -15,6 +15,7 @@ import { ReplicaLink } from './replicas.js';
 import type { TaskEntry } from './entry.js';
 import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
+import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import { sendToSubAgent } from './subAgentMessage.js';
 import type {
   AgentTaskContext,
@@ -69,6 +70,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       this.replicas = new ReplicaLink(
         {
           registry: this.registry,
+          idle: this.idle,
           ownerInbox: () => this.ownerInbox,
           bumpPast: (id) => this.ids.bumpPast(id),
           add: (entry) => {
@@ -190,6 +192,14 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     }
     if (entry.delivered) return Promise.resolve(entry.summary);
     return waitFor(entry, opts);
+  }
+
+  whenIdle(threadId: string, opts?: WhenIdleOptions): Promise<ThreadIdleEvent> {
+    return this.idle.whenIdle(threadId, opts);
+  }
+
+  onIdle(listener: ThreadIdleListener, filter?: { threadId?: string }): () => void {
+    return this.idle.onIdle(listener, filter);
   }
 
   async restoreForThread(

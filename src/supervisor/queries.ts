@@ -4,6 +4,7 @@ import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
+import { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
 import type { PruneOptions, StoreBacklogEntry, SupervisorStats, TaskChange } from './types.js';
 import { StoreWriter } from './writer.js';
@@ -27,6 +28,8 @@ export abstract class SupervisorQueries {
   protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0, eventsDropped: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
   protected readonly observers = new EventObservers();
+  /** Per-thread idleness (`whenIdle`, `onIdle`). */
+  protected readonly idle: IdleWatch;
   readonly #store: TaskStore;
   /** Ids pruned with `fromStore` whose rows are not yet deleted (a failed delete keeps them). */
   readonly #toDelete = new Set<TaskId>();
@@ -38,6 +41,7 @@ export abstract class SupervisorQueries {
     this.#store = store;
     this.writer = new StoreWriter(store, { onRefused: (current) => this.convergeToStore(current) });
     this.now = now;
+    this.idle = new IdleWatch(registry, now);
   }
 
   get(taskId: TaskId): TaskSummary | undefined {
@@ -83,6 +87,11 @@ export abstract class SupervisorQueries {
       if (entry.summary.status === 'running') out.push(entry.summary);
     }
     return out;
+  }
+
+  taskName(taskId: TaskId): string | undefined {
+    expectString(taskId, 'taskId');
+    return this.registry.byId.get(taskId)?.name;
   }
 
   ownerThreadOf(taskId: TaskId): string | undefined {
@@ -273,5 +282,6 @@ export abstract class SupervisorQueries {
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
     this.notify('updated', entry);
+    this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 }

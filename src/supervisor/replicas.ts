@@ -13,11 +13,14 @@ import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
 import { storedEntry, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
+import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
 
 /** What the replica link needs from its supervisor. */
 export interface ReplicaHost {
   readonly registry: Registry;
+  /** Told of a local task settled from the store; holds a thread's idle check during a refresh. */
+  readonly idle: IdleWatch;
   ownerInbox(): InboxSender | undefined;
   bumpPast(id: TaskId): void;
   /** Adds a loaded entry and reports it `spawned`. */
@@ -176,6 +179,16 @@ export class ReplicaLink implements CoordinationHandler {
   }
 
   async #refresh(threadId: string): Promise<void> {
+    // A remote task's end makes the thread idle only once its stored events reached the inbox.
+    const release = this.#host.idle.hold(threadId);
+    try {
+      await this.#refreshHeld(threadId);
+    } finally {
+      release();
+    }
+  }
+
+  async #refreshHeld(threadId: string): Promise<void> {
     const remote: TaskId[] = [];
     for (const e of this.#host.registry.thread(threadId)) if (e.remote) remote.push(e.id);
     const seen = this.#loaded.get(threadId);
@@ -262,5 +275,6 @@ export class ReplicaLink implements CoordinationHandler {
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(summary);
     this.#host.notify('updated', entry);
+    this.#host.idle.ended(entry.ownerThreadId, summary);
   }
 }

@@ -178,6 +178,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       if (actor.getSnapshot().status === 'active') actor.send(NEVER_RAN);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
+      this.idle.check(opts.threadId);
       const code = (e as { code?: unknown } | null)?.code;
       if (code === 'duplicate_name' || code === 'parent_cancelled')
         throw new SpawnError(code, errorMessage(e), { cause: e });
@@ -392,6 +393,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const waiters = entry.waiters;
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
   protected readonly requestCancel = (entry: TaskEntry): boolean => {

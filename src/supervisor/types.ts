@@ -13,6 +13,7 @@ import type {
   TaskSummary,
 } from '../wire/types.js';
 import type { TaskEventStream, TaskEventStreamOptions } from './eventStream.js';
+import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import type { taskMachine } from '../../machines/task.machine.js';
 
 /** What `createTaskSupervisor` takes. */
@@ -299,6 +300,31 @@ export interface TaskSupervisor {
    */
   wait(taskId: TaskId, opts?: WaitOptions): Promise<TaskSummary>;
   /**
+   * Resolves when `threadId` has no work left: no running task, and every ended task's terminal
+   * event delivered (so an inbox drained afterwards holds it). Resolves at once when the thread
+   * is idle already (`finished` then lists what ended since its last idle event, often nothing).
+   * The {@link ThreadIdleEvent} lists the tasks that ended since the thread's previous idle event.
+   * Rejects with `opts.signal`'s reason when it aborts, with a `TimeoutError` after
+   * `opts.timeoutMs`. Waiting never cancels anything. Across replicas it counts the tasks this
+   * supervisor spawned or loaded (`loadThread`); a remote task's end counts once its stored events
+   * were handed to this process's owner inbox.
+   *
+   * @example
+   * const idle = await supervisor.whenIdle('thread-1', { signal: AbortSignal.timeout(60_000) });
+   * for (const t of idle.finished) console.log(t.task_id, t.status);
+   */
+  whenIdle(threadId: string, opts?: WhenIdleOptions): Promise<ThreadIdleEvent>;
+  /**
+   * Calls `listener` each time a thread (every thread, or `filter.threadId`) becomes idle, with the
+   * tasks that ended since its previous idle event; returns the function that stops listening.
+   * The first `onIdle`/`whenIdle` call starts the bookkeeping (before it, nothing is recorded). A
+   * listener that throws is reported as a process warning.
+   *
+   * @example
+   * const stop = supervisor.onIdle((e) => wakeAgent(e.thread_id, e.finished), { threadId: 'thread-1' });
+   */
+  onIdle(listener: ThreadIdleListener, filter?: { threadId?: string }): () => void;
+  /**
    * Delivers a message to a live sub-agent's inbox, on behalf of `fromAgentId`. Throws a
    * {@link SendError} when the task is unknown, owned by another thread, finished, not a
    * sub-agent, or its inbox is closed.
@@ -364,6 +390,15 @@ export interface TaskSupervisor {
    * supervisor.ownerThreadOf('bg_0'); // 't1'
    */
   ownerThreadOf(taskId: TaskId): string | undefined;
+  /**
+   * The spawn name (`SpawnOptions.name`) of a task this supervisor holds, running or finished, or
+   * `undefined` (no name, unknown or pruned). Summaries carry no name; this is the O(1) way to
+   * read it (the tools use it to say that a named recipient has finished).
+   *
+   * @example
+   * supervisor.taskName('bg_0'); // 'researcher'
+   */
+  taskName(taskId: TaskId): string | undefined;
   /**
    * Every task this supervisor holds, as the wire records it persists (snake_case JSON that the
    * Rust runtime reads too), keyed by task id.

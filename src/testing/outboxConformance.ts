@@ -93,6 +93,38 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
     },
   ],
   [
+    'a child-route entry dead-letters with its recipient task and replays as a child entry',
+    async (o, tag) => {
+      const t = `${tag}-a`;
+      const child: OutboxEntry = {
+        id: 'c1',
+        route: {
+          ChildInbox: { task_id: 'bg_7', owner_thread_id: t, sender_agent_id: 'lead', message: 'hi' },
+        },
+        attempts: 0,
+      };
+      await o.enqueue(t, child);
+      ensure(await o.deadLetter(t, 'c1', 'recipient_finished: gone'), 'deadLetter(child) returned false');
+      ensure((await o.pending(t)).length === 0, 'the child dead letter stayed pending');
+      const letters = await o.deadLetters(t);
+      const expected = {
+        request: {
+          message_id: 'c1',
+          recipient_thread_id: t,
+          recipient_agent_id: null,
+          sender_agent_id: 'lead',
+          message: 'hi',
+        },
+        error: 'recipient_finished: gone',
+        task_id: 'bg_7',
+      };
+      ensure(canon(letters) === canon([expected]), `child dead letters ${show(letters)}`);
+      ensure((await o.replay(t, ['c1'])) === 1, 'replay(child) count');
+      const pending = await o.pending(t);
+      ensure(canon(pending) === canon([child]), `replayed child entry ${show(pending)}`);
+    },
+  ],
+  [
     'replay and clear act on exactly the listed ids',
     async (o, tag) => {
       const t = `${tag}-a`;

@@ -1,7 +1,8 @@
 /**
  * `supervisorCommands()`: the fast-check arbitrary of command sequences, and `runSupervisorModel`.
  */
-import fc from 'fast-check';
+import type * as FC from 'fast-check';
+import { fc } from './peer.js';
 import type { Json } from '../wire/types.js';
 import {
   CancelCommand,
@@ -52,7 +53,7 @@ export interface SupervisorCommandsOptions {
   /** Longest sequence (default 25). */
   maxCommands?: number;
   /** fast-check's size of the sequences (default `'medium'`: about a dozen commands on average). */
-  size?: fc.SizeForArbitrary;
+  size?: FC.SizeForArbitrary;
   /** Relative weight of each operation (default: see source); `0` leaves it out. */
   weights?: Partial<Record<CommandKind, number>>;
 }
@@ -77,7 +78,7 @@ const DEFAULT_WEIGHTS: Record<CommandKind, number> = {
 
 const DEFAULT_THREADS = ['t1', 't2'] as const;
 
-const arbPayload: fc.Arbitrary<Json> = fc.oneof(
+const arbPayload: FC.Arbitrary<Json> = fc.oneof(
   fc.constant(null),
   fc.integer({ min: -5, max: 100 }),
   fc.string({ maxLength: 6 }),
@@ -85,14 +86,14 @@ const arbPayload: fc.Arbitrary<Json> = fc.oneof(
   fc.array(fc.boolean(), { maxLength: 3 }),
 );
 
-const arbOutcome: fc.Arbitrary<ModelOutcome> = fc.oneof(
+const arbOutcome: FC.Arbitrary<ModelOutcome> = fc.oneof(
   arbPayload.map((value) => ({ kind: 'success' as const, value })),
   fc.constantFrom('oops', 'disk full', '').map((error) => ({ kind: 'failure' as const, error })),
   fc.constantFrom('boom', 'bad input').map((message) => ({ kind: 'throw' as const, message })),
   fc.constant({ kind: 'cancelled' as const }),
 );
 
-const arbSpec = (agent: fc.Arbitrary<boolean>): fc.Arbitrary<SpawnSpec> =>
+const arbSpec = (agent: FC.Arbitrary<boolean>): FC.Arbitrary<SpawnSpec> =>
   fc
     .record({
       agent,
@@ -130,13 +131,13 @@ const arbSpec = (agent: fc.Arbitrary<boolean>): fc.Arbitrary<SpawnSpec> =>
  */
 export function supervisorCommands(
   options: SupervisorCommandsOptions = {},
-): fc.Arbitrary<Iterable<SupervisorCommand>> {
+): FC.Arbitrary<Iterable<SupervisorCommand>> {
   const threads = options.threads ?? DEFAULT_THREADS;
   const runs = options.runs ?? ['r1', 'r2'];
   const w = { ...DEFAULT_WEIGHTS, ...options.weights };
   const thread = fc.constantFrom(...threads);
   const pick = fc.nat(63);
-  const make: Record<CommandKind, () => fc.Arbitrary<SupervisorCommand>> = {
+  const make: Record<CommandKind, () => FC.Arbitrary<SupervisorCommand>> = {
     spawn: () =>
       fc
         .tuple(

@@ -1,7 +1,8 @@
 /**
  * Task scripts: random, replayable task behaviours for property tests, and the body that plays one.
  */
-import fc from 'fast-check';
+import type * as FC from 'fast-check';
+import { fc } from './peer.js';
 import { SpawnError } from '../supervisor/errors.js';
 import type { TaskContext, TaskSupervisor } from '../supervisor/types.js';
 import { TaskResult } from '../wire/taskResult.js';
@@ -44,7 +45,7 @@ export interface TaskScriptOptions {
   /** Event types to emit (default `progress`, `log`, `data_ready`). */
   eventTypes?: readonly string[];
   /** Payloads (default `fc.jsonValue({ maxDepth: 2 })`). */
-  payload?: fc.Arbitrary<Json>;
+  payload?: FC.Arbitrary<Json>;
   /** Outcome kinds to draw from (default all four). */
   outcomes?: readonly ScriptOutcome['kind'][];
 }
@@ -61,13 +62,13 @@ export interface TaskScriptOptions {
  *   expect((await supervisor.wait(id)).status).toBe(expectedOutcome(script).status);
  * }));
  */
-export function arbTaskScript(options: TaskScriptOptions = {}): fc.Arbitrary<TaskScript> {
+export function arbTaskScript(options: TaskScriptOptions = {}): FC.Arbitrary<TaskScript> {
   const maxSteps = options.maxSteps ?? 4;
   const types = options.eventTypes ?? ['progress', 'log', 'data_ready'];
-  const payload = options.payload ?? (fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>);
+  const payload = options.payload ?? (fc.jsonValue({ maxDepth: 2 }) as FC.Arbitrary<Json>);
   const kinds = options.outcomes ?? ['success', 'failure', 'throw', 'cancelled'];
-  const outcome: fc.Arbitrary<ScriptOutcome> = fc.oneof(
-    ...kinds.map((kind): fc.Arbitrary<ScriptOutcome> => {
+  const outcome: FC.Arbitrary<ScriptOutcome> = fc.oneof(
+    ...kinds.map((kind): FC.Arbitrary<ScriptOutcome> => {
       if (kind === 'success') return payload.map((value) => ({ kind, value }));
       if (kind === 'failure') return fc.string({ maxLength: 12 }).map((error) => ({ kind, error }));
       if (kind === 'throw')
@@ -75,13 +76,13 @@ export function arbTaskScript(options: TaskScriptOptions = {}): fc.Arbitrary<Tas
       return fc.constant({ kind });
     }),
   );
-  const emit: fc.Arbitrary<ScriptStep> = fc
+  const emit: FC.Arbitrary<ScriptStep> = fc
     .record({ eventType: fc.constantFrom(...types), payload })
     .map((r) => ({ kind: 'emit' as const, ...r }));
-  const wait: fc.Arbitrary<ScriptStep> = fc
+  const wait: FC.Arbitrary<ScriptStep> = fc
     .integer({ min: 0, max: 3 })
     .map((n) => ({ kind: 'wait' as const, gate: `g${n}` }));
-  const level = (depth: number): fc.Arbitrary<TaskScript> => {
+  const level = (depth: number): FC.Arbitrary<TaskScript> => {
     const step =
       depth <= 0
         ? fc.oneof(emit, wait)

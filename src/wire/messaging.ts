@@ -27,7 +27,7 @@ export type DurableMessageRequest = {
 };
 
 /**
- * The child route: a message for a live sub-agent of the sender's thread, delivered best effort
+ * The child route: a message for a live sub-agent of the sender's thread, delivered at the step end
  * into its inbox.
  *
  * @example
@@ -61,7 +61,9 @@ export type OutboxEntry = {
 };
 
 /**
- * A durable message that could not be delivered, with the reason.
+ * A message that could not be delivered, with the reason. A child-route message (to a sub-agent)
+ * carries `task_id`, the recipient task; its `request` then names the sender's thread as
+ * `recipient_thread_id` (the sub-agent's owner) and a `null` agent. Replaying it retries the child.
  *
  * @example
  * const letter: DeadLetter = { request: req, error: 'sink down' };
@@ -69,6 +71,7 @@ export type OutboxEntry = {
 export type DeadLetter = {
   request: DurableMessageRequest;
   error: string;
+  task_id?: string;
 };
 
 /**

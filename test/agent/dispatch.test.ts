@@ -68,7 +68,7 @@ describe('stepEnd dispatcher (P10–P16)', () => {
     }
   });
 
-  it('P13 gap 7: a child that ended before dispatch loses the message silently (removed, no dead letter)', async () => {
+  it('P13 (changed, issue 24): a child that ended before dispatch makes the message a dead letter with the reason', async () => {
     const s = fresh();
     const id = await s.spawnAgent({ threadId: 'thread-1', name: 'kid', description: 'k' }, echo);
     await s.messages.enqueue('thread-1', {
@@ -82,7 +82,19 @@ describe('stepEnd dispatcher (P10–P16)', () => {
     await s.wait(id, { timeoutMs: 5_000 });
     await stepEnd(s, recordingSink());
     expect(await s.messages.pending('thread-1')).toEqual([]);
-    expect(await s.messages.deadLetters('thread-1')).toEqual([]);
+    expect(await s.messages.deadLetters('thread-1')).toEqual([
+      {
+        request: {
+          message_id: 'c1',
+          recipient_thread_id: 'thread-1',
+          recipient_agent_id: null,
+          sender_agent_id: '',
+          message: 'late',
+        },
+        error: `recipient_finished: task ${id} already completed: it takes no more messages`,
+        task_id: id,
+      },
+    ]);
   });
 
   it('P14 at least once: a delivery whose removal never committed is redelivered with the same message_id', async () => {

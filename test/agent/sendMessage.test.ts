@@ -54,7 +54,7 @@ describe('send_message queues into the outbox (P)', () => {
     s.cancel(id);
   });
 
-  it('P2 a finished task is not a recipient; an unnamed sub-agent is addressable by id only', async () => {
+  it('P2 (changed, issue 24) a finished task is not a recipient and the answer says it finished; an unnamed sub-agent is addressable by id only', async () => {
     const s = fresh();
     const tool = sendMessageTool(s);
     const ctx = { threadId: 'thread-1' };
@@ -67,9 +67,16 @@ describe('send_message queues into the outbox (P)', () => {
     ).toBe('queued');
     s.cancel(id);
     await s.wait(id, { timeoutMs: 5_000 });
-    expect(dataOf(await tool.execute({ to: { relation: 'child', name: id }, message: 'x' }, ctx))).toEqual(
-      failed('recipient_not_found'),
-    );
+    // Changed (issue 24): a finished task of the caller's thread is named as such, not "not found".
+    expect(dataOf(await tool.execute({ to: { relation: 'child', name: id }, message: 'x' }, ctx))).toEqual({
+      message_id: '',
+      status: 'failed',
+      error: 'recipient_unavailable',
+      reason: 'recipient_finished',
+      detail: `task ${id} already completed: it takes no more messages`,
+    });
+    // Only the message queued while it ran is pending; the refused one was never enqueued.
+    expect(await s.messages.pending('thread-1')).toHaveLength(1);
   });
 
   it('P3 agent route: one Durable entry; agent_id is routed; an empty agent_id is null', async () => {
@@ -246,7 +253,7 @@ describe('send_message queues into the outbox (P)', () => {
     }
   });
 
-  it('P1 a plain task (no inbox) is still a child recipient at tool time; the message is dropped at dispatch', async () => {
+  it('P1 (changed, issue 24) a plain task (no inbox) is refused at tool time with why; nothing is queued', async () => {
     const s = fresh();
     const plain = await s.spawn(
       { threadId: 'thread-1', taskType: 'shell', description: 'p', name: 'plain' },
@@ -258,10 +265,14 @@ describe('send_message queues into the outbox (P)', () => {
         { threadId: 'thread-1' },
       ),
     );
-    expect(out.status).toBe('queued');
-    await createBackgroundTasksPlugin(s).hooks.stepEnd({ threadId: 'thread-1' });
+    expect(out).toEqual({
+      message_id: '',
+      status: 'failed',
+      error: 'recipient_unavailable',
+      reason: 'not_sub_agent',
+      detail: `task ${plain} is a plain 'shell' task, not a sub-agent: it has no inbox for messages`,
+    });
     expect(await s.messages.pending('thread-1')).toEqual([] as OutboxEntry[]);
-    expect(await s.messages.deadLetters('thread-1')).toEqual([]);
     s.cancel(plain);
   });
 });

@@ -120,6 +120,8 @@ describe('the packed tarball in a fresh app', () => {
         'pg',
         'ai',
         '@modelcontextprotocol/sdk',
+        '@opentelemetry/api',
+        '@ag-ui/core',
         'fast-check',
         'typescript',
       ]) {
@@ -157,6 +159,52 @@ describe('the packed tarball in a fresh app', () => {
         'awaken-tasks/sqlite needs the package `better-sqlite3`, which is not installed: run `npm install better-sqlite3`',
       );
       expect(existsSync(join(app, 'tasks.db'))).toBe(false);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  it(
+    'each adapter entry point and the testing kit, imported without its peer, fails with a DriverError naming it',
+    () => {
+      const entries: Array<[entry: string, peer: string]> = [
+        ['awaken-tasks/ai-sdk', 'ai'],
+        ['awaken-tasks/mcp', '@modelcontextprotocol/sdk'],
+        ['awaken-tasks/otel', '@opentelemetry/api'],
+        ['awaken-tasks/ag-ui', '@ag-ui/core'],
+        ['awaken-tasks/testing', 'fast-check'],
+      ];
+      for (const [entry, peer] of entries) {
+        expect(existsSync(join(app, 'node_modules', peer)), peer).toBe(false);
+        // Once as an uncaught import (what a user sees), once caught (what code can check).
+        writeFileSync(join(app, 'adapter.mjs'), `import '${entry}';\n`);
+        const bare = spawnSync(process.execPath, ['adapter.mjs'], { cwd: app, encoding: 'utf8' });
+        expect(bare.status, entry).not.toBe(0);
+        const text = `${entry} needs the package \`${peer}\`, which is not installed: run \`npm install ${peer}\``;
+        expect(bare.stderr, entry).toContain(`DriverError: ${text}`);
+        // Node's own error is only the cause, printed after the DriverError.
+        expect(bare.stderr.indexOf('DriverError: '), entry).toBeLessThan(bare.stderr.indexOf('[cause]'));
+        writeFileSync(
+          join(app, 'adapter.mjs'),
+          `try { await import('${entry}'); } catch (e) {\n` +
+            `  console.log(JSON.stringify({ name: e.name, code: e.code, driver: e.driver, message: e.message }));\n}\n`,
+        );
+        const caught = spawnSync(process.execPath, ['adapter.mjs'], { cwd: app, encoding: 'utf8' });
+        expect(caught.stderr, entry).toBe('');
+        expect(JSON.parse(caught.stdout), entry).toEqual({
+          name: 'DriverError',
+          code: 'driver_missing',
+          driver: peer,
+          message: text,
+        });
+      }
+      // The core entry points need no peer.
+      writeFileSync(
+        join(app, 'adapter.mjs'),
+        "import 'awaken-tasks'; import 'awaken-tasks/agent'; import 'awaken-tasks/graph';\n",
+      );
+      const core = spawnSync(process.execPath, ['adapter.mjs'], { cwd: app, encoding: 'utf8' });
+      expect(core.stderr).toBe('');
+      expect(core.status).toBe(0);
     },
     STEP_TIMEOUT_MS,
   );
@@ -205,6 +253,31 @@ describe('the packed tarball in a fresh app', () => {
       expect(second.stderr).toBe('');
       expect(second.status).toBe(0);
       expect(second.stdout).toMatch(/restored 1 task/);
+    },
+    STEP_TIMEOUT_MS,
+  );
+  it(
+    'with ai and @ag-ui/core added, their entry points load and export the task-card helpers',
+    () => {
+      // Linked from the repo's install, like better-sqlite3 above (their own dependencies resolve there).
+      npm(
+        [
+          'install',
+          realpathSync(join(ROOT, 'node_modules/ai')),
+          realpathSync(join(ROOT, 'node_modules/@ag-ui/core')),
+          '--ignore-scripts',
+          ...NPM_FLAGS,
+        ],
+        app,
+      );
+      writeFileSync(
+        join(app, 'adapter.mjs'),
+        "const ai = await import('awaken-tasks/ai-sdk'); const ag = await import('awaken-tasks/ag-ui');\n" +
+          'console.log(typeof ai.streamUntilIdle, typeof ai.backgroundTaskTool, typeof ag.forwardTaskActivities);\n',
+      );
+      const r = spawnSync(process.execPath, ['adapter.mjs'], { cwd: app, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('function function function');
     },
     STEP_TIMEOUT_MS,
   );

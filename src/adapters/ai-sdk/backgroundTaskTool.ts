@@ -1,10 +1,11 @@
-import { type FlexibleSchema, type Tool, tool } from 'ai';
+import type { FlexibleSchema, Tool } from 'ai';
 import { errorText } from '../../agent/errorText.js';
 import type { ToolCallContext } from '../../agent/types.js';
 import type { InboxSender } from '../../inbox/types.js';
 import { withToolLineage } from '../../lineage/lineage.js';
 import type { TaskContext, TaskSupervisor } from '../../supervisor/types.js';
 import type { TaskId } from '../../wire/types.js';
+import { ai } from './peer.js';
 import { checkContext, lineageOf } from './toAiTool.js';
 
 /**
@@ -79,7 +80,7 @@ export function backgroundTaskTool<INPUT>(
   if (typeof run !== 'function') {
     throw new TypeError(`Expected \`options.run\` to be a function, got ${typeof run}`);
   }
-  return tool<INPUT, BackgroundTaskReceipt>({
+  return ai.tool<INPUT, BackgroundTaskReceipt>({
     description,
     inputSchema: options.inputSchema,
     execute: async (input, { toolCallId }) => {

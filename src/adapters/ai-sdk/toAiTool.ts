@@ -1,7 +1,8 @@
-import { type JSONSchema7, jsonSchema, type Tool, tool } from 'ai';
+import type { JSONSchema7, Tool } from 'ai';
 import type { ToolCallContext, ToolDefinition } from '../../agent/types.js';
 import { type ToolLineage, withToolLineage } from '../../lineage/lineage.js';
 import type { Json } from '../../wire/types.js';
+import { ai } from './peer.js';
 
 /**
  * What an adapted tool returns to the model: the tool's receipt, or `{ error }` with the tool's
@@ -39,9 +40,9 @@ export function toAiTool(
     throw new TypeError(`Expected \`def\` to be a ToolDefinition, got ${def === null ? 'null' : typeof def}`);
   }
   checkContext(ctx);
-  return tool<unknown, AiToolOutput>({
+  return ai.tool<unknown, AiToolOutput>({
     description: def.description,
-    inputSchema: jsonSchema<unknown>(def.parameters as JSONSchema7),
+    inputSchema: ai.jsonSchema<unknown>(def.parameters as JSONSchema7),
     execute: async (input, { toolCallId }) => {
       const lineage = lineageOf(ctx, toolCallId);
       if (options.inbox !== undefined) lineage.inbox = options.inbox;

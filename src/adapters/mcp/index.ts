@@ -8,6 +8,8 @@
  * import { createSupervisedTaskStore, registerBackgroundTool } from 'awaken-tasks/mcp';
  * @packageDocumentation
  */
+import './peer.js';
+
 export { SupervisedTaskStore } from './taskStore.js';
 export { createSupervisedTaskStore } from './createStore.js';
 export { registerBackgroundTool } from './registerBackgroundTool.js';

@@ -1,15 +1,10 @@
-import {
-  type Context,
-  context,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { TaskChange, TaskSupervisor } from '../../supervisor/types.js';
 import type { TaskEvent, TaskId, TaskSummary } from '../../wire/types.js';
 import { startAttributes, TASK_ATTRIBUTES, TASK_ERROR_TYPE, TASK_SPAN_NAME } from './attributes.js';
+import { otel } from './peer.js';
+
+const { context, SpanKind, SpanStatusCode, trace } = otel;
 
 /** What `traceTasks` takes. */
 export interface TraceTasksOptions {

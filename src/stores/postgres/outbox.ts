@@ -6,7 +6,13 @@ import type {
   DurableMessageRequest,
   OutboxEntry,
 } from '../../wire/messaging.js';
-import { type DispatchVerdict, type MessageOutboxStore, checkIds, checkThreadId } from '../outbox.js';
+import {
+  type DispatchVerdict,
+  type MessageOutboxStore,
+  checkIds,
+  checkThreadId,
+  letterFromStored,
+} from '../outbox.js';
 
 type EntryRow = { id: string; route: OutboxEntry['route']; attempts: number };
 
@@ -79,7 +85,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
       `SELECT request, error FROM ${this.#dead} WHERE thread_id = $1 ORDER BY seq`,
       [threadId],
     );
-    return res.rows.map((r) => ({ request: r.request, error: r.error }));
+    return res.rows.map((r) => letterFromStored(r.request, r.error));
   }
 
   async deadLetterCount(threadId?: string): Promise<number> {
@@ -104,7 +110,14 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
          RETURNING seq, message_id, request
        ), ins AS (
          INSERT INTO ${this.#outbox} (thread_id, id, route, attempts)
-         SELECT $1, message_id, jsonb_build_object('Durable', request), 0 FROM moved ORDER BY seq
+         SELECT $1, message_id,
+                CASE WHEN request ? 'task_id'
+                  THEN jsonb_build_object('ChildInbox', jsonb_build_object(
+                         'task_id', request->'task_id', 'owner_thread_id', request->'recipient_thread_id',
+                         'sender_agent_id', request->'sender_agent_id', 'message', request->'message'))
+                  ELSE jsonb_build_object('Durable', request) END,
+                0
+         FROM moved ORDER BY seq
          ON CONFLICT DO NOTHING
        )
        SELECT count(*) AS n FROM moved`,
@@ -223,7 +236,14 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
          DELETE FROM ${this.#outbox} WHERE thread_id = $1 AND id = $2 RETURNING route
        ), ins AS (
          INSERT INTO ${this.#dead} (thread_id, message_id, request, error)
-         SELECT $1, route->'Durable'->>'message_id', route->'Durable', $3 FROM gone WHERE route ? 'Durable'
+         SELECT $1, $2,
+                CASE WHEN route ? 'Durable' THEN route->'Durable'
+                  ELSE jsonb_build_object(
+                         'message_id', $2::text, 'recipient_thread_id', route->'ChildInbox'->'owner_thread_id',
+                         'recipient_agent_id', NULL, 'sender_agent_id', route->'ChildInbox'->'sender_agent_id',
+                         'message', route->'ChildInbox'->'message', 'task_id', route->'ChildInbox'->'task_id') END,
+                $3
+         FROM gone
          ON CONFLICT (thread_id, message_id) DO UPDATE SET request = excluded.request, error = excluded.error
          RETURNING 1
        )

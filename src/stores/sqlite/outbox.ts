@@ -12,7 +12,10 @@ import {
   checkIds,
   checkThreadId,
   dispatchLocally,
-  durableRequestOf,
+  deadLetterOf,
+  entryOfLetter,
+  letterFromStored,
+  letterJson,
 } from '../outbox.js';
 
 const SCHEMA = `
@@ -91,10 +94,9 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async deadLetters(threadId: string): Promise<DeadLetter[]> {
-    return (this.#read(threadId)?.letters.all(threadId) ?? []).map((r) => ({
-      request: JSON.parse(r.request) as DurableMessageRequest,
-      error: r.error,
-    }));
+    return (this.#read(threadId)?.letters.all(threadId) ?? []).map((r) =>
+      letterFromStored(JSON.parse(r.request), r.error),
+    );
   }
 
   async deadLetterCount(threadId?: string): Promise<number> {
@@ -216,9 +218,8 @@ function prepare(db: Database.Database) {
       const row = one.get(threadId, id);
       if (row === undefined) return false;
       remove.run(threadId, id);
-      const request = durableRequestOf(toEntry(row));
-      if (request === undefined) return false;
-      letter.run(threadId, request.message_id, JSON.stringify(request), error);
+      const dead = deadLetterOf(toEntry(row), error);
+      letter.run(threadId, dead.request.message_id, letterJson(dead), error);
       return true;
     }),
     letters: letterRows,
@@ -232,8 +233,8 @@ function prepare(db: Database.Database) {
       for (const r of letterRows.all(threadId)) {
         if (!wanted.has(r.message_id)) continue;
         dropLetter.run(threadId, r.message_id);
-        const request = JSON.parse(r.request) as DurableMessageRequest;
-        insert.run(threadId, r.message_id, JSON.stringify({ Durable: request }), 0);
+        const entry = entryOfLetter(letterFromStored(JSON.parse(r.request), r.error));
+        insert.run(threadId, r.message_id, JSON.stringify(entry.route), 0);
         moved++;
       }
       return moved;

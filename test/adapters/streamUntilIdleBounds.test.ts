@@ -1,0 +1,198 @@
+/**
+ * `streamUntilIdle`'s bounds and edges on AI SDK 6: max turns, max idle time, abort (tasks are
+ * never cancelled by stopping), a failed task, events left from before the call, bad options.
+ */
+import { jsonSchema, readUIMessageStream, streamText, stepCountIs, type UIMessageChunk } from 'ai';
+import { describe, expect, it } from 'vitest';
+import {
+  backgroundTaskTool,
+  type StreamUntilIdleOutcome,
+  streamUntilIdle,
+} from '../../src/adapters/ai-sdk/index.js';
+import {
+  createInbox,
+  createTaskSupervisor,
+  type InboxReceiver,
+  type Json,
+  type TaskSupervisor,
+} from '../../src/index.js';
+import { type Gate, gate } from '../helpers/async.js';
+import { scriptedStreamingModel } from './streamUntilIdleScenario.js';
+
+type Setup = {
+  supervisor: TaskSupervisor;
+  inbox: ReturnType<typeof createInbox>;
+  gates: Gate<Json>[];
+  run: (
+    steps: Parameters<typeof scriptedStreamingModel>[0],
+    extra?: Partial<Parameters<typeof streamUntilIdle>[0]>,
+    onCall?: Parameters<typeof scriptedStreamingModel>[1],
+  ) => Promise<{ outcome: StreamUntilIdleOutcome; prompts: string[]; chunks: UIMessageChunk[] }>;
+};
+
+/** A thread whose `job` tool starts task n, which ends when `gates[n]` opens (or fails). */
+function setup(): Setup {
+  const inbox = createInbox();
+  const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+  const gates: Gate<Json>[] = [gate<Json>(), gate<Json>(), gate<Json>()];
+  const job = backgroundTaskTool({
+    supervisor,
+    context: { threadId: 't', runId: 'r' },
+    name: 'job',
+    description: 'a job',
+    inputSchema: jsonSchema<{ n: number }>({ type: 'object', properties: { n: { type: 'number' } } }),
+    run: ({ n }, task) => Promise.race([gates[n]!.promise, task.cancelled().then(() => 'cancelled')]),
+  });
+  const run: Setup['run'] = async (steps, extra = {}, onCall) => {
+    const { model, prompts } = scriptedStreamingModel(steps, onCall);
+    let outcome: StreamUntilIdleOutcome | undefined;
+    const stream = streamUntilIdle({
+      supervisor,
+      threadId: 't',
+      inbox: inbox.receiver,
+      messages: [{ role: 'user', content: 'go' }],
+      stream: ({ messages, abortSignal }) =>
+        streamText({ model, tools: { job }, messages, stopWhen: stepCountIs(3), abortSignal }),
+      onFinish: (o) => {
+        outcome = o;
+      },
+      ...extra,
+    });
+    const chunks: UIMessageChunk[] = [];
+    for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(c);
+    return { outcome: outcome!, prompts, chunks };
+  };
+  return { supervisor, inbox, gates, run };
+}
+
+const start =
+  (...ns: number[]) =>
+  () => ({ calls: ns.map((n) => ({ name: 'job', input: { n } })) });
+const say = (text: string) => () => ({ text });
+
+describe('streamUntilIdle bounds', () => {
+  it('maxTurns: stops after the bound; the unseen task end stays in the inbox for the next call', async () => {
+    const { supervisor, inbox, gates, run } = setup();
+    const { outcome, prompts } = await run(
+      [start(0, 1), say('started'), say('0 done')],
+      { maxTurns: 2 },
+      (n) => {
+        if (n === 2) gates[0]!.open('r0');
+        if (n === 3) gates[1]!.open('r1');
+      },
+    );
+    expect(outcome.reason).toBe('max_turns');
+    expect(outcome.turns).toBe(2);
+    expect(prompts).toHaveLength(3);
+    // Task 1 ended during turn 2; no third turn: its terminal event is still queued.
+    const [t0, t1] = supervisor.list('t').map((s) => s.task_id);
+    await supervisor.wait(t1!);
+    expect(inbox.receiver.drain()).toContainEqual({ kind: 'completed', task_id: t1, result: 'r1' });
+    expect(prompts[2]).toContain(`kind=\\"completed\\" task_id=\\"${t0}\\"`);
+    await supervisor.stop();
+  });
+
+  it('maxIdleMs: a task that never ends stops the wait, and the task keeps running', async () => {
+    const { supervisor, run } = setup();
+    const { outcome } = await run([start(0), say('started')], { maxIdleMs: 50 });
+    expect(outcome.reason).toBe('max_idle');
+    expect(outcome.turns).toBe(1);
+    const [id] = supervisor.list('t').map((s) => s.task_id);
+    expect(outcome.running).toEqual([id]);
+    expect(supervisor.get(id!)?.status).toBe('running');
+    await supervisor.stop();
+  });
+
+  it('abortSignal: aborting while waiting ends the stream with a finish; the task is spared', async () => {
+    const { supervisor, run } = setup();
+    const abort = new AbortController();
+    const { outcome, chunks } = await run([start(0), say('started')], { abortSignal: abort.signal }, (n) => {
+      if (n === 2) setImmediate(() => abort.abort());
+    });
+    expect(outcome.reason).toBe('aborted');
+    expect(chunks.at(-1)?.type).toBe('finish');
+    const [id] = supervisor.list('t').map((s) => s.task_id);
+    expect(supervisor.get(id!)?.status).toBe('running');
+    await supervisor.stop();
+  });
+
+  it('a turn that starts no task ends idle after one turn; events from before the call open turn 1', async () => {
+    const { supervisor, inbox, run } = setup();
+    inbox.sender.send({ kind: 'completed', task_id: 'bg_old', result: 'earlier' });
+    const { outcome, prompts } = await run([say('nothing to do')]);
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 1, running: [], unread: [] });
+    expect(prompts[0]).toContain('task_id=\\"bg_old\\"');
+    expect(outcome.messages[0]).toMatchObject({ role: 'user' });
+    await supervisor.stop();
+  });
+
+  it('a failed task: its card says failed with the error, and the continuation sees the failure', async () => {
+    const { supervisor, gates, run } = setup();
+    const { outcome, prompts, chunks } = await run([start(0), say('started'), say('it failed')], {}, (n) => {
+      if (n === 2) gates[0]!.fail(new Error('disk full'));
+    });
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 2 });
+    expect(prompts[2]).toContain('kind=\\"failed\\"');
+    const last = chunks.filter((c) => c.type === 'data-task').at(-1) as {
+      data: { status: string; error: string };
+    };
+    expect(last.data).toMatchObject({ status: 'failed', error: expect.stringContaining('disk full') });
+    await supervisor.stop();
+  });
+
+  it('two tasks that end during one turn get one continuation each; a custom part name; one part per task', async () => {
+    const { supervisor, gates, run } = setup();
+    const { outcome, chunks } = await run(
+      [start(0, 1), say('started'), say('first'), say('second')],
+      { dataPartName: 'job' },
+      (n) => {
+        if (n === 2) {
+          gates[0]!.open(0);
+          gates[1]!.open(1);
+        }
+      },
+    );
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 3, unread: [] });
+    // Each continuation's injected messages are one task's events (its progress and its end).
+    const injected = outcome.messages.filter((m) => m.role === 'user').map((m) => String(m.content));
+    const ids = supervisor.list('t').map((s) => s.task_id);
+    expect(injected).toHaveLength(2);
+    expect(injected.map((m) => ids.filter((id) => m.includes(`task_id="${id}"`)).length)).toEqual([1, 1]);
+    expect(new Set(injected.map((m) => /task_id="([^"]+)"/.exec(m)?.[1]))).toEqual(new Set(ids));
+    const stream = new ReadableStream<UIMessageChunk>({
+      start(c) {
+        for (const chunk of chunks) c.enqueue(chunk);
+        c.close();
+      },
+    });
+    let parts: Array<{ type: string }> = [];
+    for await (const m of readUIMessageStream({ stream })) parts = m.parts;
+    expect(parts.filter((p) => p.type === 'data-job')).toHaveLength(2);
+    expect(chunks.filter((c) => c.type === 'data-job').length).toBeGreaterThan(2);
+    expect(chunks.filter((c) => c.type === 'data-task')).toEqual([]);
+    await supervisor.stop();
+  });
+
+  it('bad options are TypeErrors', () => {
+    const { supervisor, inbox } = setup();
+    const base = {
+      supervisor,
+      threadId: 't',
+      inbox: inbox.receiver as InboxReceiver,
+      messages: [],
+      stream: () => {
+        throw new Error('unused');
+      },
+    };
+    expect(() => streamUntilIdle(null as never)).toThrow('Expected `options` to be an object, got null');
+    expect(() => streamUntilIdle({ ...base, threadId: 1 as never })).toThrow(
+      'Expected `options.threadId` to be a string, got number',
+    );
+    expect(() => streamUntilIdle({ ...base, maxTurns: 0 })).toThrow(
+      'Expected `options.maxTurns` to be a positive integer, got 0',
+    );
+    expect(() => streamUntilIdle({ ...base, maxIdleMs: -1 })).toThrow(TypeError);
+    expect(() => streamUntilIdle({ ...base, dataPartName: 'a b' })).toThrow(TypeError);
+    expect(() => streamUntilIdle({ ...base, inbox: {} as never })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,135 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
+import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
+import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/integration/postgres-wake.test.ts');
+
+type Line = { t: string; id?: number; [k: string]: unknown };
+
+/** A replica child (test/fixtures/replica-child.mjs) with a request/reply channel. */
+class Replica {
+  #next = 0;
+  constructor(readonly child: Child) {}
+  async call<T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
+    const id = ++this.#next;
+    this.child.send({ cmd, id, ...args });
+    let reply: Line | undefined;
+    const lines = this.child.lines as Line[];
+    await until(
+      () => (reply = lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
+      timeoutMs,
+      `reply to ${cmd}`,
+    );
+    if (typeof reply?.error === 'string') throw new Error(reply.error);
+    return reply as T;
+  }
+}
+
+function eventsIn(messages: readonly Message[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const m of messages) {
+    const hit = /^<background-task-event kind="([^"]+)" task_id="([^"]+)">/.exec(m.content);
+    if (hit) out.push([hit[1]!, hit[2]!]);
+  }
+  return out;
+}
+
+describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
+  let dist = '';
+  let pool: pg.Pool;
+  const tables: string[] = [];
+  const stores: PostgresTaskStore[] = [];
+  let children: Child[] = [];
+
+  beforeAll(() => {
+    dist = buildDist('wake');
+    pool = new pg.Pool({ connectionString: pgUrl });
+  }, 120_000);
+  afterEach(async () => {
+    for (const c of children) c.proc.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.closed.catch(() => undefined)));
+    children = [];
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    for (const t of tables) await dropTables(pool, t);
+    await pool.end();
+  });
+
+  it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
+    const table = uniqueTable('wake');
+    tables.push(table);
+    const child = startChild('replica-child.mjs', {
+      AWAKEN_DIST: dist,
+      DATABASE_URL: pgUrl!,
+      TABLE: table,
+      LEASE_MS: '30000',
+      POLL_MS: '100',
+      DURABLE: '1',
+    });
+    children.push(child);
+    await until(() => (child.lines as Line[]).some((l) => l.t === 'ready'), 30_000, 'A ready');
+    const a = new Replica(child);
+
+    // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
+    const { outcome: first, tasks } = await a.call<{ outcome: RunOutcome; tasks: string[] }>('turn', {
+      thread: 'T',
+      run: 'run-1',
+      emits: [2, 1],
+    });
+    expect(first).toMatchObject({ status: 'waiting', status_reason: 'awaiting_tasks' });
+    const [t0, t1] = tasks as [string, string];
+
+    // Replica B resumes run-1: it waits first, and its model releases t1 during t0's turn.
+    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+    stores.push(store);
+    const inbox = createDurableInbox();
+    const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
+    const scripted = scriptedModel([{ text: 'saw the first' }, { text: 'saw the second' }]);
+    const rowStatus = async (id: string) =>
+      (await pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status;
+    const model = async (req: { messages: Message[]; tools: ToolDefinition[] }) => {
+      if (scripted.requests.length === 0) {
+        // t1 ends on A while B's first continuation turn is in progress.
+        await a.call('release', { task: t1 });
+        await until(async () => (await rowStatus(t1)) === 'completed', 10_000, 't1 completed on A');
+      }
+      return scripted(req);
+    };
+    const running = runAgentLoop({
+      model,
+      supervisor: b,
+      threadId: 'T',
+      runId: 'run-1',
+      inbox,
+      messages: first.messages,
+      untilIdle: { maxTurns: 5, waitFirst: true },
+    });
+    await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
+    await a.call('release', { task: t0 });
+    const outcome = await running;
+
+    expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
+    expect(outcome).toMatchObject({ status: 'done', status_reason: 'natural', response: 'saw the second' });
+    const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];
+    expect(eventsIn(r1.messages.slice(first.messages.length))).toEqual([
+      ['custom', t0],
+      ['custom', t0],
+      ['completed', t0],
+    ]);
+    expect(eventsIn(r2.messages.slice(r1.messages.length + 1))).toEqual([
+      ['custom', t1],
+      ['completed', t1],
+    ]);
+    // The tasks ran on A, under run-1 (lineage intact across the replicas), and B held them remotely.
+    expect(b.get(t0)?.parent_context?.run_id).toBe('run-1');
+    expect(b.get(t1)?.parent_context?.call_id).toBe('a1');
+    expect(await rowStatus(t0)).toBe('completed');
+    await b.stop();
+  }, 90_000);
+});
