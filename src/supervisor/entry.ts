@@ -60,6 +60,17 @@ export interface TaskEntry {
   lastByType: Map<string, CustomTaskEvent> | undefined;
 }
 
+const XSTATE_STOP = Object.freeze({ type: 'xstate.stop' });
+
+/**
+ * Stops a task actor that will not reach a final state (its task was dropped or ended elsewhere).
+ * Task actors are children of the supervisor's root actor, whose `stop()` refuses them; this is
+ * the stop event XState's own `stop()` queues.
+ */
+export function stopTaskActor(actor: Actor<typeof taskMachine>): void {
+  if (actor.getSnapshot().status === 'active') actor.send(XSTATE_STOP as never);
+}
+
 /** A new entry with every optional slot empty. */
 export function newEntry(init: {
   id: TaskId;

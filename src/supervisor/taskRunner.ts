@@ -14,7 +14,7 @@ import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
-import { type GraceBatch, newEntry, type TaskEntry } from './entry.js';
+import { type GraceBatch, newEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
 import { errorMessage, finish, outcomeOf, terminalEventOf } from './lifecycle.js';
@@ -30,10 +30,6 @@ import type { SpawnOptions } from './types.js';
 const CANCEL: TaskMachineEvent = Object.freeze({ type: 'task.cancel' });
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
 const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
-const NEVER_RAN: TaskMachineEvent = Object.freeze({
-  type: 'task.settled',
-  outcome: Object.freeze({ type: 'threw', error: 'the spawn was not recorded' }),
-});
 
 /**
  * The life of each task, from spawn to its one terminal event: registration, the task actor,
@@ -174,8 +170,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       entry.earlyFinal = undefined;
       entry.actor = undefined;
       this.#clearTimers(entry);
-      // A child actor cannot be stopped directly: a final state stops it (nothing observes it).
-      if (actor.getSnapshot().status === 'active') actor.send(NEVER_RAN);
+      stopTaskActor(actor);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
       this.idle.check(opts.threadId);
