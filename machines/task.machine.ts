@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, cancel, enqueueActions, setup } from 'xstate';
 import type { TaskResult } from '../src/wire/taskResult.js';
 
 /**
@@ -11,10 +11,23 @@ export type TaskOutcome =
 
 /** Events a task actor accepts. */
 export type TaskMachineEvent =
-  /** Cancellation requested (`cancel`, `cancelTree`, …). Repeats are ignored. */
-  | { type: 'task.cancel' }
+  /** Cancellation requested (`cancel`, `cancelTree`, …), and why. Repeats are ignored. */
+  | { type: 'task.cancel'; reason?: StopReason }
   /** The body settled. */
-  | { type: 'task.settled'; outcome: TaskOutcome };
+  | { type: 'task.settled'; outcome: TaskOutcome }
+  /** A concurrency slot (or the start time) came: a `queued` task's body starts. */
+  | { type: 'task.start' }
+  /** The body asked for input (`ctx.requestInput`) after running `activeMs` since it last (re)started. */
+  | { type: 'task.input.requested'; activeMs?: number }
+  /** The input came: the waiting body goes on. */
+  | { type: 'task.input.provided' };
+
+/**
+ * Why a task was asked to stop, kept as data (the summary's `stop_reason`): a caller's `cancel`,
+ * its parent's cancellation, a run cancel, its deadline, its budget, a restart that orphaned it,
+ * or the supervisor's `stop()`.
+ */
+export type StopReason = 'user' | 'parent' | 'run' | 'timeout' | 'budget' | 'orphaned' | 'shutdown';
 
 /** Input of a task actor. */
 export interface TaskMachineInput {
@@ -32,6 +45,10 @@ export interface TaskMachineContext {
   readonly timeoutMs?: number | undefined;
   /** Set once the deadline passed (and so requested the cancellation). */
   readonly timedOut?: boolean;
+  /** Why it was asked to stop, from the first `task.cancel` (or `'timeout'`). */
+  readonly stopReason?: StopReason;
+  /** What is left of the deadline after waits for input (which pause it). */
+  readonly deadlineLeftMs?: number;
 }
 
 /** The terminal statuses a task actor ends in. */
@@ -62,7 +79,11 @@ const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalSta
 
 /**
  * The lifecycle of one task: `running` (`active`, then `cancelling` once cancellation is
- * requested) → `completed` | `failed` | `cancelled`. No other transition exists.
+ * requested) → `completed` | `failed` | `cancelled`. A task held back by a concurrency limit is
+ * created in `queued` (`task.start` → `running`; `task.cancel` → `cancelled` at once, no body);
+ * a body paused in `ctx.requestInput` is in `running.waiting` (`task.input.provided` → `active`,
+ * `task.cancel` → `cancelling`), where the deadline is paused. No other transition exists.
+ * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -71,14 +92,15 @@ const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalSta
  * with `context.timedOut` set, so the same grace rule applies.
  *
  * The two timers are delayed transitions written out: entering `running.active` runs
- * `armDeadline`, entering `running.cancelling` runs `armGrace`, and the timer's event
- * ({@link DEADLINE_EVENT}, {@link GRACE_EVENT}) takes the transition. Here they arm XState timers
- * with the actor's clock, and only when there is something to wait for: no timer without a
- * `timeoutMs` (or with `Infinity`), none for an infinite grace. A task that settles without being
- * cancelled runs no action at all. Whoever runs the machine may supply `abortBody` (a no-op here:
- * abort the body's signal on entering `cancelling`) and replace the two timers with `.provide()`
- * (the supervisor arms one grace timer per cancel batch, and reads the final state from the
- * snapshot after each event it sends).
+ * `armDeadline` (with what is left of the deadline after waits), entering `running.cancelling`
+ * runs `armGrace`, and the timer's event ({@link DEADLINE_EVENT}, {@link GRACE_EVENT}) takes the
+ * transition; `disarmDeadline` runs when the body starts waiting. Here they arm XState timers with
+ * the actor's clock, and only when there is something to wait for: no timer without a `timeoutMs`
+ * (or with `Infinity`), none for an infinite grace. A task that settles without being cancelled
+ * runs no action at all; the final states have none (observe `snapshot.status === 'done'`).
+ * Whoever runs the machine supplies `abortBody` (a no-op here: abort the body's signal on entering
+ * `cancelling`) and may replace the timer actions with `.provide()` (the supervisor arms one grace
+ * timer per cancel batch, and reads the final state from the snapshot after each event it sends).
  *
  * @example
  * const actor = createActor(taskMachine, { input: { taskId: 'bg_0', cancelGraceMs: 1000 } }).start();
@@ -94,12 +116,24 @@ export const taskMachine = setup({
   actions: {
     abortBody: () => {},
     armDeadline: enqueueActions(({ context, enqueue }) => {
-      if (holdable(context.timeoutMs))
-        enqueue.raise({ type: DEADLINE_EVENT }, { id: DEADLINE_EVENT, delay: context.timeoutMs });
+      const left = context.deadlineLeftMs ?? context.timeoutMs;
+      if (holdable(left)) enqueue.raise({ type: DEADLINE_EVENT }, { id: DEADLINE_EVENT, delay: left });
     }),
+    disarmDeadline: cancel(DEADLINE_EVENT),
     armGrace: enqueueActions(({ context, enqueue }) => {
       if (holdable(context.cancelGraceMs))
         enqueue.raise({ type: GRACE_EVENT }, { id: GRACE_EVENT, delay: context.cancelGraceMs });
+    }),
+    noteStopReason: assign({
+      stopReason: ({ context, event }) =>
+        context.stopReason ?? (event.type === 'task.cancel' ? event.reason : undefined),
+    }),
+    useDeadline: assign({
+      deadlineLeftMs: ({ context, event }) => {
+        const left = context.deadlineLeftMs ?? context.timeoutMs;
+        if (left === undefined || event.type !== 'task.input.requested') return context.deadlineLeftMs;
+        return Math.max(0, left - (event.activeMs ?? 0));
+      },
     }),
   },
   guards: {
@@ -117,20 +151,43 @@ export const taskMachine = setup({
   }),
   initial: 'running',
   states: {
+    /** Accepted, body not started: waiting for a concurrency slot. No deadline runs here. */
+    queued: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: 'noteStopReason' },
+      },
+    },
     running: {
       initial: 'active',
       states: {
         active: {
           entry: 'armDeadline',
           on: {
-            'task.cancel': 'cancelling',
+            'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
+            'task.input.requested': { target: 'waiting', actions: ['disarmDeadline', 'useDeadline'] },
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
               // A failure result, or a throw while nobody asked it to stop.
               { target: '#task.failed' },
             ],
-            [DEADLINE_EVENT]: { target: 'cancelling', actions: assign({ timedOut: true }) },
+            [DEADLINE_EVENT]: {
+              target: 'cancelling',
+              actions: assign({ timedOut: true, stopReason: 'timeout' }),
+            },
+          },
+        },
+        /** Paused in `ctx.requestInput`: its slot is free and its deadline paused. */
+        waiting: {
+          on: {
+            'task.input.provided': 'active',
+            'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
+            'task.settled': [
+              { guard: 'returnedSuccess', target: '#task.completed' },
+              { guard: 'returnedCancelled', target: '#task.cancelled' },
+              { target: '#task.failed' },
+            ],
           },
         },
         cancelling: {

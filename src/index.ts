@@ -18,8 +18,11 @@ export type {
   TaskEvent,
   TaskId,
   TaskParentContext,
+  TaskPhase,
   TaskStatus,
+  TaskStopReason,
   TaskSummary,
+  TaskUsage,
   TerminalTaskEvent,
 } from './wire/types.js';
 export { isEmptyParentContext, isTerminal, TASK_STATUSES } from './wire/types.js';
@@ -72,6 +75,12 @@ export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';
 export type { TimerClock } from './supervisor/options.js';
 export { timeoutMessage } from './supervisor/deadline.js';
+export type { ConcurrencyLimits } from './supervisor/concurrency.js';
+export type { Usage } from './supervisor/budget.js';
+export type { InputErrorCode, RequestInputOptions } from './supervisor/input.js';
+export { INPUT_REQUIRED_EVENT, InputError } from './supervisor/input.js';
+export type { StopReport, StopTarget } from './supervisor/stopReport.js';
+export type { UsageQuery } from './supervisor/flowControl.js';
 
 export type {
   InputArgs,
@@ -97,6 +106,7 @@ export type {
   TaskMachineEvent,
   TaskMachineInput,
   TaskOutcome,
+  StopReason,
 } from '../machines/task.machine.js';
 export { taskMachine } from '../machines/task.machine.js';
 export type { SupervisorMachineEvent } from '../machines/supervisor.machine.js';

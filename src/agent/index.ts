@@ -25,6 +25,7 @@ export {
 } from './messages.js';
 export { runAgentLoop } from './loop.js';
 export { messageDeliveryStatus } from './deliveryStatus.js';
+export { interruptRun } from './interrupt.js';
 export { scriptedModel } from './scriptedModel.js';
 export { mergeTools, executeToolCall } from './toolStep.js';
 export { validateCancelTaskArgs, validateSendMessageArgs } from './validation.js';
@@ -56,6 +57,7 @@ export type { SendMessageReceipt } from './sendMessage.js';
 export type { ScriptedModel } from './scriptedModel.js';
 export type { UntilIdleOptions, UntilIdleStop } from './wake.js';
 export type { MessageDeliveryStatus } from './deliveryStatus.js';
+export type { RunAbortTasks, RunInterrupt } from './interrupt.js';
 export type { ReviveBody, RevivableAgents } from './revive.js';
 export type { UndeliverableReason } from './recipients.js';
 export type {

@@ -1,28 +1,21 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { ToolLineage } from '../lineage/lineage.js';
-import type { DeliveredMessage } from '../wire/messaging.js';
 import type { Json } from '../wire/types.js';
+import { isPendingBoundaryWake } from './messages.js';
+import { interruptRun } from './interrupt.js';
 import {
-  InboxPayloadError,
-  inboxEventToMessage,
-  isPendingBoundaryWake,
-  tryInboxPayloadMessages,
-} from './messages.js';
+  ABORTED,
+  abortable,
+  deliveredMessages,
+  isCompactionEvent,
+  outcome,
+  resumeMessages,
+} from './loopParts.js';
 import { type BackgroundTasksPluginOptions, createBackgroundTasksPlugin } from './plugin.js';
-import { cancelRunForThread } from './resolve.js';
 import { FinishedTasks } from './settle.js';
 import { executeToolCall, mergeTools } from './toolStep.js';
-import type { Message, ModelResponse, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
-import { member } from './validation.js';
+import type { Message, RunAgentLoopOptions, RunOutcome, ToolCallContext } from './types.js';
 import { checkUntilIdle, UntilIdle, type UntilIdleStop } from './wake.js';
-
-const COMPACTION_EVENTS = new Set([
-  'compaction.started',
-  'compaction.skipped',
-  'context.compacted',
-  'context.compaction_failed',
-]);
-const ABORTED: unique symbol = Symbol('aborted');
 
 /**
  * A reference agent loop with the background-tasks plugin installed:
@@ -48,8 +41,10 @@ const ABORTED: unique symbol = Symbol('aborted');
  *   `waiting` / `awaiting_tasks` (termination `natural_end`); else `done` / `natural`. Before
  *   concluding "nothing pending", a run with an inbox waits for the terminal events of the tasks
  *   it saw running (a task's status turns terminal before its event is delivered).
- * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`; the
- *   run's tasks are cancelled and the run id fenced (see `cancelRunForThread`) before it resolves;
+ * - `signal` aborted (or `cancel_task` self in Run scope) → `cancelled`, `done` / `cancelled`; by
+ *   default (`abortTasks: 'cancel'`) the run's tasks are cancelled and the run id fenced (see
+ *   `cancelRunForThread`) before it resolves; `abortTasks: 'spare'` leaves them running. The
+ *   outcome's `interrupted` lists the tasks stopped and those left running;
  *   `maxSteps` model calls made and another needed → `max_steps`, `done` / `max_steps`.
  *
  * - `untilIdle` (needs `inbox`): instead of ending `waiting` / `awaiting_tasks`, the run waits for
@@ -73,6 +68,8 @@ const ABORTED: unique symbol = Symbol('aborted');
  */
 export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcome> {
   const { supervisor, threadId, inbox } = opts;
+  if (opts.abortTasks !== undefined && opts.abortTasks !== 'cancel' && opts.abortTasks !== 'spare')
+    throw new TypeError(`Expected \`abortTasks\` to be 'cancel' or 'spare', got ${String(opts.abortTasks)}`);
   let wake: UntilIdle | undefined;
   if (opts.untilIdle !== undefined) {
     checkUntilIdle(opts.untilIdle);
@@ -112,11 +109,14 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     return out;
   };
   const cancelled = () => {
-    // Aborting a run cancels the tasks it started, before the run reports `cancelled`, and fences
-    // the run id so a late spawn into it is refused.
-    cancelRunForThread(supervisor, threadId, runId);
+    // Aborting a run cancels the tasks it started (and fences the run id so a late spawn into it
+    // is refused) before the run reports `cancelled`, unless `abortTasks: 'spare'`; either way the
+    // outcome says which tasks were stopped and which were left running.
+    const interrupted = interruptRun(supervisor, threadId, runId, opts.abortTasks ?? 'cancel');
     stoppedBy = 'cancelled';
-    return end('cancelled', 'done', 'cancelled');
+    const out = end('cancelled', 'done', 'cancelled');
+    out.interrupted = interrupted;
+    return out;
   };
   // Every step is closed by `stepEnd` (which dispatches the outbox), a cancelled one too.
   let stepOpen = false;
@@ -246,87 +246,4 @@ export async function runAgentLoop(opts: RunAgentLoopOptions): Promise<RunOutcom
     opts.signal?.removeEventListener('abort', onAbort);
     await plugin.hooks.runEnd({ threadId });
   }
-}
-
-/** The strict conversion: a malformed direct-messages payload fails the run instead of being guessed at. */
-function resumeMessages(payload: Json): Message[] {
-  try {
-    return tryInboxPayloadMessages(payload) ?? [inboxEventToMessage(payload)];
-  } catch (e) {
-    if (e instanceof InboxPayloadError) throw new Error(`invalid resume: ${e.message}`, { cause: e });
-    throw e;
-  }
-}
-
-/** Durable messages delivered into the thread, as the user messages the recipient's run reads. */
-function deliveredMessages(delivered: readonly DeliveredMessage[]): Message[] {
-  return delivered.map((d) => ({
-    role: 'user',
-    content: d.message,
-    visibility: 'all',
-    id: d.message_id,
-    metadata: { sender_agent_id: d.sender_agent_id },
-  }));
-}
-
-function outcome(
-  termination: RunOutcome['termination'],
-  status: RunOutcome['status'],
-  reason: RunOutcome['status_reason'],
-  messages: Message[],
-  firstOwn: number,
-  steps: number,
-): RunOutcome {
-  const out: RunOutcome = {
-    termination,
-    status,
-    response: lastAssistantText(messages, firstOwn),
-    messages,
-    steps,
-  };
-  if (reason !== undefined) out.status_reason = reason;
-  return out;
-}
-
-/** The text of the last assistant message at or after `from` (this run's own), else `''`. */
-function lastAssistantText(messages: readonly Message[], from: number): string {
-  for (let i = messages.length - 1; i >= from; i--) {
-    const m = messages[i];
-    if (m?.role === 'assistant') return m.content;
-  }
-  return '';
-}
-
-function isCompactionEvent(payload: Json): boolean {
-  const type = member(payload, 'event_type');
-  return member(payload, 'kind') === 'custom' && typeof type === 'string' && COMPACTION_EVENTS.has(type);
-}
-
-/** Calls `fn` and settles with its result, or with `ABORTED` as soon as `signal` aborts. */
-function abortable(
-  fn: () => Promise<ModelResponse>,
-  signal: AbortSignal,
-): Promise<ModelResponse | typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED);
-    signal.addEventListener('abort', onAbort, { once: true });
-    let p: Promise<ModelResponse>;
-    try {
-      p = Promise.resolve(fn());
-    } catch (e) {
-      p = Promise.reject(e);
-    }
-    p.then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(signal.aborted ? ABORTED : (r ?? {}));
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) resolve(ABORTED);
-        else reject(e);
-      },
-    );
-  });
 }

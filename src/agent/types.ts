@@ -2,6 +2,7 @@ import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { DurableMessageRequest } from '../wire/messaging.js';
 import type { Json, TaskId } from '../wire/types.js';
+import type { RunAbortTasks, RunInterrupt } from './interrupt.js';
 import type { RevivableAgents } from './revive.js';
 import type { UntilIdleOptions, UntilIdleStop } from './wake.js';
 
@@ -194,6 +195,12 @@ export interface RunAgentLoopOptions {
    * summary. See docs/wake.md.
    */
   revivable?: RevivableAgents;
+  /**
+   * What aborting the run (`signal`, or `cancel_task` self) does to the tasks it started:
+   * `'cancel'` (default) cancels them with their descendants and fences the run id; `'spare'`
+   * leaves them running. The outcome's `interrupted` says which were stopped and which left running.
+   */
+  abortTasks?: RunAbortTasks;
 }
 
 /**
@@ -216,4 +223,6 @@ export interface RunOutcome {
    * took from the inbox that no turn showed are at the end of `messages`.
    */
   until_idle?: { turns: number; stopped_by: UntilIdleStop | 'max_steps' };
+  /** On a cancelled run: the `abortTasks` mode, the tasks it stopped and the thread's tasks left running. */
+  interrupted?: RunInterrupt;
 }

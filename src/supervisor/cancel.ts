@@ -1,9 +1,10 @@
+import type { StopReason } from '../../machines/task.machine.js';
 import type { TaskId } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import type { Registry } from './registry.js';
 
 /** Requests cancellation of one entry; `true` if it was live and not terminal. */
-export type RequestCancel = (entry: TaskEntry) => boolean;
+export type RequestCancel = (entry: TaskEntry, reason?: StopReason) => boolean;
 
 /**
  * Cancels `rootId` and every descendant by `parent_context.task_id`, any owner thread, each id
@@ -12,14 +13,19 @@ export type RequestCancel = (entry: TaskEntry) => boolean;
  * is whose) and starts even from an id this supervisor no longer holds; an id that nothing names
  * as its parent and that is not held gives 0. Returns how many live non-terminal tasks were signalled.
  */
-export function cancelTree(registry: Registry, rootId: TaskId, request: RequestCancel): number {
+export function cancelTree(
+  registry: Registry,
+  rootId: TaskId,
+  request: RequestCancel,
+  rootReason: StopReason = 'user',
+): number {
   const seen = new Set<TaskId>([rootId]);
   const stack: TaskId[] = [rootId];
   let count = 0;
   while (stack.length > 0) {
     const id = stack.pop()!;
     const entry = registry.byId.get(id);
-    if (entry !== undefined && request(entry)) count++;
+    if (entry !== undefined && request(entry, id === rootId ? rootReason : 'parent')) count++;
     for (const child of registry.children(id)) {
       if (!seen.has(child)) {
         seen.add(child);
@@ -41,7 +47,7 @@ export function cancelAll(registry: Registry, threadId: string, request: Request
 export function cancelDescendantsForRun(registry: Registry, runId: string, request: RequestCancel): number {
   let count = 0;
   for (const root of Array.from(registry.runRoots(runId))) {
-    if (root.summary.status === 'running') count += cancelTree(registry, root.id, request);
+    if (root.summary.status === 'running') count += cancelTree(registry, root.id, request, 'run');
   }
   return count;
 }

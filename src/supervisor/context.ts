@@ -1,11 +1,15 @@
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { Json, TaskId } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
+import type { Usage } from './budget.js';
+import type { RequestInputOptions } from './input.js';
 import type { AgentTaskContext, TaskContext } from './types.js';
 
 /** What a context needs from its supervisor. */
 export interface ContextHost {
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean;
+  requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json>;
+  reportUsage(entry: TaskEntry, usage: unknown): void;
 }
 
 /** The reason every cancelled task's signal carries: one shared `AbortError` (creating one costs ~5 µs). */
@@ -14,9 +18,19 @@ export const CANCEL_REASON: DOMException = new DOMException('task cancelled', 'A
 /** The body-facing view of an entry; the signal and the `cancelled()` promise are made on first use. */
 class BaseContext {
   readonly #entry: TaskEntry;
+  readonly #base: ContextHost;
 
-  constructor(entry: TaskEntry) {
+  constructor(host: ContextHost, entry: TaskEntry) {
     this.#entry = entry;
+    this.#base = host;
+  }
+
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json> {
+    return this.#base.requestInput(this.#entry, request, options);
+  }
+
+  reportUsage(usage: Usage): void {
+    this.#base.reportUsage(this.#entry, usage);
   }
 
   get taskId(): TaskId {
@@ -51,7 +65,7 @@ export class PlainTaskContext extends BaseContext implements TaskContext {
   readonly #entry: TaskEntry;
 
   constructor(host: ContextHost, entry: TaskEntry) {
-    super(entry);
+    super(host, entry);
     this.#host = host;
     this.#entry = entry;
   }
@@ -70,8 +84,8 @@ export class SubAgentContext extends BaseContext implements AgentTaskContext {
   readonly inboxSender: InboxSender;
   readonly inboxReceiver: InboxReceiver;
 
-  constructor(entry: TaskEntry) {
-    super(entry);
+  constructor(host: ContextHost, entry: TaskEntry) {
+    super(host, entry);
     // spawnAgent always creates the inbox before the context.
     this.inboxSender = entry.agentInbox!.sender;
     this.inboxReceiver = entry.agentInbox!.receiver;

@@ -4,7 +4,10 @@ import type { InboxSender } from '../inbox/types.js';
 import { MemoryMessageOutbox } from '../stores/memoryOutbox.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
-import type { PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
+import type { Json, PersistedTaskMeta, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
+import type { StopReason } from '../../machines/task.machine.js';
+import type { UsageQuery } from './flowControl.js';
+import { reportOf, type StopReport, type StopTarget } from './stopReport.js';
 import * as cancelOps from './cancel.js';
 import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
 import { StoreError } from './errors.js';
@@ -61,7 +64,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
 
   constructor(options: SupervisorOptions) {
     const { store, now, cancelGraceMs: grace, clock: timers, stopTimeoutMs } = resolveOptions(options);
-    super(new Registry(), store, now, grace, timers);
+    super(new Registry(), store, now, grace, timers, {
+      concurrency: options.concurrency,
+      budgetPerType: options.budgetPerType,
+    });
     this.#store = store;
     this.#stopTimeoutMs = stopTimeoutMs;
     this.#graceMs = grace;
@@ -93,7 +99,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       actions: {
         cancelEverything: () =>
           this.cancelBatch(() => {
-            for (const entry of this.registry.byId.values()) this.requestCancel(entry);
+            for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
           }),
         drain: () => void this.#drain(),
       },
@@ -164,8 +170,58 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
    * Local entries are cancelled here; a remote one (only with replicas) counts while it runs, and
    * the store routes the request to its owner.
    */
-  readonly #requestAny = (entry: TaskEntry): boolean =>
-    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry);
+  readonly #requestAny = (entry: TaskEntry, reason?: StopReason): boolean =>
+    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry, reason);
+
+  async cancelWithReport(target: StopTarget): Promise<StopReport> {
+    if (typeof target !== 'object' || target === null)
+      throw new TypeError(
+        `Expected \`target\` to be an object, got ${target === null ? 'null' : typeof target}`,
+      );
+    const reached: TaskEntry[] = [];
+    const notFound: TaskId[] = [];
+    const collect = (entry: TaskEntry, reason?: StopReason): boolean => {
+      const live = this.#requestAny(entry, reason);
+      if (live) reached.push(entry);
+      return live;
+    };
+    if ('tree' in target) {
+      const roots = typeof target.tree === 'string' ? [target.tree] : target.tree;
+      for (const id of roots) {
+        if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
+        const root = this.registry.byId.get(id);
+        if (root === undefined || root.summary.status !== 'running') notFound.push(id);
+        this.cancelBatch(() => cancelOps.cancelTree(this.registry, id, collect));
+        this.replicas?.cancel({ kind: 'tree', taskId: id });
+      }
+    } else if ('threadId' in target) {
+      this.cancelBatch(() => cancelOps.cancelAll(this.registry, target.threadId, collect));
+      this.replicas?.cancel({ kind: 'thread', threadId: target.threadId });
+    } else if ('runId' in target) {
+      this.cancelledRuns.add(target.runId.trim());
+      this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect));
+      this.replicas?.cancel({ kind: 'run', runId: target.runId });
+    } else {
+      throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');
+    }
+    return reportOf(reached, notFound, this.forceSettled);
+  }
+
+  async stopWithReport(): Promise<StopReport> {
+    const reached: TaskEntry[] = [];
+    for (const entry of this.registry.byId.values())
+      if (entry.local && !entry.done && !entry.remote) reached.push(entry);
+    await this.stop();
+    return reportOf(reached, [], this.forceSettled);
+  }
+
+  provideInput(taskId: TaskId, response: Json): boolean {
+    return this.flow.provideInput(taskId, response);
+  }
+
+  usageOf(query: UsageQuery): TaskUsage {
+    return this.flow.usageOf(query);
+  }
 
   sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void {
     const entry = this.registry.byId.get(taskId);

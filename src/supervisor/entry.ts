@@ -1,6 +1,7 @@
 import type { Actor } from 'xstate';
 import type { taskMachine } from '../../machines/task.machine.js';
 import type { Inbox, InboxSender } from '../inbox/types.js';
+import type { TaskFlow } from './flow.js';
 import { summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 
@@ -58,6 +59,8 @@ export interface TaskEntry {
   lastEvent: CustomTaskEvent | undefined;
   /** Per event type, the latest one that is not `lastEvent` (filled when the type changes). */
   lastByType: Map<string, CustomTaskEvent> | undefined;
+  /** Queue, input and usage state; `undefined` for a task that uses none of them. */
+  flow: TaskFlow | undefined;
 }
 
 const XSTATE_STOP = Object.freeze({ type: 'xstate.stop' });
@@ -104,6 +107,7 @@ export function newEntry(init: {
     waiters: undefined,
     lastEvent: undefined,
     lastByType: undefined,
+    flow: undefined,
   };
 }
 

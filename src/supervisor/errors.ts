@@ -6,7 +6,9 @@ export type SpawnErrorCode =
   | 'duplicate_name'
   | 'parent_cancelled'
   | 'supervisor_stopped'
-  | 'store_failed';
+  | 'store_failed'
+  /** The supervisor's queue (`concurrency.maxQueued`) is full. */
+  | 'queue_full';
 
 /**
  * A spawn the supervisor refused; `code` is stable, `message` is the contract's text.

@@ -2,7 +2,7 @@ import { produce } from 'immer';
 import type { TaskOutcome } from '../../machines/task.machine.js';
 import { toJson } from '../wire/jsonSafe.js';
 import { TaskResult } from '../wire/taskResult.js';
-import type { TaskEvent, TaskSummary } from '../wire/types.js';
+import type { TaskEvent, TaskStopReason, TaskSummary } from '../wire/types.js';
 import type { TaskFinalState, TaskMachineEvent } from '../../machines/task.machine.js';
 
 /**
@@ -78,6 +78,7 @@ export function finish(
   status: TaskFinalState,
   event: TaskMachineEvent | { type: string },
   now: number,
+  stopReason?: TaskStopReason,
 ): { summary: TaskSummary; event: TaskEvent } {
   const outcome = event.type === 'task.settled' ? (event as { outcome: TaskOutcome }).outcome : undefined;
   const taskId = summary.task_id;
@@ -106,6 +107,10 @@ export function finish(
     d.completed_at_ms = now;
     if (result !== null) d.result = result as never;
     if (error !== undefined) d.error = error;
+    // A task that ends is neither queued nor waiting any more.
+    if (d.phase !== undefined) delete d.phase;
+    if (d.input_request !== undefined) delete d.input_request;
+    if (stopReason !== undefined && status === 'cancelled') d.stop_reason = stopReason;
   });
   return { summary: next, event: terminal };
 }

@@ -86,7 +86,13 @@ export async function restoreRecords(
 }
 
 function orphaned(meta: PersistedTaskMeta, now: number): PersistedTaskMeta {
-  const next: PersistedTaskMeta = { ...meta, status: 'failed', error: ORPHAN_ERROR, completed_at_ms: now };
+  const next: PersistedTaskMeta = {
+    ...meta,
+    status: 'failed',
+    error: ORPHAN_ERROR,
+    completed_at_ms: now,
+    stop_reason: 'orphaned',
+  };
   delete next.result;
   return next;
 }

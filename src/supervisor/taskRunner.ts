@@ -2,6 +2,7 @@ import { type AnyActorRef, createActor, createEmptyActor, type Snapshot } from '
 import {
   DEADLINE_EVENT,
   GRACE_EVENT,
+  type StopReason,
   type TaskFinalState,
   type TaskMachineEvent,
   type TaskTimerEvent,
@@ -26,10 +27,20 @@ import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import type { SpawnOptions } from './types.js';
+import { FlowControl, type FlowOptions } from './flowControl.js';
+import type { TaskFlow } from './flow.js';
+import type { RequestInputOptions } from './input.js';
 
-const CANCEL: TaskMachineEvent = Object.freeze({ type: 'task.cancel' });
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
 const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
+const START: TaskMachineEvent = Object.freeze({ type: 'task.start' });
+/** One frozen `task.cancel` per reason: a cancel allocates no event. */
+const CANCEL = Object.fromEntries(
+  (['user', 'parent', 'run', 'timeout', 'budget', 'orphaned', 'shutdown'] as const).map((reason) => [
+    reason,
+    Object.freeze({ type: 'task.cancel', reason }),
+  ]),
+) as Record<StopReason, TaskMachineEvent>;
 
 /**
  * The life of each task, from spawn to its one terminal event: registration, the task actor,
@@ -52,9 +63,37 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   #parent: AnyActorRef;
   /** The grace batch being filled by the cancel operation now running (see {@link cancelBatch}). */
   #openBatch: GraceBatch | undefined;
+  /** The `queued` counterpart of {@link #initial}, made on first use. */
+  #queued: (Snapshot<unknown> & { context: unknown }) | undefined;
+  /** Queues, input, usage and budgets. */
+  protected readonly flow: FlowControl;
+  /** Every spawn gets a flow (limits, or per-type budgets, are configured). */
+  readonly #flowAtSpawn: boolean;
+  /** Tasks the grace timer settled (their body did not return in time), for stop reports. */
+  protected readonly forceSettled = new WeakSet<TaskEntry>();
 
-  constructor(registry: Registry, store: TaskStore, now: () => number, grace: number, clock: TimerClock) {
+  constructor(
+    registry: Registry,
+    store: TaskStore,
+    now: () => number,
+    grace: number,
+    clock: TimerClock,
+    flowOptions: FlowOptions = {},
+  ) {
     super(registry, store, now);
+    this.flow = new FlowControl(
+      {
+        registry,
+        now: () => this.now(),
+        notify: (entry) => this.notify('updated', entry),
+        emit: (entry, type, payload) => this.emit(entry, type, payload),
+        startQueued: (entry) => this.#startQueued(entry),
+        cancelTree: (entry, reason) =>
+          this.cancelBatch(() => cancelTree(this.registry, entry.id, this.requestCancel, reason)),
+      },
+      flowOptions,
+    );
+    this.#flowAtSpawn = this.flow.configured;
     this.ids = new IdAllocator(store);
     this.#grace = grace;
     this.#clock = clock;
@@ -66,8 +105,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
         // has one, one grace timer per cancel batch.
         armDeadline: ({ context }) => {
           const entry = this.registry.byId.get(context.taskId);
-          if (entry !== undefined && context.timeoutMs !== undefined)
-            this.#armDeadline(entry, context.timeoutMs);
+          const left = context.deadlineLeftMs ?? context.timeoutMs;
+          if (entry !== undefined && left !== undefined) this.#armDeadline(entry, left);
+        },
+        disarmDeadline: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          if (entry !== undefined) this.#disarmDeadline(entry);
         },
         armGrace: ({ context }) => {
           const entry = this.registry.byId.get(context.taskId);
@@ -107,6 +150,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const ambient = currentTaskScope();
     const ambientTask = ambient?.task_id;
     const pc = mergeParentContext(opts.parentContext, ambient, lineage);
+    const flowed = this.#flowAtSpawn || opts.budget !== undefined || opts.priority !== undefined;
+    const budget = flowed ? this.flow.budgetFor(opts.taskType, opts.budget) : undefined;
     this.#checkSpawn(opts, pc);
     if (!this.ids.available()) {
       // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
@@ -136,6 +181,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     ) {
       summary.parent_context = Object.freeze(pc);
     }
+    let flow: TaskFlow | undefined;
+    if (flowed) {
+      flow = this.flow.newFlow(opts.priority, agent, budget);
+      if (budget !== undefined) summary.budget = budget;
+    }
     const entry = newEntry({
       id,
       ownerThreadId: opts.threadId,
@@ -146,22 +196,34 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     this.registry.add(entry);
+    if (flow !== undefined) {
+      entry.flow = flow;
+      const gate = this.flow.gate;
+      if (gate !== undefined && !gate.tryAcquire(entry)) {
+        flow.phase = 'queued';
+        flow.body = body;
+        entry.summary = Object.freeze({ ...summary, phase: 'queued' });
+        gate.enqueue(entry);
+      }
+    }
     this.replicas?.spawned(entry);
     const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
     const context =
       timeoutMs === undefined
         ? { taskId: id, cancelGraceMs: this.#grace }
         : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
-    const actor = createActor(this.#taskLogic, {
-      id,
-      input: context,
-      snapshot: { ...this.#initial, context } as unknown as Snapshot<unknown>,
-      parent: this.#parent,
-    });
+    const queued = flow?.phase === 'queued';
+    // The template is `running.active`; a queued task's differs only in its value (its snapshot
+    // has no `_nodes` of its own: XState derives them from the value on the first transition).
+    const snapshot = queued
+      ? this.#queuedSnapshot(context)
+      : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
+    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
     entry.actor = actor;
     actor.start();
-    // Restoring skipped `running.active`'s entry, so the deadline is armed here.
-    if (timeoutMs !== undefined) this.#armDeadline(entry, timeoutMs);
+    // The snapshot skipped `running.active`'s entry, so the deadline is armed here (a queued task's
+    // when `task.start` enters `running`).
+    if (timeoutMs !== undefined && !queued) this.#armDeadline(entry, timeoutMs);
     try {
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
@@ -171,6 +233,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       entry.actor = undefined;
       this.#clearTimers(entry);
       stopTaskActor(actor);
+      if (flow !== undefined) this.flow.onFinal(entry);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
       this.idle.check(opts.threadId);
@@ -183,13 +246,37 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.counters.spawned++;
     this.notify('spawned', entry);
     if (entry.earlyFinal !== undefined) entry.earlyFinal();
-    else this.#startBody(entry, body, agent);
+    // A queued task's body starts when a slot frees (`#startQueued`).
+    else if (flow?.phase !== 'queued') this.#startBody(entry, body, agent);
     return id;
+  }
+
+  /** A queued task got its slot: it enters `running`, and its body starts once its record is durable. */
+  #startQueued(entry: TaskEntry): void {
+    const flow = entry.flow!;
+    flow.phase = undefined;
+    flow.activeSinceMs = this.now();
+    this.#send(entry, START);
+    const { phase: _queued, ...summary } = entry.summary;
+    entry.summary = Object.freeze(summary);
+    this.notify('updated', entry);
+    const body = flow.body;
+    flow.body = undefined;
+    if (entry.committed && body !== undefined) this.#startBody(entry, body, flow.agent);
+  }
+
+  requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json> {
+    return this.flow.requestInput(entry, request, options);
+  }
+
+  reportUsage(entry: TaskEntry, usage: unknown): void {
+    this.flow.reportUsage(entry, usage);
   }
 
   #checkSpawn(opts: SpawnOptions, pc: ReturnType<typeof mergeParentContext>): void {
     if (this.isStopping()) throw new SpawnError('supervisor_stopped', 'supervisor is stopped');
     checkSpawnAllowed(this.registry, this.cancelledRuns, opts.threadId, opts.name, pc);
+    this.flow.gate?.checkRoom(opts.threadId, opts.taskType);
   }
 
   #agentInboxOf(taskId: TaskId | undefined): InboxSender | undefined {
@@ -197,7 +284,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   #startBody(entry: TaskEntry, body: (ctx: never) => unknown, agent: boolean): void {
-    const ctx = agent ? new SubAgentContext(entry) : new PlainTaskContext(this, entry);
+    const ctx = agent ? new SubAgentContext(this, entry) : new PlainTaskContext(this, entry);
     let returned: unknown;
     try {
       returned = runAsTask(entry.summary, body, ctx as never);
@@ -232,12 +319,13 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   /**
    * Sends `event` to the task's actor and, if that took it to a final state, finishes the task.
-   * Every event the supervisor sends a task actor goes through here: the machine has no action
-   * on its final states, the supervisor reads the state once the transition is done.
+   * Every event that can end a task goes through here: the machine's final states have no action,
+   * the supervisor reads the state once the transition is done.
    */
   #send(entry: TaskEntry, event: TaskMachineEvent | TaskTimerEvent): void {
     const actor = entry.actor;
-    if (actor === undefined) return;
+    // A final actor takes nothing more (its final state is being, or was, handled).
+    if (actor === undefined || actor.getSnapshot().status !== 'active') return;
     actor.send(event);
     const snapshot = actor.getSnapshot();
     if (snapshot.status !== 'done') return;
@@ -247,15 +335,33 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       snapshot.value as TaskFinalState,
       event,
       context.timedOut === true ? context.timeoutMs : undefined,
+      context.stopReason,
     );
   }
 
-  #armDeadline(entry: TaskEntry, timeoutMs: number): void {
+  /** A queued task's first snapshot: the `queued` template with its context. */
+  #queuedSnapshot(context: object): Snapshot<unknown> {
+    this.#queued ??= createActor(Object.getPrototypeOf(this.#taskLogic) as typeof taskMachine, {
+      input: { taskId: '', cancelGraceMs: this.#grace },
+      snapshot: { ...this.#initial, value: 'queued' } as unknown as Snapshot<unknown>,
+    }).getSnapshot();
+    return { ...this.#queued, context } as unknown as Snapshot<unknown>;
+  }
+
+  #armDeadline(entry: TaskEntry, ms: number): void {
+    this.#disarmDeadline(entry);
     entry.deadline = this.#clock.setTimeout(() => {
       entry.deadline = undefined;
       // The timed-out task and the subtree it cancels share one grace timer.
       this.cancelBatch(() => this.#send(entry, DEADLINE));
-    }, timeoutMs);
+    }, ms);
+  }
+
+  #disarmDeadline(entry: TaskEntry): void {
+    if (entry.deadline !== undefined) {
+      this.#clock.clearTimeout(entry.deadline);
+      entry.deadline = undefined;
+    }
   }
 
   /**
@@ -292,10 +398,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   /** Disarms a finished task's timers: its deadline, and its batch's grace timer once all are done. */
   #clearTimers(entry: TaskEntry): void {
-    if (entry.deadline !== undefined) {
-      this.#clock.clearTimeout(entry.deadline);
-      entry.deadline = undefined;
-    }
+    this.#disarmDeadline(entry);
     const batch = entry.grace;
     if (batch !== undefined) {
       entry.grace = undefined;
@@ -346,6 +449,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const waiters = entry.cancelWaiters;
     entry.cancelWaiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve();
+    if (entry.flow !== undefined) this.flow.onCancelling(entry);
   }
 
   #onFinal(
@@ -353,18 +457,23 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     status: TaskFinalState,
     event: TaskMachineEvent | { type: string },
     timedOutAfterMs?: number,
+    stopReason?: StopReason,
   ): void {
     if (entry.done) return;
+    // Its slot (or its place in the queue) is free as soon as the task is final.
+    if (entry.flow !== undefined) this.flow.onFinal(entry);
     if (!entry.committed) {
       // The grace timer ran out before the spawn's record was durable: finish once it is, or never
       // if the write fails (then the task never existed).
-      entry.earlyFinal = () => this.#onFinal(entry, status, event, timedOutAfterMs);
+      entry.earlyFinal = () => this.#onFinal(entry, status, event, timedOutAfterMs, stopReason);
       return;
     }
     entry.done = true;
     entry.actor = undefined;
     this.#clearTimers(entry);
-    const { summary, event: terminal } = finish(entry.summary, status, event, this.now());
+    // Settled by the grace timer, not by its body.
+    if (event.type !== 'task.settled' && event.type !== 'task.cancel') this.forceSettled.add(entry);
+    const { summary, event: terminal } = finish(entry.summary, status, event, this.now(), stopReason);
     this.registry.markTerminal(entry);
     const final = timedOutAfterMs === undefined ? summary : markTimedOut(summary, timedOutAfterMs);
     entry.summary = final;
@@ -391,11 +500,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
-  protected readonly requestCancel = (entry: TaskEntry): boolean => {
+  protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {
     if (entry.done || entry.actor === undefined) return false;
     if (!entry.cancelRequested) {
       entry.cancelRequested = true;
-      this.#send(entry, CANCEL);
+      this.#send(entry, CANCEL[reason] ?? { type: 'task.cancel', reason });
     }
     return true;
   };

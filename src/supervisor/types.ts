@@ -11,10 +11,16 @@ import type {
   TaskId,
   TaskParentContext,
   TaskSummary,
+  TaskUsage,
 } from '../wire/types.js';
 import type { TaskEventStream, TaskEventStreamOptions } from './eventStream.js';
 import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import type { taskMachine } from '../../machines/task.machine.js';
+import type { Usage } from './budget.js';
+import type { ConcurrencyLimits } from './concurrency.js';
+import type { UsageQuery } from './flowControl.js';
+import type { RequestInputOptions } from './input.js';
+import type { StopReport, StopTarget } from './stopReport.js';
 
 /** What `createTaskSupervisor` takes. */
 export interface SupervisorOptions {
@@ -38,6 +44,14 @@ export interface SupervisorOptions {
   clock?: TimerClock;
   /** Passed to XState: a function or an observer of inspection events (Stately inspector etc.). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Limits on how many task bodies run at once (per supervisor, per thread, per task type). A
+   * spawn past a limit is accepted and waits `queued` (a `running` summary with `phase: 'queued'`)
+   * until a slot frees. Default: no limit (every spawn starts at once).
+   */
+  concurrency?: ConcurrencyLimits;
+  /** A budget for every task of a type that is spawned without its own `budget`. */
+  budgetPerType?: Readonly<Record<string, Usage>>;
 }
 
 /** What a spawn takes besides the body. */
@@ -60,9 +74,17 @@ export interface SpawnOptions {
    * A deadline, in milliseconds from the spawn (on the supervisor's `clock`). A task still running
    * when it passes is cancelled with its descendants — its signal aborts with a `TimeoutError`
    * and the cancel grace applies — and, if it ends `cancelled`, its summary's `error` reads
-   * `task timed out after <timeoutMs> ms`. Omitted or `Infinity`: no deadline.
+   * `task timed out after <timeoutMs> ms`. Omitted or `Infinity`: no deadline. A queued task's
+   * deadline counts from when it starts; the deadline is paused while the task waits for input.
    */
   timeoutMs?: number;
+  /** With `concurrency` limits: queued tasks start highest priority first, FIFO within one. Default 0. */
+  priority?: number;
+  /**
+   * Limits on what the task and its descendants report with `ctx.reportUsage`. Once one is
+   * exceeded (strictly), the task and its subtree are cancelled, with `stop_reason: 'budget'`.
+   */
+  budget?: Usage;
 }
 
 /** What a plain task body gets. */
@@ -96,6 +118,26 @@ export interface TaskContext {
   isCancelled(): boolean;
   /** The task's inbox, for raw messages. */
   readonly inbox?: InboxSender | undefined;
+  /**
+   * Pauses the task until someone answers `request` (a question, an approval, a schema: any JSON)
+   * with `supervisor.provideInput`, and resolves with the answer. While it waits the task is
+   * `running.waiting` (`phase: 'waiting'`, `input_request` on its summary), holds no concurrency
+   * slot and its deadline is paused; its owner gets a custom event `input_required` with
+   * `{ request }`. Rejects with the signal's reason if the task is cancelled meanwhile.
+   *
+   * @example
+   * const answer = await ctx.requestInput({ question: 'Deploy to production?' });
+   * if (answer !== 'yes') return TaskResult.cancelled();
+   */
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json>;
+  /**
+   * Adds usage to the task's totals (its summary's `usage`, rolled up to its ancestors); a
+   * `budget` exceeded cancels the task that has it, with its subtree.
+   *
+   * @example
+   * ctx.reportUsage({ tokens: response.usage.totalTokens, costUsd: 0.002, toolCalls: 1 });
+   */
+  reportUsage(usage: Usage): void;
 }
 
 /** What a sub-agent body gets. */
@@ -122,6 +164,21 @@ export interface AgentTaskContext {
   readonly inboxSender: InboxSender;
   /** Messages from the parent and from children. */
   readonly inboxReceiver: InboxReceiver;
+  /**
+   * Pauses the sub-agent until `supervisor.provideInput` answers `request`; see
+   * {@link TaskContext.requestInput}.
+   *
+   * @example
+   * const approved = await ctx.requestInput({ approve: 'send the email to 40 people?' });
+   */
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json>;
+  /**
+   * Adds usage to the sub-agent's totals; see {@link TaskContext.reportUsage}.
+   *
+   * @example
+   * ctx.reportUsage({ tokens: 5_000, costUsd: 0.01 });
+   */
+  reportUsage(usage: Usage): void;
 }
 
 /** A change to a task, for `subscribe`. */
@@ -516,4 +573,46 @@ export interface TaskSupervisor {
    * catch (e) { if (e instanceof StoreError) console.error('unwritten:', e.taskIds); }
    */
   stop(): Promise<void>;
+  /**
+   * Like `stop()`, and resolves with what it stopped: the tasks live when it was called that
+   * settled on their own (`settled`) or were settled by the grace timer (`forced`).
+   *
+   * @example
+   * const { forced } = await supervisor.stopWithReport();
+   * if (forced.length > 0) console.warn('ignored the stop:', forced);
+   */
+  stopWithReport(): Promise<StopReport>;
+  /**
+   * Cancels like `cancelTree` (each id of `tree`), `cancelAll` (`threadId`) or
+   * `cancelDescendantsForRun` (`runId`), then resolves once every task it reached has ended, with
+   * which settled within the grace period, which were force-settled, and which ids were not found.
+   *
+   * @example
+   * const report = await supervisor.cancelWithReport({ tree: [a, b] });
+   * report.forced;   // ids whose bodies ignored the cancellation past cancelGraceMs
+   * report.notFound; // ids this supervisor does not hold
+   */
+  cancelWithReport(target: StopTarget): Promise<StopReport>;
+  /**
+   * Answers a task waiting in `ctx.requestInput`: the task goes on with `response` (at once, or
+   * when a concurrency slot frees). Returns `true` when this answer resumes it, `false` when the
+   * task is unknown, finished, not waiting, or already answered (so a task resumes exactly once).
+   * Throws `TypeError` for a non-JSON response and `InputError` when the request's `validate`
+   * refuses it (the task keeps waiting).
+   *
+   * @example
+   * supervisor.onEvent((e) => {
+   *   if (e.kind === 'custom' && e.event_type === 'input_required') supervisor.provideInput(e.task_id, 'yes');
+   * });
+   */
+  provideInput(taskId: TaskId, response: Json): boolean;
+  /**
+   * Summed usage reported with `ctx.reportUsage`: one task's (`{ taskId }`), its tree's
+   * (`{ taskId, tree: true }`: itself and its descendants), or a thread's tasks' (`{ threadId }`).
+   * Fields nobody reported are absent.
+   *
+   * @example
+   * supervisor.usageOf({ taskId: id, tree: true }); // { tokens: 12_400, cost_usd: 0.03 }
+   */
+  usageOf(query: UsageQuery): TaskUsage;
 }

@@ -3,7 +3,14 @@
  */
 import type { SpawnErrorCode } from '../supervisor/errors.js';
 import { ORPHAN_ERROR } from '../supervisor/restore.js';
-import type { Json, TaskEvent, TaskId, TaskParentContext, TaskSummary } from '../wire/types.js';
+import type {
+  Json,
+  TaskEvent,
+  TaskId,
+  TaskParentContext,
+  TaskStopReason,
+  TaskSummary,
+} from '../wire/types.js';
 import {
   isModelTerminal,
   type ModelOutcome,
@@ -188,6 +195,8 @@ export class ReferenceModel {
     else state = cancelling ? 'cancelled' : 'failed';
     t.state = state;
     t.completedAt = this.clock;
+    // Why it was asked to stop is kept only on a task that ended `cancelled`.
+    if (state !== 'cancelled') delete t.stopReason;
     let event: TaskEvent;
     if (state === 'completed') {
       const value = outcome.kind === 'success' ? outcome.value : null;
@@ -212,16 +221,17 @@ export class ReferenceModel {
    */
   cancel(id: TaskId): boolean {
     const batch: ModelTask[] = [];
-    const ok = this.#signal(id, batch);
+    const ok = this.#signal(id, batch, 'user');
     this.#react(batch);
     return ok;
   }
 
-  #signal(id: TaskId, batch: ModelTask[]): boolean {
+  #signal(id: TaskId, batch: ModelTask[], reason: TaskStopReason): boolean {
     const t = this.get(id);
     if (t === undefined || !this.isLive(t)) return false;
     if (t.state === 'active') {
       t.state = 'cancelling';
+      t.stopReason = reason;
       if (t.cooperative) batch.push(t);
     }
     return true;
@@ -272,15 +282,15 @@ export class ReferenceModel {
    */
   cancelTree(rootId: TaskId): number {
     const batch: ModelTask[] = [];
-    const n = this.#cancelTree(rootId, batch);
+    const n = this.#cancelTree(rootId, batch, 'user');
     this.#react(batch);
     return n;
   }
 
-  #cancelTree(rootId: TaskId, batch: ModelTask[]): number {
+  #cancelTree(rootId: TaskId, batch: ModelTask[], rootReason: TaskStopReason): number {
     const members = this.subtree(rootId);
     if (members.length > 0) this.cancelledTrees.push(members);
-    return members.filter((id) => this.#signal(id, batch)).length;
+    return members.filter((id) => this.#signal(id, batch, id === rootId ? rootReason : 'parent')).length;
   }
 
   /**
@@ -291,7 +301,7 @@ export class ReferenceModel {
    */
   cancelAll(thread: string): number {
     const batch: ModelTask[] = [];
-    const n = this.memory().filter((t) => t.thread === thread && this.#signal(t.id, batch)).length;
+    const n = this.memory().filter((t) => t.thread === thread && this.#signal(t.id, batch, 'user')).length;
     this.#react(batch);
     return n;
   }
@@ -311,7 +321,7 @@ export class ReferenceModel {
         !isModelTerminal(t.state),
     );
     const batch: ModelTask[] = [];
-    const n = roots.reduce((sum, r) => sum + this.#cancelTree(r.id, batch), 0);
+    const n = roots.reduce((sum, r) => sum + this.#cancelTree(r.id, batch, 'run'), 0);
     this.#react(batch);
     return n;
   }
@@ -335,7 +345,7 @@ export class ReferenceModel {
       // A task cancelled earlier (or by an earlier deadline's tree) has no deadline any more.
       if (t.state !== 'active') continue;
       t.timedOut = true;
-      this.#cancelTree(t.id, batch);
+      this.#cancelTree(t.id, batch, 'timeout');
     }
     this.#react(batch);
   }
@@ -391,7 +401,12 @@ export class ReferenceModel {
       for (const r of records) {
         const t: ModelTask = { ...r, live: false, pruned: false, events: [], received: [] };
         if (!isModelTerminal(t.state)) {
-          Object.assign(t, { state: 'failed', error: ORPHAN_ERROR, completedAt: this.clock });
+          Object.assign(t, {
+            state: 'failed',
+            error: ORPHAN_ERROR,
+            completedAt: this.clock,
+            stopReason: 'orphaned',
+          });
           delete t.result;
           this.store.set(t.id, { ...t });
         }

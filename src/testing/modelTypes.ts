@@ -1,7 +1,15 @@
 /**
  * The reference model's data types.
  */
-import type { Json, TaskEvent, TaskId, TaskParentContext, TaskStatus, TaskSummary } from '../wire/types.js';
+import type {
+  Json,
+  TaskEvent,
+  TaskId,
+  TaskParentContext,
+  TaskStatus,
+  TaskStopReason,
+  TaskSummary,
+} from '../wire/types.js';
 
 /** A model task's state: the task machine's states, flattened. */
 export type ModelState = 'active' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
@@ -46,6 +54,8 @@ export interface ModelTask {
   readonly timeoutMs?: number | undefined;
   /** Its deadline passed while it was `active` (a `cancelled` end then says it timed out). */
   timedOut?: boolean;
+  /** Why it was asked to stop (the summary's `stop_reason` once it ends `cancelled`, or orphaned). */
+  stopReason?: TaskStopReason;
   readonly createdAt: number;
   /** Spawned by the current supervisor (it has a body); `false` for restored records. */
   readonly live: boolean;
@@ -97,6 +107,8 @@ export function modelSummary(t: ModelTask): TaskSummary {
   if (t.result !== undefined && t.result !== null) s.result = t.result;
   if (t.completedAt !== undefined) s.completed_at_ms = t.completedAt;
   if (Object.keys(t.parentContext).length > 0) s.parent_context = t.parentContext;
+  if (t.stopReason !== undefined && (t.state === 'cancelled' || t.state === 'failed'))
+    s.stop_reason = t.stopReason;
   return s;
 }
 

@@ -12,7 +12,9 @@ import { byTask } from './modelTypes.js';
 export type Instruction =
   | { kind: 'emit'; eventType: string; payload: Json }
   | { kind: 'spawn'; opts: SpawnOptions; agent: boolean; child: Puppet }
-  | { kind: 'settle'; outcome: ModelOutcome };
+  | { kind: 'settle'; outcome: ModelOutcome }
+  /** Calls `ctx.requestInput(request)`; acknowledged once the task waits. The answer goes to `responses`. */
+  | { kind: 'request'; request: Json };
 
 type Ack = boolean | TaskId | { error: string } | undefined;
 
@@ -25,9 +27,13 @@ export class Puppet {
   id: TaskId | undefined;
   /** The body has returned or thrown. */
   returned = false;
+  /** The answers its `requestInput` calls resolved with, in order. */
+  readonly responses: Json[] = [];
   #next: ((i: Instruction | 'abandon') => void) | undefined;
   #queued: Instruction | 'abandon' | undefined;
   #ack: ((a: Ack) => void) | undefined;
+  /** The wait for the next instruction that was pending when an answer came. */
+  #carried: Promise<Instruction | 'abandon' | 'cancel'> | undefined;
 
   constructor(
     readonly agent: boolean,
@@ -86,6 +92,9 @@ export class Puppet {
   }
 
   #wait(ctx: TaskContext | AgentTaskContext): Promise<Instruction | 'abandon' | 'cancel'> {
+    const carried = this.#carried;
+    this.#carried = undefined;
+    if (carried !== undefined) return carried;
     const q = this.#queued;
     this.#queued = undefined;
     if (q !== undefined) return Promise.resolve(q);
@@ -121,6 +130,31 @@ export class Puppet {
         } catch (e) {
           this.#done({ error: e instanceof SpawnError ? e.code : String(e) });
         }
+      } else if (i.kind === 'request') {
+        const answer = ctx.requestInput(i.request).then(
+          (response) => {
+            this.responses.push(response);
+            return 'answered' as const;
+          },
+          () => 'refused' as const,
+        );
+        this.#done(true);
+        // While it waits, the body still takes instructions (it may settle without the answer).
+        const next = this.#wait(ctx);
+        const first = await Promise.race([answer, next]);
+        if (first === 'answered') {
+          this.#carried = next;
+          continue;
+        }
+        if (first === 'refused' || first === 'cancel') {
+          // Cancelled while waiting: a cooperative body plays its reaction; others go on regardless.
+          if (!this.cooperative) continue;
+          this.#next = undefined;
+          if (this.reaction === 'emit-then-cancelled' && 'emit' in ctx)
+            ctx.emit('final_words', { last: true });
+          return this.#finish(ctx, reactionOutcome(this.reaction));
+        }
+        this.#queued = first;
       } else {
         queueMicrotask(() => this.#done(undefined));
         return this.#finish(ctx, i.outcome);

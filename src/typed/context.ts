@@ -1,4 +1,6 @@
 import type { InboxSender } from '../inbox/types.js';
+import type { Usage } from '../supervisor/budget.js';
+import type { RequestInputOptions } from '../supervisor/input.js';
 import type { TaskContext } from '../supervisor/types.js';
 import type { Json, TaskId } from '../wire/types.js';
 import type { TypedTaskContext } from './types.js';
@@ -40,6 +42,14 @@ export class TypedContext<E> implements TypedTaskContext<E> {
 
   isCancelled(): boolean {
     return this.#ctx.isCancelled();
+  }
+
+  requestInput(request: Json, options?: RequestInputOptions): Promise<Json> {
+    return this.#ctx.requestInput(request, options);
+  }
+
+  reportUsage(usage: Usage): void {
+    this.#ctx.reportUsage(usage);
   }
 
   emit<K extends keyof E & string>(eventType: K, payload: E[K]): boolean {

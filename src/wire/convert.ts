@@ -36,6 +36,7 @@ export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
   if (meta.result !== undefined && meta.result !== null) s.result = meta.result;
   if (meta.completed_at_ms !== undefined) s.completed_at_ms = meta.completed_at_ms;
   if (!isEmptyParentContext(meta.parent_context)) s.parent_context = meta.parent_context;
+  if (meta.stop_reason !== undefined) s.stop_reason = meta.stop_reason;
   return s;
 }
 
@@ -63,6 +64,7 @@ export function metaFromSummary(
   if (summary.error !== undefined) m.error = summary.error;
   if (summary.result !== undefined && summary.result !== null) m.result = summary.result;
   if (summary.completed_at_ms !== undefined) m.completed_at_ms = summary.completed_at_ms;
+  if (summary.stop_reason !== undefined) m.stop_reason = summary.stop_reason;
   return m;
 }
 

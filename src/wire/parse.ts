@@ -1,5 +1,12 @@
 import { toJson } from './jsonSafe.js';
-import type { Json, PersistedTaskMeta, TaskEvent, TaskParentContext, TaskStatus } from './types.js';
+import type {
+  Json,
+  PersistedTaskMeta,
+  TaskEvent,
+  TaskParentContext,
+  TaskStatus,
+  TaskStopReason,
+} from './types.js';
 import { TASK_STATUSES } from './types.js';
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -116,6 +123,7 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
   const completed_at_ms =
     rawCompleted === undefined || rawCompleted === null ? undefined : millis(rawCompleted, 'completed_at_ms');
   const parent_context = parentContext(own(json, 'parent_context'));
+  const stop_reason = stopReason(own(json, 'stop_reason'));
 
   // Wire order, optional fields only when set.
   return {
@@ -130,7 +138,24 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     created_at_ms,
     ...(completed_at_ms !== undefined && { completed_at_ms }),
     parent_context,
+    ...(stop_reason !== undefined && { stop_reason }),
   };
+}
+
+const STOP_REASONS: readonly TaskStopReason[] = [
+  'user',
+  'parent',
+  'run',
+  'timeout',
+  'budget',
+  'orphaned',
+  'shutdown',
+];
+
+function stopReason(v: unknown): TaskStopReason | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' && (STOP_REASONS as readonly string[]).includes(v)) return v as TaskStopReason;
+  return fail('stop_reason', `one of ${STOP_REASONS.join(', ')}`, v);
 }
 
 function parseStatus(v: unknown): TaskStatus {

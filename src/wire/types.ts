@@ -92,7 +92,30 @@ export type TaskSummary = {
   completed_at_ms?: number;
   /** Omitted when empty. */
   parent_context?: TaskParentContext;
+  /** A `running` task that is not running its body: waiting for a slot, or for input. Absent otherwise. */
+  phase?: TaskPhase;
+  /** What the task reported with `ctx.reportUsage`, summed. Absent until it reports. */
+  usage?: TaskUsage;
+  /** The limits it was spawned with (`budget`). Absent without one. */
+  budget?: TaskUsage;
+  /** Why it was asked to stop, on a task that ended `cancelled` (or was orphaned). */
+  stop_reason?: TaskStopReason;
+  /** What it asked for in `ctx.requestInput`, while it waits for the answer. */
+  input_request?: Json;
 };
+
+/** What a `running` task is doing besides running its body (`phase` on the summary). */
+export type TaskPhase = 'queued' | 'waiting' | 'retrying';
+
+/** Usage, as reported by a task and summed (also the shape of a budget). Each field is optional. */
+export type TaskUsage = {
+  tokens?: number;
+  cost_usd?: number;
+  tool_calls?: number;
+};
+
+/** Why a task was stopped: by a caller, its parent, a run cancel, its deadline, its budget, a restart, `stop()`. */
+export type TaskStopReason = 'user' | 'parent' | 'run' | 'timeout' | 'budget' | 'orphaned' | 'shutdown';
 
 /** What stores hold: one record per task. */
 export type PersistedTaskMeta = {
@@ -108,4 +131,6 @@ export type PersistedTaskMeta = {
   completed_at_ms?: number;
   /** Always present, possibly `{}`. */
   parent_context: TaskParentContext;
+  /** Why it was stopped (see `TaskSummary.stop_reason`). */
+  stop_reason?: TaskStopReason;
 };

@@ -16,7 +16,9 @@ describe('awaken-tasks graph and tree outputs are accepted by their consumers (r
   it('graph defaults to the task machine in Mermaid; --format json is the machine graph', async () => {
     const task = (await runBin(['graph'])).stdout;
     expect(task).toMatch(/^stateDiagram-v2\n[\s\S]*"cancelling"/);
-    expect(task).toMatch(/s2 --> s3 : after deadline/);
+    expect(task).toMatch(/s3 --> s5 : after deadline/);
+    expect(task).toMatch(/state "queued" as s1/);
+    expect(task).toMatch(/s3 --> s4 : task\.input\.requested/);
     const json = JSON.parse((await runBin(['graph', '--machine', 'supervisor', '--format', 'json'])).stdout);
     expect(json.id).toBe('supervisor');
     expect(json.nodes.map((n: { key: string }) => n.key)).toEqual([

@@ -43,6 +43,9 @@ const TASK_EVENTS: Record<string, TaskMachineEvent> = {
   'after:cancelGrace': { type: GRACE } as unknown as TaskMachineEvent,
   // The same for a spawn's `timeoutMs` deadline.
   'after:deadline': { type: DEADLINE } as unknown as TaskMachineEvent,
+  'task.start': { type: 'task.start' },
+  'task.input.requested': { type: 'task.input.requested' },
+  'task.input.provided': { type: 'task.input.provided' },
 };
 const SUPERVISOR_EVENTS = {
   'supervisor.stop': { type: 'supervisor.stop' },
@@ -95,6 +98,14 @@ function taken(machine: AnyStateMachine, from: string, event: string, to: string
 }
 
 const TASK_TRANSITIONS = [
+  `task.queued --task.cancel--> task.cancelled`,
+  `task.queued --task.start--> task.running`,
+  `task.running.active --task.input.requested--> task.running.waiting`,
+  `task.running.waiting --task.cancel--> task.running.cancelling`,
+  `task.running.waiting --task.input.provided--> task.running.active`,
+  `task.running.waiting --task.settled--> task.failed`,
+  `task.running.waiting --task.settled[returnedCancelled]--> task.cancelled`,
+  `task.running.waiting --task.settled[returnedSuccess]--> task.completed`,
   `task.running.active --task.cancel--> task.running.cancelling`,
   `task.running.active --${DEADLINE}--> task.running.cancelling`,
   `task.running.active --task.settled--> task.failed`,
@@ -110,6 +121,10 @@ const SUPERVISOR_TRANSITIONS = [
   'supervisor.stopping --supervisor.drained--> supervisor.stopped',
 ];
 
+/** A task actor restored in `queued`, as the supervisor creates a task that waits for a slot. */
+const QUEUED = { value: 'queued', context: { taskId: 'bg_0', cancelGraceMs: 30_000 } };
+const queuedSnapshot = (): ReturnType<typeof taskMachine.resolveState> => taskMachine.resolveState(QUEUED);
+
 describe.each([
   {
     name: 'taskMachine',
@@ -117,6 +132,7 @@ describe.each([
     events: TASK_EVENTS,
     input: INPUT,
     expected: TASK_TRANSITIONS,
+    fromQueued: true,
   },
   {
     name: 'supervisorMachine',
@@ -124,10 +140,15 @@ describe.each([
     events: SUPERVISOR_EVENTS,
     input: undefined,
     expected: SUPERVISOR_TRANSITIONS,
+    fromQueued: false,
   },
-])('$name paths', ({ machine, events, input, expected }) => {
+])('$name paths', ({ machine, events, input, expected, fromQueued }) => {
   const opts = { events: Object.values(events), input };
-  const simple = getSimplePaths(machine, opts);
+  // Paths from the initial state, and (task machine) from `queued`, where a task waiting for a slot starts.
+  const simple = [
+    ...getSimplePaths(machine, opts),
+    ...(fromQueued ? getSimplePaths(machine, { ...opts, fromState: queuedSnapshot() as never }) : []),
+  ];
   const shortest = getShortestPaths(machine, opts);
 
   it('the transitions of the definition are exactly the checked-in list', () => {
@@ -138,7 +159,12 @@ describe.each([
     expect(simple.length).toBeGreaterThan(0);
     const covered = new Set<string>();
     for (const path of [...simple, ...shortest]) {
-      const actor = createActor(machine, { input }).start();
+      const first = path.steps[0]?.state.value;
+      const actor = (
+        first === 'queued'
+          ? createActor(machine, { input, snapshot: queuedSnapshot() as never })
+          : createActor(machine, { input })
+      ).start();
       for (const step of path.steps) {
         if (step.event.type === 'xstate.init') continue;
         const from = dotted(actor.getSnapshot().value);
@@ -152,6 +178,18 @@ describe.each([
       const trail = named.join(' → ');
       expect(trail, 'every step is one of the listed events').not.toMatch(/"type"/);
       expect(dotted(actor.getSnapshot().value), trail).toBe(dotted(path.state.value));
+      actor.stop();
+    }
+    // Simple paths never revisit a state: the loop back from `waiting` to `active` is replayed here.
+    if (fromQueued) {
+      const actor = createActor(machine, { input }).start();
+      for (const type of ['task.input.requested', 'task.input.provided', 'task.input.requested']) {
+        const from = dotted(actor.getSnapshot().value);
+        actor.send({ type });
+        const t = taken(machine, from, type, dotted(actor.getSnapshot().value));
+        if (t !== undefined) covered.add(t);
+      }
+      expect(dotted(actor.getSnapshot().value)).toBe('running.waiting');
       actor.stop();
     }
     expect([...covered].sort()).toEqual(expected);
@@ -190,7 +228,11 @@ describe('taskMachine paths on a real supervisor', () => {
           'the deadline',
         );
       else if (name === 'after:cancelGrace') await sup.wait(id);
-      else {
+      else if (name === 'task.input.requested') await puppet.instruct({ kind: 'request', request: 'q?' });
+      else if (name === 'task.input.provided') {
+        expect(sup.provideInput(id, 'yes')).toBe(true);
+        await until(() => puppet.responses.length > 0, 5_000, 'the answer');
+      } else {
         await puppet.instruct({ kind: 'settle', outcome: toOutcome(name) });
         await sup.wait(id);
       }

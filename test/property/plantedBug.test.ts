@@ -52,14 +52,15 @@ async function findBug(
 }
 
 describe('planted bugs are found and shrunk to short counterexamples', () => {
-  it('cancelTree that skips grandchildren: found, shrunk to a three-level tree and the cascade (a handful of commands)', async () => {
+  it('cancelTree that skips grandchildren: found, shrunk to a small tree and the cascade (a handful of commands)', async () => {
     const ran = await findBug('skipsGrandchildren', skipsGrandchildren, {
       weights: { spawnChild: 6, cancelTree: 4, restart: 0, prune: 0, sendTaskInboxMessage: 0 },
     });
     // Typically 4 (spawn, spawnChild, spawnChild, cancelTree); shrinking can stop in a local minimum.
     expect(ran.length).toBeLessThanOrEqual(8);
-    // Spawns making a three-level tree (nested, or explicit parent contexts), then the cascade.
-    expect(ran.filter((c) => c.startsWith('spawn')).length).toBeGreaterThanOrEqual(3);
+    // Spawns making a tree, then the cascade. Two levels can suffice: the planted walk cancels the
+    // children with `cancel`, so their `stop_reason` says 'user' where the model says 'parent'.
+    expect(ran.filter((c) => c.startsWith('spawn')).length).toBeGreaterThanOrEqual(2);
     expect(ran.at(-1)).toMatch(/^cancel(Tree|DescendantsForRun)\(/);
   }, 300_000);
 

@@ -169,6 +169,8 @@ describe('D. status transitions, results, terminal events', () => {
       status: 'cancelled',
       created_at_ms: 2_000,
       completed_at_ms: 3_000,
+      // Why it stopped is data (a caller's cancel); neither `result` nor `error`.
+      stop_reason: 'user',
     });
     await sup.stop();
   });

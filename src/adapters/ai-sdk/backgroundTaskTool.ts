@@ -127,5 +127,7 @@ function withCallId(ctx: TaskContext, toolCallId: string): BackgroundToolContext
     emit: (eventType, payload) => ctx.emit(eventType, payload),
     cancelled: () => ctx.cancelled(),
     isCancelled: () => ctx.isCancelled(),
+    requestInput: (request, options) => ctx.requestInput(request, options),
+    reportUsage: (usage) => ctx.reportUsage(usage),
   };
 }

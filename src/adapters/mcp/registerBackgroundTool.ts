@@ -172,5 +172,8 @@ function withExtra(
     emit: (eventType, payload) => ctx.emit(eventType, payload),
     cancelled: () => ctx.cancelled(),
     isCancelled: () => ctx.isCancelled(),
+    // A task waiting in `requestInput` is `running.waiting`: `tasks/get` reports it `input_required`.
+    requestInput: (request, options) => ctx.requestInput(request, options),
+    reportUsage: (usage) => ctx.reportUsage(usage),
   };
 }

@@ -357,7 +357,7 @@ export class SupervisedTaskStore implements McpTaskStore {
     const status =
       summary.status === 'running' && meta.cancelRequested
         ? 'cancelled'
-        : mcpStatus(summary.status, meta.inputRequired || meta.inputWaits > 0);
+        : mcpStatus(summary.status, meta.inputRequired || meta.inputWaits > 0 || summary.phase === 'waiting');
     const updated = summary.completed_at_ms ?? meta.updatedAt ?? summary.created_at_ms;
     const task: Task = {
       taskId: summary.task_id,

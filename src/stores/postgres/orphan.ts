@@ -69,6 +69,7 @@ export function applyStatusColumn(
     status: 'failed',
     error: ORPHAN_ERROR,
     completed_at_ms: Number(orphanedAtMs),
+    stop_reason: 'orphaned',
   };
   delete next.result;
   return next;
