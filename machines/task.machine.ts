@@ -15,7 +15,11 @@ export type TaskMachineEvent =
   | { type: 'task.cancel'; reason?: StopReason }
   /** The body settled. */
   | { type: 'task.settled'; outcome: TaskOutcome }
-  /** A concurrency slot (or the start time) came: a `queued` task's body starts. */
+  /** A durable task waits for its delayed start (`queued`). */
+  | { type: 'task.queue' }
+  /** A durable task's attempt failed and another will follow (`retrying`). */
+  | { type: 'task.retry' }
+  /** A concurrency slot (or the start time, or a durable task's next claim) came: back to `running`. */
   | { type: 'task.start' }
   /** The body asked for input (`ctx.requestInput`) after running `activeMs` since it last (re)started. */
   | { type: 'task.input.requested'; activeMs?: number }
@@ -84,6 +88,9 @@ const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalSta
  * a body paused in `ctx.requestInput` is in `running.waiting` (`task.input.provided` → `active`,
  * `task.cancel` → `cancelling`), where the deadline is paused. No other transition exists.
  * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
+ * A durable task leaves `running.active` for `queued` (`task.queue`: its delayed start) or
+ * `retrying` (`task.retry`: between attempts) and returns with `task.start`; a cancel there ends
+ * it `cancelled` at once.
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -94,7 +101,7 @@ const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalSta
  * The two timers are delayed transitions written out: entering `running.active` runs
  * `armDeadline` (with what is left of the deadline after waits), entering `running.cancelling`
  * runs `armGrace`, and the timer's event ({@link DEADLINE_EVENT}, {@link GRACE_EVENT}) takes the
- * transition; `disarmDeadline` runs when the body starts waiting. Here they arm XState timers with
+ * transition; `disarmDeadline` runs when the task leaves `active` another way. Here they arm XState timers with
  * the actor's clock, and only when there is something to wait for: no timer without a `timeoutMs`
  * (or with `Infinity`), none for an infinite grace. A task that settles without being cancelled
  * runs no action at all; the final states have none (observe `snapshot.status === 'done'`).
@@ -151,11 +158,12 @@ export const taskMachine = setup({
   }),
   initial: 'running',
   states: {
-    /** Accepted, body not started: waiting for a concurrency slot. No deadline runs here. */
+    /** Accepted, body not started: waiting for a concurrency slot or a durable task's start time. No deadline runs here. */
     queued: {
       on: {
         'task.start': 'running',
-        'task.cancel': { target: 'cancelled', actions: 'noteStopReason' },
+        // `abortBody` wakes a durable task's attempt loop (no body runs here to abort).
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
     running: {
@@ -165,7 +173,10 @@ export const taskMachine = setup({
           entry: 'armDeadline',
           on: {
             'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
+            // Leaving `active` any other way than to `cancelling` disarms the deadline.
             'task.input.requested': { target: 'waiting', actions: ['disarmDeadline', 'useDeadline'] },
+            'task.queue': { target: '#task.queued', actions: 'disarmDeadline' },
+            'task.retry': { target: '#task.retrying', actions: 'disarmDeadline' },
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
@@ -203,6 +214,13 @@ export const taskMachine = setup({
             [GRACE_EVENT]: '#task.cancelled',
           },
         },
+      },
+    },
+    /** A durable task between attempts: no body runs; a cancel ends it at once (`abortBody` wakes its attempt loop). */
+    retrying: {
+      on: {
+        'task.start': 'running',
+        'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
     // A final state stops the actor, which cancels whatever timer of it is still armed.

@@ -12,6 +12,7 @@ export type {
   CancelledTaskEvent,
   CompletedTaskEvent,
   CustomTaskEvent,
+  DurableSummaryFields,
   FailedTaskEvent,
   Json,
   PersistedTaskMeta,
@@ -99,6 +100,14 @@ export type {
   Validator,
 } from './typed/index.js';
 export { defineTask, isValidator, validate } from './typed/index.js';
+export type { DurableSpec, TaskCheckpoint } from './typed/types.js';
+export { AttemptFencedError, NonRetryableError } from './durable/errors.js';
+export type { ResolvedRetryPolicy, RetryPolicy } from './durable/policy.js';
+export { backoffDelay, isNonRetryable, resolveRetryPolicy } from './durable/policy.js';
+export type { DurableSpawned } from './durable/runtime.js';
+export { LOST_ATTEMPT_ERROR } from './durable/runtime.js';
+export type { DurableCreated, DurableRow, DurableState, DurableTaskStore } from './stores/durable.js';
+export { MemoryDurableStore } from './stores/memoryDurable.js';
 
 export type {
   TaskFinalState,

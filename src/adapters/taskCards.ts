@@ -1,5 +1,13 @@
 import type { TaskSupervisor } from '../supervisor/types.js';
-import type { Json, TaskId, TaskStatus, TaskSummary } from '../wire/types.js';
+import type {
+  Json,
+  TaskId,
+  TaskPhase,
+  TaskStatus,
+  TaskStopReason,
+  TaskSummary,
+  TaskUsage,
+} from '../wire/types.js';
 
 /**
  * One background task as a UI card (snake_case, a wire object): the `data` of the task's `data-*`
@@ -30,6 +38,14 @@ export type TaskCard = {
   completed_at_ms?: number;
   /** The task that started this one, if any. */
   parent_task_id?: TaskId;
+  /** While `running` but not running its body: `queued`, `waiting` (for input) or `retrying`. */
+  phase?: TaskPhase;
+  /** What it asked for with `ctx.requestInput`, while it waits for the answer. */
+  input_request?: Json;
+  /** What it reported with `ctx.reportUsage`, summed. */
+  usage?: TaskUsage;
+  /** Why it was stopped, once it ended `cancelled`. */
+  stop_reason?: TaskStopReason;
 };
 
 /**
@@ -58,6 +74,10 @@ export function cardOf(summary: TaskSummary, progress: TaskCard['progress'], eve
   if (summary.completed_at_ms !== undefined) card.completed_at_ms = summary.completed_at_ms;
   const parent = summary.parent_context?.task_id;
   if (parent !== undefined) card.parent_task_id = parent;
+  if (summary.phase !== undefined) card.phase = summary.phase;
+  if (summary.input_request !== undefined) card.input_request = summary.input_request;
+  if (summary.usage !== undefined) card.usage = summary.usage;
+  if (summary.stop_reason !== undefined) card.stop_reason = summary.stop_reason;
   return card;
 }
 

@@ -82,6 +82,13 @@ export interface UntilIdleOptions {
    */
   maxIdleMs?: number;
   /**
+   * While it waits, the run re-loads the thread (`supervisor.loadThread`) this often, in
+   * milliseconds: with a store shared by several processes, that orphans the tasks of a process
+   * that died (their `failed` ends then wake the run) and reads ends a missed notification did not
+   * bring. Default 10 000; `Infinity` never.
+   */
+  reloadMs?: number;
+  /**
    * Start by waiting instead of calling the model: the run resumes a thread whose earlier run
    * ended `awaiting_tasks` (on this replica or another) and its first turn is the first wake-up.
    * Default `false`.
@@ -95,7 +102,9 @@ export type UntilIdleStop = 'idle' | 'max_turns' | 'max_idle' | 'cancelled';
 /** What the next turn starts with, or why there is none. */
 export type NextTurn = { payloads: Json[] } | { stop: UntilIdleStop };
 
-type Woken = 'payload' | 'closed' | 'idle' | 'timeout' | 'aborted';
+type Woken = 'payload' | 'closed' | 'idle' | 'timeout' | 'aborted' | 'reload';
+
+const DEFAULT_RELOAD_MS = 10_000;
 
 /**
  * The waiting side of a run that continues until idle: holds the inbox's payloads by task, and at
@@ -107,11 +116,14 @@ export class UntilIdle {
   readonly maxTurns: number;
   readonly maxIdleMs: number;
   readonly waitFirst: boolean;
+  readonly reloadMs: number;
   turns = 0;
   readonly #supervisor: TaskSupervisor;
   readonly #threadId: string;
   readonly #receiver: InboxReceiver;
   #closed = false;
+  /** When the current idle period passes `maxIdleMs` (a reload does not restart it). */
+  #idleUntil: number | undefined;
 
   constructor(supervisor: TaskSupervisor, threadId: string, receiver: InboxReceiver, opts: UntilIdleOptions) {
     this.#supervisor = supervisor;
@@ -120,6 +132,7 @@ export class UntilIdle {
     this.maxTurns = opts.maxTurns ?? DEFAULT_MAX_TURNS;
     this.maxIdleMs = opts.maxIdleMs ?? Number.POSITIVE_INFINITY;
     this.waitFirst = opts.waitFirst ?? false;
+    this.reloadMs = opts.reloadMs ?? DEFAULT_RELOAD_MS;
   }
 
   /** Moves what the inbox holds into the queue. */
@@ -153,6 +166,10 @@ export class UntilIdle {
       const woken = await this.#wait(signal);
       if (woken === 'timeout') return { stop: 'max_idle' };
       if (woken === 'aborted') return { stop: 'cancelled' };
+      if (woken === 'reload') {
+        // A failing load (the store is down for a moment) is retried at the next interval.
+        await this.#supervisor.loadThread(this.#threadId).catch(() => undefined);
+      }
     }
   }
 
@@ -182,15 +199,27 @@ export class UntilIdle {
       waits.push(received);
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
-    if (this.maxIdleMs <= 2_147_483_647) {
+    if (this.#idleUntil === undefined) this.#idleUntil = Date.now() + this.maxIdleMs;
+    const left = this.#idleUntil - Date.now();
+    if (left <= 2_147_483_647) {
       waits.push(
         new Promise<Woken>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), this.maxIdleMs);
+          timer = setTimeout(() => resolve('timeout'), Math.max(0, left));
+        }),
+      );
+    }
+    let reload: ReturnType<typeof setTimeout> | undefined;
+    if (this.reloadMs <= 2_147_483_647) {
+      waits.push(
+        new Promise<Woken>((resolve) => {
+          reload = setTimeout(() => resolve('reload'), this.reloadMs);
         }),
       );
     }
     const woken = await Promise.race(waits);
     if (timer !== undefined) clearTimeout(timer);
+    if (reload !== undefined) clearTimeout(reload);
+    if (woken !== 'reload') this.#idleUntil = undefined;
     stop.abort();
     // A payload the receive took just before the abort is queued before the next drain.
     if (received !== undefined) await received;
@@ -209,13 +238,15 @@ export function checkUntilIdle(opts: unknown): asserts opts is UntilIdleOptions 
     throw new TypeError(
       `Expected \`untilIdle\` to be an object, got ${opts === null ? 'null' : typeof opts}`,
     );
-  const { maxTurns, maxIdleMs, waitFirst } = opts as Record<string, unknown>;
+  const { maxTurns, maxIdleMs, waitFirst, reloadMs } = opts as Record<string, unknown>;
   if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && (maxTurns as number) >= 1))
     throw new TypeError(`Expected \`untilIdle.maxTurns\` to be a positive integer, got ${String(maxTurns)}`);
   if (maxIdleMs !== undefined && (typeof maxIdleMs !== 'number' || !((maxIdleMs as number) >= 0)))
     throw new TypeError(
       `Expected \`untilIdle.maxIdleMs\` to be a non-negative number, got ${String(maxIdleMs)}`,
     );
+  if (reloadMs !== undefined && (typeof reloadMs !== 'number' || !((reloadMs as number) > 0)))
+    throw new TypeError(`Expected \`untilIdle.reloadMs\` to be a positive number, got ${String(reloadMs)}`);
   if (waitFirst !== undefined && typeof waitFirst !== 'boolean')
     throw new TypeError(`Expected \`untilIdle.waitFirst\` to be a boolean, got ${typeof waitFirst}`);
 }

@@ -1,6 +1,7 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import { MemoryMessageOutbox } from './memoryOutbox.js';
+import { MemoryDurableStore } from './memoryDurable.js';
 import type { TaskStore } from './types.js';
 
 /**
@@ -16,6 +17,8 @@ export class MemoryTaskStore implements TaskStore {
   #closed = false;
   /** The outbox, dead letters and reference mailbox, in memory like the records. */
   readonly messages: MemoryMessageOutbox = new MemoryMessageOutbox(() => this.#assertOpen());
+  /** Durable task rows, in memory like the records: retryable, not resumable. */
+  readonly durable: MemoryDurableStore = new MemoryDurableStore();
 
   async put(records: readonly PersistedTaskMeta[]): Promise<void> {
     this.#assertOpen();

@@ -1,6 +1,7 @@
 import type { PersistedTaskMeta } from '../wire/types.js';
 import type { MessageOutboxStore } from './outbox.js';
 import type { TaskCoordination } from './coordination.js';
+import type { DurableTaskStore } from './durable.js';
 
 /**
  * Where a supervisor keeps task records. Memory is the source of truth while a process lives;
@@ -60,6 +61,11 @@ export interface TaskStore {
   close?(): Promise<void>;
   /** Durable agent messaging: the outbox, dead letters and reference mailbox kept in this store. */
   readonly messages?: MessageOutboxStore;
+  /**
+   * Durable task rows (input, attempts, steps, idempotency keys). A store without it still runs
+   * durable tasks, with their rows in the supervisor's memory: retryable, not resumable.
+   */
+  readonly durable?: DurableTaskStore;
   /**
    * For stores shared by several live processes (replicas): ownership, control and events routed
    * through the store. Absent on single-process stores, which then pay nothing for it.

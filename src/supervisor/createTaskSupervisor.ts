@@ -20,6 +20,9 @@ import { TaskRunner } from './taskRunner.js';
 import { waitFor } from './wait.js';
 import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import { sendToSubAgent } from './subAgentMessage.js';
+import { DURABLE_RUNTIME } from '../durable/host.js';
+import { DurableRuntime } from '../durable/runtime.js';
+import { describeType, durableDefOf } from '../durable/typeDef.js';
 import type {
   AgentTaskContext,
   SpawnOptions,
@@ -127,6 +130,36 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     body: (ctx: AgentTaskContext) => unknown,
   ): Promise<TaskId> {
     return this.spawnTask({ ...opts, taskType: 'sub_agent' }, body as (ctx: unknown) => unknown, true);
+  }
+
+  #durable: DurableRuntime | undefined;
+
+  /** The durable runtime, made on first use (a supervisor without durable tasks pays nothing). */
+  [DURABLE_RUNTIME](): DurableRuntime {
+    this.#durable ??= new DurableRuntime({
+      now: this.now,
+      clock: this.timers,
+      store: this.#store.durable,
+      spawn: (opts, body, hook) => this.spawnTask(opts, body as (ctx: never) => unknown, false, hook),
+      resume: (meta, body) => this.resumeTask(meta, body as (ctx: never) => unknown),
+      patch: (taskId, fields, event) => this.patchDurable(taskId, fields, event),
+      isLive: (taskId) => this.registry.byId.get(taskId)?.actor !== undefined,
+      settled: (taskId) => this.wait(taskId),
+      load: (threadId) => this.#store.load(threadId),
+    });
+    return this.#durable;
+  }
+
+  register(taskType: { readonly taskType: string }): Promise<number> {
+    const def = durableDefOf(taskType);
+    if (def === undefined) {
+      return Promise.reject(
+        new TypeError(
+          `Expected \`taskType\` to be a durable task type (defineTask with \`durable\`), got ${describeType(taskType)}`,
+        ),
+      );
+    }
+    return this[DURABLE_RUNTIME]().register(def);
   }
 
   get messages(): MessageOutboxStore {

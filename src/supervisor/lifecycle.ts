@@ -102,6 +102,8 @@ export function finish(
   } else {
     terminal = { kind: 'cancelled', task_id: taskId };
   }
+  // A durable task (it has `max_attempts`) ends without a waiting phase.
+  const durable = summary.max_attempts !== undefined;
   const next = produce(summary, (d) => {
     d.status = status;
     d.completed_at_ms = now;
@@ -111,6 +113,7 @@ export function finish(
     if (d.phase !== undefined) delete d.phase;
     if (d.input_request !== undefined) delete d.input_request;
     if (stopReason !== undefined && status === 'cancelled') d.stop_reason = stopReason;
+    if (durable) delete d.next_attempt_at_ms;
   });
   return { summary: next, event: terminal };
 }

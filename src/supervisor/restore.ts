@@ -66,14 +66,17 @@ export async function restoreRecords(
     if (held !== undefined) {
       if (held.remote && !remote) {
         // Its writer finished it, or died: take the newer record, or orphan it now.
-        const next = meta.status === 'running' ? orphaned(meta, host.now()) : meta;
+        const next =
+          meta.status === 'running' && meta.max_attempts === undefined ? orphaned(meta, host.now()) : meta;
         host.replaceRemote(held, next);
         if (next !== meta) writes.push(host.write(next));
       }
       continue;
     }
     host.bumpPast(meta.task_id);
-    if (meta.status === 'running' && !remote) meta = orphaned(meta, host.now());
+    // A durable task (its record has `max_attempts`) is not orphaned: registering its type resumes it.
+    if (meta.status === 'running' && !remote && meta.max_attempts === undefined)
+      meta = orphaned(meta, host.now());
     const entry = storedEntry(meta, threadId);
     entry.remote = remote;
     host.add(entry);

@@ -13,7 +13,14 @@ import type { InboxSender } from '../inbox/types.js';
 import { currentTaskScope, currentToolLineage, runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
 import { toJson } from '../wire/jsonSafe.js';
-import type { CustomTaskEvent, Json, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
+import type {
+  CustomTaskEvent,
+  Json,
+  PersistedTaskMeta,
+  TaskEvent,
+  TaskId,
+  TaskSummary,
+} from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
 import { type GraceBatch, newEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
@@ -27,6 +34,16 @@ import { SupervisorQueries } from './queries.js';
 import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import type { SpawnOptions } from './types.js';
+import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
+
+/** What a durable spawn adds to `spawnTask`: summary fields, and its row stored once the id is known. */
+export interface DurableSpawnHook {
+  readonly extra: Readonly<Record<string, unknown>>;
+  /** Stores the row; resolves with an existing task's id on an idempotency-key hit. */
+  prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
+  /** Forgets the row of a spawn that failed after `prepare`. */
+  abandon(taskId: TaskId): Promise<void>;
+}
 import { FlowControl, type FlowOptions } from './flowControl.js';
 import type { TaskFlow } from './flow.js';
 import type { RequestInputOptions } from './input.js';
@@ -130,6 +147,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.#parent.start();
   }
 
+  /** The timers of task actors (grace, deadlines), also the durable runtime's backoff timers. */
+  protected get timers(): TimerClock {
+    return this.#clock;
+  }
+
   /** Makes task actors children of `parent` in its actor system (for inspection). */
   protected adoptTaskActorsInto(parent: AnyActorRef): void {
     this.#parent.stop();
@@ -142,6 +164,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     opts: SpawnOptions,
     body: (ctx: never) => unknown,
     agent: boolean,
+    durable?: DurableSpawnHook,
   ): Promise<TaskId> {
     checkSpawnOptions(opts, agent);
     if (typeof body !== 'function')
@@ -180,6 +203,19 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       pc.agent_id !== undefined
     ) {
       summary.parent_context = Object.freeze(pc);
+    }
+    if (durable !== undefined) {
+      // A durable task's row (input, idempotency key) is stored before the task exists; a key hit
+      // resolves with the task that has it. The spawn's checks run again after that wait.
+      Object.assign(summary, durable.extra);
+      const existing = await durable.prepare(id, metaFromSummary(summary, opts.threadId, opts.name));
+      if (existing !== undefined) return existing;
+      try {
+        this.#checkSpawn(opts, pc);
+      } catch (e) {
+        await durable.abandon(id);
+        throw e;
+      }
     }
     let flow: TaskFlow | undefined;
     if (flowed) {
@@ -228,6 +264,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
       // The task never existed: forget it. Its id stays consumed (ids are never reused).
+      if (durable !== undefined) await durable.abandon(id).catch(() => {});
       entry.done = true;
       entry.earlyFinal = undefined;
       entry.actor = undefined;
@@ -249,6 +286,67 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     // A queued task's body starts when a slot frees (`#startQueued`).
     else if (flow?.phase !== 'queued') this.#startBody(entry, body, agent);
     return id;
+  }
+
+  /**
+   * Runs `body` as the stored task `meta` (durable recovery): a live local entry with an actor, its
+   * record written again. A held entry without an actor (loaded from the store) is replaced, its
+   * waiters kept. `false` when the task already runs here or ended.
+   */
+  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown): boolean {
+    const held = this.registry.byId.get(meta.task_id);
+    if (held !== undefined && (held.actor !== undefined || held.done)) return false;
+    if (this.isStopping()) return false;
+    if (held !== undefined) this.registry.remove(held);
+    this.ids.bumpPast(meta.task_id);
+    const entry = newEntry({
+      id: meta.task_id,
+      ownerThreadId: meta.owner_thread_id,
+      name: meta.name,
+      summary: Object.freeze(summaryFromMeta(meta)),
+      local: true,
+      inbox: this.ownerInbox,
+      agentInbox: undefined,
+    });
+    entry.committed = true;
+    entry.waiters = held?.waiters;
+    this.registry.add(entry);
+    this.replicas?.spawned(entry);
+    const context = { taskId: entry.id, cancelGraceMs: this.#grace };
+    const actor = createActor(this.#taskLogic, {
+      id: entry.id,
+      input: context,
+      snapshot: { ...this.#initial, context } as unknown as Snapshot<unknown>,
+      parent: this.#parent,
+    });
+    entry.actor = actor;
+    actor.start();
+    this.writer.write(this.metaOf(entry), true);
+    this.notify('spawned', entry);
+    this.#startBody(entry, body, false);
+    return true;
+  }
+
+  /**
+   * Sets a durable task's summary fields (`undefined` removes one), writes its record and sends
+   * the machine `event` (`task.queue`, `task.retry`, `task.start`). Nothing once it ended.
+   */
+  protected patchDurable(
+    taskId: TaskId,
+    fields: Readonly<Record<string, unknown>>,
+    event?: 'task.queue' | 'task.retry' | 'task.start',
+  ): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry === undefined || entry.done || !entry.local) return;
+    const next: Record<string, unknown> = { ...entry.summary };
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) delete next[k];
+      else next[k] = v;
+    }
+    entry.summary = Object.freeze(next as TaskSummary);
+    if (event !== undefined) this.#send(entry, { type: event });
+    this.notify('updated', entry);
+    this.writer.write(this.metaOf(entry), true);
   }
 
   /** A queued task got its slot: it enters `running`, and its body starts once its record is durable. */

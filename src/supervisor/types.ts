@@ -290,6 +290,18 @@ export interface TaskSupervisor {
    */
   spawnAgent(opts: Omit<SpawnOptions, 'taskType'>, body: (ctx: AgentTaskContext) => unknown): Promise<TaskId>;
   /**
+   * Registers a durable task type (one made by `defineTask` with a `durable` section) and takes up
+   * its stored tasks that have not ended, in every thread: an attempt whose process died counts
+   * as failed, and each task waits for its next attempt (it shows `running`, `phase: 'retrying'`).
+   * Resolves with how many tasks it took up. Register each durable type at startup, before
+   * `loadThread`; spawning one registers it too.
+   *
+   * @example
+   * const render = defineTask({ taskType: 'render', durable: { retry: { maximumAttempts: 5 } }, run: renderFrame });
+   * await supervisor.register(render); // its unfinished tasks run again
+   */
+  register(taskType: { readonly taskType: string }): Promise<number>;
+  /**
    * Requests cancellation of one task: its `ctx.signal` aborts and it moves to `cancelling`; a body
    * that does not return within `cancelGraceMs` is settled `cancelled`. Returns `true` while the
    * task is live (also on repeated calls), `false` for an unknown or finished task. Its children

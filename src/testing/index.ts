@@ -56,6 +56,7 @@ export { runSupervisorModel, supervisorCommands } from './supervisorCommands.js'
 
 export type { MakeStore } from './storeConformance.js';
 export { storeConformance } from './storeConformance.js';
+export { durableConformance } from './durableConformance.js';
 
 export type { FaultyTaskStoreOptions } from './faultyStore.js';
 export { FaultyTaskStore, StoreUnavailableError } from './faultyStore.js';

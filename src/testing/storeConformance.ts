@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import { taskIdNumber } from '../wire/convert.js';
 import type { PersistedTaskMeta } from '../wire/types.js';
 import { outboxConformance } from './outboxConformance.js';
+import { durableConformance } from './durableConformance.js';
 import { sameJson } from '../wire/sameJson.js';
 
 /** Makes a fresh, empty store for each check. */
@@ -235,7 +236,8 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
  * check passes and rejects on the first failure with an `Error` whose message names the check.
  * A store with a `messages` member (durable messaging) also gets the outbox checks: insertion order,
  * de-duplication by id, tail moves, dead letters, `replay`/`clear` on exactly the listed ids,
- * exclusive dispatch claims and the once-per-`message_id` mailbox.
+ * exclusive dispatch claims and the once-per-`message_id` mailbox. A store with `durable` rows
+ * also gets the durable checks (`durableConformance`).
  * `makeStore` is called once per check; instances may share one backing database (the checks use
  * their own ids and threads), and each is closed at the end of its check when it has `close`.
  *
@@ -258,4 +260,5 @@ export async function storeConformance(makeStore: MakeStore): Promise<void> {
     }
   }
   await outboxConformance(makeStore, run);
+  await durableConformance(makeStore, run);
 }

@@ -3,7 +3,8 @@ import type { Usage } from '../supervisor/budget.js';
 import type { RequestInputOptions } from '../supervisor/input.js';
 import type { TaskContext } from '../supervisor/types.js';
 import type { Json, TaskId } from '../wire/types.js';
-import type { TypedTaskContext } from './types.js';
+import type { JsonCompatible } from './json.js';
+import type { TaskCheckpoint, TypedTaskContext } from './types.js';
 import { type Validator, validate } from './validator.js';
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -42,6 +43,41 @@ export class TypedContext<E> implements TypedTaskContext<E> {
 
   isCancelled(): boolean {
     return this.#ctx.isCancelled();
+  }
+
+  get attempt(): number {
+    return 1;
+  }
+
+  get previousError(): string | undefined {
+    return undefined;
+  }
+
+  /** A task without `durable` has one attempt: a step runs once, kept in memory for a repeat. */
+  #steps: Map<string, Promise<unknown>> | undefined;
+  #checkpoint: TaskCheckpoint | undefined;
+
+  step<T extends JsonCompatible<T>>(name: string, fn: () => T | PromiseLike<T>): Promise<T> {
+    const steps = (this.#steps ??= new Map());
+    let p = steps.get(name) as Promise<T> | undefined;
+    if (p === undefined) {
+      p = Promise.resolve().then(fn);
+      steps.set(name, p);
+    }
+    return p;
+  }
+
+  get checkpoint(): TaskCheckpoint {
+    if (this.#checkpoint === undefined) {
+      const values = new Map<string, unknown>();
+      this.#checkpoint = {
+        get: async <T>(key: string) => values.get(key) as T | undefined,
+        set: async (key, value) => {
+          values.set(key, structuredClone(value));
+        },
+      };
+    }
+    return this.#checkpoint;
   }
 
   requestInput(request: Json, options?: RequestInputOptions): Promise<Json> {

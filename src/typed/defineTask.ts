@@ -6,6 +6,7 @@ import { TypedContext } from './context.js';
 import type { JsonCompatible } from './json.js';
 import type {
   InputArgs,
+  DurableSpec,
   TaskTypeSpec,
   TypedCustomEvent,
   TypedSpawnOptions,
@@ -13,6 +14,12 @@ import type {
   TypedTaskSummary,
 } from './types.js';
 import { isValidator, type Validator, validate } from './validator.js';
+import { DURABLE_DEF, type DurableDef } from '../durable/host.js';
+import { resolveRetryPolicy } from '../durable/policy.js';
+import type { DurableSpawned } from '../durable/runtime.js';
+import { durableRuntimeOf } from '../durable/typeDef.js';
+import { toJson } from '../wire/jsonSafe.js';
+import { DurableTypedContext } from './durableContext.js';
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -36,6 +43,19 @@ export interface TaskType<I, E, R> {
    * const id = await crawl.spawn(supervisor, { threadId: 'thread-1', description: 'crawl' }, { url: 'https://example.com' });
    */
   spawn(supervisor: TaskSupervisor, opts: TypedSpawnOptions, ...input: InputArgs<I>): Promise<TaskId>;
+  /**
+   * A durable type's `spawn` that also says whether it created the task: `created: false` when
+   * the thread already had a task with `opts.idempotencyKey` (its id is returned, nothing starts).
+   * Rejects with a `TypeError` for a type without `durable`.
+   *
+   * @example
+   * const { taskId, created } = await render.spawnDurable(supervisor, { threadId: 't', description: 'frame 7', idempotencyKey: 'frame-7' }, { frame: 7 });
+   */
+  spawnDurable(
+    supervisor: TaskSupervisor,
+    opts: TypedSpawnOptions,
+    ...input: InputArgs<I>
+  ): Promise<DurableSpawned>;
   /**
    * The task's summary with a typed result; `undefined` when it is unknown or of another type.
    *
@@ -124,7 +144,10 @@ export function defineTask<
   const events = spec.events as Readonly<Record<string, Validator<unknown> | undefined>> | undefined;
 
   async function body(ctx: TaskContext, input: I): Promise<unknown> {
-    const out = await run(new TypedContext<E>(ctx, taskType, events), input);
+    return checked(await run(new TypedContext<E>(ctx, taskType, events), input));
+  }
+
+  async function checked(out: unknown): Promise<unknown> {
     if (resultCheck === undefined || TaskResult.is(out)) return out;
     try {
       return await validate(resultCheck, out);
@@ -150,16 +173,51 @@ export function defineTask<
     return supervisor.get(taskId)?.task_type === taskType;
   }
 
+  const durable: DurableDef | undefined =
+    spec.durable === undefined
+      ? undefined
+      : {
+          taskType,
+          ...resolveDurableSpec(spec.durable),
+          runAttempt: async (ctx, input) =>
+            checked(await run(new DurableTypedContext<E>(ctx, taskType, events), input as I)),
+        };
+
+  async function spawnDurable(
+    supervisor: TaskSupervisor,
+    opts: TypedSpawnOptions,
+    args: InputArgs<I>,
+  ): Promise<DurableSpawned> {
+    if (durable === undefined) {
+      throw new TypeError(
+        `Expected task type '${taskType}' to be durable (defineTask with \`durable\`), got a plain one`,
+      );
+    }
+    checkOpts(opts);
+    const runtime = durableRuntimeOf(supervisor);
+    const raw = checkInput(args[0]);
+    const input = toJson((raw instanceof Promise ? await raw : raw) ?? null, 'input');
+    return runtime.spawn(durable, opts, input);
+  }
+
   return Object.freeze({
     taskType,
+    [DURABLE_DEF]: durable,
     async spawn(supervisor: TaskSupervisor, opts: TypedSpawnOptions, ...args: InputArgs<I>): Promise<TaskId> {
-      if (typeof opts !== 'object' || opts === null) {
-        throw new TypeError(`Expected \`opts\` to be an object, got ${opts === null ? 'null' : typeof opts}`);
+      if (durable !== undefined) return (await spawnDurable(supervisor, opts, args)).taskId;
+      checkOpts(opts);
+      if (opts.idempotencyKey !== undefined || opts.startAfterMs !== undefined) {
+        throw new TypeError(
+          `Expected no \`idempotencyKey\` or \`startAfterMs\` for task type '${taskType}' (durable task types only), got one`,
+        );
       }
       const checked = checkInput(args[0]);
       // An async schema is awaited; a synchronous check keeps the spawn's checks in the same tick.
       const input = checked instanceof Promise ? await checked : checked;
       return supervisor.spawn({ ...opts, taskType }, (ctx) => body(ctx, input));
+    },
+    spawnDurable(supervisor: TaskSupervisor, opts: TypedSpawnOptions, ...args: InputArgs<I>) {
+      return spawnDurable(supervisor, opts, args);
     },
     get(supervisor: TaskSupervisor, taskId: TaskId): TypedTaskSummary<R> | undefined {
       const s = supervisor.get(taskId);
@@ -215,6 +273,26 @@ export function defineTask<
       return typed;
     },
   });
+}
+
+function checkOpts(opts: unknown): void {
+  if (typeof opts !== 'object' || opts === null) {
+    throw new TypeError(`Expected \`opts\` to be an object, got ${opts === null ? 'null' : typeof opts}`);
+  }
+}
+
+function resolveDurableSpec(durable: unknown): Pick<DurableDef, 'policy' | 'attemptTimeoutMs'> {
+  if (typeof durable !== 'object' || durable === null) {
+    throw new TypeError(
+      `Expected \`spec.durable\` to be an object, got ${durable === null ? 'null' : typeof durable}`,
+    );
+  }
+  const d = durable as DurableSpec;
+  const ms = d.attemptTimeoutMs;
+  if (ms !== undefined && !(typeof ms === 'number' && ms > 0)) {
+    throw new TypeError(`Expected \`durable.attemptTimeoutMs\` to be a positive number, got ${String(ms)}`);
+  }
+  return { policy: resolveRetryPolicy(d.retry), attemptTimeoutMs: ms };
 }
 
 function checkSpec(spec: unknown): void {

@@ -1,5 +1,6 @@
 import type { PersistedTaskMeta, TaskParentContext, TaskSummary } from './types.js';
 import { isEmptyParentContext } from './types.js';
+import { copyDurableFields } from './durableFields.js';
 
 /**
  * A copy of `c` with the unset members dropped, so JSON and `toEqual` agree.
@@ -37,6 +38,7 @@ export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
   if (meta.completed_at_ms !== undefined) s.completed_at_ms = meta.completed_at_ms;
   if (!isEmptyParentContext(meta.parent_context)) s.parent_context = meta.parent_context;
   if (meta.stop_reason !== undefined) s.stop_reason = meta.stop_reason;
+  if (meta.max_attempts !== undefined) copyDurableFields(meta, s);
   return s;
 }
 
@@ -65,6 +67,7 @@ export function metaFromSummary(
   if (summary.result !== undefined && summary.result !== null) m.result = summary.result;
   if (summary.completed_at_ms !== undefined) m.completed_at_ms = summary.completed_at_ms;
   if (summary.stop_reason !== undefined) m.stop_reason = summary.stop_reason;
+  if (summary.max_attempts !== undefined) copyDurableFields(summary, m);
   return m;
 }
 

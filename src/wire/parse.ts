@@ -8,6 +8,7 @@ import type {
   TaskStopReason,
 } from './types.js';
 import { TASK_STATUSES } from './types.js';
+import { parseDurableFields } from './durableFields.js';
 
 type Obj = Readonly<Record<string, unknown>>;
 
@@ -126,7 +127,7 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
   const stop_reason = stopReason(own(json, 'stop_reason'));
 
   // Wire order, optional fields only when set.
-  return {
+  const meta: PersistedTaskMeta = {
     task_id,
     owner_thread_id,
     task_type,
@@ -140,6 +141,8 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     parent_context,
     ...(stop_reason !== undefined && { stop_reason }),
   };
+  // A durable task's record (it always has `max_attempts`) keeps its attempt fields.
+  return own(json, 'max_attempts') === undefined ? meta : { ...meta, ...parseDurableFields(json) };
 }
 
 const STOP_REASONS: readonly TaskStopReason[] = [

@@ -80,8 +80,27 @@ export type TaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEven
 /** A terminal task event. */
 export type TerminalTaskEvent = CompletedTaskEvent | FailedTaskEvent | CancelledTaskEvent;
 
+/**
+ * What a durable task's summary and record add, all optional and absent on plain tasks. While the
+ * task waits between attempts or for its start it is `running`, with `phase` saying why.
+ */
+export type DurableSummaryFields = {
+  /** Why a `running` task runs no body now: waiting for its start (`queued`) or its next attempt (`retrying`). */
+  phase?: TaskPhase;
+  /** Attempts claimed so far (1-based once the first started). */
+  attempt?: number;
+  max_attempts?: number;
+  /** When the next attempt may start (ms since the epoch), while `retrying` or `queued`. */
+  next_attempt_at_ms?: number;
+  /** The latest failed attempt's error. */
+  last_error?: string;
+  /** Every failed attempt's error, in order. */
+  attempt_errors?: string[];
+  idempotency_key?: string;
+};
+
 /** What `get` and `list` return. No `name`, no `owner_thread_id`. */
-export type TaskSummary = {
+export type TaskSummary = DurableSummaryFields & {
   task_id: TaskId;
   task_type: string;
   description: string;
@@ -118,7 +137,7 @@ export type TaskUsage = {
 export type TaskStopReason = 'user' | 'parent' | 'run' | 'timeout' | 'budget' | 'orphaned' | 'shutdown';
 
 /** What stores hold: one record per task. */
-export type PersistedTaskMeta = {
+export type PersistedTaskMeta = DurableSummaryFields & {
   task_id: TaskId;
   owner_thread_id: string;
   task_type: string;

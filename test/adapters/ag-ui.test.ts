@@ -120,6 +120,33 @@ describe('awaken-tasks/ag-ui', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('a task waiting for input shows phase and request on its activity; the answer removes them', async () => {
+    const sup = supervisor();
+    const events: TaskActivityEvent[] = [];
+    const stop = forwardTaskActivities(sup, { threadId: 't', emit: (e) => events.push(e) });
+    const id = await sup.spawn({ threadId: 't', taskType: 'deploy', description: 'deploy' }, async (ctx) => {
+      const answer = await ctx.requestInput({ question: 'Deploy to production?' });
+      return { answer };
+    });
+    await until(() => replay(events).get(`task:${id}`)?.phase === 'waiting');
+    expect(replay(events).get(`task:${id}`)).toMatchObject({
+      status: 'running',
+      phase: 'waiting',
+      input_request: { question: 'Deploy to production?' },
+    });
+    expect(sup.provideInput(id, 'yes')).toBe(true);
+    await sup.wait(id);
+    await until(() => replay(events).get(`task:${id}`)?.status === 'completed');
+    stop();
+    const final = replay(events).get(`task:${id}`)!;
+    expect(final).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(final).not.toHaveProperty('phase');
+    expect(final).not.toHaveProperty('input_request');
+    const removed = events.flatMap((e) => (e.type === EventType.ACTIVITY_DELTA ? e.patch : []));
+    expect(removed).toContainEqual({ op: 'remove', path: '/phase' });
+    for (const e of events) expect(() => EventSchema.parse(e)).not.toThrow();
+  });
+
   it('an emit that throws is a process warning; the task and later events go on', async () => {
     const sup = supervisor();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});

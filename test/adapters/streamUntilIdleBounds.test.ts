@@ -173,6 +173,46 @@ describe('streamUntilIdle bounds', () => {
     await supervisor.stop();
   });
 
+  it('a model that fails in a continuation: the stream ends with an error chunk, watchers removed, the task spared', async () => {
+    const { supervisor, gates, run } = setup();
+    let watching = 0;
+    for (const method of ['subscribe', 'onEvent'] as const) {
+      const original = supervisor[method].bind(supervisor) as (...args: unknown[]) => () => void;
+      (supervisor as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        watching++;
+        const off = original(...args);
+        return () => {
+          watching--;
+          off();
+        };
+      };
+    }
+    let finished = false;
+    const { chunks } = await run(
+      [
+        start(0, 1),
+        say('started'),
+        () => {
+          throw new Error('model down');
+        },
+      ],
+      {
+        onFinish: () => {
+          finished = true;
+        },
+      },
+      (n) => {
+        if (n === 2) gates[0]!.open('r0');
+      },
+    );
+    expect(chunks.some((c) => c.type === 'error')).toBe(true);
+    expect(finished).toBe(false);
+    expect(watching).toBe(0);
+    const [, t1] = supervisor.list('t');
+    expect(t1?.status).toBe('running');
+    await supervisor.stop();
+  });
+
   it('bad options are TypeErrors', () => {
     const { supervisor, inbox } = setup();
     const base = {

@@ -255,6 +255,40 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     await supervisor.stop();
   });
 
+  it('a message in the inbox (not a task event) wakes the waiting run for a turn of its own; the task end gets the next', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const start = spawnNamed(supervisor, 'start', parked as never);
+    const scripted = scriptedModel([
+      { toolCalls: [{ id: 'c0', name: 'start', args: {} }] },
+      { text: 'waiting' },
+      { text: 'heard you' },
+      { text: 'task over' },
+    ]);
+    const model = (req: { messages: Message[]; tools: ToolDefinition[] }) => {
+      // The user's nudge arrives during turn 1; the task is cancelled during the nudge's turn.
+      if (scripted.requests.length === 1)
+        void hop(2).then(() =>
+          inbox.sender.send({ kind: 'messages', messages: [{ role: 'user', content: 'hurry up' }] }),
+        );
+      if (scripted.requests.length === 2) supervisor.cancelAll('t');
+      return scripted(req);
+    };
+    const outcome = await runAgentLoop({
+      model,
+      supervisor,
+      threadId: 't',
+      tools: [start],
+      inbox,
+      untilIdle: { maxTurns: 5 },
+    });
+    expect(outcome.until_idle).toEqual({ turns: 3, stopped_by: 'idle' });
+    const added = addedPerRequest(scripted.requests);
+    expect(added[2]!.map((m) => m.content)).toEqual(['hurry up']);
+    expect(eventsIn(added[3]!).map(([k]) => k)).toEqual(['cancelled']);
+    await supervisor.stop();
+  });
+
   it('rejects untilIdle without an inbox and bad bounds with TypeError', async () => {
     const supervisor = createTaskSupervisor();
     const model = scriptedModel([]);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
-import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
+import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
@@ -61,9 +61,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     await pool.end();
   });
 
-  it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
-    const table = uniqueTable('wake');
-    tables.push(table);
+  const startA = async (table: string) => {
     const child = startChild('replica-child.mjs', {
       AWAKEN_DIST: dist,
       DATABASE_URL: pgUrl!,
@@ -74,7 +72,13 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     });
     children.push(child);
     await until(() => (child.lines as Line[]).some((l) => l.t === 'ready'), 30_000, 'A ready');
-    const a = new Replica(child);
+    return new Replica(child);
+  };
+
+  it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
+    const table = uniqueTable('wake');
+    tables.push(table);
+    const a = await startA(table);
 
     // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
     const { outcome: first, tasks } = await a.call<{ outcome: RunOutcome; tasks: string[] }>('turn', {
@@ -130,6 +134,53 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     expect(b.get(t0)?.parent_context?.run_id).toBe('run-1');
     expect(b.get(t1)?.parent_context?.call_id).toBe('a1');
     expect(await rowStatus(t0)).toBe('completed');
+    await b.stop();
+  }, 90_000);
+
+  it('A is SIGKILLed while B waits: B’s periodic reload orphans A’s task and the failure wakes one more turn', async () => {
+    const table = uniqueTable('wake');
+    tables.push(table);
+    const a = await startA(table);
+    const { outcome: first, tasks } = await a.call<{ outcome: RunOutcome; tasks: string[] }>('turn', {
+      thread: 'T',
+      run: 'run-1',
+      emits: [1, 0],
+    });
+    const [t0, t1] = tasks as [string, string];
+    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+    stores.push(store);
+    const inbox = createDurableInbox();
+    const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
+    const scripted = scriptedModel([{ text: 'saw t0' }, { text: 'saw t1 fail' }]);
+    const model = async (req: { messages: Message[]; tools: ToolDefinition[] }) => {
+      // During t0's turn, A dies with t1 still running.
+      if (scripted.requests.length === 0) {
+        a.child.proc.kill('SIGKILL');
+        await a.child.closed.catch(() => undefined);
+      }
+      return scripted(req);
+    };
+    const running = runAgentLoop({
+      model,
+      supervisor: b,
+      threadId: 'T',
+      runId: 'run-1',
+      inbox,
+      messages: first.messages,
+      untilIdle: { maxTurns: 5, waitFirst: true, reloadMs: 200 },
+    });
+    await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
+    await a.call('release', { task: t0 });
+    const outcome = await running;
+    expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
+    const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];
+    expect(eventsIn(r1.messages.slice(first.messages.length))).toEqual([
+      ['custom', t0],
+      ['completed', t0],
+    ]);
+    const added = r2.messages.slice(r1.messages.length + 1);
+    expect(eventsIn(added)).toEqual([['failed', t1]]);
+    expect(added.at(-1)!.content).toContain(ORPHAN_ERROR);
     await b.stop();
   }, 90_000);
 });

@@ -12,6 +12,7 @@ import { OwnerLock } from './ownerLock.js';
 import { SchemaRefusal, SCHEMA_VERSION, migrate } from './schema.js';
 import { sameRecord } from './sameRecord.js';
 import { SqliteMessageOutbox } from './outbox.js';
+import { SqliteDurableStore } from './durable.js';
 
 /** What `new SqliteTaskStore(path, options)` takes besides the path. */
 export interface SqliteTaskStoreOptions extends CorruptRecordOptions {
@@ -106,6 +107,21 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   #messages: SqliteMessageOutbox | undefined;
+  #durable: SqliteDurableStore | undefined;
+
+  /**
+   * Durable task rows (input, attempts, steps, idempotency keys) in this file; tables made on first use.
+   *
+   * @example
+   * const pending = await store.durable.pending('render');
+   */
+  get durable(): SqliteDurableStore {
+    this.#durable ??= new SqliteDurableStore(() => {
+      this.#writable(this.#putTx);
+      return this.#open();
+    });
+    return this.#durable;
+  }
 
   /**
    * Durable agent messaging (outbox, dead letters, reference mailbox) in this file; tables made on first use.

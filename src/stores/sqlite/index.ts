@@ -14,3 +14,4 @@ export { SqliteStoreError, type SqliteStoreErrorCode, type SqliteFileOwner } fro
 export type { CorruptRecord, PutResult } from '../types.js';
 export { SqliteMessageOutbox } from './outbox.js';
 export { DriverError, type DriverErrorCode } from '../driverError.js';
+export { SqliteDurableStore } from './durable.js';

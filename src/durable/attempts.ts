@@ -1,0 +1,163 @@
+import type { DurableRow, DurableTaskStore } from '../stores/durable.js';
+import { errorMessage } from '../supervisor/lifecycle.js';
+import type { TaskContext } from '../supervisor/types.js';
+import { TaskResult } from '../wire/taskResult.js';
+import type { Json } from '../wire/types.js';
+import { AttemptContext, AttemptScope } from './attemptContext.js';
+import { AttemptFencedError } from './errors.js';
+import type { DurableDef, DurablePatch, DurableSupervisorHooks } from './host.js';
+import { backoffDelay, isNonRetryable } from './policy.js';
+
+/** What the attempt loop needs: the supervisor's hooks, the rows, and who this process is. */
+export interface AttemptRuntime {
+  readonly hooks: DurableSupervisorHooks;
+  readonly store: DurableTaskStore;
+  readonly owner: string;
+  readonly random: () => number;
+}
+
+type AttemptEnd =
+  | { readonly kind: 'returned'; readonly value: unknown }
+  | { readonly kind: 'threw'; readonly error: string; readonly final: boolean };
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * The body of a durable task as the supervisor runs it: waits for the row's next run time (the
+ * machine `queued` or `retrying`), claims the next attempt in the store (the one conditional
+ * claim: act only on the row it returns), runs the typed body on an attempt context, and on a
+ * retryable failure records the error and the next run time and loops. Returns the final outcome
+ * for the task machine; marks the row `done` once the terminal record was written.
+ */
+export async function runAttempts(
+  rt: AttemptRuntime,
+  outer: TaskContext,
+  def: DurableDef,
+  first: DurableRow,
+): Promise<unknown> {
+  const id = outer.taskId;
+  const { hooks, store } = rt;
+  let row = first;
+  let recorded: Record<string, Json> | undefined;
+  // Fields the next summary patch carries (the previous transition's news).
+  let news: DurablePatch = {};
+  for (;;) {
+    const wait = row.next_run_at_ms - hooks.now();
+    if (wait > 0 && !outer.isCancelled()) {
+      hooks.patch(
+        id,
+        { ...news, phase: row.attempt === 0 ? 'queued' : 'retrying', next_attempt_at_ms: row.next_run_at_ms },
+        row.attempt === 0 ? 'task.queue' : 'task.retry',
+      );
+      news = {};
+      await sleep(hooks, wait, outer);
+    }
+    if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    const claimed = await store.claim(id, row.attempt, rt.owner, Math.max(hooks.now(), row.next_run_at_ms));
+    if (claimed === undefined) {
+      // Act only on a claimed row: someone else holds this attempt (or the task ended).
+      const now = await store.get(id);
+      throw new AttemptFencedError(
+        `task '${id}': attempt ${row.attempt + 1} could not be claimed (the stored task is ${now === undefined ? 'gone' : `${now.state} at attempt ${now.attempt}`})`,
+      );
+    }
+    row = claimed;
+    if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    hooks.patch(
+      id,
+      { ...news, attempt: row.attempt, phase: undefined, next_attempt_at_ms: undefined },
+      'task.start',
+    );
+    news = {};
+    recorded ??= await store.steps(id);
+    const end = await runOne(rt, outer, def, row, recorded);
+    if (end.kind === 'returned') return ended(rt, id, end.value);
+    // A throw after a cancel request is the acknowledgement: the machine ends it `cancelled`.
+    if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    const final = end.final || row.attempt >= row.max_attempts;
+    const next = final ? undefined : hooks.now() + backoffDelay(def.policy, row.attempt, rt.random);
+    if (!(await store.release(id, row.attempt, rt.owner, end.error, next))) {
+      throw new AttemptFencedError(
+        `task '${id}': attempt ${row.attempt} lost the task before it could record its failure`,
+      );
+    }
+    const errors = [...row.attempt_errors, end.error];
+    news = { last_error: end.error, attempt_errors: errors };
+    if (final) {
+      hooks.patch(id, news);
+      return ended(rt, id, TaskResult.failed(end.error));
+    }
+    row = { ...row, state: 'waiting', next_run_at_ms: next!, attempt_errors: errors };
+  }
+}
+
+/** Marks the row `done` once the task's terminal record was written, then hands back `value`. */
+function ended(rt: AttemptRuntime, id: string, value: unknown): unknown {
+  rt.hooks.settled(id).then(
+    () => rt.store.finish(id).catch(() => {}),
+    () => {},
+  );
+  return value;
+}
+
+async function runOne(
+  rt: AttemptRuntime,
+  outer: TaskContext,
+  def: DurableDef,
+  row: DurableRow,
+  recorded: Record<string, Json>,
+): Promise<AttemptEnd> {
+  const scope = new AttemptScope();
+  const outerSignal = outer.signal;
+  const onCancel = (): void => scope.controller.abort(outerSignal.reason);
+  if (outerSignal.aborted) onCancel();
+  else outerSignal.addEventListener('abort', onCancel, { once: true });
+  const previous = row.attempt_errors.at(-1);
+  const ctx = new AttemptContext(outer, scope, rt.store, rt.owner, recorded, row.attempt, previous);
+  const ms = def.attemptTimeoutMs;
+  let timer: unknown;
+  const body = Promise.resolve()
+    .then(() => def.runAttempt(ctx, row.input))
+    .then(
+      (value): AttemptEnd => ({ kind: 'returned', value }),
+      (e: unknown): AttemptEnd => ({
+        kind: 'threw',
+        error: errorMessage(e),
+        final: isNonRetryable(e, def.policy),
+      }),
+    );
+  let end: AttemptEnd | typeof TIMED_OUT;
+  try {
+    end =
+      ms === undefined
+        ? await body
+        : await Promise.race([
+            body,
+            new Promise<typeof TIMED_OUT>((resolve) => {
+              timer = rt.hooks.clock.setTimeout(() => resolve(TIMED_OUT), ms);
+            }),
+          ]);
+  } finally {
+    if (timer !== undefined) rt.hooks.clock.clearTimeout(timer);
+    outerSignal.removeEventListener('abort', onCancel);
+  }
+  if (end === TIMED_OUT) {
+    const error = `attempt ${row.attempt} timed out after ${ms} ms`;
+    // The late body keeps running but can write nothing: its scope is fenced.
+    scope.fence(new DOMException(error, 'TimeoutError'));
+    return { kind: 'threw', error, final: false };
+  }
+  scope.live = false;
+  return end;
+}
+
+/** Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled. */
+function sleep(hooks: DurableSupervisorHooks, ms: number, outer: TaskContext): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = hooks.clock.setTimeout(() => resolve(), ms);
+    outer.cancelled().then(() => {
+      hooks.clock.clearTimeout(timer);
+      resolve();
+    });
+  });
+}

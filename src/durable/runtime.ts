@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import type { DurableRow, DurableTaskStore } from '../stores/durable.js';
+import { MemoryDurableStore } from '../stores/memoryDurable.js';
+import type { SpawnOptions, TaskContext } from '../supervisor/types.js';
+import { TaskResult } from '../wire/taskResult.js';
+import type { Json, PersistedTaskMeta, TaskId } from '../wire/types.js';
+import { type AttemptRuntime, runAttempts } from './attempts.js';
+import type { DurableDef, DurableSupervisorHooks } from './host.js';
+import { backoffDelay } from './policy.js';
+
+/** The error recorded for an attempt whose process died before it ended. */
+export const LOST_ATTEMPT_ERROR = 'the process running this attempt stopped before it ended';
+
+/** What a durable spawn resolves with: the task's id, and whether this call created it. */
+export interface DurableSpawned {
+  readonly taskId: TaskId;
+  /** `false` when the thread already had a task with the idempotency key. */
+  readonly created: boolean;
+}
+
+/** Spawn options of a durable task, as the runtime takes them. */
+export type DurableSpawnOptions = Omit<SpawnOptions, 'taskType'> & {
+  readonly idempotencyKey?: string | undefined;
+  readonly startAfterMs?: number | undefined;
+};
+
+/**
+ * One supervisor's durable tasks: the registered types, the spawn path (idempotency key, stored
+ * input, delayed start) and recovery. Made on first use, so a supervisor without durable tasks
+ * pays nothing.
+ */
+export class DurableRuntime implements AttemptRuntime {
+  readonly hooks: DurableSupervisorHooks;
+  readonly store: DurableTaskStore;
+  /** This process's claimant id: every attempt it claims is fenced by (attempt, owner). */
+  readonly owner = randomUUID();
+  readonly random: () => number = Math.random;
+  readonly #types = new Map<string, DurableDef>();
+
+  constructor(hooks: DurableSupervisorHooks) {
+    this.hooks = hooks;
+    this.store = hooks.store ?? new MemoryDurableStore();
+  }
+
+  /** The registered definition of `taskType`. */
+  def(taskType: string): DurableDef | undefined {
+    return this.#types.get(taskType);
+  }
+
+  /**
+   * Registers `def` and recovers its stored tasks that are not done: an attempt whose process
+   * died counts as failed (its error recorded), and the task waits for its next attempt.
+   * Resolves with how many tasks it took up.
+   */
+  async register(def: DurableDef): Promise<number> {
+    const known = this.#types.get(def.taskType);
+    if (known !== undefined && known !== def) {
+      throw new TypeError(`Expected one definition of durable task type '${def.taskType}', got a second one`);
+    }
+    this.#types.set(def.taskType, def);
+    const rows = await this.store.pending(def.taskType);
+    const threads = new Map<string, Map<TaskId, PersistedTaskMeta>>();
+    let taken = 0;
+    for (const row of rows) {
+      if (this.hooks.isLive(row.task_id)) continue;
+      let records = threads.get(row.thread_id);
+      if (records === undefined) {
+        records = new Map((await this.hooks.load(row.thread_id)).map((r) => [r.task_id, r]));
+        threads.set(row.thread_id, records);
+      }
+      const record = records.get(row.task_id);
+      if (record !== undefined && record.status !== 'running') {
+        // Its end was written before the row heard of it: the record decides.
+        await this.store.finish(row.task_id);
+        continue;
+      }
+      if (await this.#recover(def, row, record)) taken++;
+    }
+    return taken;
+  }
+
+  async #recover(
+    def: DurableDef,
+    stored: DurableRow,
+    record: PersistedTaskMeta | undefined,
+  ): Promise<boolean> {
+    let row = stored;
+    let finalError: string | undefined;
+    if (row.state === 'running') {
+      // The attempt was claimed by a process that is gone: that attempt failed.
+      const error = `attempt ${row.attempt}: ${LOST_ATTEMPT_ERROR}`;
+      const final = row.attempt >= row.max_attempts;
+      const next = final ? undefined : this.hooks.now() + backoffDelay(def.policy, row.attempt, this.random);
+      if (!(await this.store.release(row.task_id, row.attempt, row.owner ?? '', error, next))) return false;
+      row = {
+        ...row,
+        state: final ? 'done' : 'waiting',
+        next_run_at_ms: next ?? row.next_run_at_ms,
+        attempt_errors: [...row.attempt_errors, error],
+      };
+      if (final) finalError = error;
+    }
+    const base = record ?? row.record;
+    const meta: PersistedTaskMeta = {
+      ...base,
+      status: 'running',
+      attempt: row.attempt,
+      max_attempts: row.max_attempts,
+    };
+    if (row.attempt_errors.length > 0) {
+      meta.attempt_errors = [...row.attempt_errors];
+      meta.last_error = row.attempt_errors.at(-1)!;
+    }
+    delete meta.phase;
+    delete meta.next_attempt_at_ms;
+    const body =
+      finalError !== undefined
+        ? () => this.#ended(row.task_id, TaskResult.failed(finalError))
+        : (ctx: TaskContext) => runAttempts(this, ctx, def, row);
+    return this.hooks.resume(meta, body);
+  }
+
+  #ended(taskId: TaskId, value: unknown): unknown {
+    this.hooks.settled(taskId).then(
+      () => this.store.finish(taskId).catch(() => {}),
+      () => {},
+    );
+    return value;
+  }
+
+  /** Spawns a durable task of `def` with its (checked) input; a key hit starts nothing. */
+  async spawn(def: DurableDef, opts: DurableSpawnOptions, input: Json): Promise<DurableSpawned> {
+    if (!this.#types.has(def.taskType)) this.#types.set(def.taskType, def);
+    const { idempotencyKey: key, startAfterMs, ...plain } = opts;
+    if (key !== undefined && typeof key !== 'string') {
+      throw new TypeError(
+        `Expected \`idempotencyKey\` to be a string, got ${key === null ? 'null' : typeof key}`,
+      );
+    }
+    if (startAfterMs !== undefined && !(typeof startAfterMs === 'number' && startAfterMs >= 0)) {
+      throw new TypeError(
+        `Expected \`startAfterMs\` to be a non-negative number, got ${String(startAfterMs)}`,
+      );
+    }
+    let row: DurableRow | undefined;
+    let existing: TaskId | undefined;
+    const maxAttempts = def.policy.maximumAttempts;
+    const taskId = await this.hooks.spawn(
+      { ...plain, taskType: def.taskType },
+      (ctx) => runAttempts(this, ctx, def, row!),
+      {
+        extra: {
+          attempt: 0,
+          max_attempts: maxAttempts,
+          ...(key === undefined ? {} : { idempotency_key: key }),
+        },
+        abandon: (id) => this.store.remove(id),
+        prepare: async (id, meta) => {
+          const created = {
+            task_id: id,
+            thread_id: meta.owner_thread_id,
+            task_type: def.taskType,
+            record: meta,
+            input,
+            ...(key === undefined ? {} : { idempotency_key: key }),
+            state: 'waiting',
+            attempt: 0,
+            max_attempts: maxAttempts,
+            next_run_at_ms: meta.created_at_ms + (startAfterMs ?? 0),
+            attempt_errors: [],
+          } satisfies DurableRow;
+          const r = await this.store.create(created);
+          if (!r.created) {
+            existing = r.taskId;
+            return r.taskId;
+          }
+          row = created;
+          return undefined;
+        },
+      },
+    );
+    return { taskId, created: existing === undefined };
+  }
+}

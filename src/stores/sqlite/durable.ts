@@ -1,0 +1,243 @@
+import type Database from 'better-sqlite3';
+import type { Json, TaskId } from '../../wire/types.js';
+import type { DurableCreated, DurableRow, DurableState, DurableTaskStore } from '../durable.js';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS durable_tasks (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id         TEXT NOT NULL UNIQUE,
+    thread_id       TEXT NOT NULL,
+    task_type       TEXT NOT NULL,
+    idempotency_key TEXT,
+    state           TEXT NOT NULL,
+    attempt         INTEGER NOT NULL,
+    max_attempts    INTEGER NOT NULL,
+    next_run_at_ms  INTEGER NOT NULL,
+    owner           TEXT,
+    record          TEXT NOT NULL,
+    input           TEXT NOT NULL,
+    errors          TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS durable_tasks_key
+    ON durable_tasks (thread_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS durable_tasks_pending ON durable_tasks (task_type, state);
+  CREATE TABLE IF NOT EXISTS durable_steps (
+    task_id TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (task_id, name)
+  );
+`;
+
+type Row = {
+  task_id: string;
+  thread_id: string;
+  task_type: string;
+  idempotency_key: string | null;
+  state: string;
+  attempt: number;
+  max_attempts: number;
+  next_run_at_ms: number;
+  owner: string | null;
+  record: string;
+  input: string;
+  errors: string;
+};
+
+function decode(r: Row): DurableRow {
+  const row: DurableRow = {
+    task_id: r.task_id,
+    thread_id: r.thread_id,
+    task_type: r.task_type,
+    record: JSON.parse(r.record),
+    input: JSON.parse(r.input),
+    state: r.state as DurableState,
+    attempt: r.attempt,
+    max_attempts: r.max_attempts,
+    next_run_at_ms: r.next_run_at_ms,
+    attempt_errors: JSON.parse(r.errors),
+    ...(r.idempotency_key === null ? {} : { idempotency_key: r.idempotency_key }),
+    ...(r.owner === null ? {} : { owner: r.owner }),
+  };
+  return row;
+}
+
+const COLS =
+  'task_id, thread_id, task_type, idempotency_key, state, attempt, max_attempts, next_run_at_ms, owner, record, input, errors';
+
+function prepare(db: Database.Database) {
+  db.exec(SCHEMA);
+  const byKey = db.prepare<[string, string], { task_id: string }>(
+    'SELECT task_id FROM durable_tasks WHERE thread_id = ? AND idempotency_key = ?',
+  );
+  const insert = db.prepare(
+    `INSERT INTO durable_tasks (${COLS}) VALUES (@task_id, @thread_id, @task_type, @idempotency_key,
+       @state, @attempt, @max_attempts, @next_run_at_ms, @owner, @record, @input, @errors)`,
+  );
+  const get = db.prepare<[string], Row>(`SELECT ${COLS} FROM durable_tasks WHERE task_id = ?`);
+  const claim = db.prepare<[string, string, number, number], Row>(
+    `UPDATE durable_tasks SET state = 'running', attempt = attempt + 1, owner = ?
+     WHERE task_id = ? AND state = 'waiting' AND attempt = ? AND next_run_at_ms <= ?
+     RETURNING ${COLS}`,
+  );
+  const fenced = db.prepare<[string, number, string], { errors: string; next_run_at_ms: number }>(
+    `SELECT errors, next_run_at_ms FROM durable_tasks
+     WHERE task_id = ? AND state = 'running' AND attempt = ? AND owner = ?`,
+  );
+  const release = db.prepare<[string, number, string, string]>(
+    'UPDATE durable_tasks SET state = ?, next_run_at_ms = ?, owner = NULL, errors = ? WHERE task_id = ?',
+  );
+  const finish = db.prepare<[string]>(
+    "UPDATE durable_tasks SET state = 'done', owner = NULL WHERE task_id = ? AND state <> 'done'",
+  );
+  const pending = db.prepare<[string], Row>(
+    `SELECT ${COLS} FROM durable_tasks WHERE task_type = ? AND state <> 'done' ORDER BY seq`,
+  );
+  const steps = db.prepare<[string], { name: string; value: string }>(
+    'SELECT name, value FROM durable_steps WHERE task_id = ?',
+  );
+  const step = db.prepare<[string, string], { value: string }>(
+    'SELECT value FROM durable_steps WHERE task_id = ? AND name = ?',
+  );
+  const putStep = db.prepare<[string, string, string]>(
+    `INSERT INTO durable_steps (task_id, name, value) VALUES (?, ?, ?)
+     ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value`,
+  );
+  const removeRow = db.prepare<[string]>('DELETE FROM durable_tasks WHERE task_id = ?');
+  const removeSteps = db.prepare<[string]>('DELETE FROM durable_steps WHERE task_id = ?');
+
+  const createTx = db.transaction((row: DurableRow): DurableCreated => {
+    if (row.idempotency_key !== undefined) {
+      const taken = byKey.get(row.thread_id, row.idempotency_key);
+      if (taken !== undefined) return { created: false, taskId: taken.task_id };
+    }
+    insert.run({
+      task_id: row.task_id,
+      thread_id: row.thread_id,
+      task_type: row.task_type,
+      idempotency_key: row.idempotency_key ?? null,
+      state: row.state,
+      attempt: row.attempt,
+      max_attempts: row.max_attempts,
+      next_run_at_ms: row.next_run_at_ms,
+      owner: row.owner ?? null,
+      record: JSON.stringify(row.record),
+      input: JSON.stringify(row.input),
+      errors: JSON.stringify(row.attempt_errors),
+    });
+    return { created: true };
+  });
+  const releaseTx = db.transaction(
+    (taskId: string, attempt: number, owner: string, error: string, next: number | undefined) => {
+      const held = fenced.get(taskId, attempt, owner);
+      if (held === undefined) return false;
+      const errors = [...(JSON.parse(held.errors) as string[]), error];
+      release.run(
+        next === undefined ? 'done' : 'waiting',
+        next ?? held.next_run_at_ms,
+        JSON.stringify(errors),
+        taskId,
+      );
+      return true;
+    },
+  );
+  const stepTx = db.transaction(
+    (taskId: string, attempt: number, owner: string, name: string, value: Json, overwrite: boolean) => {
+      if (fenced.get(taskId, attempt, owner) === undefined) return undefined;
+      if (!overwrite) {
+        const kept = step.get(taskId, name);
+        if (kept !== undefined) return { value: JSON.parse(kept.value) as Json };
+      }
+      putStep.run(taskId, name, JSON.stringify(value));
+      return { value };
+    },
+  );
+  const removeTx = db.transaction((taskId: string) => {
+    removeRow.run(taskId);
+    removeSteps.run(taskId);
+  });
+  return { createTx, releaseTx, stepTx, removeTx, get, claim, finish, pending, steps };
+}
+
+/**
+ * Durable task rows in the store's SQLite file (`SqliteTaskStore#durable`); its tables are made on
+ * first use. Every method is one immediate transaction, durable when it resolves. The idempotency
+ * key is a unique index per thread; the fence is a condition on (state, attempt, owner).
+ *
+ * @example
+ * const durable = new SqliteTaskStore('./tasks.db').durable;
+ * const row = await durable.claim('bg_0', 0, 'owner-a', Date.now());
+ */
+export class SqliteDurableStore implements DurableTaskStore {
+  readonly #open: () => Database.Database;
+  #s: ReturnType<typeof prepare> | undefined;
+
+  /** Made by `SqliteTaskStore#durable`; `open` returns the store's writable better-sqlite3 handle. */
+  constructor(open: () => object) {
+    this.#open = open as () => Database.Database;
+  }
+
+  #stmts(): ReturnType<typeof prepare> {
+    const db = this.#open();
+    this.#s ??= prepare(db);
+    return this.#s;
+  }
+
+  async create(row: DurableRow): Promise<DurableCreated> {
+    return this.#stmts().createTx.immediate(row);
+  }
+
+  async get(taskId: TaskId): Promise<DurableRow | undefined> {
+    const r = this.#stmts().get.get(taskId);
+    return r === undefined ? undefined : decode(r);
+  }
+
+  async claim(
+    taskId: TaskId,
+    afterAttempt: number,
+    owner: string,
+    nowMs: number,
+  ): Promise<DurableRow | undefined> {
+    const r = this.#stmts().claim.get(owner, taskId, afterAttempt, nowMs);
+    return r === undefined ? undefined : decode(r);
+  }
+
+  async release(
+    taskId: TaskId,
+    attempt: number,
+    owner: string,
+    error: string,
+    nextRunAtMs: number | undefined,
+  ): Promise<boolean> {
+    return this.#stmts().releaseTx.immediate(taskId, attempt, owner, error, nextRunAtMs);
+  }
+
+  async finish(taskId: TaskId): Promise<void> {
+    this.#stmts().finish.run(taskId);
+  }
+
+  async pending(taskType: string): Promise<DurableRow[]> {
+    return this.#stmts().pending.all(taskType).map(decode);
+  }
+
+  async steps(taskId: TaskId): Promise<Record<string, Json>> {
+    const out: Record<string, Json> = {};
+    for (const s of this.#stmts().steps.all(taskId)) out[s.name] = JSON.parse(s.value) as Json;
+    return out;
+  }
+
+  async setStep(
+    taskId: TaskId,
+    attempt: number,
+    owner: string,
+    name: string,
+    value: Json,
+    overwrite: boolean,
+  ): Promise<{ value: Json } | undefined> {
+    return this.#stmts().stepTx.immediate(taskId, attempt, owner, name, value, overwrite);
+  }
+
+  async remove(taskId: TaskId): Promise<void> {
+    this.#stmts().removeTx.immediate(taskId);
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryDurableStore, MemoryTaskStore } from '../../src/index.js';
+import type { DurableTaskStore } from '../../src/index.js';
+import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
+import { durableConformance } from '../../src/testing/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'awaken-durable-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** A memory store whose durable rows break one rule, to prove the checks can fail. */
+function broken(patch: (d: DurableTaskStore) => Partial<DurableTaskStore>): () => MemoryTaskStore {
+  return () => {
+    const store = new MemoryTaskStore();
+    const d = new MemoryDurableStore();
+    Object.defineProperty(store, 'durable', { value: Object.assign(d, patch(d)) });
+    return store;
+  };
+}
+
+describe('durable rows: the store contract', () => {
+  it('MemoryTaskStore and SqliteTaskStore (file and :memory:) pass the durable checks', async () => {
+    await durableConformance(() => new MemoryTaskStore(), 'mem');
+    await durableConformance(() => new SqliteTaskStore(join(dir, `s-${n++}.db`)), 'file');
+    await durableConformance(() => new SqliteTaskStore(':memory:'), 'mem-sqlite');
+  });
+
+  it('a store whose steps ignore the fence fails', async () => {
+    const make = broken((d) => {
+      const real = d.setStep.bind(d);
+      return {
+        setStep: async (id, _attempt, _owner, name, value, overwrite) => {
+          const row = await d.get(id);
+          return row === undefined
+            ? undefined
+            : real(id, row.attempt, row.owner ?? '', name, value, overwrite);
+        },
+      };
+    });
+    await expect(durableConformance(make, 'x')).rejects.toThrow(/fenced by \(attempt, owner\)/);
+  });
+
+  it('a store that claims without its condition fails', async () => {
+    const make = broken((d) => {
+      const claim = d.claim.bind(d);
+      return { claim: (id, after, owner) => claim(id, after, owner, Number.MAX_SAFE_INTEGER) };
+    });
+    await expect(durableConformance(make, 'y')).rejects.toThrow(/one conditional update/);
+  });
+
+  it('a store that ignores the idempotency key fails', async () => {
+    const make = broken((d) => {
+      const create = d.create.bind(d);
+      return { create: (row) => create({ ...row, idempotency_key: undefined } as never) };
+    });
+    await expect(durableConformance(make, 'z')).rejects.toThrow(
+      /durable check "(a row round-trips|an idempotency key)/,
+    );
+  });
+
+  it('a read-only SQLite store refuses durable writes', async () => {
+    const file = join(dir, `ro-${n++}.db`);
+    const owner = new SqliteTaskStore(file);
+    await owner.put([]);
+    const ro = new SqliteTaskStore(file, { readonly: true });
+    await expect(ro.durable.pending('x')).rejects.toThrow(/read/);
+    await ro.close();
+    await owner.close();
+  });
+});
