@@ -166,3 +166,59 @@ describe('whenIdle / onIdle: a thread with no work left', () => {
     await sup.stop();
   });
 });
+
+describe('whenIdle / onIdle property', () => {
+  it('over random spawns and completions in two threads: each idle event finds its thread idle, and every ended task is listed exactly once', async () => {
+    const { assertWithSeed, runsFor } = await import('../property/seed.js');
+    const fc = (await import('fast-check')).default;
+    await assertWithSeed(
+      'idle events',
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            thread: fc.constantFrom('t1', 't2'),
+            outcome: fc.constantFrom('ok', 'throw', 'cancel'),
+            hops: fc.integer({ min: 0, max: 3 }),
+          }),
+          { minLength: 1, maxLength: 10 },
+        ),
+        async (ops) => {
+          const inbox = createInbox();
+          const sup = createTaskSupervisor({ ownerInbox: inbox.sender });
+          const events: ThreadIdleEvent[] = [];
+          const problems: string[] = [];
+          sup.onIdle((e) => {
+            if (sup.hasRunning(e.thread_id)) problems.push(`${e.thread_id} idle while running`);
+            events.push(e);
+          });
+          const ids: Record<string, string[]> = { t1: [], t2: [] };
+          for (const op of ops) {
+            const id = await sup.spawn(opts({ threadId: op.thread }), async (ctx) => {
+              for (let i = 0; i < op.hops; i++) await new Promise<void>((r) => setImmediate(r));
+              if (op.outcome === 'throw') throw Object.create(null);
+              if (op.outcome === 'cancel') return ctx.cancelled().then(() => TaskResult.cancelled());
+              return op.hops;
+            });
+            ids[op.thread]!.push(id);
+            if (op.outcome === 'cancel') sup.cancel(id);
+          }
+          for (const thread of ['t1', 't2']) {
+            const idle = await sup.whenIdle(thread);
+            expect(idle.thread_id).toBe(thread);
+            const listed = events
+              .filter((e) => e.thread_id === thread)
+              .flatMap((e) => e.finished.map((s) => s.task_id));
+            // A waiter registered before the thread turned idle gets the very event listeners got.
+            const extra = events.includes(idle) ? [] : idle.finished.map((s) => s.task_id);
+            const all = [...listed, ...extra];
+            expect(new Set(all).size).toBe(all.length);
+            expect([...new Set(all)].sort()).toEqual([...ids[thread]!].sort());
+          }
+          expect(problems).toEqual([]);
+          await sup.stop();
+        },
+      ),
+      runsFor(50),
+    );
+  });
+});
