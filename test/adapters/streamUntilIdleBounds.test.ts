@@ -41,7 +41,13 @@ function setup(): Setup {
     name: 'job',
     description: 'a job',
     inputSchema: jsonSchema<{ n: number }>({ type: 'object', properties: { n: { type: 'number' } } }),
-    run: ({ n }, task) => Promise.race([gates[n]!.promise, task.cancelled().then(() => 'cancelled')]),
+    run: ({ n }, task) =>
+      Promise.race([
+        gates[n]!.promise,
+        task.cancelled().then(() => {
+          throw task.signal.reason;
+        }),
+      ]),
   });
   const run: Setup['run'] = async (steps, extra = {}, onCall) => {
     const { model, prompts } = scriptedStreamingModel(steps, onCall);
@@ -113,6 +119,31 @@ describe('streamUntilIdle bounds', () => {
     expect(chunks.at(-1)?.type).toBe('finish');
     const [id] = supervisor.list('t').map((s) => s.task_id);
     expect(supervisor.get(id!)?.status).toBe('running');
+    expect(outcome.interrupted).toEqual({ tasks: 'spare', stopped: [], left_running: [id] });
+    expect(outcome.running).toEqual([id]);
+    await supervisor.stop();
+  });
+
+  it("abortTasks: 'cancel' cancels the run's tasks on abort and says which", async () => {
+    const { supervisor, run } = setup();
+    const abort = new AbortController();
+    const other = await supervisor.spawn(
+      { threadId: 't', taskType: 'cron', description: 'not the run' },
+      (ctx) => ctx.cancelled(),
+    );
+    const { outcome } = await run(
+      [start(0), say('started')],
+      { abortSignal: abort.signal, abortTasks: 'cancel', runId: 'r' },
+      (n) => {
+        if (n === 2) setImmediate(() => abort.abort());
+      },
+    );
+    const id = supervisor.list('t').find((s) => s.task_type === 'job')!.task_id;
+    expect(outcome.reason).toBe('aborted');
+    expect(outcome.interrupted).toEqual({ tasks: 'cancel', stopped: [id], left_running: [other] });
+    expect((await supervisor.wait(id)).status).toBe('cancelled');
+    expect(supervisor.get(other)?.status).toBe('running');
+    expect(outcome.running).toEqual([other]);
     await supervisor.stop();
   });
 
@@ -234,5 +265,9 @@ describe('streamUntilIdle bounds', () => {
     expect(() => streamUntilIdle({ ...base, maxIdleMs: -1 })).toThrow(TypeError);
     expect(() => streamUntilIdle({ ...base, dataPartName: 'a b' })).toThrow(TypeError);
     expect(() => streamUntilIdle({ ...base, inbox: {} as never })).toThrow(TypeError);
+    expect(() => streamUntilIdle({ ...base, abortTasks: 'cancel' })).toThrow(
+      "Expected `options.runId` with `abortTasks: 'cancel'`",
+    );
+    expect(() => streamUntilIdle({ ...base, abortTasks: 'kill' as never })).toThrow(TypeError);
   });
 });
