@@ -333,6 +333,39 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     await supervisor.stop();
   });
 
+  it('an inbox closed while the run waits does not spin or hang: the run ends when the thread is idle', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const g = gate();
+    const start = spawnNamed(supervisor, 'start', async () => {
+      await g.promise;
+      return 1;
+    });
+    const scripted = scriptedModel([
+      { toolCalls: [{ id: 'c0', name: 'start', args: {} }] },
+      { text: 'waiting' },
+    ]);
+    const model = (req: { messages: Message[]; tools: ToolDefinition[] }) => {
+      if (scripted.requests.length === 1)
+        void hop(3).then(() => {
+          inbox.receiver.close();
+          return hop(3).then(() => g.open());
+        });
+      return scripted(req);
+    };
+    const outcome = await runAgentLoop({
+      model,
+      supervisor,
+      threadId: 't',
+      tools: [start],
+      inbox,
+      untilIdle: { maxTurns: 5 },
+    });
+    expect(outcome).toMatchObject({ status: 'done', until_idle: { turns: 1, stopped_by: 'idle' } });
+    expect(supervisor.list('t')[0]?.status).toBe('completed');
+    await supervisor.stop();
+  });
+
   it('rejects untilIdle without an inbox and bad bounds with TypeError', async () => {
     const supervisor = createTaskSupervisor();
     const model = scriptedModel([]);
