@@ -66,6 +66,7 @@ export type {
   TaskSupervisor,
   WaitOptions,
 } from './supervisor/types.js';
+export type { ReplicaEvent } from './stores/coordination.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
 export type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './supervisor/idle.js';

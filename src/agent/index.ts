@@ -14,6 +14,13 @@ export { recoverFailedMessagesTool } from './recoverMessages.js';
 export { cancelTaskTool } from './cancelTask.js';
 export { sendMessageTool } from './sendMessage.js';
 export {
+  answerInputTool,
+  ANSWER_INPUT_DESCRIPTION,
+  ANSWER_INPUT_PARAMETERS,
+  ANSWER_INPUT_TOOL_NAME,
+} from './answerInput.js';
+export type { AnswerInputReceipt } from './answerInput.js';
+export {
   inboxEventToMessage,
   inboxPayloadToMessages,
   tryInboxPayloadMessages,

@@ -1,4 +1,5 @@
 import type { InboxReceiver } from '../inbox/types.js';
+import { INPUT_REQUIRED_EVENT } from '../supervisor/input.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type { Json } from '../wire/types.js';
 import { member } from './validation.js';
@@ -18,8 +19,8 @@ function taskOf(payload: Json): string | undefined {
 
 /**
  * Inbox payloads held between turns of a run that continues until idle. A task's events are held
- * until its terminal event arrives; then they form one unit. Anything else (a message, a
- * direct-messages payload) is a unit of its own.
+ * until its terminal event arrives (or its `input_required` event: it waits for an answer); then
+ * they form one unit. Anything else (a message, a direct-messages payload) is a unit of its own.
  */
 export class WakeQueue {
   /** Events of tasks whose terminal event has not arrived, by task, in arrival order. */
@@ -37,7 +38,12 @@ export class WakeQueue {
       let events = this.#open.get(taskId);
       if (events === undefined) this.#open.set(taskId, (events = []));
       events.push(p);
-      if (TERMINAL_KINDS.has(member(p, 'kind') as string)) {
+      // A task asking for input (`ctx.requestInput`) waits for an answer: what it emitted so far
+      // is a unit now, instead of at its end.
+      if (
+        TERMINAL_KINDS.has(member(p, 'kind') as string) ||
+        member(p, 'event_type') === INPUT_REQUIRED_EVENT
+      ) {
         this.#open.delete(taskId);
         this.#ready.push(events);
       }

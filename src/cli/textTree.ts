@@ -25,6 +25,20 @@ export const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', 
 
 const ICONS: Record<Exclude<TaskStatus, 'running'>, string> = { completed: '✓', failed: '✗', cancelled: '⊘' };
 const COLORS = { running: 'cyan', completed: 'green', failed: 'red', cancelled: 'gray' } as const;
+/** Queued and waiting tasks are `running` on the wire: their own icon and colour say which. */
+const PHASE_ICONS = { queued: '◌', waiting: '?', retrying: '↻' } as const;
+const PHASE_COLORS = { queued: 'blue', waiting: 'yellow', retrying: 'magenta' } as const;
+
+/** `tokens 1200, $0.0040, 3 tool calls`: a task's reported usage, for the tree. */
+function usageText(s: TaskSummary): string | undefined {
+  const u = s.usage;
+  if (u === undefined) return undefined;
+  const out: string[] = [];
+  if (u.tokens !== undefined) out.push(`${u.tokens} tokens`);
+  if (u.cost_usd !== undefined) out.push(`$${u.cost_usd.toFixed(4)}`);
+  if (u.tool_calls !== undefined) out.push(`${u.tool_calls} tool calls`);
+  return out.length === 0 ? undefined : `[${out.join(', ')}]`;
+}
 
 /**
  * A progress bar of `width` cells: `███░░░ 50%`.
@@ -40,10 +54,20 @@ export function progressBar(fraction: number, width = 12): string {
 
 function line(node: TaskTreeNode, opts: TextTreeOptions): string {
   const s = node.summary;
-  const paint = (text: string): string => (opts.color ? styleText(COLORS[s.status] ?? 'white', text) : text);
-  const icon = s.status === 'running' ? (opts.spinner ?? '●') : ICONS[s.status];
+  const phase = s.status === 'running' ? s.phase : undefined;
+  const color = phase === undefined ? (COLORS[s.status] ?? 'white') : PHASE_COLORS[phase];
+  const paint = (text: string): string => (opts.color ? styleText(color, text) : text);
+  const icon =
+    phase !== undefined
+      ? PHASE_ICONS[phase]
+      : s.status === 'running'
+        ? (opts.spinner ?? '●')
+        : ICONS[s.status];
   const parts = [paint(icon), s.task_id, paint(s.task_type), s.description.replace(/\s+/g, ' ')];
   const d = taskDuration(s);
+  if (phase !== undefined) parts.push(paint(phase));
+  const usage = usageText(s);
+  if (usage !== undefined) parts.push(usage);
   if (s.status === 'running') {
     const p = opts.progress?.get(s.task_id);
     if (p !== undefined) parts.push(progressBar(p));
@@ -51,6 +75,7 @@ function line(node: TaskTreeNode, opts: TextTreeOptions): string {
   } else {
     parts.push(paint(d === undefined ? s.status : `${s.status} ${formatDuration(d)}`));
     if (s.error !== undefined) parts.push(`(${s.error.replace(/\s+/g, ' ')})`);
+    else if (s.stop_reason !== undefined) parts.push(`(${s.stop_reason})`);
   }
   return parts.join(' ');
 }

@@ -11,6 +11,7 @@ export {
   escapeMermaidLabel,
   formatDuration,
   STATUS_COLORS,
+  PHASE_COLORS,
   type StatusColor,
   taskDuration,
   taskLabelLines,

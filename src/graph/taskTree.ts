@@ -2,7 +2,7 @@
  * Task trees: the forest that `parent_context.task_id` draws over a list of summaries, and its
  * Mermaid and Graphviz renderings, each node coloured by status.
  */
-import type { TaskStatus, TaskSummary } from '../wire/types.js';
+import type { TaskPhase, TaskStatus, TaskSummary } from '../wire/types.js';
 
 /** One node of a task forest: a summary and its children, in input (creation) order. */
 export interface TaskTreeNode {
@@ -30,6 +30,19 @@ export const STATUS_COLORS: Readonly<Record<TaskStatus, StatusColor>> = Object.f
   completed: Object.freeze({ fill: '#d1e7dd', stroke: '#198754', text: '#0a3622' }),
   failed: Object.freeze({ fill: '#f8d7da', stroke: '#dc3545', text: '#58151c' }),
   cancelled: Object.freeze({ fill: '#e2e3e5', stroke: '#6c757d', text: '#2b2f32' }),
+});
+
+/**
+ * Colours of the phases of a `running` task (the summary's `phase`): queued for a slot, waiting
+ * for input, retrying. The inspector paints such a task in these instead of `running`'s.
+ *
+ * @example
+ * PHASE_COLORS.waiting.fill; // '#fff3cd'
+ */
+export const PHASE_COLORS: Readonly<Record<TaskPhase, StatusColor>> = Object.freeze({
+  queued: Object.freeze({ fill: '#e0cffc', stroke: '#6f42c1', text: '#290661' }),
+  waiting: Object.freeze({ fill: '#fff3cd', stroke: '#ffc107', text: '#664d03' }),
+  retrying: Object.freeze({ fill: '#ffe5d0', stroke: '#fd7e14', text: '#653208' }),
 });
 
 /**
@@ -138,7 +151,8 @@ export function taskLabelLines(s: TaskSummary): string[] {
   if ([...desc].length > MAX_DESCRIPTION) desc = `${[...desc].slice(0, MAX_DESCRIPTION - 1).join('')}…`;
   const lines = [`${s.task_id} · ${s.task_type}`];
   if (desc !== '') lines.push(desc);
-  lines.push(d === undefined ? s.status : `${s.status} · ${formatDuration(d)}`);
+  const status = s.status === 'running' && s.phase !== undefined ? `${s.status} · ${s.phase}` : s.status;
+  lines.push(d === undefined ? status : `${status} · ${formatDuration(d)}`);
   return lines;
 }
 

@@ -47,8 +47,10 @@ export class ConcurrencyGate {
   #running = 0;
   readonly #byThread = new Map<string, number>();
   readonly #byType = new Map<string, number>();
-  /** Queued entries, kept sorted by (priority desc, seq asc). */
-  readonly #queue: TaskEntry[] = [];
+  /** Queued entries from `#head` on, kept sorted by (priority desc, seq asc). */
+  #queue: TaskEntry[] = [];
+  /** Entries before it have left the queue (started from the front without a splice). */
+  #head = 0;
   /** Waiting entries whose input came and that wait for a slot to go on. */
   readonly #resumes: TaskEntry[] = [];
   #pumping = false;
@@ -88,7 +90,7 @@ export class ConcurrencyGate {
 
   /** Tasks waiting in the queue. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length - this.#head;
   }
 
   #fits(threadId: string, type: string): boolean {
@@ -104,8 +106,8 @@ export class ConcurrencyGate {
 
   /** Throws `SpawnError('queue_full')` when a spawn of this thread and type would have to queue and the queue is full. */
   checkRoom(threadId: string, type: string): void {
-    if (this.#queue.length >= this.#maxQueued && !this.#fitsNow(threadId, type))
-      throw new SpawnError('queue_full', `the queue is full (${this.#queue.length} tasks wait for a slot)`);
+    if (this.queued >= this.#maxQueued && !this.#fitsNow(threadId, type))
+      throw new SpawnError('queue_full', `the queue is full (${this.queued} tasks wait for a slot)`);
   }
 
   // After every pump no waiting task fits a free slot (each is held back by its thread or type,
@@ -136,7 +138,7 @@ export class ConcurrencyGate {
     const { priority, seq } = entry.flow!;
     let i = q.length;
     // Usually appended: walk back only past lower priorities (or later spawns of its own).
-    while (i > 0) {
+    while (i > this.#head) {
       const f = q[i - 1]!.flow!;
       if (f.priority > priority || (f.priority === priority && f.seq < seq)) break;
       i--;
@@ -171,10 +173,23 @@ export class ConcurrencyGate {
 
   /** Forgets a task that ended without its slot (cancelled while queued, or while its answer waited). */
   remove(entry: TaskEntry): void {
-    for (const list of [this.#queue, this.#resumes]) {
-      const i = list.indexOf(entry);
-      if (i >= 0) list.splice(i, 1);
-    }
+    const i = this.#queue.indexOf(entry, this.#head);
+    if (i >= 0) this.#takeOut(i);
+    const j = this.#resumes.indexOf(entry);
+    if (j >= 0) this.#resumes.splice(j, 1);
+  }
+
+  /** Takes the queue's entry at `i` out: the front one by moving the head, others by a splice. */
+  #takeOut(i: number): void {
+    if (i === this.#head) {
+      this.#queue[i] = undefined as never;
+      this.#head++;
+      // Compact once the dead prefix is most of the array.
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+    } else this.#queue.splice(i, 1);
   }
 
   /** Gives free slots to waiting tasks, one task per slot, until none fits. Re-entrant calls join the loop. */
@@ -195,13 +210,20 @@ export class ConcurrencyGate {
 
   #next(): TaskEntry | undefined {
     if (this.#running >= this.#global) return undefined;
-    for (const list of [this.#resumes, this.#queue]) {
-      for (let i = 0; i < list.length; i++) {
-        const entry = list[i]!;
-        if (this.#fits(entry.ownerThreadId, entry.summary.task_type)) {
-          list.splice(i, 1);
-          return entry;
-        }
+    const resumes = this.#resumes;
+    for (let i = 0; i < resumes.length; i++) {
+      const entry = resumes[i]!;
+      if (this.#fits(entry.ownerThreadId, entry.summary.task_type)) {
+        resumes.splice(i, 1);
+        return entry;
+      }
+    }
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const entry = queue[i]!;
+      if (this.#fits(entry.ownerThreadId, entry.summary.task_type)) {
+        this.#takeOut(i);
+        return entry;
       }
     }
     return undefined;

@@ -109,9 +109,9 @@ export function finish(
     d.completed_at_ms = now;
     if (result !== null) d.result = result as never;
     if (error !== undefined) d.error = error;
-    // A task that ends is neither queued nor waiting any more.
-    if (d.phase !== undefined) delete d.phase;
-    if (d.input_request !== undefined) delete d.input_request;
+    // A task that ends is neither queued nor waiting any more (read on the base, not the draft).
+    if (summary.phase !== undefined) delete d.phase;
+    if (summary.input_request !== undefined) delete d.input_request;
     if (stopReason !== undefined && status === 'cancelled') d.stop_reason = stopReason;
     if (durable) delete d.next_attempt_at_ms;
   });

@@ -4,6 +4,7 @@ import type {
   ControlRequest,
   CoordinatedRow,
   CoordinationHandler,
+  ReplicaEvent,
   TakenEvent,
   TaskCoordination,
 } from '../stores/coordination.js';
@@ -51,11 +52,56 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #again = new Set<string>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
+  /** How often each kind of replica event happened. */
+  readonly counts = { connection_lost: 0, reconnected: 0, polling_started: 0, polling_ended: 0 };
+  readonly #listeners = new Set<(event: ReplicaEvent) => void>();
 
   constructor(host: ReplicaHost, coord: TaskCoordination) {
     this.#host = host;
     this.#coord = coord;
     coord.attach(this);
+  }
+
+  /** Events and control requests not yet stored. */
+  backlog(): { events: number; control: number; dropped: number } {
+    return this.#coord.backlog?.() ?? { events: 0, control: 0, dropped: 0 };
+  }
+
+  /** Retries unstored events and control requests for up to `timeoutMs`; what is left. */
+  async flush(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }> {
+    return (await this.#coord.flush?.(timeoutMs)) ?? { events: [], control: 0 };
+  }
+
+  /** Observes replica events; returns the function that stops observing. */
+  onEvent(listener: (event: ReplicaEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  connection(event: ReplicaEvent): void {
+    this.counts[event.type]++;
+    process.emitWarning(`awaken-tasks: ${describe(event)}`);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`awaken-tasks: an onReplicaEvent listener threw: ${String(error)}`);
+      }
+    }
+  }
+
+  reclaim(threadIds: readonly string[]): void {
+    const reclaim = this.#coord.reclaimAndTake;
+    if (reclaim === undefined) return;
+    const acks = isDurableSender(this.#host.ownerInbox());
+    for (const threadId of threadIds) {
+      reclaim.call(this.#coord, threadId, acks).then(
+        (events) => this.#deliver(events),
+        () => undefined,
+      );
+    }
   }
 
   /** Orphans dead owners' tasks (in the store), holds the thread's rows, receives its pending events. */
@@ -89,10 +135,20 @@ export class ReplicaLink implements CoordinationHandler {
     return true;
   }
 
-  /** Delivers a local task's terminal event here if its store write took it for this process. */
-  deliverTerminal(entry: TaskEntry): void {
+  /**
+   * Delivers a local task's terminal event here if its store write took it for this process. When
+   * that write failed (it is retried), the event is delivered once a retry takes it.
+   */
+  deliverTerminal(entry: TaskEntry, writeFailed = false): void {
     const taken = this.#coord.takeTerminal(entry.id);
-    if (taken !== undefined && entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    if (taken !== undefined) {
+      if (entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    } else if (writeFailed) this.#coord.awaitTerminal?.(entry.id);
+  }
+
+  terminalTaken(taskId: TaskId): void {
+    const entry = this.#host.registry.byId.get(taskId);
+    if (entry !== undefined) this.deliverTerminal(entry);
   }
 
   /** Routes a cancel of remote tasks in `scope` to their owners. */
@@ -276,5 +332,20 @@ export class ReplicaLink implements CoordinationHandler {
     if (waiters !== undefined) for (const resolve of waiters) resolve(summary);
     this.#host.notify('updated', entry);
     this.#host.idle.ended(entry.ownerThreadId, summary);
+  }
+}
+
+function describe(e: ReplicaEvent): string {
+  switch (e.type) {
+    case 'connection_lost':
+      return `the replica's database connection was lost (${e.error ?? 'unknown'}); reconnecting, epoch ${e.epoch} kept while its lease lasts`;
+    case 'reconnected':
+      return e.epoch_kept === true
+        ? `the replica reconnected after ${e.down_ms ?? 0} ms and kept its epoch ${e.epoch}`
+        : `the replica reconnected after ${e.down_ms ?? 0} ms past its lease: its tasks were orphaned, new epoch ${e.epoch}`;
+    case 'polling_started':
+      return `notifications cannot arrive (${e.error ?? 'unknown'}): control requests and events are polled`;
+    case 'polling_ended':
+      return 'notifications arrive again: polling fallback ended';
   }
 }

@@ -579,17 +579,21 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     // A finished sub-agent takes no more messages; its children's late events are undelivered.
     entry.agentInbox?.receiver.close();
     this.notify('updated', entry);
-    this.writer.write(this.metaOf(entry), true, () =>
+    this.writer.write(this.metaOf(entry), true, (error) =>
       // A fencing store may have refused the write: then the event reports the store's record.
-      this.#deliverTerminal(entry, entry.summary === final ? terminal : terminalEventOf(entry.summary)),
+      this.#deliverTerminal(
+        entry,
+        entry.summary === final ? terminal : terminalEventOf(entry.summary),
+        error !== undefined,
+      ),
     );
   }
 
-  #deliverTerminal(entry: TaskEntry, event: TaskEvent | undefined): void {
+  #deliverTerminal(entry: TaskEntry, event: TaskEvent | undefined, writeFailed = false): void {
     entry.delivered = true;
     if (event !== undefined) {
       this.observe(event, entry.ownerThreadId);
-      if (this.replicas !== undefined) this.replicas.deliverTerminal(entry);
+      if (this.replicas !== undefined) this.replicas.deliverTerminal(entry, writeFailed);
       else if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     }
     const waiters = entry.waiters;

@@ -22,5 +22,6 @@ describe.skipIf(major < 22)('streamUntilIdle on AI SDK 7 (Node >= 22)', () => {
     const report = await runTwoTaskScenario();
     expectTwoTaskScenario(report);
     expect(cards(report)).toHaveLength(2);
+    expectTwoTaskScenario(await runTwoTaskScenario('agent'));
   });
 });

@@ -8,4 +8,9 @@ describe('streamUntilIdle on AI SDK 6', () => {
     expectTwoTaskScenario(report);
     expect(cards(report)).toHaveLength(2);
   });
+
+  it('the same with a ToolLoopAgent: each turn is agent.stream({ messages, abortSignal })', async () => {
+    const report = await runTwoTaskScenario('agent');
+    expectTwoTaskScenario(report);
+  });
 });

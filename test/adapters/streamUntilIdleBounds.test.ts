@@ -41,7 +41,13 @@ function setup(): Setup {
     name: 'job',
     description: 'a job',
     inputSchema: jsonSchema<{ n: number }>({ type: 'object', properties: { n: { type: 'number' } } }),
-    run: ({ n }, task) => Promise.race([gates[n]!.promise, task.cancelled().then(() => 'cancelled')]),
+    run: ({ n }, task) =>
+      Promise.race([
+        gates[n]!.promise,
+        task.cancelled().then(() => {
+          throw task.signal.reason;
+        }),
+      ]),
   });
   const run: Setup['run'] = async (steps, extra = {}, onCall) => {
     const { model, prompts } = scriptedStreamingModel(steps, onCall);
@@ -113,6 +119,31 @@ describe('streamUntilIdle bounds', () => {
     expect(chunks.at(-1)?.type).toBe('finish');
     const [id] = supervisor.list('t').map((s) => s.task_id);
     expect(supervisor.get(id!)?.status).toBe('running');
+    expect(outcome.interrupted).toEqual({ tasks: 'spare', stopped: [], left_running: [id] });
+    expect(outcome.running).toEqual([id]);
+    await supervisor.stop();
+  });
+
+  it("abortTasks: 'cancel' cancels the run's tasks on abort and says which", async () => {
+    const { supervisor, run } = setup();
+    const abort = new AbortController();
+    const other = await supervisor.spawn(
+      { threadId: 't', taskType: 'cron', description: 'not the run' },
+      (ctx) => ctx.cancelled(),
+    );
+    const { outcome } = await run(
+      [start(0), say('started')],
+      { abortSignal: abort.signal, abortTasks: 'cancel', runId: 'r' },
+      (n) => {
+        if (n === 2) setImmediate(() => abort.abort());
+      },
+    );
+    const id = supervisor.list('t').find((s) => s.task_type === 'job')!.task_id;
+    expect(outcome.reason).toBe('aborted');
+    expect(outcome.interrupted).toEqual({ tasks: 'cancel', stopped: [id], left_running: [other] });
+    expect((await supervisor.wait(id)).status).toBe('cancelled');
+    expect(supervisor.get(other)?.status).toBe('running');
+    expect(outcome.running).toEqual([other]);
     await supervisor.stop();
   });
 
@@ -213,6 +244,63 @@ describe('streamUntilIdle bounds', () => {
     await supervisor.stop();
   });
 
+  it('a task asking for input wakes a continuation with its request; answered, its end wakes another', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const deploy = backgroundTaskTool({
+      supervisor,
+      context: { threadId: 't', runId: 'r' },
+      name: 'deploy',
+      description: 'deploy',
+      inputSchema: jsonSchema<Record<string, never>>({ type: 'object', properties: {} }),
+      run: async (_input, task) => ({
+        answer: await task.requestInput({ question: 'Deploy to production?' }),
+      }),
+    });
+    let id = '';
+    const { model, prompts } = scriptedStreamingModel(
+      [
+        () => ({ calls: [{ name: 'deploy', input: {} }] }),
+        () => ({ text: 'started' }),
+        () => ({ text: 'It asks: deploy to production?' }),
+        () => ({ text: 'Deployed.' }),
+      ],
+      (n) => {
+        // The user's answer arrives while the model relays the question.
+        if (n === 3) {
+          id = supervisor.list('t')[0]!.task_id;
+          expect(supervisor.get(id)?.phase).toBe('waiting');
+          expect(supervisor.provideInput(id, 'yes')).toBe(true);
+        }
+      },
+    );
+    let outcome: StreamUntilIdleOutcome | undefined;
+    const chunks: UIMessageChunk[] = [];
+    const stream = streamUntilIdle({
+      supervisor,
+      threadId: 't',
+      inbox: inbox.receiver,
+      messages: [{ role: 'user', content: 'deploy' }],
+      stream: ({ messages, abortSignal }) =>
+        streamText({ model, tools: { deploy }, messages, stopWhen: stepCountIs(3), abortSignal }),
+      onFinish: (o) => {
+        outcome = o;
+      },
+    });
+    for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(structuredClone(c));
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 3 });
+    expect(prompts[2]).toContain('Deploy to production?');
+    expect(prompts[2]).not.toContain('kind=\\"completed\\"');
+    expect(prompts[3]).toContain(`kind=\\"completed\\" task_id=\\"${id}\\"`);
+    const writes = chunks
+      .filter((c) => c.type === 'data-task')
+      .map((c) => (c as { data: { phase?: string } }).data);
+    expect(writes.some((d) => d.phase === 'waiting')).toBe(true);
+    expect(writes.at(-1)).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(writes.at(-1)).not.toHaveProperty('phase');
+    await supervisor.stop();
+  });
+
   it('bad options are TypeErrors', () => {
     const { supervisor, inbox } = setup();
     const base = {
@@ -234,5 +322,9 @@ describe('streamUntilIdle bounds', () => {
     expect(() => streamUntilIdle({ ...base, maxIdleMs: -1 })).toThrow(TypeError);
     expect(() => streamUntilIdle({ ...base, dataPartName: 'a b' })).toThrow(TypeError);
     expect(() => streamUntilIdle({ ...base, inbox: {} as never })).toThrow(TypeError);
+    expect(() => streamUntilIdle({ ...base, abortTasks: 'cancel' })).toThrow(
+      "Expected `options.runId` with `abortTasks: 'cancel'`",
+    );
+    expect(() => streamUntilIdle({ ...base, abortTasks: 'kill' as never })).toThrow(TypeError);
   });
 });

@@ -4,7 +4,14 @@
  * turn for A runs. Imports `ai` / `ai/test` statically, so a test file's `vi.mock('ai', …)`
  * decides which SDK runs it.
  */
-import { jsonSchema, readUIMessageStream, stepCountIs, streamText, type UIMessageChunk } from 'ai';
+import {
+  jsonSchema,
+  readUIMessageStream,
+  stepCountIs,
+  streamText,
+  ToolLoopAgent,
+  type UIMessageChunk,
+} from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import {
   backgroundTaskTool,
@@ -75,8 +82,13 @@ export interface ScenarioReport {
   ids: { a: string; b: string };
 }
 
-/** Turn 1 starts tasks A and B; A ends as turn 1 finishes, B during turn 2 (the continuation for A). */
-export async function runTwoTaskScenario(): Promise<ScenarioReport> {
+/**
+ * Turn 1 starts tasks A and B; A ends as turn 1 finishes, B during turn 2 (the continuation for A).
+ * Each turn is a `streamText` call, or a `ToolLoopAgent`'s `stream`.
+ */
+export async function runTwoTaskScenario(
+  via: 'streamText' | 'agent' = 'streamText',
+): Promise<ScenarioReport> {
   const inbox = createInbox();
   const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
   const context = { threadId: 'chat-1', runId: 'run-1', agentId: 'assistant' };
@@ -123,7 +135,12 @@ export async function runTwoTaskScenario(): Promise<ScenarioReport> {
     inbox: inbox.receiver,
     messages: [{ role: 'user', content: 'Research a and b.' }],
     stream: ({ messages, abortSignal }) =>
-      streamText({ model, tools: { research }, messages, stopWhen: stepCountIs(3), abortSignal }),
+      via === 'agent'
+        ? new ToolLoopAgent({ model, tools: { research }, stopWhen: stepCountIs(3) }).stream({
+            messages,
+            abortSignal,
+          })
+        : streamText({ model, tools: { research }, messages, stopWhen: stepCountIs(3), abortSignal }),
     onFinish: (o) => {
       outcome = o;
     },

@@ -289,6 +289,83 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     await supervisor.stop();
   });
 
+  it('a task asking for input wakes the run with what it emitted so far; its end after the answer is the next turn', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const start = spawnNamed(supervisor, 'start', async (ctx) => {
+      ctx.emit('progress', { step: 1 } as never);
+      const answer = await (ctx as unknown as { requestInput(r: unknown): Promise<unknown> }).requestInput({
+        question: 'deploy?',
+      });
+      return { answer };
+    });
+    const answer: ToolDefinition = {
+      name: 'answer',
+      description: 'answer the task',
+      parameters: { type: 'object', properties: {} },
+      validate: () => undefined,
+      async execute() {
+        const [task] = supervisor.list('t');
+        return { ok: true, data: supervisor.provideInput(task!.task_id, 'yes') };
+      },
+    };
+    const scripted = scriptedModel([
+      { toolCalls: [{ id: 'c0', name: 'start', args: {} }] },
+      { text: 'waiting' },
+      { toolCalls: [{ id: 'c1', name: 'answer', args: {} }] },
+      { text: 'answered' },
+      { text: 'deployed' },
+    ]);
+    const outcome = await runAgentLoop({
+      model: scripted,
+      supervisor,
+      threadId: 't',
+      tools: [start, answer],
+      inbox,
+      untilIdle: { maxTurns: 5 },
+    });
+    expect(outcome.until_idle).toEqual({ turns: 3, stopped_by: 'idle' });
+    const added = addedPerRequest(scripted.requests);
+    expect(eventsIn(added[2]!).map(([k]) => k)).toEqual(['custom', 'custom']);
+    expect(added[2]!.at(-1)!.content).toContain('"event_type":"input_required"');
+    expect(eventsIn(added[4]!).map(([k]) => k)).toEqual(['completed']);
+    expect(supervisor.list('t')[0]).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    await supervisor.stop();
+  });
+
+  it('an inbox closed while the run waits does not spin or hang: the run ends when the thread is idle', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const g = gate();
+    const start = spawnNamed(supervisor, 'start', async () => {
+      await g.promise;
+      return 1;
+    });
+    const scripted = scriptedModel([
+      { toolCalls: [{ id: 'c0', name: 'start', args: {} }] },
+      { text: 'waiting' },
+    ]);
+    const model = (req: { messages: Message[]; tools: ToolDefinition[] }) => {
+      if (scripted.requests.length === 1)
+        void hop(3).then(() => {
+          inbox.receiver.close();
+          return hop(3).then(() => g.open());
+        });
+      return scripted(req);
+    };
+    const outcome = await runAgentLoop({
+      model,
+      supervisor,
+      threadId: 't',
+      tools: [start],
+      inbox,
+      untilIdle: { maxTurns: 5 },
+    });
+    expect(outcome).toMatchObject({ status: 'done', until_idle: { turns: 1, stopped_by: 'idle' } });
+    expect(supervisor.list('t')[0]?.status).toBe('completed');
+    await supervisor.stop();
+  });
+
   it('rejects untilIdle without an inbox and bad bounds with TypeError', async () => {
     const supervisor = createTaskSupervisor();
     const model = scriptedModel([]);

@@ -20,7 +20,7 @@ export type {
   StreamUntilIdleReason,
   TurnInput,
   TurnStream,
-} from './streamUntilIdle.js';
+} from './untilIdleOptions.js';
 export type { TaskCard, TaskCardDataParts } from '../taskCards.js';
 export type { TaskTools, TaskToolsOptions } from './taskTools.js';
 export type {

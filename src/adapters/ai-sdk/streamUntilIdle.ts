@@ -1,84 +1,18 @@
-import type { ModelMessage, UIMessageChunk, UIMessageStreamOptions, UIMessage } from 'ai';
-import type { InboxReceiver } from '../../inbox/types.js';
+import type { ModelMessage, UIMessageChunk } from 'ai';
+import { interruptRun } from '../../agent/interrupt.js';
+import { WakeQueue } from '../../agent/wake.js';
 import type { TaskSupervisor } from '../../supervisor/types.js';
 import type { Json, TaskId } from '../../wire/types.js';
-import { type ModelMessagesOptions, inboxEventsToModelMessages } from './modelMessages.js';
-import { WakeQueue } from '../../agent/wake.js';
-import { ai } from './peer.js';
 import { type TaskCard, TaskCardWatch } from '../taskCards.js';
-
-/**
- * What one model turn of `streamUntilIdle` needs from `streamText(…)` or `agent.stream(…)`: its
- * UI message stream and its response messages. An AI SDK `StreamTextResult` (6 or 7) is one.
- */
-export interface TurnStream {
-  /**
-   * The turn's UI message chunks; `streamUntilIdle` passes `sendStart`/`sendFinish` itself.
-   *
-   * @example
-   * for await (const chunk of turn.toUIMessageStream({ sendFinish: false })) writer.write(chunk);
-   */
-  toUIMessageStream(options?: UIMessageStreamOptions<UIMessage>): AsyncIterable<UIMessageChunk>;
-  readonly response: PromiseLike<{ messages: ModelMessage[] }>;
-}
-
-/** What `streamUntilIdle` passes to `stream` for each turn. */
-export interface TurnInput {
-  /** The conversation so far: your messages, earlier turns' responses, then the task events. */
-  messages: ModelMessage[];
-  /** 1 for the first turn, then 2, 3, … for the continuation turns. */
-  turn: number;
-  /** The call's `abortSignal` (one that never aborts when none was given), for `streamText({ abortSignal })`. */
-  abortSignal: AbortSignal;
-}
-
-/** Why `streamUntilIdle` stopped. */
-export type StreamUntilIdleReason = 'idle' | 'max_turns' | 'max_idle' | 'aborted';
-
-/** What `streamUntilIdle` reports to `onFinish`. */
-export interface StreamUntilIdleOutcome {
-  reason: StreamUntilIdleReason;
-  /** Model turns run (the first included). */
-  turns: number;
-  /** The messages appended after `options.messages`, in order: task events and model responses. */
-  messages: ModelMessage[];
-  /** The thread's tasks (seen by this stream) still running when it stopped. */
-  running: TaskId[];
-  /**
-   * Events drained from the inbox that no turn showed (the stream drains it when a task ends, then
-   * shows one ended task per turn): ended tasks beyond `maxTurns`, progress of tasks still
-   * running. Pass them to your next call's first turn (`inboxEventsToModelMessages(unread)`);
-   * events never drained stay in the inbox.
-   */
-  unread: Json[];
-}
-
-/** What `streamUntilIdle` takes. */
-export interface StreamUntilIdleOptions {
-  supervisor: TaskSupervisor;
-  /** The thread whose tasks the stream shows and waits for. */
-  threadId: string;
-  /** The inbox this thread's tasks report to; drained into the model's messages before each turn. */
-  inbox: InboxReceiver;
-  /** The conversation so far as model messages (e.g. `await convertToModelMessages(uiMessages)`). */
-  messages: ModelMessage[];
-  /** Starts one model turn: `({ messages, abortSignal }) => streamText({ model, tools, messages, abortSignal })`. */
-  stream: (input: TurnInput) => TurnStream | PromiseLike<TurnStream>;
-  /** Most model turns in this call, the first included. Default 10. */
-  maxTurns?: number;
-  /** Longest wait for the next task end between turns, in ms. Default 300 000 (5 minutes). */
-  maxIdleMs?: number;
-  /** Stops the current turn (passed to `stream`) and the waiting; tasks keep running. */
-  abortSignal?: AbortSignal;
-  /** The data part name: parts are `data-<name>`. Default `'task'`. */
-  dataPartName?: string;
-  /** Options of `inboxEventsToModelMessages`. */
-  modelMessages?: ModelMessagesOptions;
-  /** Passed to each turn's `toUIMessageStream` (`sendStart`/`sendFinish` are the stream's own). */
-  uiMessageStreamOptions?: Omit<UIMessageStreamOptions<UIMessage>, 'sendStart' | 'sendFinish'>;
-  /** Called once the stream stopped, before it closes. */
-  onFinish?: (outcome: StreamUntilIdleOutcome) => void | PromiseLike<void>;
-}
+import { inboxEventsToModelMessages } from './modelMessages.js';
+import { ai } from './peer.js';
+import {
+  type Checked,
+  checkOptions,
+  type StreamUntilIdleOptions,
+  type StreamUntilIdleOutcome,
+  type StreamUntilIdleReason,
+} from './untilIdleOptions.js';
 
 /**
  * One AI SDK UI message stream for a chat with background tasks: runs a model turn (`stream`,
@@ -154,13 +88,22 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
       } finally {
         watch.stop();
       }
-      await o.onFinish?.({
+      const outcome: StreamUntilIdleOutcome = {
         reason,
         turns,
         messages: appended,
         running: watch.running(),
         unread: held.takeAll(),
-      });
+      };
+      if (reason === 'aborted') {
+        const interrupted =
+          o.runId === undefined
+            ? { tasks: 'spare' as const, stopped: [], left_running: runningOf(o.supervisor, o.threadId) }
+            : interruptRun(o.supervisor, o.threadId, o.runId, o.abortTasks ?? 'spare');
+        outcome.interrupted = interrupted;
+        outcome.running = outcome.running.filter((id) => interrupted.left_running.includes(id));
+      }
+      await o.onFinish?.(outcome);
       writer.write({ type: 'finish' });
     },
   });
@@ -196,6 +139,13 @@ async function nextUnit(
   }
 }
 
+function runningOf(supervisor: TaskSupervisor, threadId: string): TaskId[] {
+  return supervisor
+    .list(threadId)
+    .filter((s) => s.status === 'running')
+    .map((s) => s.task_id);
+}
+
 /** Resolves on the next terminal event of the thread, its idleness, the timeout or the abort. */
 function wake(
   o: Checked,
@@ -217,58 +167,4 @@ function wake(
       clearTimeout(timer);
     });
   }).finally(() => stop.abort());
-}
-
-type Checked = Required<
-  Pick<
-    StreamUntilIdleOptions,
-    'supervisor' | 'threadId' | 'inbox' | 'messages' | 'stream' | 'maxTurns' | 'maxIdleMs' | 'dataPartName'
-  >
-> &
-  Pick<StreamUntilIdleOptions, 'abortSignal' | 'modelMessages' | 'uiMessageStreamOptions' | 'onFinish'>;
-
-function checkOptions(options: StreamUntilIdleOptions): Checked {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(
-      `Expected \`options\` to be an object, got ${options === null ? 'null' : typeof options}`,
-    );
-  }
-  const { supervisor, threadId, inbox, messages, stream } = options;
-  if (supervisor === null || typeof supervisor !== 'object' || typeof supervisor.subscribe !== 'function') {
-    throw new TypeError(`Expected \`options.supervisor\` to be a TaskSupervisor, got ${typeof supervisor}`);
-  }
-  if (typeof threadId !== 'string') {
-    throw new TypeError(`Expected \`options.threadId\` to be a string, got ${typeof threadId}`);
-  }
-  if (inbox === null || typeof inbox !== 'object' || typeof inbox.drain !== 'function') {
-    throw new TypeError(`Expected \`options.inbox\` to be an InboxReceiver, got ${typeof inbox}`);
-  }
-  if (!Array.isArray(messages)) {
-    throw new TypeError(`Expected \`options.messages\` to be an array, got ${typeof messages}`);
-  }
-  if (typeof stream !== 'function') {
-    throw new TypeError(`Expected \`options.stream\` to be a function, got ${typeof stream}`);
-  }
-  const maxTurns = options.maxTurns ?? 10;
-  if (!Number.isInteger(maxTurns) || maxTurns < 1) {
-    throw new TypeError(`Expected \`options.maxTurns\` to be a positive integer, got ${String(maxTurns)}`);
-  }
-  const maxIdleMs = options.maxIdleMs ?? 300_000;
-  if (typeof maxIdleMs !== 'number' || !(maxIdleMs >= 0)) {
-    throw new TypeError(
-      `Expected \`options.maxIdleMs\` to be a non-negative number, got ${String(maxIdleMs)}`,
-    );
-  }
-  const dataPartName = options.dataPartName ?? 'task';
-  if (typeof dataPartName !== 'string' || !/^[A-Za-z0-9_-]+$/.test(dataPartName)) {
-    throw new TypeError(
-      `Expected \`options.dataPartName\` to be a name of letters, digits, '-' or '_', got ${JSON.stringify(dataPartName)}`,
-    );
-  }
-  if (options.abortSignal !== undefined && !(options.abortSignal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Expected \`options.abortSignal\` to be an AbortSignal, got ${typeof options.abortSignal}`,
-    );
-  }
-  return { ...options, maxTurns, maxIdleMs, dataPartName };
 }

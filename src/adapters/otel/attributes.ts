@@ -28,6 +28,10 @@ export const TASK_ATTRIBUTES = Object.freeze({
   closeReason: 'awaken.background_task.close_reason',
   cancelledBy: 'awaken.background_task.cancelled_by',
   eventsDropped: 'awaken.background_task.events_dropped',
+  stopReason: 'awaken.background_task.stop_reason',
+  usageTokens: 'awaken.background_task.usage.tokens',
+  usageCostUsd: 'awaken.background_task.usage.cost_usd',
+  usageToolCalls: 'awaken.background_task.usage.tool_calls',
   errorType: 'error.type',
   errorMessage: 'error.message',
 });

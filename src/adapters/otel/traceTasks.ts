@@ -114,6 +114,13 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
     }
     span.setAttribute(TASK_ATTRIBUTES.status, summary.status);
     if (o.dropped > 0) span.setAttribute(TASK_ATTRIBUTES.eventsDropped, o.dropped);
+    if (summary.stop_reason !== undefined) span.setAttribute(TASK_ATTRIBUTES.stopReason, summary.stop_reason);
+    const usage = summary.usage;
+    if (usage !== undefined) {
+      if (usage.tokens !== undefined) span.setAttribute(TASK_ATTRIBUTES.usageTokens, usage.tokens);
+      if (usage.cost_usd !== undefined) span.setAttribute(TASK_ATTRIBUTES.usageCostUsd, usage.cost_usd);
+      if (usage.tool_calls !== undefined) span.setAttribute(TASK_ATTRIBUTES.usageToolCalls, usage.tool_calls);
+    }
     if (summary.status === 'failed') {
       const message = summary.error ?? 'failed';
       span.setAttributes({

@@ -1,6 +1,6 @@
 /** The inspector page's HTML and CSS: self-contained, no CDN; colours from `STATUS_COLORS`. */
 import type { TaskStatus } from '../../wire/types.js';
-import { STATUS_COLORS } from '../taskTree.js';
+import { PHASE_COLORS, STATUS_COLORS } from '../taskTree.js';
 
 const statusRules = (Object.keys(STATUS_COLORS) as TaskStatus[])
   .map((s) => {
@@ -10,6 +10,15 @@ const statusRules = (Object.keys(STATUS_COLORS) as TaskStatus[])
       `.badge.st-${s}{background:${c.fill};border-color:${c.stroke};color:${c.text}}`
     );
   })
+  .join('\n');
+
+/** Queued and waiting tasks (phases of `running`) get their own colours. */
+const phaseRules = Object.entries(PHASE_COLORS)
+  .map(
+    ([p, c]) =>
+      `.node.ph-${p}{background:${c.fill};border-color:${c.stroke};color:${c.text}}` +
+      `.badge.ph-${p}{background:${c.fill};border-color:${c.stroke};color:${c.text}}`,
+  )
   .join('\n');
 
 /** The page's stylesheet (`GET /app.css`). */
@@ -57,6 +66,7 @@ section.thread{content-visibility:auto;contain-intrinsic-size:auto 600px}
 #cancel-result{margin-left:8px;font-size:12px}
 .muted{color:#6c757d}
 ${statusRules}
+${phaseRules}
 `;
 
 /** The page (`GET /`); the script and stylesheet come from the same server. */

@@ -68,9 +68,14 @@ function setText(e, text) { if (e.textContent !== text) e.textContent = text; }
 function paint(entry) {
   const n = entry.data;
   const s = n.summary;
-  const cls = 'node st-' + s.status + (selected === s.task_id ? ' selected' : '');
+  const phase = s.status === 'running' && s.phase ? s.phase : '';
+  const cls = 'node st-' + s.status + (phase ? ' ph-' + phase : '') + (selected === s.task_id ? ' selected' : '');
   if (entry.box.className !== cls) entry.box.className = cls;
   if (entry.box.dataset.status !== s.status) entry.box.dataset.status = s.status;
+  if ((entry.box.dataset.phase || '') !== phase) {
+    if (phase) entry.box.dataset.phase = phase;
+    else delete entry.box.dataset.phase;
+  }
   setText(entry.t, n.label[0] || s.task_id);
   setText(entry.d, n.label.slice(1, -1).join(' '));
   setText(entry.s, n.label[n.label.length - 1] || s.status);
@@ -108,9 +113,20 @@ function apply(n) {
 }
 function recount() {
   const c = { running: 0, completed: 0, failed: 0, cancelled: 0 };
-  for (const e of nodes.values()) c[e.data.summary.status]++;
+  const ph = { queued: 0, waiting: 0 };
+  for (const e of nodes.values()) {
+    const s = e.data.summary;
+    c[s.status]++;
+    if (s.status === 'running' && s.phase in ph) ph[s.phase]++;
+  }
   const out = [];
   for (const k of Object.keys(c)) { const b = el('span', 'badge st-' + k, k + ' ' + c[k]); b.dataset.count = k; out.push(b); }
+  for (const k of Object.keys(ph)) {
+    if (ph[k] === 0) continue;
+    const b = el('span', 'badge ph-' + k, k + ' ' + ph[k]);
+    b.dataset.count = k;
+    out.push(b);
+  }
   $('counts').replaceChildren(...out);
   for (const t of threads.values()) t.count.textContent = t.size + (t.size === 1 ? ' task' : ' tasks');
   $('token-state').textContent = !canCancel ? 'read-only source: cancelling disabled'
@@ -176,6 +192,10 @@ async function showDetail(id) {
     ['created', new Date(s.created_at_ms).toISOString()],
     ['finished', s.completed_at_ms !== undefined ? new Date(s.completed_at_ms).toISOString() : undefined],
     ['error', s.error], ['result', s.result !== undefined ? clip(compact(s.result), 400) : undefined],
+    ['phase', s.phase], ['stop reason', s.stop_reason],
+    ['input request', s.input_request !== undefined ? clip(compact(s.input_request), 400) : undefined],
+    ['usage', s.usage !== undefined ? compact(s.usage) : undefined],
+    ['budget', s.budget !== undefined ? compact(s.budget) : undefined],
   ]);
   const lin = el('ol', 'lineage');
   for (const a of d.lineage) {

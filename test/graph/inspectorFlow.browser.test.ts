@@ -1,0 +1,93 @@
+/**
+ * The inspector in real headless Chromium shows queued and waiting tasks (phases of `running`):
+ * their own colour class, a data attribute, counts in the header and the request in the panel.
+ */
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { type InspectorServer, PHASE_COLORS, serveInspector } from '../../src/graph/index.js';
+import { createTaskSupervisor } from '../../src/index.js';
+import { createEventTap } from '../../src/graph/inspector/events.js';
+import { gate, until } from '../helpers/async.js';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--no-first-run',
+];
+
+let browser: Browser;
+const cleanups: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function open(server: InspectorServer): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+  cleanups.push(() => page.close());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  cleanups.push(async () => expect(errors).toEqual([]));
+  await page.goto(`${server.url}#token=${server.token}`);
+  return page;
+}
+
+const node = (id: string): string => `.node[data-task-id="${id}"]`;
+
+it('queued and waiting tasks are shown as such, with their colours, counts and the request; they move on live', async () => {
+  const tap = createEventTap();
+  const sup = createTaskSupervisor({
+    ownerInbox: tap.sink(),
+    cancelGraceMs: 2000,
+    concurrency: { global: 1 },
+  });
+  const hold = gate();
+  const server = await serveInspector(sup, { events: tap.subscribe });
+  cleanups.push(
+    () => sup.stop(),
+    () => server.close(),
+    async () => hold.open(),
+  );
+  const th = { threadId: 'main' };
+  const asker = await sup.spawn({ ...th, taskType: 'deploy', description: 'asks first' }, (ctx) =>
+    ctx.requestInput({ question: 'Deploy to production?' }),
+  );
+  await until(() => sup.get(asker)?.phase === 'waiting');
+  const holder = await sup.spawn(
+    { ...th, taskType: 'build', description: 'holds the slot' },
+    () => hold.promise,
+  );
+  const queued = await sup.spawn(
+    { ...th, taskType: 'test', description: 'waits for a slot' },
+    () => 'tested',
+  );
+  expect(sup.get(queued)?.phase).toBe('queued');
+
+  const page = await open(server);
+  await page.waitForSelector(`${node(asker)}[data-phase="waiting"].ph-waiting`, { timeout: 10_000 });
+  await page.waitForSelector(`${node(queued)}[data-phase="queued"].ph-queued`);
+  expect(await page.locator(`${node(holder)}[data-phase]`).count()).toBe(0);
+  await expect.poll(() => page.locator(node(queued)).textContent()).toContain('running · queued');
+  const fill = await page.locator(node(asker)).evaluate((e) => getComputedStyle(e).backgroundColor);
+  expect(fill).toBe('rgb(255, 243, 205)'); // PHASE_COLORS.waiting.fill
+  expect(PHASE_COLORS.waiting.fill).toBe('#fff3cd');
+  await page.waitForSelector('[data-count="queued"]:has-text("queued 1")');
+  await page.waitForSelector('[data-count="waiting"]:has-text("waiting 1")');
+
+  await page.click(node(asker));
+  await page.waitForSelector('#detail dd:has-text("Deploy to production?")');
+
+  // The answer comes while the slot is taken: still waiting; the holder ends, the asker goes on first.
+  expect(sup.provideInput(asker, 'yes')).toBe(true);
+  hold.open();
+  await page.waitForSelector(`${node(asker)}[data-status="completed"]`, { timeout: 10_000 });
+  await page.waitForSelector(`${node(queued)}[data-status="completed"]`, { timeout: 10_000 });
+  expect(await page.locator('.node[data-phase]').count()).toBe(0);
+}, 60_000);
