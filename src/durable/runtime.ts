@@ -120,7 +120,6 @@ export class DurableRuntime implements AttemptRuntime {
     return this.hooks.resume(meta, body);
   }
 
-
   /** Spawns a durable task of `def` with its (checked) input; a key hit starts nothing. */
   async spawn(def: DurableDef, opts: DurableSpawnOptions, input: Json): Promise<DurableSpawned> {
     if (!this.#types.has(def.taskType)) this.#types.set(def.taskType, def);
