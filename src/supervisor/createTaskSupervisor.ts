@@ -104,9 +104,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     }
     const logic = supervisorMachine.provide({
       actions: {
-        cancelEverything: () => {
-          for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
-        },
+        cancelEverything: () =>
+          this.cancelBatch(() => {
+            for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
+          }),
         drain: () => void this.#drain(),
       },
     });
@@ -179,14 +180,14 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   cancelTree(taskId: TaskId): number {
-    const count = cancelOps.cancelTree(this.registry, taskId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, taskId, this.#requestAny));
     // With replicas, the store walks the whole tree, reaching descendants this process has not loaded.
     this.replicas?.cancel({ kind: 'tree', taskId });
     return count;
   }
 
   cancelAll(threadId: string): number {
-    const count = cancelOps.cancelAll(this.registry, threadId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, threadId, this.#requestAny));
     this.replicas?.cancel({ kind: 'thread', threadId });
     return count;
   }
@@ -194,7 +195,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
     this.cancelledRuns.add(runId.trim());
-    const count = cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny);
+    const count = this.cancelBatch(() =>
+      cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny),
+    );
     // With replicas, the run is recorded as cancelled in the store too, so every replica fences it.
     this.replicas?.cancel({ kind: 'run', runId });
     return count;
@@ -225,15 +228,15 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
         if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
         const root = this.registry.byId.get(id);
         if (root === undefined || root.summary.status !== 'running') notFound.push(id);
-        cancelOps.cancelTree(this.registry, id, collect);
+        this.cancelBatch(() => cancelOps.cancelTree(this.registry, id, collect));
         this.replicas?.cancel({ kind: 'tree', taskId: id });
       }
     } else if ('threadId' in target) {
-      cancelOps.cancelAll(this.registry, target.threadId, collect);
+      this.cancelBatch(() => cancelOps.cancelAll(this.registry, target.threadId, collect));
       this.replicas?.cancel({ kind: 'thread', threadId: target.threadId });
     } else if ('runId' in target) {
       this.cancelledRuns.add(target.runId.trim());
-      cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect);
+      this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect));
       this.replicas?.cancel({ kind: 'run', runId: target.runId });
     } else {
       throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');

@@ -12,7 +12,7 @@ import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
-import { storedEntry, type TaskEntry } from './entry.js';
+import { storedEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
 import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
@@ -322,7 +322,7 @@ export class ReplicaLink implements CoordinationHandler {
     const actor = entry.actor;
     entry.done = true;
     entry.actor = undefined;
-    actor?.stop();
+    if (actor !== undefined) stopTaskActor(actor);
     this.#host.registry.markTerminal(entry);
     entry.summary = summary;
     entry.delivered = true;
