@@ -57,6 +57,7 @@ const files = [
   '12-inspector-rss.js',
   '13-name-lookup.js',
   '14-postgres-replicas.js',
+  '15-durable-sqlite.js',
   '20-concurrency-limit.js',
 ];
 

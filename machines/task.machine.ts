@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { assign, cancel, enqueueActions, setup } from 'xstate';
 import type { TaskResult } from '../src/wire/taskResult.js';
 
 /**
@@ -55,11 +55,28 @@ export interface TaskMachineContext {
   readonly deadlineLeftMs?: number;
 }
 
-/** The terminal statuses, as the `report` action receives them. */
+/** The terminal statuses a task actor ends in. */
 export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
 
+/**
+ * The event of the deadline timer. The name is the one XState gives an `after` timer of
+ * `running.active` named `deadline`, so graphs and paths show it as that delayed transition.
+ */
+export const DEADLINE_EVENT = 'xstate.after.deadline.task.running.active';
+/** The event of the cancel-grace timer of `running.cancelling` (XState's `after` name, likewise). */
+export const GRACE_EVENT = 'xstate.after.cancelGrace.task.running.cancelling';
+
+/** The timer events: sent when a task's deadline or its cancel grace period has passed. */
+export type TaskTimerEvent = { type: typeof DEADLINE_EVENT } | { type: typeof GRACE_EVENT };
+
+// setTimeout's 32-bit range: a longer delay (or Infinity: no deadline, wait forever) is never armed,
+// where Node would fire it after 1 ms.
+const MAX_TIMER_MS = 2_147_483_647;
+const holdable = (ms: number | undefined): ms is number =>
+  typeof ms === 'number' && ms >= 0 && ms <= MAX_TIMER_MS;
+
 // Defensive about a hand-made `task.settled` without an outcome: it takes the fallback transition.
-const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
+const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalState): boolean =>
   event.type === 'task.settled' &&
   event.outcome?.type === 'returned' &&
   event.outcome.result?.status === status;
@@ -81,10 +98,16 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
  * `timeoutMs` deadline that is still `active` when it passes moves to `cancelling` as if cancelled,
  * with `context.timedOut` set, so the same grace rule applies.
  *
- * The machine is a pure definition. Its two actions are no-ops here and are supplied with
- * `.provide()` by whoever runs it (the supervisor does): `abortBody` aborts the body's signal on
- * entering `cancelling`; `report` runs once, on entering a final state, with that state as
- * `params.status`.
+ * The two timers are delayed transitions written out: entering `running.active` runs
+ * `armDeadline` (with what is left of the deadline after waits), entering `running.cancelling`
+ * runs `armGrace`, and the timer's event ({@link DEADLINE_EVENT}, {@link GRACE_EVENT}) takes the
+ * transition; `disarmDeadline` runs when the task leaves `active` another way. Here they arm XState timers with
+ * the actor's clock, and only when there is something to wait for: no timer without a `timeoutMs`
+ * (or with `Infinity`), none for an infinite grace. A task that settles without being cancelled
+ * runs no action at all; the final states have none (observe `snapshot.status === 'done'`).
+ * Whoever runs the machine supplies `abortBody` (a no-op here: abort the body's signal on entering
+ * `cancelling`) and may replace the timer actions with `.provide()` (the supervisor arms one grace
+ * timer per cancel batch, and reads the final state from the snapshot after each event it sends).
  *
  * @example
  * const actor = createActor(taskMachine, { input: { taskId: 'bg_0', cancelGraceMs: 1000 } }).start();
@@ -94,12 +117,20 @@ const returned = (event: TaskMachineEvent, status: TaskFinalState): boolean =>
 export const taskMachine = setup({
   types: {
     context: {} as TaskMachineContext,
-    events: {} as TaskMachineEvent,
+    events: {} as TaskMachineEvent | TaskTimerEvent,
     input: {} as TaskMachineInput,
   },
   actions: {
     abortBody: () => {},
-    report: (_args, _params: { status: TaskFinalState }) => {},
+    armDeadline: enqueueActions(({ context, enqueue }) => {
+      const left = context.deadlineLeftMs ?? context.timeoutMs;
+      if (holdable(left)) enqueue.raise({ type: DEADLINE_EVENT }, { id: DEADLINE_EVENT, delay: left });
+    }),
+    disarmDeadline: cancel(DEADLINE_EVENT),
+    armGrace: enqueueActions(({ context, enqueue }) => {
+      if (holdable(context.cancelGraceMs))
+        enqueue.raise({ type: GRACE_EVENT }, { id: GRACE_EVENT, delay: context.cancelGraceMs });
+    }),
     noteStopReason: assign({
       stopReason: ({ context, event }) =>
         context.stopReason ?? (event.type === 'task.cancel' ? event.reason : undefined),
@@ -116,11 +147,6 @@ export const taskMachine = setup({
     returnedSuccess: ({ event }) => returned(event, 'completed'),
     returnedFailure: ({ event }) => returned(event, 'failed'),
     returnedCancelled: ({ event }) => returned(event, 'cancelled'),
-  },
-  delays: {
-    cancelGrace: ({ context }) => context.cancelGraceMs,
-    // No deadline is a timer that never fires (the supervisor's clock never schedules Infinity).
-    deadline: ({ context }) => context.deadlineLeftMs ?? context.timeoutMs ?? Number.POSITIVE_INFINITY,
   },
 }).createMachine({
   id: 'task',
@@ -144,20 +170,23 @@ export const taskMachine = setup({
       initial: 'active',
       states: {
         active: {
-          after: {
-            deadline: { target: 'cancelling', actions: assign({ timedOut: true, stopReason: 'timeout' }) },
-          },
+          entry: 'armDeadline',
           on: {
             'task.cancel': { target: 'cancelling', actions: 'noteStopReason' },
-            'task.input.requested': { target: 'waiting', actions: 'useDeadline' },
-            'task.queue': '#task.queued',
-            'task.retry': '#task.retrying',
+            // Leaving `active` any other way than to `cancelling` disarms the deadline.
+            'task.input.requested': { target: 'waiting', actions: ['disarmDeadline', 'useDeadline'] },
+            'task.queue': { target: '#task.queued', actions: 'disarmDeadline' },
+            'task.retry': { target: '#task.retrying', actions: 'disarmDeadline' },
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
               { guard: 'returnedCancelled', target: '#task.cancelled' },
               // A failure result, or a throw while nobody asked it to stop.
               { target: '#task.failed' },
             ],
+            [DEADLINE_EVENT]: {
+              target: 'cancelling',
+              actions: assign({ timedOut: true, stopReason: 'timeout' }),
+            },
           },
         },
         /** Paused in `ctx.requestInput`: its slot is free and its deadline paused. */
@@ -173,8 +202,8 @@ export const taskMachine = setup({
           },
         },
         cancelling: {
-          entry: 'abortBody',
-          after: { cancelGrace: '#task.cancelled' },
+          // A deadline still armed (the task was cancelled before it) finds no transition here.
+          entry: ['abortBody', 'armGrace'],
           on: {
             'task.settled': [
               { guard: 'returnedSuccess', target: '#task.completed' },
@@ -182,6 +211,7 @@ export const taskMachine = setup({
               // An acknowledged cancellation, or a throw after the request (an AbortError).
               { target: '#task.cancelled' },
             ],
+            [GRACE_EVENT]: '#task.cancelled',
           },
         },
       },
@@ -193,8 +223,9 @@ export const taskMachine = setup({
         'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },
-    completed: { type: 'final', entry: { type: 'report', params: { status: 'completed' } } },
-    failed: { type: 'final', entry: { type: 'report', params: { status: 'failed' } } },
-    cancelled: { type: 'final', entry: { type: 'report', params: { status: 'cancelled' } } },
+    // A final state stops the actor, which cancels whatever timer of it is still armed.
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
   },
 });

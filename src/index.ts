@@ -66,11 +66,14 @@ export type {
   TaskSupervisor,
   WaitOptions,
 } from './supervisor/types.js';
+export type { ReplicaEvent } from './stores/coordination.js';
 export type { TaskEventFilter, TaskEventListener } from './supervisor/eventObservers.js';
 export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/eventStream.js';
 export type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './supervisor/idle.js';
 export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError, StoreError } from './supervisor/errors.js';
+export type { DriverErrorCode } from './stores/driverError.js';
+export { DriverError } from './stores/driverError.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';

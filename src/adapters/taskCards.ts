@@ -1,3 +1,4 @@
+import { INPUT_REQUIRED_EVENT } from '../supervisor/input.js';
 import type { TaskSupervisor } from '../supervisor/types.js';
 import type {
   Json,
@@ -90,7 +91,7 @@ interface Tracked {
 /**
  * Keeps one card per task of a thread and hands each change to `write`: the thread's running
  * tasks at `start()`, then every task spawned on it, each updated on its status changes and custom
- * events. Counts the thread's terminal events for the waiting loop (`ended`).
+ * events. Counts the thread's terminal and `input_required` events for the waiting loop (`ended`).
  */
 export class TaskCardWatch {
   readonly #supervisor: TaskSupervisor;
@@ -99,7 +100,7 @@ export class TaskCardWatch {
   readonly #tracked = new Map<TaskId, Tracked>();
   readonly #stops: Array<() => void> = [];
   readonly #wakers = new Set<() => void>();
-  /** Terminal events of the thread's tasks observed since the last `takeEnded()`. */
+  /** Terminal and `input_required` events of the thread's tasks since the last `takeEnded()`. */
   #ended = 0;
 
   constructor(supervisor: TaskSupervisor, threadId: string, write: (card: TaskCard) => void) {
@@ -123,11 +124,13 @@ export class TaskCardWatch {
         (event) => {
           const t = this.#tracked.get(event.task_id);
           if (event.kind === 'custom') {
-            if (t === undefined) return;
-            t.progress = { event_type: event.event_type, payload: event.payload };
-            t.events++;
-            this.#emit(t);
-            return;
+            if (t !== undefined) {
+              t.progress = { event_type: event.event_type, payload: event.payload };
+              t.events++;
+              this.#emit(t);
+            }
+            // A task asking for input waits for an answer: like an end, it wakes the waiting loop.
+            if (event.event_type !== INPUT_REQUIRED_EVENT) return;
           }
           this.#ended++;
           for (const wake of this.#wakers) wake();

@@ -1,7 +1,8 @@
 /**
  * `awaken-tasks demo`: a scripted agent run, no network. A coordinator sub-agent plans a research
- * job: it spawns tasks and sub-agents, messages one of them, cancels a runaway subtree, and one
- * task fails. Everything is kept in SQLite; a second run restores the thread and reports the
+ * job: it spawns tasks and sub-agents, messages one of them, cancels a runaway subtree (one of
+ * whose pages waits in the queue: one `crawl_page` at a time), answers a task waiting for
+ * approval, and one task fails. Everything is kept in SQLite; a second run restores the thread and reports the
  * tasks a crash orphaned.
  */
 import { createTaskSupervisor } from '../supervisor/createTaskSupervisor.js';
@@ -108,6 +109,13 @@ async function scenario(sup: TaskSupervisor, view: DemoView, round: number): Pro
           return TaskResult.cancelled();
         },
       );
+      const approval = await sup.spawn(
+        { threadId: thread, taskType: 'approve', description: 'ask before publishing' },
+        async (ctx) => {
+          const answer = await ctx.requestInput({ question: 'Publish the report?', choices: ['yes', 'no'] });
+          return { published: answer === 'yes' };
+        },
+      );
       const flaky = await sup.spawn(
         { threadId: thread, taskType: 'search', description: 'web search' },
         async (ctx) => {
@@ -119,13 +127,19 @@ async function scenario(sup: TaskSupervisor, view: DemoView, round: number): Pro
       const text = 'focus on cooperative cancellation';
       sup.sendTaskInboxMessage(analyst, thread, `coordinator-${round}`, text);
       view.note('message', `message → ${analyst} (analyst): "${text}"`, { task_id: analyst, content: text });
-      await sleep(1150, agent.signal);
+      await sleep(400, agent.signal);
+      sup.provideInput(approval, 'yes');
+      view.note('input', `provideInput(${approval}, "yes") → the approval goes on`, {
+        task_id: approval,
+        response: 'yes',
+      });
+      await sleep(750, agent.signal);
       const n = sup.cancelTree(crawler);
       view.note('cancel_tree', `cancelTree(${crawler}) → ${n} tasks signalled`, {
         task_id: crawler,
         signalled: n,
       });
-      const results = await Promise.all([fetch, analyst, crawler, flaky].map((id) => sup.wait(id)));
+      const results = await Promise.all([fetch, analyst, crawler, approval, flaky].map((id) => sup.wait(id)));
       return { children: results.map((r) => `${r.task_id}:${r.status}`) };
     },
   );
@@ -150,7 +164,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   } catch (e) {
     throw new CliError(`cannot open ${opts.db}: ${oneLine(e)}`);
   }
-  const sup = createTaskSupervisor({ store, cancelGraceMs: 3000 });
+  // One page crawl at a time: the second waits `queued` (and is cancelled there with its tree).
+  const sup = createTaskSupervisor({
+    store,
+    cancelGraceMs: 3000,
+    concurrency: { perType: { crawl_page: 1 } },
+  });
   const list = (): TaskSummary[] => sup.list(DEMO_THREAD);
   const round = before.filter((r) => r.task_type === 'sub_agent' && !r.parent_context.task_id).length + 1;
   const view = createDemoView(opts.mode, {

@@ -57,7 +57,10 @@ export function createDemoView(
       change: ({ type, summary: s }) => {
         if (type === 'spawned') {
           const parent = s.parent_context?.task_id ? ` (parent ${s.parent_context.task_id})` : '';
-          write(`${t()} spawned ${s.task_id} ${s.task_type} "${s.description}"${parent}`);
+          const queued = s.phase === 'queued' ? ' — queued (its type is at its limit)' : '';
+          write(`${t()} spawned ${s.task_id} ${s.task_type} "${s.description}"${parent}${queued}`);
+        } else if (s.status === 'running' && s.phase === 'waiting') {
+          write(`${t()} waiting ${s.task_id} ${s.task_type} for input: ${JSON.stringify(s.input_request)}`);
         } else if (s.status !== 'running' && !done.has(s.task_id)) {
           done.add(s.task_id);
           const d = taskDuration(s);

@@ -31,6 +31,35 @@ export type ControlRequest =
       readonly content: string;
     };
 
+/**
+ * A change in a replica's link to its database, as the supervisor reports it (`onReplicaEvent`):
+ * the dedicated connection lost (`connection_lost`), back (`reconnected`; `epoch_kept` says whether
+ * this process kept its ownership, else its tasks were orphaned and a new epoch began), and the
+ * stretches in which notifications cannot arrive and control requests and events are polled
+ * (`polling_started`, `polling_ended`).
+ */
+export interface ReplicaEvent {
+  readonly type: 'connection_lost' | 'reconnected' | 'polling_started' | 'polling_ended';
+  /** The owner epoch at the time (after a reconnect: the current one). */
+  readonly epoch: string;
+  /** Why, as text (`connection_lost`, `polling_started`). */
+  readonly error?: string;
+  /** `reconnected` only: whether the epoch (and so every task it runs) survived the gap. */
+  readonly epoch_kept?: boolean;
+  /** `reconnected` only: how long the connection was down, in milliseconds. */
+  readonly down_ms?: number;
+}
+
+/** What a coordinating store could not write yet: retried in the background, in order. */
+export interface CoordinationBacklog {
+  /** Custom events waiting to be stored. */
+  readonly events: number;
+  /** Cancel and message requests waiting to be recorded. */
+  readonly control: number;
+  /** Events and requests given up on because the backlog was full. */
+  readonly dropped: number;
+}
+
 /** What a coordinating store calls back into its supervisor. */
 export interface CoordinationHandler {
   /** Rows or events of `threadId` changed somewhere (notification or poll). */
@@ -41,6 +70,15 @@ export interface CoordinationHandler {
   poll(): void;
   /** This process lost ownership of these tasks (its epoch was revoked); the store holds them as ended. */
   revoked(taskIds: readonly TaskId[]): void;
+  /** The link to the database changed (connection lost or back, polling fallback on or off). */
+  connection?(event: ReplicaEvent): void;
+  /**
+   * This process's epoch ended while it received these threads: claim them again (only where no
+   * other replica claimed them meanwhile) and take what they hold.
+   */
+  reclaim?(threadIds: readonly string[]): void;
+  /** A retried terminal write took the task's terminal event for this process (see `awaitTerminal`). */
+  terminalTaken?(taskId: TaskId): void;
 }
 
 /** Where a cancel request reaches. */
@@ -75,11 +113,30 @@ export interface TaskCoordination {
   /** The terminal event of `taskId` if its fenced put took it for this process (read once). */
   takeTerminal(taskId: TaskId): TakenEvent | undefined;
   /**
+   * The terminal write of `taskId` failed and is retried: once a retry lands and takes its terminal
+   * event for this process, `terminalTaken` is called.
+   */
+  awaitTerminal?(taskId: TaskId): void;
+  /**
    * Makes this process the receiver of the thread's events (a new claim) and takes, in order, every
    * event not yet consumed — also those an earlier claim took but never acknowledged. `acks`: the
    * receiving inbox acknowledges reads (events stay stored until then); else taking consumes.
    */
   claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]>;
+  /**
+   * Like `claimAndTake` after this process's epoch ended: claims the thread under the current epoch
+   * only if the ended epoch's claim is still the thread's (nobody claimed it meanwhile).
+   */
+  reclaimAndTake?(threadId: string, acks: boolean): Promise<TakenEvent[]>;
+  /** Events and control requests not yet written (retried in the background). */
+  backlog?(): CoordinationBacklog;
+  /**
+   * Retries the unwritten events and control requests for up to `timeoutMs`; resolves with what is
+   * still unwritten.
+   */
+  flush?(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }>;
+  /** The database clock (ms since the epoch), as estimated by this process; times compared across replicas use it. */
+  now?(): number;
   /** Whether `claim` is still this process's current claim of the thread. */
   isCurrentClaim(threadId: string, claim: string): boolean;
   /** Consumes a taken event (its receiver read it). */

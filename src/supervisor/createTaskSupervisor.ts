@@ -4,7 +4,8 @@ import type { InboxSender } from '../inbox/types.js';
 import { MemoryMessageOutbox } from '../stores/memoryOutbox.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
-import type { Json, PersistedTaskMeta, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
+import type { ReplicaEvent } from '../stores/coordination.js';
+import type { Json, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
 import type { StopReason } from '../../machines/task.machine.js';
 import type { UsageQuery } from './flowControl.js';
 import { reportOf, type StopReport, type StopTarget } from './stopReport.js';
@@ -27,6 +28,7 @@ import type {
   AgentTaskContext,
   SpawnOptions,
   SupervisorOptions,
+  SupervisorStats,
   TaskActorRef,
   TaskContext,
   TaskSupervisor,
@@ -64,6 +66,8 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   #stopping: Promise<void> | undefined;
   /** Records still unwritten when the drain's flush gave up. */
   #unwritten: PersistedTaskMeta[] = [];
+  /** With replicas: events and control requests still unstored when the drain's flush gave up. */
+  #unstored: { events: TaskEvent[]; control: number } = { events: [], control: 0 };
 
   constructor(options: SupervisorOptions) {
     const { store, now, cancelGraceMs: grace, clock: timers, stopTimeoutMs } = resolveOptions(options);
@@ -100,9 +104,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     }
     const logic = supervisorMachine.provide({
       actions: {
-        cancelEverything: () => {
-          for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
-        },
+        cancelEverything: () =>
+          this.cancelBatch(() => {
+            for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
+          }),
         drain: () => void this.#drain(),
       },
     });
@@ -175,14 +180,14 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   cancelTree(taskId: TaskId): number {
-    const count = cancelOps.cancelTree(this.registry, taskId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, taskId, this.#requestAny));
     // With replicas, the store walks the whole tree, reaching descendants this process has not loaded.
     this.replicas?.cancel({ kind: 'tree', taskId });
     return count;
   }
 
   cancelAll(threadId: string): number {
-    const count = cancelOps.cancelAll(this.registry, threadId, this.#requestAny);
+    const count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, threadId, this.#requestAny));
     this.replicas?.cancel({ kind: 'thread', threadId });
     return count;
   }
@@ -190,7 +195,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   cancelDescendantsForRun(runId: string): number {
     // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
     this.cancelledRuns.add(runId.trim());
-    const count = cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny);
+    const count = this.cancelBatch(() =>
+      cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny),
+    );
     // With replicas, the run is recorded as cancelled in the store too, so every replica fences it.
     this.replicas?.cancel({ kind: 'run', runId });
     return count;
@@ -221,15 +228,15 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
         if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
         const root = this.registry.byId.get(id);
         if (root === undefined || root.summary.status !== 'running') notFound.push(id);
-        cancelOps.cancelTree(this.registry, id, collect);
+        this.cancelBatch(() => cancelOps.cancelTree(this.registry, id, collect));
         this.replicas?.cancel({ kind: 'tree', taskId: id });
       }
     } else if ('threadId' in target) {
-      cancelOps.cancelAll(this.registry, target.threadId, collect);
+      this.cancelBatch(() => cancelOps.cancelAll(this.registry, target.threadId, collect));
       this.replicas?.cancel({ kind: 'thread', threadId: target.threadId });
     } else if ('runId' in target) {
       this.cancelledRuns.add(target.runId.trim());
-      cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect);
+      this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect));
       this.replicas?.cancel({ kind: 'run', runId: target.runId });
     } else {
       throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');
@@ -372,17 +379,47 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     const previous = this.#stopping;
     const retry = previous.then(
       () => undefined,
-      async () => this.#checkWritten(await this.writer.flush(this.#stopTimeoutMs)),
+      async () => {
+        const records = await this.writer.flush(this.#stopTimeoutMs);
+        this.#unstored = (await this.replicas?.flush(this.#stopTimeoutMs)) ?? { events: [], control: 0 };
+        this.#checkWritten(records);
+      },
     );
     this.#stopping = retry;
     return retry;
   }
 
   #checkWritten(unwritten: readonly PersistedTaskMeta[]): void {
-    if (unwritten.length === 0) return;
+    const { events, control } = this.#unstored;
+    if (unwritten.length === 0 && events.length === 0 && control === 0) return;
     const ids = unwritten.map((m) => m.task_id);
     const cause = ids.map((id) => this.writer.lastError(id)).find((e) => e !== undefined);
-    throw new StoreError('store_unwritten', ids, cause === undefined ? undefined : { cause });
+    throw new StoreError('store_unwritten', ids, {
+      ...(cause === undefined ? {} : { cause }),
+      events,
+      controlRequests: control,
+    });
+  }
+
+  override stats(): SupervisorStats {
+    const stats = super.stats();
+    const link = this.replicas;
+    if (link === undefined) return stats;
+    const backlog = link.backlog();
+    stats.eventsUnstored = backlog.events;
+    stats.controlUnstored = backlog.control;
+    stats.unstoredDropped = backlog.dropped;
+    stats.connectionLosses = link.events.counts.connection_lost;
+    stats.reconnects = link.events.counts.reconnected;
+    stats.pollingFallbacks = link.events.counts.polling_started;
+    return stats;
+  }
+
+  onReplicaEvent(listener: (event: ReplicaEvent) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`Expected \`listener\` to be a function, got ${typeof listener}`);
+    }
+    return this.replicas?.events.add(listener) ?? (() => {});
   }
 
   async #drain(): Promise<void> {
@@ -398,6 +435,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     await Promise.race([Promise.all(pending), stalled]);
     clock.clearTimeout(timer);
     this.#unwritten = await this.writer.flush(this.#stopTimeoutMs);
+    if (this.replicas !== undefined) this.#unstored = await this.replicas.flush(this.#stopTimeoutMs);
     await this.settleRemovals();
     this.actor.send({ type: 'supervisor.drained' });
   }

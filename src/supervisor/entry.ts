@@ -6,6 +6,18 @@ import { summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 
 /**
+ * One grace timer for the tasks a cancel operation moved to `cancelling` together; it is
+ * disarmed once every member finished. Internal.
+ */
+export interface GraceBatch {
+  readonly members: TaskEntry[];
+  /** Members not finished yet. */
+  pending: number;
+  /** The clock's handle, while armed. */
+  timer: unknown;
+}
+
+/**
  * What the supervisor holds for one task: its immutable summary (replaced, never mutated, so
  * `get`/`list` hand it out without copying) and, while it lives, its actor and signal.
  * Internal; never exported from the package.
@@ -27,6 +39,10 @@ export interface TaskEntry {
   /** A sub-agent's own inbox. */
   readonly agentInbox: Inbox | undefined;
   cancelRequested: boolean;
+  /** The deadline timer's handle, while one is armed. */
+  deadline: unknown;
+  /** The grace batch it is cancelling in. */
+  grace: GraceBatch | undefined;
   /** Created on first read of `ctx.signal` (an AbortController costs ~6 µs; most bodies never read it). */
   controller: AbortController | undefined;
   cancelWaiters: (() => void)[] | undefined;
@@ -45,6 +61,17 @@ export interface TaskEntry {
   lastByType: Map<string, CustomTaskEvent> | undefined;
   /** Queue, input and usage state; `undefined` for a task that uses none of them. */
   flow: TaskFlow | undefined;
+}
+
+const XSTATE_STOP = Object.freeze({ type: 'xstate.stop' });
+
+/**
+ * Stops a task actor that will not reach a final state (its task was dropped or ended elsewhere).
+ * Task actors are children of the supervisor's root actor, whose `stop()` refuses them; this is
+ * the stop event XState's own `stop()` queues.
+ */
+export function stopTaskActor(actor: Actor<typeof taskMachine>): void {
+  if (actor.getSnapshot().status === 'active') actor.send(XSTATE_STOP as never);
 }
 
 /** A new entry with every optional slot empty. */
@@ -69,6 +96,8 @@ export function newEntry(init: {
     inbox: init.inbox,
     agentInbox: init.agentInbox,
     cancelRequested: false,
+    deadline: undefined,
+    grace: undefined,
     controller: undefined,
     cancelWaiters: undefined,
     committed: !init.local,

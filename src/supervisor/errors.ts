@@ -1,4 +1,4 @@
-import type { TaskStatus } from '../wire/types.js';
+import type { TaskEvent, TaskStatus } from '../wire/types.js';
 
 /** Why a spawn was refused. */
 export type SpawnErrorCode =
@@ -72,13 +72,32 @@ export class StoreError extends Error {
   readonly code: StoreErrorCode;
   /** The ids of the records still unwritten. */
   readonly taskIds: readonly string[];
-  constructor(code: StoreErrorCode, taskIds: readonly string[], options?: { cause?: unknown }) {
+  /** With replicas: the custom events still unstored (retried while the process lives). */
+  readonly events: readonly TaskEvent[];
+  /** With replicas: how many cancel and message requests are still unrecorded. */
+  readonly controlRequests: number;
+  constructor(
+    code: StoreErrorCode,
+    taskIds: readonly string[],
+    options?: { cause?: unknown; events?: readonly TaskEvent[]; controlRequests?: number },
+  ) {
     const shown =
       taskIds.length > 20
         ? `${taskIds.slice(0, 20).join(', ')} and ${taskIds.length - 20} more`
         : taskIds.join(', ');
-    super(`store did not accept ${taskIds.length} record(s): ${shown}`, options);
+    const events = options?.events ?? [];
+    const control = options?.controlRequests ?? 0;
+    const extra =
+      events.length > 0 || control > 0
+        ? `; ${events.length} event(s) and ${control} control request(s) unstored`
+        : '';
+    super(
+      `store did not accept ${taskIds.length} record(s): ${shown}${extra}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.taskIds = Object.freeze([...taskIds]);
+    this.events = Object.freeze([...events]);
+    this.controlRequests = control;
   }
 }

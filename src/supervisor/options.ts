@@ -87,7 +87,10 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
       `Expected \`store\` to be a TaskStore (put and load), got ${store === null ? 'null' : typeof store}`,
     );
   }
-  const userNow = options.now ?? Date.now;
+  // Across replicas, times are compared on the database clock: a coordinating store supplies it.
+  const coordination = (store as Partial<TaskStore>).coordination;
+  const storeNow = typeof coordination?.now === 'function' ? coordination.now.bind(coordination) : undefined;
+  const userNow = options.now ?? storeNow ?? Date.now;
   if (typeof userNow !== 'function')
     throw new TypeError(`Expected \`now\` to be a function, got ${typeof userNow}`);
   // A clock that throws or returns garbage must not strand a task half-finished inside an XState

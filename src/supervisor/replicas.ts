@@ -4,6 +4,7 @@ import type {
   ControlRequest,
   CoordinatedRow,
   CoordinationHandler,
+  ReplicaEvent,
   TakenEvent,
   TaskCoordination,
 } from '../stores/coordination.js';
@@ -11,8 +12,9 @@ import { summaryFromMeta } from '../wire/convert.js';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
-import { storedEntry, type TaskEntry } from './entry.js';
+import { storedEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
+import { ReplicaEvents } from './replicaEvents.js';
 import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
 
@@ -51,11 +53,39 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #again = new Set<string>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
+  /** The replica events so far: counted, warned, handed to listeners. */
+  readonly events = new ReplicaEvents();
 
   constructor(host: ReplicaHost, coord: TaskCoordination) {
     this.#host = host;
     this.#coord = coord;
     coord.attach(this);
+  }
+
+  /** Events and control requests not yet stored. */
+  backlog(): { events: number; control: number; dropped: number } {
+    return this.#coord.backlog?.() ?? { events: 0, control: 0, dropped: 0 };
+  }
+
+  /** Retries unstored events and control requests for up to `timeoutMs`; what is left. */
+  async flush(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }> {
+    return (await this.#coord.flush?.(timeoutMs)) ?? { events: [], control: 0 };
+  }
+
+  connection(event: ReplicaEvent): void {
+    this.events.report(event);
+  }
+
+  reclaim(threadIds: readonly string[]): void {
+    const reclaim = this.#coord.reclaimAndTake;
+    if (reclaim === undefined) return;
+    const acks = isDurableSender(this.#host.ownerInbox());
+    for (const threadId of threadIds) {
+      reclaim.call(this.#coord, threadId, acks).then(
+        (events) => this.#deliver(events),
+        () => undefined,
+      );
+    }
   }
 
   /** Orphans dead owners' tasks (in the store), holds the thread's rows, receives its pending events. */
@@ -95,10 +125,20 @@ export class ReplicaLink implements CoordinationHandler {
     return true;
   }
 
-  /** Delivers a local task's terminal event here if its store write took it for this process. */
-  deliverTerminal(entry: TaskEntry): void {
+  /**
+   * Delivers a local task's terminal event here if its store write took it for this process. When
+   * that write failed (it is retried), the event is delivered once a retry takes it.
+   */
+  deliverTerminal(entry: TaskEntry, writeFailed = false): void {
     const taken = this.#coord.takeTerminal(entry.id);
-    if (taken !== undefined && entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    if (taken !== undefined) {
+      if (entry.inbox !== undefined) this.#deliverTo(entry.inbox, taken);
+    } else if (writeFailed) this.#coord.awaitTerminal?.(entry.id);
+  }
+
+  terminalTaken(taskId: TaskId): void {
+    const entry = this.#host.registry.byId.get(taskId);
+    if (entry !== undefined) this.deliverTerminal(entry);
   }
 
   /** Routes a cancel of remote tasks in `scope` to their owners. */
@@ -272,7 +312,7 @@ export class ReplicaLink implements CoordinationHandler {
     const actor = entry.actor;
     entry.done = true;
     entry.actor = undefined;
-    actor?.stop();
+    if (actor !== undefined) stopTaskActor(actor);
     this.#host.registry.markTerminal(entry);
     entry.summary = summary;
     entry.delivered = true;

@@ -1,8 +1,11 @@
-import { type AnyActorRef, createActor, type Snapshot } from 'xstate';
+import { type AnyActorRef, createActor, createEmptyActor, type Snapshot } from 'xstate';
 import {
+  DEADLINE_EVENT,
+  GRACE_EVENT,
   type StopReason,
   type TaskFinalState,
   type TaskMachineEvent,
+  type TaskTimerEvent,
   taskMachine,
 } from '../../machines/task.machine.js';
 import { createInbox } from '../inbox/inbox.js';
@@ -19,7 +22,7 @@ import type {
   TaskSummary,
 } from '../wire/types.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
-import { newEntry, type TaskEntry } from './entry.js';
+import { type GraceBatch, newEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SpawnError } from './errors.js';
 import { IdAllocator } from './ids.js';
 import { errorMessage, finish, outcomeOf, terminalEventOf } from './lifecycle.js';
@@ -45,6 +48,17 @@ import { FlowControl, type FlowOptions } from './flowControl.js';
 import type { TaskFlow } from './flow.js';
 import type { RequestInputOptions } from './input.js';
 
+const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
+const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
+const START: TaskMachineEvent = Object.freeze({ type: 'task.start' });
+/** One frozen `task.cancel` per reason: a cancel allocates no event. */
+const CANCEL = Object.fromEntries(
+  (['user', 'parent', 'run', 'timeout', 'budget', 'orphaned', 'shutdown'] as const).map((reason) => [
+    reason,
+    Object.freeze({ type: 'task.cancel', reason }),
+  ]),
+) as Record<StopReason, TaskMachineEvent>;
+
 /**
  * The life of each task, from spawn to its one terminal event: registration, the task actor,
  * the durable `running` record, the body, emits, the final state, the terminal write and
@@ -58,9 +72,16 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   protected replicas: ReplicaLink | undefined;
   readonly #grace: number;
   readonly #clock: TimerClock;
+  /** The task machine with the supervisor's actions, restoring a snapshot as given (see below). */
   readonly #taskLogic: typeof taskMachine;
-  readonly #initialSnapshot: Snapshot<unknown>;
-  #parent: AnyActorRef | undefined;
+  /** The snapshot every task starts from (`running.active`), made once; each task gets its context. */
+  readonly #initial: Snapshot<unknown> & { context: unknown };
+  /** The actor whose system task actors join (one system per supervisor instead of one per task). */
+  #parent: AnyActorRef;
+  /** The grace batch being filled by the cancel operation now running (see {@link cancelBatch}). */
+  #openBatch: GraceBatch | undefined;
+  /** The `queued` counterpart of {@link #initial}, made on first use. */
+  #queued: (Snapshot<unknown> & { context: unknown }) | undefined;
   /** Queues, input, usage and budgets. */
   protected readonly flow: FlowControl;
   /** Every spawn gets a flow (limits, or per-type budgets, are configured). */
@@ -84,7 +105,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
         notify: (entry) => this.notify('updated', entry),
         emit: (entry, type, payload) => this.emit(entry, type, payload),
         startQueued: (entry) => this.#startQueued(entry),
-        cancelTree: (entry, reason) => cancelTree(this.registry, entry.id, this.requestCancel, reason),
+        cancelTree: (entry, reason) =>
+          this.cancelBatch(() => cancelTree(this.registry, entry.id, this.requestCancel, reason)),
       },
       flowOptions,
     );
@@ -92,23 +114,37 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.ids = new IdAllocator(store);
     this.#grace = grace;
     this.#clock = clock;
-    this.#taskLogic = taskMachine.provide({
+    const logic = taskMachine.provide({
       actions: {
         abortBody: ({ context }) =>
           this.#abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
-        report: ({ context, event }, params) =>
-          this.#onFinal(
-            context.taskId,
-            params.status,
-            event,
-            context.timedOut === true ? context.timeoutMs : undefined,
-            context.stopReason,
-          ),
+        // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
+        // has one, one grace timer per cancel batch.
+        armDeadline: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          const left = context.deadlineLeftMs ?? context.timeoutMs;
+          if (entry !== undefined && left !== undefined) this.#armDeadline(entry, left);
+        },
+        disarmDeadline: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          if (entry !== undefined) this.#disarmDeadline(entry);
+        },
+        armGrace: ({ context }) => {
+          const entry = this.registry.byId.get(context.taskId);
+          if (entry !== undefined) this.#armGrace(entry);
+        },
       },
     });
-    this.#initialSnapshot = createActor(this.#taskLogic, {
-      input: { taskId: '', cancelGraceMs: grace },
-    }).getPersistedSnapshot();
+    this.#initial = createActor(logic, { input: { taskId: '', cancelGraceMs: grace } }).getSnapshot();
+    // Every task starts in the same state: its actor is created from the precomputed initial
+    // snapshot (with this task's context) instead of running XState's initial microstep and
+    // `restoreSnapshot` (which rebuilds the state nodes), about a third of an actor's cost. The
+    // snapshot shares the template's immutable parts (state nodes, empty children, tags).
+    this.#taskLogic = Object.create(logic, {
+      restoreSnapshot: { value: (snapshot: unknown) => snapshot },
+    }) as typeof taskMachine;
+    this.#parent = createEmptyActor();
+    this.#parent.start();
   }
 
   /** The timers of task actors (grace, deadlines), also the durable runtime's backoff timers. */
@@ -118,6 +154,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   /** Makes task actors children of `parent` in its actor system (for inspection). */
   protected adoptTaskActorsInto(parent: AnyActorRef): void {
+    this.#parent.stop();
     this.#parent = parent;
   }
 
@@ -206,43 +243,23 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       }
     }
     this.replicas?.spawned(entry);
-    // Every task starts in the same state: restoring the precomputed initial snapshot (with this
-    // task's context) skips XState's initial microstep, about a fifth of an actor's cost.
-    // A deadline is armed on entering `running.active`, so such a task takes the initial microstep.
     const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
-    const input = { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
-    const clock = this.#clock;
-    const parent = this.#parent;
-    const logic = this.#taskLogic;
-    let actor: ReturnType<typeof createActor<typeof logic>>;
-    if (flow?.phase === 'queued') {
-      // No timer runs while queued: the deadline is armed when `task.start` enters `running`.
-      const snapshot = {
-        ...this.#initialSnapshot,
-        value: 'queued',
-        context: { taskId: id, cancelGraceMs: this.#grace, timeoutMs },
-      } as unknown as Snapshot<unknown>;
-      actor =
-        parent !== undefined
-          ? createActor(logic, { id, input, snapshot, clock, parent })
-          : createActor(logic, { id, input, snapshot, clock });
-    } else if (timeoutMs !== undefined) {
-      actor =
-        parent !== undefined
-          ? createActor(logic, { id, input, clock, parent })
-          : createActor(logic, { id, input, clock });
-    } else {
-      const snapshot = {
-        ...this.#initialSnapshot,
-        context: { taskId: id, cancelGraceMs: this.#grace },
-      } as unknown as Snapshot<unknown>;
-      actor =
-        parent !== undefined
-          ? createActor(logic, { id, input, snapshot, clock, parent })
-          : createActor(logic, { id, input, snapshot, clock });
-    }
+    const context =
+      timeoutMs === undefined
+        ? { taskId: id, cancelGraceMs: this.#grace }
+        : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
+    const queued = flow?.phase === 'queued';
+    // The template is `running.active`; a queued task's differs only in its value (its snapshot
+    // has no `_nodes` of its own: XState derives them from the value on the first transition).
+    const snapshot = queued
+      ? this.#queuedSnapshot(context)
+      : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
+    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
     entry.actor = actor;
     actor.start();
+    // The snapshot skipped `running.active`'s entry, so the deadline is armed here (a queued task's
+    // when `task.start` enters `running`).
+    if (timeoutMs !== undefined && !queued) this.#armDeadline(entry, timeoutMs);
     try {
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
@@ -251,7 +268,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       entry.done = true;
       entry.earlyFinal = undefined;
       entry.actor = undefined;
-      actor.stop();
+      this.#clearTimers(entry);
+      stopTaskActor(actor);
       if (flow !== undefined) this.flow.onFinal(entry);
       this.registry.remove(entry);
       entry.agentInbox?.receiver.close();
@@ -294,11 +312,13 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     entry.waiters = held?.waiters;
     this.registry.add(entry);
     this.replicas?.spawned(entry);
-    const input = { taskId: entry.id, cancelGraceMs: this.#grace };
-    const actor =
-      this.#parent !== undefined
-        ? createActor(this.#taskLogic, { id: entry.id, input, clock: this.#clock, parent: this.#parent })
-        : createActor(this.#taskLogic, { id: entry.id, input, clock: this.#clock });
+    const context = { taskId: entry.id, cancelGraceMs: this.#grace };
+    const actor = createActor(this.#taskLogic, {
+      id: entry.id,
+      input: context,
+      snapshot: { ...this.#initial, context } as unknown as Snapshot<unknown>,
+      parent: this.#parent,
+    });
     entry.actor = actor;
     actor.start();
     this.writer.write(this.metaOf(entry), true);
@@ -324,7 +344,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       else next[k] = v;
     }
     entry.summary = Object.freeze(next as TaskSummary);
-    if (event !== undefined) entry.actor?.send({ type: event });
+    if (event !== undefined) this.#send(entry, { type: event });
     this.notify('updated', entry);
     this.writer.write(this.metaOf(entry), true);
   }
@@ -334,7 +354,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const flow = entry.flow!;
     flow.phase = undefined;
     flow.activeSinceMs = this.now();
-    entry.actor?.send({ type: 'task.start' });
+    this.#send(entry, START);
     const { phase: _queued, ...summary } = entry.summary;
     entry.summary = Object.freeze(summary);
     this.notify('updated', entry);
@@ -392,7 +412,99 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
 
   #settle(entry: TaskEntry, event: TaskMachineEvent): void {
     // After the grace period the task is already `cancelled`; what the body returns later is ignored.
-    if (!entry.done) entry.actor?.send(event);
+    if (!entry.done) this.#send(entry, event);
+  }
+
+  /**
+   * Sends `event` to the task's actor and, if that took it to a final state, finishes the task.
+   * Every event that can end a task goes through here: the machine's final states have no action,
+   * the supervisor reads the state once the transition is done.
+   */
+  #send(entry: TaskEntry, event: TaskMachineEvent | TaskTimerEvent): void {
+    const actor = entry.actor;
+    // A final actor takes nothing more (its final state is being, or was, handled).
+    if (actor === undefined || actor.getSnapshot().status !== 'active') return;
+    actor.send(event);
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status !== 'done') return;
+    const context = snapshot.context;
+    this.#onFinal(
+      entry,
+      snapshot.value as TaskFinalState,
+      event,
+      context.timedOut === true ? context.timeoutMs : undefined,
+      context.stopReason,
+    );
+  }
+
+  /** A queued task's first snapshot: the `queued` template with its context. */
+  #queuedSnapshot(context: object): Snapshot<unknown> {
+    this.#queued ??= createActor(Object.getPrototypeOf(this.#taskLogic) as typeof taskMachine, {
+      input: { taskId: '', cancelGraceMs: this.#grace },
+      snapshot: { ...this.#initial, value: 'queued' } as unknown as Snapshot<unknown>,
+    }).getSnapshot();
+    return { ...this.#queued, context } as unknown as Snapshot<unknown>;
+  }
+
+  #armDeadline(entry: TaskEntry, ms: number): void {
+    this.#disarmDeadline(entry);
+    entry.deadline = this.#clock.setTimeout(() => {
+      entry.deadline = undefined;
+      // The timed-out task and the subtree it cancels share one grace timer.
+      this.cancelBatch(() => this.#send(entry, DEADLINE));
+    }, ms);
+  }
+
+  #disarmDeadline(entry: TaskEntry): void {
+    if (entry.deadline !== undefined) {
+      this.#clock.clearTimeout(entry.deadline);
+      entry.deadline = undefined;
+    }
+  }
+
+  /**
+   * Runs `fn` (a cancel operation) with one grace timer for every task it moves to `cancelling`,
+   * armed when it returns. A task cancelled outside a batch gets a timer of its own.
+   */
+  protected cancelBatch<T>(fn: () => T): T {
+    if (this.#openBatch !== undefined) return fn();
+    const batch: GraceBatch = { members: [], pending: 0, timer: undefined };
+    this.#openBatch = batch;
+    try {
+      return fn();
+    } finally {
+      this.#openBatch = undefined;
+      if (batch.pending > 0) batch.timer = this.#startGrace(batch);
+    }
+  }
+
+  #armGrace(entry: TaskEntry): void {
+    const open = this.#openBatch;
+    const batch = open ?? { members: [], pending: 0, timer: undefined };
+    batch.members.push(entry);
+    batch.pending++;
+    entry.grace = batch;
+    if (open === undefined) batch.timer = this.#startGrace(batch);
+  }
+
+  #startGrace(batch: GraceBatch): unknown {
+    return this.#clock.setTimeout(() => {
+      batch.timer = undefined;
+      for (const entry of batch.members) if (!entry.done) this.#send(entry, GRACE);
+    }, this.#grace);
+  }
+
+  /** Disarms a finished task's timers: its deadline, and its batch's grace timer once all are done. */
+  #clearTimers(entry: TaskEntry): void {
+    this.#disarmDeadline(entry);
+    const batch = entry.grace;
+    if (batch !== undefined) {
+      entry.grace = undefined;
+      if (--batch.pending === 0 && batch.timer !== undefined) {
+        this.#clock.clearTimeout(batch.timer);
+        batch.timer = undefined;
+      }
+    }
   }
 
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
@@ -439,24 +551,30 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   #onFinal(
-    taskId: TaskId,
+    entry: TaskEntry,
     status: TaskFinalState,
     event: TaskMachineEvent | { type: string },
     timedOutAfterMs?: number,
     stopReason?: StopReason,
   ): void {
-    const entry = this.registry.byId.get(taskId);
-    if (entry === undefined || entry.done) return;
+    if (entry.done) return;
     // Its slot (or its place in the queue) is free as soon as the task is final.
     if (entry.flow !== undefined) this.flow.onFinal(entry);
     if (!entry.committed) {
       // The grace timer ran out before the spawn's record was durable: finish once it is, or never
       // if the write fails (then the task never existed).
-      entry.earlyFinal = () => this.#onFinal(taskId, status, event, timedOutAfterMs, stopReason);
+      entry.earlyFinal = () => this.#onFinal(entry, status, event, timedOutAfterMs, stopReason);
+      return;
+    }
+    if (status === 'cancelled' && stopReason === 'shutdown' && entry.summary.max_attempts !== undefined) {
+      // A durable task stopped by `stop()` is not cancelled: it stays `running` in the store for
+      // the next process to take up (its row says where it was).
+      this.#suspend(entry);
       return;
     }
     entry.done = true;
     entry.actor = undefined;
+    this.#clearTimers(entry);
     // Settled by the grace timer, not by its body.
     if (event.type !== 'task.settled' && event.type !== 'task.cancel') this.forceSettled.add(entry);
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now(), stopReason);
@@ -467,17 +585,21 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     // A finished sub-agent takes no more messages; its children's late events are undelivered.
     entry.agentInbox?.receiver.close();
     this.notify('updated', entry);
-    this.writer.write(this.metaOf(entry), true, () =>
+    this.writer.write(this.metaOf(entry), true, (error) =>
       // A fencing store may have refused the write: then the event reports the store's record.
-      this.#deliverTerminal(entry, entry.summary === final ? terminal : terminalEventOf(entry.summary)),
+      this.#deliverTerminal(
+        entry,
+        entry.summary === final ? terminal : terminalEventOf(entry.summary),
+        error !== undefined,
+      ),
     );
   }
 
-  #deliverTerminal(entry: TaskEntry, event: TaskEvent | undefined): void {
+  #deliverTerminal(entry: TaskEntry, event: TaskEvent | undefined, writeFailed = false): void {
     entry.delivered = true;
     if (event !== undefined) {
       this.observe(event, entry.ownerThreadId);
-      if (this.replicas !== undefined) this.replicas.deliverTerminal(entry);
+      if (this.replicas !== undefined) this.replicas.deliverTerminal(entry, writeFailed);
       else if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     }
     const waiters = entry.waiters;
@@ -486,11 +608,23 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
+  /** Ends a durable task's life in this process without an outcome (see `#onFinal`). */
+  #suspend(entry: TaskEntry): void {
+    entry.done = true;
+    entry.actor = undefined;
+    this.registry.markTerminal(entry);
+    entry.cancelWaiters = undefined;
+    entry.delivered = true;
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+  }
+
   protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {
     if (entry.done || entry.actor === undefined) return false;
     if (!entry.cancelRequested) {
       entry.cancelRequested = true;
-      entry.actor.send({ type: 'task.cancel', reason });
+      this.#send(entry, CANCEL[reason] ?? { type: 'task.cancel', reason });
     }
     return true;
   };

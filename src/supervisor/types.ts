@@ -4,6 +4,7 @@ import type { ActorRefFrom, AnyActorRef, InspectionEvent, Observer } from 'xstat
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
+import type { ReplicaEvent } from '../stores/coordination.js';
 import type {
   CustomTaskEvent,
   Json,
@@ -209,6 +210,18 @@ export interface SupervisorStats {
   storeBacklog: number;
   /** Records a fencing store refused because it holds a newer version; memory took the store's. */
   storeRefused: number;
+  /** With replicas only: custom events not yet stored (retried in order, at most 10 000). */
+  eventsUnstored?: number;
+  /** With replicas only: cancel and message requests for other replicas not yet recorded (retried in order). */
+  controlUnstored?: number;
+  /** With replicas only: events and requests given up because their backlog was full. */
+  unstoredDropped?: number;
+  /** With replicas only: times the dedicated database connection was lost (see `onReplicaEvent`). */
+  connectionLosses?: number;
+  /** With replicas only: times it was re-established. */
+  reconnects?: number;
+  /** With replicas only: times notifications stopped and control requests and events were polled instead. */
+  pollingFallbacks?: number;
 }
 
 /** A record the store has not accepted yet: how often it failed on its own, and the last error. */
@@ -514,6 +527,16 @@ export interface TaskSupervisor {
    * const stop = supervisor.onEvent((event) => console.log(event.kind), { threadId: 'thread-1' });
    */
   onEvent(listener: TaskEventListener, filter?: TaskEventFilter): () => void;
+  /**
+   * Observes changes in a replica's link to its database (only with a coordinating store such as
+   * `PostgresTaskStore`; otherwise nothing is ever reported): the dedicated connection lost and
+   * re-established, and the polling fallback starting and ending. Each is also a process warning
+   * and counted in `stats()`. Returns the function that stops observing.
+   *
+   * @example
+   * supervisor.onReplicaEvent((e) => console.warn(e.type, e.epoch, e.error ?? ''));
+   */
+  onReplicaEvent(listener: (event: ReplicaEvent) => void): () => void;
   /**
    * The same events as `onEvent`, as an async iterator: each call gets its own bounded buffer
    * (`bufferSize`, default 1024; past it the oldest unread custom event is dropped and counted in

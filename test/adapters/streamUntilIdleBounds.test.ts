@@ -244,6 +244,63 @@ describe('streamUntilIdle bounds', () => {
     await supervisor.stop();
   });
 
+  it('a task asking for input wakes a continuation with its request; answered, its end wakes another', async () => {
+    const inbox = createInbox();
+    const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+    const deploy = backgroundTaskTool({
+      supervisor,
+      context: { threadId: 't', runId: 'r' },
+      name: 'deploy',
+      description: 'deploy',
+      inputSchema: jsonSchema<Record<string, never>>({ type: 'object', properties: {} }),
+      run: async (_input, task) => ({
+        answer: await task.requestInput({ question: 'Deploy to production?' }),
+      }),
+    });
+    let id = '';
+    const { model, prompts } = scriptedStreamingModel(
+      [
+        () => ({ calls: [{ name: 'deploy', input: {} }] }),
+        () => ({ text: 'started' }),
+        () => ({ text: 'It asks: deploy to production?' }),
+        () => ({ text: 'Deployed.' }),
+      ],
+      (n) => {
+        // The user's answer arrives while the model relays the question.
+        if (n === 3) {
+          id = supervisor.list('t')[0]!.task_id;
+          expect(supervisor.get(id)?.phase).toBe('waiting');
+          expect(supervisor.provideInput(id, 'yes')).toBe(true);
+        }
+      },
+    );
+    let outcome: StreamUntilIdleOutcome | undefined;
+    const chunks: UIMessageChunk[] = [];
+    const stream = streamUntilIdle({
+      supervisor,
+      threadId: 't',
+      inbox: inbox.receiver,
+      messages: [{ role: 'user', content: 'deploy' }],
+      stream: ({ messages, abortSignal }) =>
+        streamText({ model, tools: { deploy }, messages, stopWhen: stepCountIs(3), abortSignal }),
+      onFinish: (o) => {
+        outcome = o;
+      },
+    });
+    for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(structuredClone(c));
+    expect(outcome).toMatchObject({ reason: 'idle', turns: 3 });
+    expect(prompts[2]).toContain('Deploy to production?');
+    expect(prompts[2]).not.toContain('kind=\\"completed\\"');
+    expect(prompts[3]).toContain(`kind=\\"completed\\" task_id=\\"${id}\\"`);
+    const writes = chunks
+      .filter((c) => c.type === 'data-task')
+      .map((c) => (c as { data: { phase?: string } }).data);
+    expect(writes.some((d) => d.phase === 'waiting')).toBe(true);
+    expect(writes.at(-1)).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(writes.at(-1)).not.toHaveProperty('phase');
+    await supervisor.stop();
+  });
+
   it('bad options are TypeErrors', () => {
     const { supervisor, inbox } = setup();
     const base = {

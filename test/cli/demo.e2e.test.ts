@@ -34,7 +34,15 @@ describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
     for (const o of restored.orphans) expect(o).toMatchObject({ status: 'failed', error: ORPHAN });
     expect(lines.some((l) => l.type === 'message')).toBe(true);
     expect(lines.find((l) => l.type === 'cancel_tree')).toMatchObject({ signalled: 3 });
-    expect(lines.at(-1)).toMatchObject({ type: 'done', tasks: 8, completed: 4, failed: 1, cancelled: 3 });
+    expect(lines.find((l) => l.type === 'input')).toMatchObject({ response: 'yes' });
+    // One crawl page ran, the other waited in the queue (one crawl_page at a time).
+    const pagesSpawned = lines.filter(
+      (l) =>
+        l.type === 'spawned' &&
+        (l as { summary?: { task_type?: string } }).summary?.task_type === 'crawl_page',
+    ) as Array<{ summary: { phase?: string } }>;
+    expect(pagesSpawned.map((l) => l.summary.phase ?? 'running').sort()).toEqual(['queued', 'running']);
+    expect(lines.at(-1)).toMatchObject({ type: 'done', tasks: 9, completed: 5, failed: 1, cancelled: 3 });
 
     const tree = await runBin(['tree', '--db', db, '--format', 'json']);
     expect(tree.code).toBe(0);
@@ -60,6 +68,7 @@ describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
             ['crawl_page', 'cancelled', []],
           ],
         ],
+        ['approve', 'completed', []],
         ['search', 'failed', []],
       ],
     ]);
@@ -73,7 +82,10 @@ describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
     expect(r.stdout).toMatch(/spawned bg_\d+ sub_agent/);
     expect(r.stdout).toMatch(/cancelTree\(bg_\d+\) → 3 tasks signalled/);
     expect(r.stdout).toMatch(/└─ ✗ bg_\d+ search web search failed/);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^\+\d+\.\d+s done: 8 tasks/);
+    expect(r.stdout).toMatch(/spawned bg_\d+ crawl_page "crawl \/guides" \(parent bg_\d+\) — queued/);
+    expect(r.stdout).toMatch(/waiting bg_\d+ approve for input: \{"question":"Publish the report\?"/);
+    expect(r.stdout).toMatch(/provideInput\(bg_\d+, "yes"\) → the approval goes on/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^\+\d+\.\d+s done: 9 tasks/);
     expect(existsSync(db)).toBe(true);
   });
 });

@@ -53,11 +53,11 @@ describe('the live view redraws in place in a real terminal (tmux)', () => {
     const after = await waitForPane(/DEMO-EXIT=0/);
     // The whole scrollback holds exactly one header and one line per task: redrawn in place.
     expect(after.match(/awaken-tasks demo · thread demo/g)).toHaveLength(1);
-    for (let i = 0; i < 8; i++) {
-      const id = new RegExp(`\\bbg_${i} (sub_agent|fetch|crawl|crawl_page|search|summarize)\\b`, 'g');
+    for (let i = 0; i < 9; i++) {
+      const id = new RegExp(`\\bbg_${i} (sub_agent|fetch|crawl|crawl_page|approve|search|summarize)\\b`, 'g');
       expect(after.match(id), `bg_${i}`).toHaveLength(1);
     }
     expect(after).toMatch(/✓ bg_0 sub_agent/);
-    expect(after).toMatch(/done: 8 tasks — 4 completed, 1 failed, 3 cancelled/);
+    expect(after).toMatch(/done: 9 tasks — 5 completed, 1 failed, 3 cancelled/);
   });
 });

@@ -61,6 +61,40 @@ describe('durable rows: the store contract', () => {
     );
   });
 
+  it('SQLite group commit: a write that fails in a group fails alone; the others land', async () => {
+    const store = new SqliteTaskStore(':memory:');
+    const row = (id: string) => ({
+      task_id: id,
+      thread_id: 't',
+      task_type: 'x',
+      record: {
+        task_id: id,
+        owner_thread_id: 't',
+        task_type: 'x',
+        description: '',
+        status: 'running' as const,
+        created_at_ms: 1,
+        parent_context: {},
+      },
+      input: null,
+      state: 'waiting' as const,
+      attempt: 0,
+      max_attempts: 2,
+      next_run_at_ms: 0,
+      attempt_errors: [],
+    });
+    const results = await Promise.allSettled([
+      store.durable.create(row('a')),
+      store.durable.create(row('a')), // the same task id twice: the second insert fails
+      store.durable.create(row('b')),
+      store.durable.claim('b', 0, 'me', 1),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((results[3] as PromiseFulfilledResult<unknown>).value).toMatchObject({ attempt: 1, owner: 'me' });
+    expect((await store.durable.pending('x')).map((r) => r.task_id)).toEqual(['a', 'b']);
+    await store.close();
+  });
+
   it('a read-only SQLite store refuses durable writes', async () => {
     const file = join(dir, `ro-${n++}.db`);
     const owner = new SqliteTaskStore(file);

@@ -63,7 +63,9 @@ describe('toGraphJson', () => {
       'final',
       'final',
     ]);
-    expect(byPath['running.cancelling']?.entry).toEqual(['abortBody']);
+    expect(byPath['running.cancelling']?.entry).toEqual(['abortBody', 'armGrace']);
+    expect(byPath['running.active']?.entry).toEqual(['armDeadline']);
+    expect(byPath.completed?.entry).toEqual([]);
     const labels = g.edges.map((e) => `${e.source} -> ${e.target}: ${e.label}`);
     expect(labels).toContain('task.running.active -> task.completed: task.settled [returnedSuccess]');
     expect(labels).toContain('task.running.cancelling -> task.cancelled: after cancelGrace');

@@ -81,6 +81,8 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
       // and a long one keeps a busy CI machine from making a live replica look stalled.
       LEASE_MS: '30000',
       POLL_MS: '100',
+      // A killed replica's lock is gone at once; it is judged dead once gone this long.
+      LOCK_GRACE_MS: '1000',
       ...env,
     });
     const r = new Replica(child);
@@ -243,7 +245,12 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     );
     a.child.proc.kill('SIGKILL');
     await a.child.closed;
-    await b.call('load', { thread: 'U' });
+    await until(
+      async () =>
+        (await b.call<{ tasks: TaskSummary[] }>('load', { thread: 'U' })).tasks[0]?.error === ORPHAN_ERROR,
+      10_000,
+      'B to orphan the killed replica’s task',
+    );
     expect(await b.drain()).toEqual([
       ...Array.from({ length: 5 }, (_, i) => ({
         kind: 'custom',

@@ -41,6 +41,8 @@ describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 
       THREAD: thread,
       TASKS: String(TASKS),
       LEASE_MS: String(LEASE_MS),
+      // A gone process is judged dead this long after its lock is first seen missing.
+      LOCK_GRACE_MS: '1000',
     });
     children.push(c);
     return c;
@@ -56,7 +58,7 @@ describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 
     return c.lines[before] as Loaded;
   };
 
-  it('no lost or mixed records; a live peer is never orphaned; a killed one is, at once', async () => {
+  it('no lost or mixed records; a live peer is never orphaned; a killed one is, once its lock has been gone for the grace (long before its lease)', async () => {
     const a = start('thread-a');
     const b = start('thread-b');
     const [ra, rb] = await Promise.all([ready(a), ready(b)]);
@@ -111,8 +113,19 @@ describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 
       10_000,
       "a's advisory lock to be released",
     );
-    // Both a supervisor that never saw a's tasks and the one holding them as remote entries orphan them.
-    const again = await load(b, 'thread-a');
+    // Both a supervisor that never saw a's tasks and the one holding them as remote entries orphan
+    // them, once the lock has been seen missing for the grace (1 s here; the lease is 30 s).
+    const killedAt = Date.now();
+    let again = await load(b, 'thread-a');
+    await until(
+      async () => {
+        again = await load(b, 'thread-a');
+        return again.tasks.some((t) => t.error === ORPHAN_ERROR);
+      },
+      10_000,
+      "a's tasks to be orphaned",
+    );
+    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS / 3);
     expect(
       again.tasks
         .filter((t) => t.error === ORPHAN_ERROR)

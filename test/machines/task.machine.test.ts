@@ -1,28 +1,32 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { taskMachine } from '../../machines/task.machine.js';
 import type { TaskFinalState, TaskMachineEvent } from '../../machines/task.machine.js';
 import { lifecycleEvent, lifecyclePaths } from '../../src/graph/lifecycle.js';
 import { TaskResult } from '../../src/index.js';
+import { until } from '../helpers/async.js';
 
 const GRACE = 1_000;
 const TIMEOUT = 5_000;
 
-/** A task actor on a simulated clock, recording its two actions. */
+/** A task actor on a simulated clock, recording its `abortBody` action and its final state. */
 function start(timeoutMs?: number) {
   const log: string[] = [];
   const clock = new SimulatedClock();
   const machine = taskMachine.provide({
     actions: {
       abortBody: ({ context }) => log.push(`abort:${context.taskId}`),
-      report: ({ context }, params: { status: TaskFinalState }) =>
-        log.push(`report:${context.taskId}:${params.status}`),
     },
   });
   const actor = createActor(machine, {
     input: { taskId: 'bg_0', cancelGraceMs: GRACE, timeoutMs },
     clock,
-  }).start();
+  });
+  // Observers see the final snapshot once.
+  actor.subscribe((s) => {
+    if (s.status === 'done') log.push(`report:${s.context.taskId}:${s.value as TaskFinalState}`);
+  });
+  actor.start();
   return { actor, log, clock };
 }
 
@@ -197,4 +201,61 @@ describe('taskMachine: every simple path from @xstate/graph', () => {
       expect(actor.getSnapshot().context.timedOut === true).toBe(path.events.includes('after:deadline'));
     });
   }
+});
+
+describe("taskMachine on XState's default clock (real timers, no supervisor)", () => {
+  /** Starts the exported machine exactly as its TSDoc shows, counting the timers it schedules. */
+  function startReal(input: { taskId: string; cancelGraceMs: number; timeoutMs?: number }) {
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const actor = createActor(taskMachine, { input }).start();
+    return { actor, timers };
+  }
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  beforeEach(() => {
+    warnings.length = 0;
+    process.on('warning', onWarning);
+  });
+  afterEach(() => {
+    process.off('warning', onWarning);
+    vi.restoreAllMocks();
+  });
+  /** A real timer of `ms` (the wait shows that nothing happens meanwhile). */
+  const elapse = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  it('with no deadline it schedules no timer and stays running.active', async () => {
+    const { actor, timers } = startReal({ taskId: 'bg_0', cancelGraceMs: 1_000 });
+    expect(timers).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    await elapse(30);
+    expect(actor.getSnapshot().value).toEqual({ running: 'active' });
+    expect(actor.getSnapshot().context.timedOut).toBeUndefined();
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+    actor.stop();
+  });
+
+  it('timeoutMs: Infinity is no deadline either; an infinite grace arms no timer when cancelled', async () => {
+    const { actor, timers } = startReal({
+      taskId: 'bg_0',
+      cancelGraceMs: Number.POSITIVE_INFINITY,
+      timeoutMs: Number.POSITIVE_INFINITY,
+    });
+    actor.send(cancel);
+    expect(timers).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    await elapse(30);
+    expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+    actor.stop();
+  });
+
+  it('a real deadline still fires, and the grace timer after it', async () => {
+    const actor = createActor(taskMachine, {
+      input: { taskId: 'bg_0', cancelGraceMs: 20, timeoutMs: 20 },
+    }).start();
+    expect(actor.getSnapshot().value).toEqual({ running: 'active' });
+    await until(() => actor.getSnapshot().status === 'done', 5_000);
+    expect(actor.getSnapshot().value).toBe('cancelled');
+    expect(actor.getSnapshot().context.timedOut).toBe(true);
+  });
 });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/supervisor/restore.js';
 import { PostgresTaskStore, type RejectedRecordError } from '../../src/stores/postgres/index.js';
+import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import { rec } from '../helpers/records.js';
@@ -61,7 +62,7 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     ]);
     await Promise.all(many.map((s) => s.close()));
     const v = await pool.query(`SELECT value FROM "${t}_meta" WHERE name = 'schema_version'`);
-    expect(v.rows).toEqual([{ value: '2' }]);
+    expect(v.rows).toEqual([{ value: '3' }]);
   });
 
   it('loads a thread through the (owner_thread_id, seq) index', async () => {
@@ -147,7 +148,7 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     ]);
   });
 
-  it('liveness by the database: a closed connection (advisory lock released) or an expired lease orphans at once, in one statement', async () => {
+  it('liveness by the database: an expired lease orphans at once, in one statement; a closed connection is a blip the owner survives; a lock gone past the grace orphans', async () => {
     const t = table('live');
     const a = open({ table: t, leaseMs: 60_000, pollMs: 50 });
     const b = open({ table: t, leaseMs: 60_000 });
@@ -179,15 +180,48 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     // a's late completion is refused; its heartbeat finds its epoch gone and takes a new one.
     expect((await a.put([rec('bg_0', { status: 'completed' })])).refused[0]?.error).toBe(ORPHAN_ERROR);
     await until(() => a.epoch !== old, 5_000, 'a to take a new epoch');
-    // Killing b's dedicated connection releases its advisory lock: dead at once, lease or not.
+    // Killing b's dedicated connection releases its advisory lock, but a missing lock alone is a
+    // blip: b reconnects, takes its epoch's lock again, and nothing is orphaned.
+    const bEpoch = b.epoch;
+    const held = async () =>
+      (
+        await pool.query(
+          `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+             AND classid = $2::bigint::oid
+             AND objid = (SELECT lock_id FROM "${t}_epochs" WHERE epoch = $1)::bigint::oid`,
+          [bEpoch, tableNames(t).lockClass],
+        )
+      ).rowCount === 1;
+    // b's heartbeat only runs every leaseMs / 3: make it use its connection now by loading.
+    await b.coordination.loadThread('t');
     await pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2
+         AND classid = $2::bigint::oid
          AND objid = (SELECT lock_id FROM "${t}_epochs" WHERE epoch = $1)::bigint::oid`,
-      [b.epoch],
+      [bEpoch, tableNames(t).lockClass],
     );
-    const c = open({ table: t });
+    const c = open({ table: t, lockGraceMs: 60_000 });
+    rows = await c.coordination.loadThread('t');
+    expect(rows.find((r) => r.meta.task_id === 'bg_2')?.meta.status).toBe('running');
+    await until(held, 10_000, 'b to take its lock again');
+    expect(b.epoch).toBe(bEpoch);
+    rows = await c.coordination.loadThread('t');
+    expect(rows.find((r) => r.meta.task_id === 'bg_2')?.meta.status).toBe('running');
+    // A process that is gone: its lock is missing and stays so. Seen once, it is dead after the
+    // grace; here an epoch row whose lock nobody holds, first seen gone an hour ago.
+    await pool.query(
+      `INSERT INTO "${t}_epochs" (epoch, instance_id, lock_id, expires_at, lock_lost_at)
+       VALUES ('gone', 'gone', 2000000000, now() + interval '1 hour', now() - interval '1 hour'),
+              ('fresh', 'fresh', 2000000001, now() + interval '1 hour', NULL)`,
+    );
+    await pool.query(`UPDATE "${t}" SET owner_epoch = 'gone' WHERE task_id = 'bg_2'`);
     rows = await c.coordination.loadThread('t');
     expect(rows.find((r) => r.meta.task_id === 'bg_2')?.meta.error).toBe(ORPHAN_ERROR);
+    // The other is marked (its grace starts now), not revoked.
+    const fresh = await pool.query(
+      `SELECT lock_lost_at IS NOT NULL AS marked FROM "${t}_epochs" WHERE epoch = 'fresh'`,
+    );
+    expect(fresh.rows).toEqual([{ marked: true }]);
   });
 
   it('a stable instanceId: a restart revokes the previous life at once and orphans its tasks', async () => {

@@ -7,6 +7,7 @@ import { type CorruptRecordOptions, decodeRows } from '../decode.js';
 import { loadPg } from '../drivers.js';
 import type { CorruptRecord, PutResult, TaskStore } from '../types.js';
 import { PgCoordination } from './coordination.js';
+import { withTimeouts } from './dedicated.js';
 import { OwnerEpoch } from './epoch.js';
 import { type FenceState, fencedPut } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
@@ -44,6 +45,21 @@ export interface PostgresTaskStoreOptions extends CorruptRecordOptions {
   transactionPooling?: boolean;
   /** How often the heartbeat renews the lease and polls for missed notifications. Default `leaseMs / 3`. */
   pollMs?: number;
+  /**
+   * The bound on every query of the dedicated connection (lease renewal, lock, `LISTEN`) and on
+   * connecting: a query unanswered by then counts as a lost connection, which is dropped and
+   * re-established. So a half-open socket is detected within `pollMs + queryTimeoutMs`. Default
+   * `max(1000, pollMs / 2)`. Pools the store creates bound their queries and connects by `leaseMs`.
+   */
+  queryTimeoutMs?: number;
+  /**
+   * How long another replica waits, once it sees an epoch's advisory lock gone (its dedicated
+   * connection closed), for the owner to reconnect and take it again before judging the epoch dead.
+   * A killed process is judged dead this long after it is first seen gone (or at its lease, if
+   * sooner); a connection blip shorter than it costs nothing. Default `min(leaseMs, 5000)`; `0`
+   * judges a missing lock dead at once (every blip then ends the epoch).
+   */
+  lockGraceMs?: number;
 }
 
 /** The default lease length, in milliseconds. */
@@ -80,6 +96,7 @@ export class PostgresTaskStore implements TaskStore {
   #closed = false;
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
   #refusals = 0;
+  readonly #lockGraceMs: number;
 
   constructor(options: PostgresTaskStoreOptions = {}) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -90,7 +107,20 @@ export class PostgresTaskStore implements TaskStore {
     if (!Number.isSafeInteger(pollMs) || pollMs < 1) {
       throw new TypeError(`Expected \`pollMs\` to be a positive integer, got ${String(pollMs)}`);
     }
+    const queryTimeoutMs = options.queryTimeoutMs ?? Math.max(1000, Math.floor(pollMs / 2));
+    if (!Number.isSafeInteger(queryTimeoutMs) || queryTimeoutMs < 1) {
+      throw new TypeError(
+        `Expected \`queryTimeoutMs\` to be a positive integer, got ${String(queryTimeoutMs)}`,
+      );
+    }
+    const lockGraceMs = options.lockGraceMs ?? Math.min(leaseMs, 5000);
+    if (!Number.isSafeInteger(lockGraceMs) || lockGraceMs < 0) {
+      throw new TypeError(
+        `Expected \`lockGraceMs\` to be a non-negative integer, got ${String(lockGraceMs)}`,
+      );
+    }
     this.leaseMs = leaseMs;
+    this.#lockGraceMs = lockGraceMs;
     this.instanceId = options.instanceId ?? randomUUID();
     this.#names = tableNames(options.table ?? 'awaken_tasks');
     this.#onCorrupt = options.onCorrupt;
@@ -102,7 +132,12 @@ export class PostgresTaskStore implements TaskStore {
     } else {
       clientConfig =
         options.connectionString === undefined ? {} : { connectionString: options.connectionString };
-      const pool = new (loadPg().Pool)(clientConfig);
+      // Keepalive on; a connect or query that takes longer than the lease cannot help and fails
+      // (a half-open socket would otherwise hold a write forever; the writer retries it).
+      const pool = new (loadPg().Pool)({
+        ...withTimeouts(clientConfig, leaseMs),
+        query_timeout: leaseMs,
+      });
       // An idle client losing its connection must not crash the process; the next query reconnects.
       pool.on('error', () => undefined);
       this.#pool = pool;
@@ -118,18 +153,20 @@ export class PostgresTaskStore implements TaskStore {
       localInbox: new Map(),
       tookTerminal: new Map(),
     };
-    this.#coordination = new PgCoordination(this.#fence, open);
+    this.#coordination = new PgCoordination(this.#fence, open, lockGraceMs, () =>
+      Math.round(Date.now() + this.#epoch.clockOffsetMs),
+    );
     this.coordination = this.#coordination;
     this.#epoch = new OwnerEpoch(
       this.#pool,
       this.#names,
       this.instanceId,
-      leaseMs,
-      pollMs,
+      { leaseMs, pollMs, queryTimeoutMs, lockGraceMs },
       options.transactionPooling !== true,
       clientConfig,
       {
         notify: (payload) => this.#coordination.onNotify(payload),
+        connection: (event) => this.#coordination.onConnection(event),
         revoked: (old) => this.#coordination.onRevoked(old),
         tick: () => this.#coordination.onTick(),
         retire: async (epoch) => {
@@ -202,6 +239,7 @@ export class PostgresTaskStore implements TaskStore {
     await this.#coordination.appended();
     const result = await fencedPut(this.#fence, records);
     this.#refusals += result.refused.length;
+    this.#coordination.landed(records);
     return result;
   }
 
@@ -283,6 +321,7 @@ export class PostgresTaskStore implements TaskStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#coordination.close();
     try {
       if (this.#ready) await this.#ready.then(() => this.#epoch.stop()).catch(() => undefined);
     } finally {
@@ -309,7 +348,7 @@ export class PostgresTaskStore implements TaskStore {
     }
     await this.#epoch.start();
     // A restart with the same instanceId ends its previous life now, on every replica.
-    const revoked = await revokeDead(this.#pool, this.#names, {
+    const revoked = await revokeDead(this.#pool, this.#names, this.#lockGraceMs, {
       instanceId: this.instanceId,
       current: this.#epoch.current,
     });

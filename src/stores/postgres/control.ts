@@ -1,17 +1,24 @@
 import type { TaskId } from '../../wire/types.js';
 import type { CancelScope, ControlRequest } from '../coordination.js';
 import type { FenceState } from './fencedPut.js';
+import { backoff, MAX_BACKLOG } from './retry.js';
 
 /**
  * Cancel and message requests between replicas: recorded in the control table for the epoch that
  * owns each task (and notified), taken by that owner with `DELETE … RETURNING` — each exactly
- * once, in the order recorded. Requests sent from one process are recorded in call order.
+ * once, in the order recorded. Requests sent from one process are recorded in call order; one that
+ * fails to write is retried (later ones wait behind it) until it is written or the store closes.
  */
 export class ControlRouter {
   readonly #s: FenceState;
   readonly #ready: () => Promise<void>;
   #sent: Promise<unknown> = Promise.resolve();
   #polling: Promise<void> = Promise.resolve();
+  /** Requests not yet recorded. */
+  pending = 0;
+  /** Requests refused because the backlog was full. */
+  dropped = 0;
+  #closing = false;
 
   constructor(state: FenceState, ready: () => Promise<void>) {
     this.#s = state;
@@ -53,8 +60,35 @@ export class ControlRouter {
     return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
   }
 
+  /** The store closes: requests still unwritten are given up. */
+  close(): void {
+    this.#closing = true;
+  }
+
   #send(op: () => Promise<void>): Promise<void> {
-    const run = this.#sent.then(op);
+    if (this.pending >= MAX_BACKLOG || this.#closing) {
+      this.dropped++;
+      return Promise.reject(
+        new Error(
+          this.#closing ? 'store is closed' : `${MAX_BACKLOG} control requests wait to be recorded already`,
+        ),
+      );
+    }
+    this.pending++;
+    const run = this.#sent.then(async () => {
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await op();
+          } catch (e) {
+            if (this.#closing) throw e;
+            await backoff(attempt);
+          }
+        }
+      } finally {
+        this.pending--;
+      }
+    });
     this.#sent = run.catch(() => undefined);
     return run;
   }

@@ -3,14 +3,16 @@ import type { Pool } from 'pg';
 import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
 import type {
   CancelScope,
+  CoordinationBacklog,
   CoordinatedRow,
   CoordinationHandler,
+  ReplicaEvent,
   TakenEvent,
   TaskCoordination,
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
-import { type EventToStore, insertEvents } from './appendEvents.js';
 import { ControlRouter } from './control.js';
+import { EventQueue } from './eventQueue.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
@@ -27,8 +29,9 @@ interface Row {
 /**
  * PostgreSQL's side of replica coordination: loading a thread after orphaning dead owners' tasks,
  * durable per-thread events taken by the thread's receiver, and control requests addressed to the
- * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the
- * heartbeat polls, so a lost notification delays but never loses anything.
+ * owning epoch. Every notification is a hint: whoever acts re-reads the database, and the polling
+ * fallback reads on its own schedule, so a lost notification delays but never loses anything.
+ * Events and control requests that fail to write are retried in order (bounded in memory).
  */
 export class PgCoordination implements TaskCoordination {
   #handler: CoordinationHandler | undefined;
@@ -36,12 +39,9 @@ export class PgCoordination implements TaskCoordination {
   readonly #receiving = new Map<string, string>();
   /** Acknowledged event seqs waiting for the next batch delete. */
   #acks: number[] = [];
-  /** Serializes appends (and puts after them), so a task's events keep their order. */
-  #chain: Promise<unknown> = Promise.resolve();
-  #pendingEvents: (EventToStore & {
-    resolve: (taken: TakenEvent | undefined) => void;
-    reject: (e: unknown) => void;
-  })[] = [];
+  readonly #events: EventQueue;
+  /** The claims of an ended epoch, per thread, until reclaimed. */
+  readonly #lapsed = new Map<string, string>();
   readonly #control: ControlRouter;
   /** Serializes takes per thread. */
   readonly #takes = new Map<string, Promise<unknown>>();
@@ -49,8 +49,36 @@ export class PgCoordination implements TaskCoordination {
   constructor(
     private readonly fence: FenceState,
     private readonly ready: () => Promise<void>,
+    private readonly lockGraceMs: number,
+    private readonly clock: () => number,
   ) {
     this.#control = new ControlRouter(fence, ready);
+    this.#events = new EventQueue(fence);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  backlog(): CoordinationBacklog {
+    return {
+      events: this.#events.size,
+      control: this.#control.pending,
+      dropped: this.#events.dropped + this.#control.dropped,
+    };
+  }
+
+  async flush(timeoutMs: number): Promise<{ events: TaskEvent[]; control: number }> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.#events.size > 0 || this.#control.pending > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
+    return { events: this.#events.unstored(), control: this.#control.pending };
+  }
+
+  /** The store closes: events and requests still unwritten are given up (their writers are told). */
+  close(): void {
+    this.#events.close();
+    this.#control.close();
   }
 
   get #pool(): Pool {
@@ -63,7 +91,7 @@ export class PgCoordination implements TaskCoordination {
 
   /** Waits for the appends queued so far (a put must not overtake a task's custom events). */
   appended(): Promise<unknown> {
-    return this.#chain;
+    return this.#events.appended();
   }
 
   attach(handler: CoordinationHandler): void {
@@ -108,7 +136,7 @@ export class PgCoordination implements TaskCoordination {
 
   async loadThread(threadId: string): Promise<CoordinatedRow[]> {
     await this.ready();
-    await revokeDead(this.#pool, this.#n);
+    await revokeDead(this.#pool, this.#n, this.lockGraceMs);
     await orphanOwnerless(this.#pool, this.#n);
     return this.#rowsWhere('owner_thread_id = $1', [threadId]);
   }
@@ -146,39 +174,45 @@ export class PgCoordination implements TaskCoordination {
     this.fence.localInbox.set(taskId, acks);
   }
 
-  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
-    return new Promise((resolve, reject) => {
-      const first = this.#pendingEvents.length === 0;
-      this.#pendingEvents.push({
-        threadId,
-        event,
-        local: this.fence.localInbox.get(event.task_id),
-        resolve,
-        reject,
-      });
-      // Events emitted in one tick are stored in one statement, in order, behind earlier appends.
-      if (first) queueMicrotask(() => this.#flushEvents());
-    });
+  /** Terminal writes that failed and are retried, whose taken event is still to be delivered. */
+  readonly #awaitingTerminal = new Set<TaskId>();
+
+  awaitTerminal(taskId: TaskId): void {
+    this.#awaitingTerminal.add(taskId);
   }
 
-  #flushEvents(): void {
-    const batch = this.#pendingEvents;
-    this.#pendingEvents = [];
-    const run = this.#chain.then(async () => {
-      try {
-        const taken = await insertEvents(this.#pool, this.#n, this.fence.epoch(), batch);
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(taken[i]);
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
-    });
-    this.#chain = run.catch(() => undefined);
+  /** After a put of `records` landed: tells the supervisor of awaited terminal events it took. */
+  landed(records: readonly PersistedTaskMeta[]): void {
+    if (this.#awaitingTerminal.size === 0) return;
+    for (const r of records) {
+      if (r.status === 'running' || !this.#awaitingTerminal.delete(r.task_id)) continue;
+      if (this.fence.tookTerminal.has(r.task_id)) this.#handler?.terminalTaken?.(r.task_id);
+    }
+  }
+
+  appendEvent(threadId: string, event: TaskEvent): Promise<TakenEvent | undefined> {
+    return this.#events.append(threadId, event);
   }
 
   takeTerminal(taskId: TaskId): TakenEvent | undefined {
     const taken = this.fence.tookTerminal.get(taskId);
     if (taken !== undefined) this.fence.tookTerminal.delete(taskId);
     return taken;
+  }
+
+  async reclaimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
+    const old = this.#lapsed.get(threadId);
+    this.#lapsed.delete(threadId);
+    if (old === undefined || this.#receiving.has(threadId)) return [];
+    const claim = randomUUID();
+    const res = await this.#pool.query(
+      `UPDATE ${this.#n.receivers} SET epoch = $2, claim = $3 WHERE thread_id = $1 AND claim = $4
+       RETURNING coalesce(pg_notify($5, json_build_object('k', 'r', 't', $1::text, 'c', $3::text, 'e', $2::text)::text)::text, '')`,
+      [threadId, this.fence.epoch(), claim, old, this.#n.channel],
+    );
+    if (res.rowCount === 0) return [];
+    this.#receiving.set(threadId, claim);
+    return this.#take(threadId, claim, acks, true);
   }
 
   async claimAndTake(threadId: string, acks: boolean): Promise<TakenEvent[]> {
@@ -213,7 +247,7 @@ export class PgCoordination implements TaskCoordination {
   adoptThread(threadId: string): void {
     const n = this.#n;
     const claim = randomUUID();
-    const run = this.#chain.then(async () => {
+    this.#events.after(async () => {
       const res = await this.#pool.query<{ epoch: string; claim: string }>(
         `WITH ins AS (
            INSERT INTO ${n.receivers} (thread_id, epoch, claim) VALUES ($1, $2, $3)
@@ -225,7 +259,6 @@ export class PgCoordination implements TaskCoordination {
       const mine = res.rows.find((r) => r.epoch === this.fence.epoch());
       if (mine !== undefined) this.#receiving.set(threadId, mine.claim);
     });
-    this.#chain = run.catch(() => undefined);
   }
 
   take(threadId: string, acks: boolean): Promise<TakenEvent[]> {
@@ -289,7 +322,16 @@ export class PgCoordination implements TaskCoordination {
   /** Delivers the revocation to the supervisor. */
   onRevoked(epoch: string): void {
     const ids = this.revokedTasks(epoch);
+    this.#events.revoked(ids);
+    for (const [thread, claim] of this.#receiving) this.#lapsed.set(thread, claim);
     this.#receiving.clear();
     if (ids.length > 0) this.#handler?.revoked(ids);
+    // The threads it received: claimed again under the new epoch where nobody else claimed them.
+    if (this.#lapsed.size > 0) this.#handler?.reclaim?.([...this.#lapsed.keys()]);
+  }
+
+  /** The link to the database changed. */
+  onConnection(event: ReplicaEvent): void {
+    this.#handler?.connection?.(event);
   }
 }

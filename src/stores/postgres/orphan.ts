@@ -11,22 +11,33 @@ export function lockHeldSql(n: TableNames): string {
 }
 
 /**
- * Revokes (deletes) the epochs PostgreSQL judges dead: lease expired by the database clock, or
- * advisory lock released (the owner's connection closed), or — when `instanceId` is given — an
- * earlier life of this instance. Returns the revoked epochs. A revoked owner's heartbeat finds no
- * row, so it can never renew itself back to life.
+ * Revokes (deletes) the epochs PostgreSQL judges dead: lease expired by the database clock; or
+ * advisory lock gone (the owner's connection closed) for longer than `lockGraceMs`, the time an
+ * owner gets to reconnect and take it again — a missing lock alone never ends a live owner; or, when
+ * `previousLivesOf` is given, an earlier life of this instance. Epochs whose lock is newly gone are
+ * marked (`lock_lost_at`, database clock), which starts their grace. Returns the revoked epochs. A
+ * revoked owner's heartbeat finds no row, so it can never renew itself back to life.
  */
 export async function revokeDead(
   pool: Pool,
   n: TableNames,
+  lockGraceMs: number,
   previousLivesOf?: { instanceId: string; current: string },
 ): Promise<string[]> {
   const res = await pool.query<{ epoch: string }>(
-    `DELETE FROM ${n.epochs} e WHERE e.expires_at <= now()
-       OR (e.lock_id IS NOT NULL AND NOT ${lockHeldSql(n)})
-       OR (e.instance_id = $1 AND e.epoch <> $2)
-     RETURNING e.epoch`,
-    [previousLivesOf?.instanceId ?? null, previousLivesOf?.current ?? null],
+    `WITH dead AS (
+       DELETE FROM ${n.epochs} e WHERE e.expires_at <= now()
+         OR (e.lock_id IS NOT NULL AND NOT ${lockHeldSql(n)}
+           AND coalesce(e.lock_lost_at, now()) <= now() - make_interval(secs => $3::float8 / 1000))
+         OR (e.instance_id = $1 AND e.epoch <> $2)
+       RETURNING e.epoch
+     ), mark AS (
+       UPDATE ${n.epochs} e SET lock_lost_at = now()
+       WHERE e.lock_id IS NOT NULL AND e.lock_lost_at IS NULL AND NOT ${lockHeldSql(n)}
+         AND e.epoch NOT IN (SELECT epoch FROM dead)
+     )
+     SELECT epoch FROM dead`,
+    [previousLivesOf?.instanceId ?? null, previousLivesOf?.current ?? null, lockGraceMs],
   );
   return res.rows.map((r) => r.epoch);
 }

@@ -117,6 +117,8 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
     CREATE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_control_epoch" ON ${n.control} (epoch, seq);
     CREATE TABLE IF NOT EXISTS ${n.receivers} (thread_id text PRIMARY KEY, epoch text NOT NULL, claim text NOT NULL);
     CREATE TABLE IF NOT EXISTS ${n.runs} (run_id text PRIMARY KEY, cancelled boolean NOT NULL DEFAULT false);`,
+  // When another replica first saw an epoch's advisory lock gone: its owner's grace to reconnect.
+  (n) => `ALTER TABLE ${n.epochs} ADD COLUMN IF NOT EXISTS lock_lost_at timestamptz;`,
 ];
 
 /**

@@ -29,6 +29,14 @@ const SCHEMA = `
   );
 `;
 
+/** One write waiting for its group transaction. */
+type Pending = {
+  run(): unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  value: unknown;
+};
+
 type Row = {
   task_id: string;
   thread_id: string;
@@ -106,7 +114,10 @@ function prepare(db: Database.Database) {
   const removeRow = db.prepare<[string]>('DELETE FROM durable_tasks WHERE task_id = ?');
   const removeSteps = db.prepare<[string]>('DELETE FROM durable_steps WHERE task_id = ?');
 
-  const createTx = db.transaction((row: DurableRow): DurableCreated => {
+  const batch = db.transaction((ops: (() => void)[]) => {
+    for (const op of ops) op();
+  });
+  const createTx = (row: DurableRow): DurableCreated => {
     if (row.idempotency_key !== undefined) {
       const taken = byKey.get(row.thread_id, row.idempotency_key);
       if (taken !== undefined) return { created: false, taskId: taken.task_id };
@@ -126,42 +137,52 @@ function prepare(db: Database.Database) {
       errors: JSON.stringify(row.attempt_errors),
     });
     return { created: true };
-  });
-  const releaseTx = db.transaction(
-    (taskId: string, attempt: number, owner: string, error: string, next: number | undefined) => {
-      const held = fenced.get(taskId, attempt, owner);
-      if (held === undefined) return false;
-      const errors = [...(JSON.parse(held.errors) as string[]), error];
-      release.run(
-        next === undefined ? 'done' : 'waiting',
-        next ?? held.next_run_at_ms,
-        JSON.stringify(errors),
-        taskId,
-      );
-      return true;
-    },
-  );
-  const stepTx = db.transaction(
-    (taskId: string, attempt: number, owner: string, name: string, value: Json, overwrite: boolean) => {
-      if (fenced.get(taskId, attempt, owner) === undefined) return undefined;
-      if (!overwrite) {
-        const kept = step.get(taskId, name);
-        if (kept !== undefined) return { value: JSON.parse(kept.value) as Json };
-      }
-      putStep.run(taskId, name, JSON.stringify(value));
-      return { value };
-    },
-  );
-  const removeTx = db.transaction((taskId: string) => {
+  };
+  const releaseTx = (
+    taskId: string,
+    attempt: number,
+    owner: string,
+    error: string,
+    next: number | undefined,
+  ) => {
+    const held = fenced.get(taskId, attempt, owner);
+    if (held === undefined) return false;
+    const errors = [...(JSON.parse(held.errors) as string[]), error];
+    release.run(
+      next === undefined ? 'done' : 'waiting',
+      next ?? held.next_run_at_ms,
+      JSON.stringify(errors),
+      taskId,
+    );
+    return true;
+  };
+  const stepTx = (
+    taskId: string,
+    attempt: number,
+    owner: string,
+    name: string,
+    value: Json,
+    overwrite: boolean,
+  ) => {
+    if (fenced.get(taskId, attempt, owner) === undefined) return undefined;
+    if (!overwrite) {
+      const kept = step.get(taskId, name);
+      if (kept !== undefined) return { value: JSON.parse(kept.value) as Json };
+    }
+    putStep.run(taskId, name, JSON.stringify(value));
+    return { value };
+  };
+  const removeTx = (taskId: string) => {
     removeRow.run(taskId);
     removeSteps.run(taskId);
-  });
-  return { createTx, releaseTx, stepTx, removeTx, get, claim, finish, pending, steps };
+  };
+  return { batch, createTx, releaseTx, stepTx, removeTx, get, claim, finish, pending, steps };
 }
 
 /**
  * Durable task rows in the store's SQLite file (`SqliteTaskStore#durable`); its tables are made on
- * first use. Every method is one immediate transaction, durable when it resolves. The idempotency
+ * first use. Writes made in one tick share one immediate transaction (group commit, in call
+ * order); every method is durable when it resolves. The idempotency
  * key is a unique index per thread; the fence is a condition on (state, attempt, owner).
  *
  * @example
@@ -177,14 +198,62 @@ export class SqliteDurableStore implements DurableTaskStore {
     this.#open = open as () => Database.Database;
   }
 
+  /** Writes asked for in one tick, committed together in one immediate transaction (group commit). */
+  #queue: Pending[] = [];
+
   #stmts(): ReturnType<typeof prepare> {
     const db = this.#open();
     this.#s ??= prepare(db);
     return this.#s;
   }
 
+  /**
+   * Runs `op` inside the next group transaction: every write of this tick shares one commit (one
+   * sync), in call order, each seeing the ones before it. Resolves once that transaction committed.
+   */
+  #write<T>(op: (s: ReturnType<typeof prepare>) => T): Promise<T> {
+    const s = this.#stmts();
+    return new Promise<T>((resolve, reject) => {
+      if (this.#queue.length === 0) queueMicrotask(() => this.#flush(s));
+      this.#queue.push({
+        run: () => op(s),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        value: undefined,
+      });
+    });
+  }
+
+  #flush(s: ReturnType<typeof prepare>): void {
+    const group = this.#queue;
+    this.#queue = [];
+    try {
+      s.batch.immediate(
+        group.map((p) => () => {
+          p.value = p.run();
+        }),
+      );
+    } catch {
+      // The group rolled back: each write is tried alone, so one failing write fails only itself.
+      for (const p of group) {
+        try {
+          s.batch.immediate([
+            () => {
+              p.value = p.run();
+            },
+          ]);
+          p.resolve(p.value);
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+      return;
+    }
+    for (const p of group) p.resolve(p.value);
+  }
+
   async create(row: DurableRow): Promise<DurableCreated> {
-    return this.#stmts().createTx.immediate(row);
+    return this.#write((s) => s.createTx(row));
   }
 
   async get(taskId: TaskId): Promise<DurableRow | undefined> {
@@ -198,7 +267,7 @@ export class SqliteDurableStore implements DurableTaskStore {
     owner: string,
     nowMs: number,
   ): Promise<DurableRow | undefined> {
-    const r = this.#stmts().claim.get(owner, taskId, afterAttempt, nowMs);
+    const r = await this.#write((s) => s.claim.get(owner, taskId, afterAttempt, nowMs));
     return r === undefined ? undefined : decode(r);
   }
 
@@ -209,11 +278,11 @@ export class SqliteDurableStore implements DurableTaskStore {
     error: string,
     nextRunAtMs: number | undefined,
   ): Promise<boolean> {
-    return this.#stmts().releaseTx.immediate(taskId, attempt, owner, error, nextRunAtMs);
+    return this.#write((s) => s.releaseTx(taskId, attempt, owner, error, nextRunAtMs));
   }
 
   async finish(taskId: TaskId): Promise<void> {
-    this.#stmts().finish.run(taskId);
+    await this.#write((s) => s.finish.run(taskId));
   }
 
   async pending(taskType: string): Promise<DurableRow[]> {
@@ -234,10 +303,10 @@ export class SqliteDurableStore implements DurableTaskStore {
     value: Json,
     overwrite: boolean,
   ): Promise<{ value: Json } | undefined> {
-    return this.#stmts().stepTx.immediate(taskId, attempt, owner, name, value, overwrite);
+    return this.#write((s) => s.stepTx(taskId, attempt, owner, name, value, overwrite));
   }
 
   async remove(taskId: TaskId): Promise<void> {
-    this.#stmts().removeTx.immediate(taskId);
+    await this.#write((s) => s.removeTx(taskId));
   }
 }

@@ -1,0 +1,102 @@
+import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
+import { type Child, startChild } from '../fixtures/childProcess.js';
+import { until } from '../stores/pgEnv.js';
+
+export type Line = { t: string; [k: string]: unknown };
+export type Reply = Line & { error?: string };
+
+/** A replica child process (test/fixtures/replica-child.mjs) and a request/reply channel to it. */
+export class Replica {
+  #next = 0;
+  constructor(readonly child: Child) {}
+  get lines(): Line[] {
+    return this.child.lines as Line[];
+  }
+  async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
+    const id = ++this.#next;
+    this.child.send({ cmd, id, ...args });
+    let reply: Line | undefined;
+    await until(
+      () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
+      timeoutMs,
+      `reply to ${cmd}`,
+    );
+    return reply as T;
+  }
+  async spawn(args: Record<string, unknown>): Promise<string> {
+    const r = await this.call<Reply & { task?: string }>('spawn', args);
+    if (r.task === undefined) throw new Error(`spawn failed: ${r.error}`);
+    return r.task;
+  }
+  async get(task: string): Promise<TaskSummary | null> {
+    return (await this.call<{ summary: TaskSummary | null }>('get', { task })).summary;
+  }
+  async drain(): Promise<TaskEvent[]> {
+    return (await this.call<{ events: TaskEvent[] }>('drain')).events;
+  }
+  async epoch(): Promise<string> {
+    return (await this.call<{ epoch: string }>('stats')).epoch;
+  }
+  seen(t: string, task?: string): Line[] {
+    return this.lines.filter((l) => l.t === t && (task === undefined || l.task === task));
+  }
+  /** The replica events (`supervisor.onReplicaEvent`) it reported, of `type` or all. */
+  replicaEvents(type?: string): Line[] {
+    return this.lines.filter((l) => l.t === 'replica' && (type === undefined || l.type === type));
+  }
+  warnings(): string[] {
+    return this.lines.filter((l) => l.t === 'warning').map((l) => String(l.message));
+  }
+}
+
+/** Starts a replica child on `table` at `url` and waits until it is ready. */
+export async function startReplica(
+  dist: string,
+  url: string,
+  table: string,
+  env: Record<string, string> = {},
+): Promise<Replica> {
+  const child = startChild('replica-child.mjs', {
+    AWAKEN_DIST: dist,
+    DATABASE_URL: url,
+    TABLE: table,
+    LEASE_MS: '30000',
+    POLL_MS: '100',
+    ...env,
+  });
+  const r = new Replica(child);
+  await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
+  return r;
+}
+
+/**
+ * Checks what a thread's receiver got: per task, its custom events `progress {i: 0..n-1}` in order,
+ * each once, then exactly one terminal event last. Returns the terminal event per task.
+ */
+export function checkStreams(
+  events: readonly TaskEvent[],
+  customPerTask: ReadonlyMap<string, number>,
+): Map<string, TaskEvent> {
+  const byTask = new Map<string, TaskEvent[]>();
+  for (const e of events) {
+    const list = byTask.get(e.task_id) ?? [];
+    list.push(e);
+    byTask.set(e.task_id, list);
+  }
+  const terminals = new Map<string, TaskEvent>();
+  for (const [task, n] of customPerTask) {
+    const got = byTask.get(task) ?? [];
+    const custom = got.filter((e) => e.kind === 'custom');
+    const want = Array.from({ length: n }, (_, i) => ({ i }));
+    const payloads = custom.map((e) => (e as { payload: unknown }).payload);
+    if (JSON.stringify(payloads) !== JSON.stringify(want))
+      throw new Error(
+        `task ${task}: custom events ${JSON.stringify(payloads)}, expected ${n} in order, once`,
+      );
+    const rest = got.filter((e) => e.kind !== 'custom');
+    if (rest.length !== 1 || got.at(-1) !== rest[0])
+      throw new Error(`task ${task}: expected one terminal event last, got ${JSON.stringify(got.slice(-3))}`);
+    terminals.set(task, rest[0]!);
+  }
+  return terminals;
+}
