@@ -90,11 +90,17 @@ export class ReplicaLink implements CoordinationHandler {
 
   /** Orphans dead owners' tasks (in the store), holds the thread's rows, receives its pending events. */
   async loadThread(threadId: string): Promise<number> {
-    const rows = await this.#coord.loadThread(threadId);
-    const added = this.#apply(threadId, rows);
-    const inbox = this.#host.ownerInbox();
-    if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
-    return added;
+    // As in a refresh: tasks this load finds ended make the thread idle after their events are handed over.
+    const release = this.#host.idle.hold(threadId);
+    try {
+      const rows = await this.#coord.loadThread(threadId);
+      const added = this.#apply(threadId, rows);
+      const inbox = this.#host.ownerInbox();
+      if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
+      return added;
+    } finally {
+      release();
+    }
   }
 
   /** A local task was spawned: its inbox (if any) is known to the store; its thread adopted. */
