@@ -72,6 +72,8 @@ export type { TaskEventStream, TaskEventStreamOptions } from './supervisor/event
 export type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './supervisor/idle.js';
 export type { SendErrorCode, SpawnErrorCode, StoreErrorCode } from './supervisor/errors.js';
 export { SendError, SpawnError, StoreError } from './supervisor/errors.js';
+export type { DriverErrorCode } from './stores/driverError.js';
+export { DriverError } from './stores/driverError.js';
 export { createTaskSupervisor } from './supervisor/createTaskSupervisor.js';
 export { ORPHAN_ERROR } from './supervisor/restore.js';
 export { RESERVED_NAMES } from './supervisor/spawnChecks.js';

@@ -66,6 +66,18 @@ function line(node: TaskTreeNode, opts: TextTreeOptions): string {
   const parts = [paint(icon), s.task_id, paint(s.task_type), s.description.replace(/\s+/g, ' ')];
   const d = taskDuration(s);
   if (phase !== undefined) parts.push(paint(phase));
+  // A durable task: which attempt, and while it waits for the next one, when and after what error.
+  if (s.max_attempts !== undefined && s.attempt !== undefined && s.attempt > 0) {
+    parts.push(`attempt ${s.attempt}/${s.max_attempts}`);
+    if (phase === 'retrying' && s.last_error !== undefined) {
+      const at = s.next_attempt_at_ms;
+      const when =
+        at !== undefined && opts.now !== undefined
+          ? ` next in ${formatDuration(Math.max(0, at - opts.now))}`
+          : '';
+      parts.push(`(last error: ${s.last_error.replace(/\s+/g, ' ')};${when || ' next attempt pending'})`);
+    }
+  }
   const usage = usageText(s);
   if (usage !== undefined) parts.push(usage);
   if (s.status === 'running') {

@@ -91,10 +91,13 @@ export async function runAttempts(
   }
 }
 
-/** Marks the row `done` once the task's terminal record was written, then hands back `value`. */
-function ended(rt: AttemptRuntime, id: string, value: unknown): unknown {
+/**
+ * Marks the row `done` once the task's terminal record was written, then hands back `value`. A task
+ * that `stop()` suspended stays `running`: its row is left for the next process.
+ */
+export function ended(rt: Pick<AttemptRuntime, 'hooks' | 'store'>, id: string, value: unknown): unknown {
   rt.hooks.settled(id).then(
-    () => rt.store.finish(id).catch(() => {}),
+    (s) => (s.status === 'running' ? undefined : rt.store.finish(id).catch(() => {})),
     () => {},
   );
   return value;

@@ -4,7 +4,7 @@ import { MemoryDurableStore } from '../stores/memoryDurable.js';
 import type { SpawnOptions, TaskContext } from '../supervisor/types.js';
 import { TaskResult } from '../wire/taskResult.js';
 import type { Json, PersistedTaskMeta, TaskId } from '../wire/types.js';
-import { type AttemptRuntime, runAttempts } from './attempts.js';
+import { type AttemptRuntime, ended, runAttempts } from './attempts.js';
 import type { DurableDef, DurableSupervisorHooks } from './host.js';
 import { backoffDelay } from './policy.js';
 
@@ -115,17 +115,9 @@ export class DurableRuntime implements AttemptRuntime {
     delete meta.next_attempt_at_ms;
     const body =
       finalError !== undefined
-        ? () => this.#ended(row.task_id, TaskResult.failed(finalError))
+        ? () => ended(this, row.task_id, TaskResult.failed(finalError))
         : (ctx: TaskContext) => runAttempts(this, ctx, def, row);
     return this.hooks.resume(meta, body);
-  }
-
-  #ended(taskId: TaskId, value: unknown): unknown {
-    this.hooks.settled(taskId).then(
-      () => this.store.finish(taskId).catch(() => {}),
-      () => {},
-    );
-    return value;
   }
 
   /** Spawns a durable task of `def` with its (checked) input; a key hit starts nothing. */

@@ -409,9 +409,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     stats.eventsUnstored = backlog.events;
     stats.controlUnstored = backlog.control;
     stats.unstoredDropped = backlog.dropped;
-    stats.connectionLosses = link.counts.connection_lost;
-    stats.reconnects = link.counts.reconnected;
-    stats.pollingFallbacks = link.counts.polling_started;
+    stats.connectionLosses = link.events.counts.connection_lost;
+    stats.reconnects = link.events.counts.reconnected;
+    stats.pollingFallbacks = link.events.counts.polling_started;
     return stats;
   }
 
@@ -419,7 +419,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     if (typeof listener !== 'function') {
       throw new TypeError(`Expected \`listener\` to be a function, got ${typeof listener}`);
     }
-    return this.replicas?.onEvent(listener) ?? (() => {});
+    return this.replicas?.events.add(listener) ?? (() => {});
   }
 
   async #drain(): Promise<void> {

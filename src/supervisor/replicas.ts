@@ -14,6 +14,7 @@ import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
 import { storedEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
+import { ReplicaEvents } from './replicaEvents.js';
 import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
 
@@ -52,9 +53,8 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #again = new Set<string>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
-  /** How often each kind of replica event happened. */
-  readonly counts = { connection_lost: 0, reconnected: 0, polling_started: 0, polling_ended: 0 };
-  readonly #listeners = new Set<(event: ReplicaEvent) => void>();
+  /** The replica events so far: counted, warned, handed to listeners. */
+  readonly events = new ReplicaEvents();
 
   constructor(host: ReplicaHost, coord: TaskCoordination) {
     this.#host = host;
@@ -72,24 +72,8 @@ export class ReplicaLink implements CoordinationHandler {
     return (await this.#coord.flush?.(timeoutMs)) ?? { events: [], control: 0 };
   }
 
-  /** Observes replica events; returns the function that stops observing. */
-  onEvent(listener: (event: ReplicaEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
   connection(event: ReplicaEvent): void {
-    this.counts[event.type]++;
-    process.emitWarning(`awaken-tasks: ${describe(event)}`);
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        process.emitWarning(`awaken-tasks: an onReplicaEvent listener threw: ${String(error)}`);
-      }
-    }
+    this.events.report(event);
   }
 
   reclaim(threadIds: readonly string[]): void {
@@ -106,11 +90,17 @@ export class ReplicaLink implements CoordinationHandler {
 
   /** Orphans dead owners' tasks (in the store), holds the thread's rows, receives its pending events. */
   async loadThread(threadId: string): Promise<number> {
-    const rows = await this.#coord.loadThread(threadId);
-    const added = this.#apply(threadId, rows);
-    const inbox = this.#host.ownerInbox();
-    if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
-    return added;
+    // As in a refresh: tasks this load finds ended make the thread idle after their events are handed over.
+    const release = this.#host.idle.hold(threadId);
+    try {
+      const rows = await this.#coord.loadThread(threadId);
+      const added = this.#apply(threadId, rows);
+      const inbox = this.#host.ownerInbox();
+      if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
+      return added;
+    } finally {
+      release();
+    }
   }
 
   /** A local task was spawned: its inbox (if any) is known to the store; its thread adopted. */
@@ -332,20 +322,5 @@ export class ReplicaLink implements CoordinationHandler {
     if (waiters !== undefined) for (const resolve of waiters) resolve(summary);
     this.#host.notify('updated', entry);
     this.#host.idle.ended(entry.ownerThreadId, summary);
-  }
-}
-
-function describe(e: ReplicaEvent): string {
-  switch (e.type) {
-    case 'connection_lost':
-      return `the replica's database connection was lost (${e.error ?? 'unknown'}); reconnecting, epoch ${e.epoch} kept while its lease lasts`;
-    case 'reconnected':
-      return e.epoch_kept === true
-        ? `the replica reconnected after ${e.down_ms ?? 0} ms and kept its epoch ${e.epoch}`
-        : `the replica reconnected after ${e.down_ms ?? 0} ms past its lease: its tasks were orphaned, new epoch ${e.epoch}`;
-    case 'polling_started':
-      return `notifications cannot arrive (${e.error ?? 'unknown'}): control requests and events are polled`;
-    case 'polling_ended':
-      return 'notifications arrive again: polling fallback ended';
   }
 }

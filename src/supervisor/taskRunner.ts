@@ -566,6 +566,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       entry.earlyFinal = () => this.#onFinal(entry, status, event, timedOutAfterMs, stopReason);
       return;
     }
+    if (status === 'cancelled' && stopReason === 'shutdown' && entry.summary.max_attempts !== undefined) {
+      // A durable task stopped by `stop()` is not cancelled: it stays `running` in the store for
+      // the next process to take up (its row says where it was).
+      this.#suspend(entry);
+      return;
+    }
     entry.done = true;
     entry.actor = undefined;
     this.#clearTimers(entry);
@@ -600,6 +606,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     entry.waiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
     this.idle.ended(entry.ownerThreadId, entry.summary);
+  }
+
+  /** Ends a durable task's life in this process without an outcome (see `#onFinal`). */
+  #suspend(entry: TaskEntry): void {
+    entry.done = true;
+    entry.actor = undefined;
+    this.registry.markTerminal(entry);
+    entry.cancelWaiters = undefined;
+    entry.delivered = true;
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
   }
 
   protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {

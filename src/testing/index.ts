@@ -54,6 +54,9 @@ export {
 export type { CommandKind, ModelRunOptions, SupervisorCommandsOptions } from './supervisorCommands.js';
 export { runSupervisorModel, supervisorCommands } from './supervisorCommands.js';
 
+export type { FlowCmd, FlowLimits, FlowPlant } from './flowModel.js';
+export { flowScenario, runFlowModel } from './flowModel.js';
+
 export type { MakeStore } from './storeConformance.js';
 export { storeConformance } from './storeConformance.js';
 export { durableConformance } from './durableConformance.js';

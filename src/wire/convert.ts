@@ -38,6 +38,8 @@ export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
   if (meta.completed_at_ms !== undefined) s.completed_at_ms = meta.completed_at_ms;
   if (!isEmptyParentContext(meta.parent_context)) s.parent_context = meta.parent_context;
   if (meta.stop_reason !== undefined) s.stop_reason = meta.stop_reason;
+  if (meta.usage !== undefined) s.usage = meta.usage;
+  if (meta.budget !== undefined) s.budget = meta.budget;
   if (meta.max_attempts !== undefined) copyDurableFields(meta, s);
   return s;
 }
@@ -67,6 +69,8 @@ export function metaFromSummary(
   if (summary.result !== undefined && summary.result !== null) m.result = summary.result;
   if (summary.completed_at_ms !== undefined) m.completed_at_ms = summary.completed_at_ms;
   if (summary.stop_reason !== undefined) m.stop_reason = summary.stop_reason;
+  if (summary.usage !== undefined) m.usage = summary.usage;
+  if (summary.budget !== undefined) m.budget = summary.budget;
   if (summary.max_attempts !== undefined) copyDurableFields(summary, m);
   return m;
 }

@@ -6,6 +6,7 @@ import type {
   TaskParentContext,
   TaskStatus,
   TaskStopReason,
+  TaskUsage,
 } from './types.js';
 import { TASK_STATUSES } from './types.js';
 import { parseDurableFields } from './durableFields.js';
@@ -125,6 +126,8 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     rawCompleted === undefined || rawCompleted === null ? undefined : millis(rawCompleted, 'completed_at_ms');
   const parent_context = parentContext(own(json, 'parent_context'));
   const stop_reason = stopReason(own(json, 'stop_reason'));
+  const usage = usageOf(own(json, 'usage'), 'usage');
+  const budget = usageOf(own(json, 'budget'), 'budget');
 
   // Wire order, optional fields only when set.
   const meta: PersistedTaskMeta = {
@@ -140,9 +143,25 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     ...(completed_at_ms !== undefined && { completed_at_ms }),
     parent_context,
     ...(stop_reason !== undefined && { stop_reason }),
+    ...(usage !== undefined && { usage }),
+    ...(budget !== undefined && { budget }),
   };
   // A durable task's record (it always has `max_attempts`) keeps its attempt fields.
   return own(json, 'max_attempts') === undefined ? meta : { ...meta, ...parseDurableFields(json) };
+}
+
+function usageOf(v: unknown, key: string): TaskUsage | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) return fail(key, 'an object of numbers', v);
+  const out: TaskUsage = {};
+  for (const field of ['tokens', 'cost_usd', 'tool_calls'] as const) {
+    const n = own(v, field);
+    if (n === undefined || n === null) continue;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+      fail(`${key}.${field}`, 'a non-negative number', n);
+    out[field] = n;
+  }
+  return out;
 }
 
 const STOP_REASONS: readonly TaskStopReason[] = [

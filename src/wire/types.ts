@@ -152,4 +152,8 @@ export type PersistedTaskMeta = DurableSummaryFields & {
   parent_context: TaskParentContext;
   /** Why it was stopped (see `TaskSummary.stop_reason`). */
   stop_reason?: TaskStopReason;
+  /** Its reported usage, as of this record (see `TaskSummary.usage`). */
+  usage?: TaskUsage;
+  /** Its budget (see `TaskSummary.budget`). */
+  budget?: TaskUsage;
 };

@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TASK_ATTRIBUTES, TASK_SPAN_NAME, traceTasks } from '../../src/adapters/otel/index.js';
-import { createTaskSupervisor, TaskResult, withToolLineage } from '../../src/index.js';
+import { createTaskSupervisor, defineTask, TaskResult, withToolLineage } from '../../src/index.js';
 import { gate, until } from '../helpers/async.js';
 
 const exporter = new InMemorySpanExporter();
@@ -226,5 +226,41 @@ describe('awaken-tasks/otel traceTasks (R4, R5, gaps 15/16)', () => {
     expect(() => traceTasks(supervisor, { maxEventsPerSpan: -1 })).toThrow(
       'Expected `options.maxEventsPerSpan` to be a non-negative integer, got -1',
     );
+  });
+});
+
+describe('awaken-tasks/otel: durable tasks (issue 21)', () => {
+  it('one attempt span per attempt under the task span; failed attempts carry their error', async () => {
+    const supervisor = createTaskSupervisor();
+    traceTasks(supervisor, { tracer });
+    const flaky = defineTask({
+      taskType: 'flaky',
+      durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`);
+        return 'ok';
+      },
+    });
+    const id = await flaky.spawn(supervisor, { threadId: 't', description: 'f' });
+    await supervisor.wait(id);
+    const task = byTask(id);
+    const attempts = exporter
+      .getFinishedSpans()
+      .filter((s) => s.name === 'awaken.background_task.attempt')
+      .sort(
+        (a, b) =>
+          Number(a.attributes['awaken.background_task.attempt']) -
+          Number(b.attributes['awaken.background_task.attempt']),
+      );
+    expect(attempts.map((a) => a.attributes['awaken.background_task.attempt'])).toEqual([1, 2, 3]);
+    for (const a of attempts) expect(parentOf(a)).toBe(task.spanContext().spanId);
+    expect(attempts.map((a) => a.status.code)).toEqual([
+      SpanStatusCode.ERROR,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.OK,
+    ]);
+    expect(attempts.map((a) => a.status.message)).toEqual(['boom 1', 'boom 2', undefined]);
+    expect(task.status.code).toBe(SpanStatusCode.OK);
+    await supervisor.stop();
   });
 });

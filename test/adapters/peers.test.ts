@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DriverError as CoreDriverError } from '../../src/index.js';
 import { DriverError, loadPeer } from '../../src/stores/driverError.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -46,6 +47,8 @@ describe('optional peers of the adapters and the testing kit', () => {
       message: 'awaken-tasks/ai-sdk needs the package `ai`, which is not installed: run `npm install ai`',
     });
     expect((caught as DriverError).cause).toBeInstanceOf(Error);
+    // The class is the one the core entry point exports, so code can test for it without a driver.
+    expect(caught).toBeInstanceOf(CoreDriverError);
   });
 
   it('a scoped peer imported by subpath is named by its package', async () => {

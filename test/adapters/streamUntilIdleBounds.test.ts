@@ -21,7 +21,7 @@ import { scriptedStreamingModel } from './streamUntilIdleScenario.js';
 
 type Setup = {
   supervisor: TaskSupervisor;
-  inbox: ReturnType<typeof createInbox>;
+  inbox: ReturnType<typeof createInbox<Json>>;
   gates: Gate<Json>[];
   run: (
     steps: Parameters<typeof scriptedStreamingModel>[0],
@@ -121,6 +121,42 @@ describe('streamUntilIdle bounds', () => {
     expect(supervisor.get(id!)?.status).toBe('running');
     expect(outcome.interrupted).toEqual({ tasks: 'spare', stopped: [], left_running: [id] });
     expect(outcome.running).toEqual([id]);
+    await supervisor.stop();
+  });
+
+  it('a reader that cancels the stream (the client went away) aborts the call; the task is spared', async () => {
+    const { supervisor, inbox } = setup();
+    const job = backgroundTaskTool({
+      supervisor,
+      context: { threadId: 't', runId: 'r' },
+      name: 'job',
+      description: 'a job',
+      inputSchema: jsonSchema<Record<string, never>>({ type: 'object', properties: {} }),
+      run: (_input, task) => task.cancelled(),
+    });
+    const { model, prompts } = scriptedStreamingModel([start(0), say('started')]);
+    const finished = gate<StreamUntilIdleOutcome>();
+    const stream = streamUntilIdle({
+      supervisor,
+      threadId: 't',
+      inbox: inbox.receiver,
+      messages: [{ role: 'user', content: 'go' }],
+      stream: ({ messages, abortSignal }) =>
+        streamText({ model, tools: { job }, messages, stopWhen: stepCountIs(3), abortSignal }),
+      onFinish: (o) => finished.open(o),
+    });
+    const reader = stream.getReader();
+    for (;;) {
+      const { value } = await reader.read();
+      if (value?.type === 'text-end') break; // turn 1 is over: the call now waits for the task
+    }
+    await reader.cancel('client gone');
+    const outcome = await finished.promise;
+    const [id] = supervisor.list('t').map((s) => s.task_id);
+    expect(outcome).toMatchObject({ reason: 'aborted', turns: 1 });
+    expect(outcome.interrupted).toEqual({ tasks: 'spare', stopped: [], left_running: [id] });
+    expect(supervisor.get(id!)?.status).toBe('running');
+    expect(prompts).toHaveLength(2);
     await supervisor.stop();
   });
 

@@ -100,3 +100,29 @@ describe('awaken-tasks tree walks iteratively (issue 11: depth 100,000 works)', 
     ]);
   });
 });
+
+describe('tree: durable tasks (issue 21)', () => {
+  it('shows the attempt, and while retrying the last error and when the next attempt comes', () => {
+    const lines = renderTextTree(
+      [
+        task(1, undefined, {
+          status: 'running',
+          completed_at_ms: undefined,
+          phase: 'retrying',
+          attempt: 2,
+          max_attempts: 5,
+          last_error: 'ECONNRESET\nagain',
+          next_attempt_at_ms: 9_000,
+        }),
+        task(2, undefined, { status: 'completed', attempt: 3, max_attempts: 3 }),
+        task(3),
+      ],
+      { now: 5_000 },
+    );
+    expect(lines[0]).toContain(
+      '↻ bg_1 work task 1 retrying attempt 2/5 (last error: ECONNRESET again; next in 4',
+    );
+    expect(lines[1]).toContain('attempt 3/3');
+    expect(lines[2]).not.toContain('attempt');
+  });
+});

@@ -169,6 +169,8 @@ describe.skipIf(unavailable !== undefined)('replicas across a database restart (
     const park = await a.spawn({ thread: 'L', kind: 'park' });
     const timer = await a.spawn({ thread: 'L', kind: 'timer', ms: 1500 });
     await b.call('load', { thread: 'L' });
+    // A receives thread R's events (its run loaded it); nobody else claims R meanwhile.
+    await a.call('load', { thread: 'R' });
     const oldEpoch = await a.epoch();
     await cluster.stop();
     // A's body completes while the database is down; its write waits. A is then held (SIGSTOP)
@@ -203,5 +205,18 @@ describe.skipIf(unavailable !== undefined)('replicas across a database restart (
     // A keeps working under its new epoch.
     const fresh = await a.spawn({ thread: 'L', kind: 'timer', ms: 10 });
     await until(async () => (await a.get(fresh))?.status === 'completed', 10_000, 'a new task to complete');
+    // Under its new epoch A claimed R again: events emitted into R on B reach A's inbox.
+    await a.drain();
+    const emitter = await b.spawn({ thread: 'R', kind: 'emitter', n: 3, ms: 10 });
+    const got: TaskEvent[] = [];
+    await until(
+      async () => {
+        got.push(...(await a.drain()));
+        return got.some((e) => e.task_id === emitter && e.kind === 'completed');
+      },
+      10_000,
+      'R’s events to reach A',
+    );
+    checkStreams(got, new Map([[emitter, 3]]));
   }, 120_000);
 });

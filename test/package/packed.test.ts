@@ -185,8 +185,9 @@ describe('the packed tarball in a fresh app', () => {
         expect(bare.stderr.indexOf('DriverError: '), entry).toBeLessThan(bare.stderr.indexOf('[cause]'));
         writeFileSync(
           join(app, 'adapter.mjs'),
-          `try { await import('${entry}'); } catch (e) {\n` +
-            `  console.log(JSON.stringify({ name: e.name, code: e.code, driver: e.driver, message: e.message }));\n}\n`,
+          `import { DriverError } from 'awaken-tasks';\ntry { await import('${entry}'); } catch (e) {\n` +
+            '  const { name, code, driver, message } = e;\n' +
+            '  console.log(JSON.stringify({ name, code, driver, message, core: e instanceof DriverError }));\n}\n',
         );
         const caught = spawnSync(process.execPath, ['adapter.mjs'], { cwd: app, encoding: 'utf8' });
         expect(caught.stderr, entry).toBe('');
@@ -195,6 +196,7 @@ describe('the packed tarball in a fresh app', () => {
           code: 'driver_missing',
           driver: peer,
           message: text,
+          core: true,
         });
       }
       // The core entry points need no peer.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { assertWithSeed, runsFor } from './seed.js';
-import { flowScenario, runFlowModel } from './flowModel.js';
+import { flowScenario, runFlowModel } from '../../src/testing/index.js';
 
 const RUNS = runsFor(10_000);
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyGate } from '../../src/supervisor/concurrency.js';
-import { flowScenario, type Plant, runFlowModel } from './flowModel.js';
+import { flowScenario, type FlowPlant, runFlowModel } from '../../src/testing/index.js';
 import { SEED } from './seed.js';
 
 const proto = ConcurrencyGate.prototype;
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 /** Runs the flow suite against a broken supervisor; returns the failure's message. */
-async function findBug(name: string, plant: Plant = {}): Promise<string> {
+async function findBug(name: string, plant: FlowPlant = {}): Promise<string> {
   console.log(`[planted ${name}] fast-check seed ${SEED} (replay: FC_SEED=${SEED})`);
   const out = await fc.check(
     fc.asyncProperty(flowScenario, ({ limits, cmds }) => runFlowModel(limits, cmds, plant)),

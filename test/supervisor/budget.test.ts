@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type TaskContext, TaskResult } from '../../src/index.js';
+import {
+  createTaskSupervisor,
+  MemoryTaskStore,
+  parsePersistedTaskMeta,
+  type TaskContext,
+  TaskResult,
+} from '../../src/index.js';
 import { gate, opts, parked, setup, until } from '../helpers/async.js';
 
 describe('usage and budgets', () => {
@@ -99,5 +105,34 @@ describe('usage and budgets', () => {
     await expect(sup.spawn(opts({ budget: { tokens: -5 } }), () => 1)).rejects.toThrow(TypeError);
     expect(await sup.spawn(opts(), () => 1)).toBe('bg_1');
     await sup.stop();
+  });
+});
+
+describe('usage, budget and stop reason are kept in the record', () => {
+  it('a restarted supervisor reads them back from the store', async () => {
+    const store = new MemoryTaskStore();
+    const first = createTaskSupervisor({ store });
+    const id = await first.spawn(opts({ budget: { tokens: 5, costUsd: 1 } }), async (ctx: TaskContext) => {
+      ctx.reportUsage({ tokens: 6, toolCalls: 1 });
+      await ctx.cancelled();
+      return TaskResult.cancelled();
+    });
+    expect(await first.wait(id)).toMatchObject({ stop_reason: 'budget' });
+    await first.stop();
+    const second = createTaskSupervisor({ store });
+    await second.loadThread('t');
+    expect(second.get(id)).toMatchObject({
+      status: 'cancelled',
+      stop_reason: 'budget',
+      usage: { tokens: 6, tool_calls: 1 },
+      budget: { tokens: 5, cost_usd: 1 },
+    });
+    expect(parsePersistedTaskMeta(JSON.parse(JSON.stringify(second.persistedSnapshot()[id])))).toMatchObject({
+      usage: { tokens: 6, tool_calls: 1 },
+    });
+    expect(() =>
+      parsePersistedTaskMeta({ ...second.persistedSnapshot()[id], usage: { tokens: -1 } }),
+    ).toThrow(TypeError);
+    await second.stop();
   });
 });

@@ -39,6 +39,64 @@ describe.skipIf(!pgUrl)('replicas: writes that fail are retried, not dropped (is
     await pool.end();
   });
 
+  it('rejects a bad queryTimeoutMs or lockGraceMs with a TypeError', () => {
+    expect(() => new PostgresTaskStore({ connectionString: pgUrl!, queryTimeoutMs: 0 })).toThrow(
+      /Expected `queryTimeoutMs` to be a positive integer, got 0/,
+    );
+    expect(() => new PostgresTaskStore({ connectionString: pgUrl!, lockGraceMs: -1 })).toThrow(TypeError);
+    expect(() => new PostgresTaskStore({ connectionString: pgUrl!, lockGraceMs: 1.5 })).toThrow(
+      /Expected `lockGraceMs` to be a non-negative integer, got 1.5/,
+    );
+  });
+
+  it('a listener that stopped listening (its session alive) is noticed by the heartbeat, listened again, and caught up; notifications work after', async () => {
+    const t = table();
+    // Which client ran LISTEN: the store's dedicated connection.
+    const listening: pg.Client[] = [];
+    const realQuery = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (typeof args[0] === 'string' && args[0].startsWith('LISTEN') && !listening.includes(this))
+        listening.push(this);
+      return (realQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof realQuery;
+    try {
+      const a = open({ connectionString: pgUrl!, table: t, pollMs: 200 });
+      const b = open({ connectionString: pgUrl!, table: t, pollMs: 300 });
+      const sa = createTaskSupervisor({ store: a });
+      const sb = createTaskSupervisor({ store: b });
+      const events: string[] = [];
+      sb.onReplicaEvent((e) => events.push(e.type));
+      await sa.loadThread('T');
+      await sb.loadThread('T');
+      expect(listening).toHaveLength(2);
+      // B's session stops listening (as after a pooler's reset); its connection stays up.
+      await listening[1]!.query('UNLISTEN *');
+      const channels = async () =>
+        (await listening[1]!.query<{ c: string }>('SELECT pg_listening_channels() AS c')).rows.map(
+          (r) => r.c,
+        );
+      expect(await channels()).toEqual([]);
+      await until(() => events.includes('polling_ended'), 10_000, "B's heartbeat to listen again");
+      expect(events).toEqual(['polling_started', 'polling_ended']);
+      expect(await channels()).toEqual([`awaken-tasks:${t}`]);
+      expect(sb.stats()).toMatchObject({ pollingFallbacks: 1, connectionLosses: 0 });
+      // And it works: a cancel from A reaches B's body.
+      let aborted = false;
+      const id = await sb.spawn({ threadId: 'T', taskType: 'job', description: 'park' }, async (ctx) => {
+        await ctx.cancelled();
+        aborted = true;
+        return null;
+      });
+      await sa.loadThread('T');
+      sa.cancel(id);
+      await until(() => aborted, 5_000, 'the cancel to reach B by notification');
+      await sa.stop();
+      await sb.stop();
+    } finally {
+      pg.Client.prototype.query = realQuery;
+    }
+  }, 90_000);
+
   it('a terminal write that fails once is retried, and the terminal event it takes still reaches the local inbox', async () => {
     const t = table();
     const store = open({ connectionString: pgUrl!, table: t });

@@ -19,9 +19,10 @@ import {
  * e.g. `streamText` or a `ToolLoopAgent`), shows each of the thread's tasks as ONE `data-task`
  * part keyed by its task id — rewritten in place on each status change and custom event, so
  * `useChat` renders one card per task — and when a task ends, starts a continuation turn with that
- * task's events (`inboxEventsToModelMessages`; one turn per ended task), until the thread is idle. Bounded by `maxTurns`,
- * `maxIdleMs` and `abortSignal`; stopping never cancels a task. Return it with
- * `createUIMessageStreamResponse({ stream })`.
+ * task's events (`inboxEventsToModelMessages`; one turn per ended task), until the thread is
+ * idle. Bounded by `maxTurns`, `maxIdleMs` and `abortSignal` (cancelling the returned stream —
+ * the client went away — counts as an abort); tasks are cancelled only by an abort with
+ * `abortTasks: 'cancel'`. Return it with `createUIMessageStreamResponse({ stream })`.
  *
  * @example
  * import { convertToModelMessages, createUIMessageStreamResponse, streamText } from 'ai';
@@ -34,7 +35,12 @@ import {
  */
 export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream<UIMessageChunk> {
   const o = checkOptions(options);
-  return ai.createUIMessageStream({
+  // Aborted by the caller's signal, or by the reader cancelling the stream (a closed connection).
+  const stopped = new AbortController();
+  const abortSignal = stopped.signal;
+  if (o.abortSignal?.aborted) stopped.abort(o.abortSignal.reason);
+  else o.abortSignal?.addEventListener('abort', () => stopped.abort(o.abortSignal?.reason), { once: true });
+  const inner = ai.createUIMessageStream({
     execute: async ({ writer }) => {
       const type = `data-${o.dataPartName}` as const;
       const watch = new TaskCardWatch(o.supervisor, o.threadId, (card: TaskCard) =>
@@ -45,7 +51,6 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
       const held = new WakeQueue();
       let turns = 0;
       let reason: StreamUntilIdleReason;
-      const abortSignal = o.abortSignal ?? new AbortController().signal;
       watch.start();
       try {
         // Turn 1 gets everything that arrived since the previous call.
@@ -105,6 +110,21 @@ export function streamUntilIdle(options: StreamUntilIdleOptions): ReadableStream
       }
       await o.onFinish?.(outcome);
       writer.write({ type: 'finish' });
+    },
+  });
+  const reader = inner.getReader();
+  return new ReadableStream<UIMessageChunk>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      stopped.abort(reason);
+      // The rest of the inner stream (the finish chunk) has no reader: drain it.
+      void (async () => {
+        while (!(await reader.read()).done) {}
+      })().catch(() => {});
     },
   });
 }

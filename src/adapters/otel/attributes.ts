@@ -3,6 +3,8 @@ import type { TaskSummary } from '../../wire/types.js';
 
 /** The span name of every background task, as upstream awaken names it. */
 export const TASK_SPAN_NAME = 'awaken.background_task';
+/** The name of a durable task's attempt span (a child of its task's span). */
+export const ATTEMPT_SPAN_NAME = 'awaken.background_task.attempt';
 
 /**
  * The attribute keys of a task span: upstream awaken's names, plus OpenTelemetry's `error.type`
@@ -32,6 +34,7 @@ export const TASK_ATTRIBUTES = Object.freeze({
   usageTokens: 'awaken.background_task.usage.tokens',
   usageCostUsd: 'awaken.background_task.usage.cost_usd',
   usageToolCalls: 'awaken.background_task.usage.tool_calls',
+  attempt: 'awaken.background_task.attempt',
   errorType: 'error.type',
   errorMessage: 'error.message',
 });

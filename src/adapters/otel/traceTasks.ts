@@ -1,7 +1,13 @@
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { TaskChange, TaskSupervisor } from '../../supervisor/types.js';
 import type { TaskEvent, TaskId, TaskSummary } from '../../wire/types.js';
-import { startAttributes, TASK_ATTRIBUTES, TASK_ERROR_TYPE, TASK_SPAN_NAME } from './attributes.js';
+import {
+  ATTEMPT_SPAN_NAME,
+  startAttributes,
+  TASK_ATTRIBUTES,
+  TASK_ERROR_TYPE,
+  TASK_SPAN_NAME,
+} from './attributes.js';
 import { otel } from './peer.js';
 
 const { context, SpanKind, SpanStatusCode, trace } = otel;
@@ -41,6 +47,8 @@ interface OpenSpan {
   readonly parentTaskId: TaskId | undefined;
   events: number;
   dropped: number;
+  /** A durable task's current attempt span, and its number. */
+  attempt?: { readonly span: Span; readonly n: number } | undefined;
 }
 
 /**
@@ -56,6 +64,8 @@ interface OpenSpan {
  * (`awaken.background_task.cancelled_by`). When the supervisor stops, tasks it cancels get
  * `close_reason` = `shutdown`, and spans still open are ended the same way. Without an
  * OpenTelemetry SDK registered the API's no-op tracer is used and nothing is recorded.
+ * A durable task's span has one `awaken.background_task.attempt` child per attempt (attribute
+ * `awaken.background_task.attempt`), ended with the attempt's error when it failed.
  *
  * @example
  * import { traceTasks } from 'awaken-tasks/otel';
@@ -145,10 +155,44 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
     span.end(summary.completed_at_ms);
   };
 
+  // A durable task: one span per attempt, from its claim to its end, under the task's span.
+  const endAttempt = (o: OpenSpan, error: string | undefined): void => {
+    const a = o.attempt;
+    if (a === undefined) return;
+    o.attempt = undefined;
+    if (error === undefined) a.span.setStatus({ code: SpanStatusCode.OK });
+    else {
+      a.span.setAttributes({
+        [TASK_ATTRIBUTES.errorType]: TASK_ERROR_TYPE,
+        [TASK_ATTRIBUTES.errorMessage]: error,
+      });
+      a.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    }
+    a.span.end();
+  };
+
+  const onAttempt = (s: TaskSummary): void => {
+    const o = open.get(s.task_id);
+    const n = s.attempt;
+    if (o === undefined || n === undefined) return;
+    if (o.attempt !== undefined && (o.attempt.n !== n || s.phase !== undefined)) endAttempt(o, s.last_error);
+    if (n > 0 && s.phase === undefined && o.attempt === undefined) {
+      const span = tracer.startSpan(ATTEMPT_SPAN_NAME, { kind: SpanKind.INTERNAL }, contextOf(o));
+      if (span.isRecording())
+        span.setAttributes({ [TASK_ATTRIBUTES.id]: s.task_id, [TASK_ATTRIBUTES.attempt]: n });
+      o.attempt = { span, n };
+    }
+  };
+
   const onChange = (change: TaskChange): void => {
     const s = change.summary;
     if (change.type === 'spawned' && s.status === 'running') start(s, change.thread_id);
-    else if (s.status !== 'running') finish(s);
+    else if (s.status !== 'running') {
+      const o = open.get(s.task_id);
+      if (o?.attempt !== undefined)
+        endAttempt(o, s.status === 'completed' ? undefined : (s.error ?? s.status));
+      finish(s);
+    } else if (s.max_attempts !== undefined) onAttempt(s);
   };
 
   const onEvent = (event: TaskEvent): void => {
@@ -168,6 +212,7 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
 
   const closeAll = (reason: string): void => {
     const message = `background task closed before terminal status: ${reason}`;
+    for (const o of open.values()) endAttempt(o, message);
     for (const { span, dropped } of open.values()) {
       if (dropped > 0) span.setAttribute(TASK_ATTRIBUTES.eventsDropped, dropped);
       span.setAttribute(TASK_ATTRIBUTES.closeReason, reason);

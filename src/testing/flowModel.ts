@@ -1,19 +1,22 @@
 /**
- * A model-based driver for queues, limits, waiting for input and budgets: runs a command sequence
- * against a real supervisor (memory store) and checks, after every command, the invariants the
- * reference model below says must hold.
+ * The flow suite: model-based tests of queues, concurrency limits, waiting for input and budgets.
+ * A command sequence runs against a real supervisor (memory store); after every command the
+ * invariants the model implies are checked.
  */
 import fc from 'fast-check';
-import {
-  createTaskSupervisor,
-  type Json,
-  type SupervisorOptions,
-  type TaskContext,
-  TaskResult,
-  type TaskSummary,
-  type TaskSupervisor,
-} from '../../src/index.js';
+import { createTaskSupervisor } from '../supervisor/createTaskSupervisor.js';
+import type { SupervisorOptions, TaskContext } from '../supervisor/types.js';
+import { TaskResult } from '../wire/taskResult.js';
+import type { Json, TaskSummary } from '../wire/types.js';
 
+/**
+ * A command of the flow suite: spawn (thread, type `a` or `b`, priority, parent, token budget),
+ * or, on the task at index `t` (modulo the tasks spawned), settle, cancel, cancelTree, ask for
+ * input, answer, or report usage.
+ *
+ * @example
+ * const cmd: FlowCmd = { k: 'provide', t: 0, v: 42 };
+ */
 export type FlowCmd =
   | {
       k: 'spawn';
@@ -30,7 +33,13 @@ export type FlowCmd =
   | { k: 'provide'; t: number; v: number }
   | { k: 'usage'; t: number; tokens: number };
 
-export interface Limits {
+/**
+ * The limits of a flow scenario (`concurrency: { global, perThread, perType: { b } }`).
+ *
+ * @example
+ * const limits: FlowLimits = { global: 2, perThread: 1, perTypeB: 1 };
+ */
+export interface FlowLimits {
   global: number;
   perThread: number;
   /** The limit of type `b` (type `a` has none). */
@@ -64,8 +73,13 @@ const cmd: fc.Arbitrary<FlowCmd> = fc.oneof(
   },
 );
 
-/** Limits and a command sequence. */
-export const flowScenario = fc.record({
+/**
+ * Limits and a command sequence (at most 18 commands) for {@link runFlowModel}.
+ *
+ * @example
+ * await fc.assert(fc.asyncProperty(flowScenario, ({ limits, cmds }) => runFlowModel(limits, cmds)));
+ */
+export const flowScenario: fc.Arbitrary<{ limits: FlowLimits; cmds: FlowCmd[] }> = fc.record({
   limits: fc.record({
     global: fc.integer({ min: 1, max: 3 }),
     perThread: fc.integer({ min: 1, max: 3 }),
@@ -101,16 +115,32 @@ const fail = (msg: string): never => {
   throw new Error(msg);
 };
 
-/** Options to plant bugs: `configure` changes the supervisor's options (the checker keeps `limits`). */
-export interface Plant {
+/**
+ * A bug to plant: `configure` changes the supervisor's options (the checks keep the scenario's limits).
+ *
+ * @example
+ * const offByOne: FlowPlant = { configure: (o) => ({ ...o, concurrency: { global: 3 } }) };
+ */
+export interface FlowPlant {
   configure?: (options: SupervisorOptions) => SupervisorOptions;
 }
 
-/** Runs one scenario; throws on the first broken invariant. */
+/**
+ * Runs one scenario against a real supervisor (memory store) and throws on the first broken
+ * invariant: never more bodies running than a limit allows; no task waits for a slot that is
+ * free (a lost wake-up); FIFO within a priority among tasks of one thread and type; a waiting
+ * task resumes exactly once, with exactly the answers `provideInput` accepted (and it accepts
+ * exactly when the task waits unanswered); a budget cancels its task (`stop_reason: 'budget'`)
+ * exactly when exceeded; after `stop()` every task ended, once, with one terminal event, and a
+ * task whose body never started ended `cancelled`.
+ *
+ * @example
+ * await runFlowModel({ global: 1, perThread: 1, perTypeB: 1 }, [{ k: 'spawn', thread: 0, type: 'a', priority: 0, parent: null, budget: null }]);
+ */
 export async function runFlowModel(
-  limits: Limits,
+  limits: FlowLimits,
   cmds: readonly FlowCmd[],
-  plant: Plant = {},
+  plant: FlowPlant = {},
 ): Promise<void> {
   const options: SupervisorOptions = {
     cancelGraceMs: 60_000,
@@ -284,5 +314,3 @@ export async function runFlowModel(
       fail(`${t.id} resumed with ${JSON.stringify(t.responses)}, was given ${JSON.stringify(t.given)}`);
   }
 }
-
-export type { TaskSupervisor };
