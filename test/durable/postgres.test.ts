@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { durableConformance } from '../../src/testing/index.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres.test.ts');
@@ -23,6 +24,19 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: retryable, not resumable (
     await store.close();
     await dropTables(pool, table);
     await pool.end();
+  });
+
+  it('durableConformance passes against the real server (rows, key, claim, fence)', async () => {
+    const tables: string[] = [];
+    try {
+      await durableConformance(() => {
+        const t = uniqueTable('dconf');
+        tables.push(t);
+        return new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
+      }, 'pg');
+    } finally {
+      for (const t of tables) await dropTables(pool, t);
+    }
   });
 
   it('a failing attempt is retried and the record keeps every attempt field', async () => {
