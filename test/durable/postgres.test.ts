@@ -8,10 +8,10 @@ import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv
 requirePostgres('test/durable/postgres.test.ts');
 
 /**
- * PostgreSQL has no durable rows yet: durable tasks there are retryable in one process (rows in
- * the supervisor's memory), not resumable. This checks that much works through the fenced store.
+ * PostgreSQL's durable rows (`PgDurableStore`) against the real server; the cross-replica
+ * takeover is proven in child processes by test/integration/durable-postgres.test.ts.
  */
-describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: retryable, not resumable (issue 21)', () => {
+describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: the rows (issue 21)', () => {
   let pool: pg.Pool;
   const table = uniqueTable('durable');
   let store: PostgresTaskStore;
