@@ -58,6 +58,7 @@ const files = [
   '13-name-lookup.js',
   '14-postgres-replicas.js',
   '15-durable-sqlite.js',
+  '16-actor-floor.js',
   '20-concurrency-limit.js',
 ];
 

@@ -86,7 +86,7 @@ export class MemoryTaskStore implements TaskStore {
 
 /**
  * A copy the store can keep and hand out: the record and its parent context are copied, a
- * result is cloned unless it is already frozen (the supervisor's results are: immer freezes
+ * result is cloned unless it is already frozen (the supervisor's results are: it freezes
  * summaries), and everything is frozen so a caller's later change cannot reach the store.
  */
 function frozenCopy(r: PersistedTaskMeta): PersistedTaskMeta {

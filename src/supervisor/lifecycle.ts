@@ -1,4 +1,3 @@
-import { produce } from 'immer';
 import type { TaskOutcome } from '../../machines/task.machine.js';
 import { toJson } from '../wire/jsonSafe.js';
 import { TaskResult } from '../wire/taskResult.js';
@@ -71,7 +70,7 @@ export function terminalEventOf(summary: TaskSummary): TaskEvent | undefined {
 
 /**
  * The terminal summary for `status`, reached by `event` (a settle, or the grace timer), and the
- * event to deliver. Summaries are immutable: immer makes the next one from the last.
+ * event to deliver. Summaries are immutable: the next one is a frozen copy of the last.
  */
 export function finish(
   summary: TaskSummary,
@@ -102,18 +101,28 @@ export function finish(
   } else {
     terminal = { kind: 'cancelled', task_id: taskId };
   }
-  // A durable task (it has `max_attempts`) ends without a waiting phase.
-  const durable = summary.max_attempts !== undefined;
-  const next = produce(summary, (d) => {
-    d.status = status;
-    d.completed_at_ms = now;
-    if (result !== null) d.result = result as never;
-    if (error !== undefined) d.error = error;
-    // A task that ends is neither queued nor waiting any more (read on the base, not the draft).
-    if (summary.phase !== undefined) delete d.phase;
-    if (summary.input_request !== undefined) delete d.input_request;
-    if (stopReason !== undefined && status === 'cancelled') d.stop_reason = stopReason;
-    if (durable) delete d.next_attempt_at_ms;
-  });
-  return { summary: next, event: terminal };
+  // One shallow copy, in the summary's key order (new keys after it), then frozen: a summary is
+  // immutable, and so is its result (a copy the body can no longer reach).
+  const next: Record<string, unknown> = { ...summary };
+  next.status = status;
+  next.completed_at_ms = now;
+  if (result !== null) next.result = deepFreeze(result);
+  if (error !== undefined) next.error = error;
+  // A task that ends is neither queued nor waiting any more.
+  if (summary.phase !== undefined) delete next.phase;
+  if (summary.input_request !== undefined) delete next.input_request;
+  if (stopReason !== undefined && status === 'cancelled') next.stop_reason = stopReason;
+  // A durable task (it has `max_attempts`) ends without a next attempt.
+  if (summary.max_attempts !== undefined) delete next.next_attempt_at_ms;
+  const final = Object.freeze(next) as unknown as TaskSummary;
+  return { summary: final, event: terminal };
+}
+
+/** Freezes a JSON value and everything in it (already frozen parts are not walked again). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

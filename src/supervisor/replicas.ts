@@ -96,7 +96,8 @@ export class ReplicaLink implements CoordinationHandler {
       const rows = await this.#coord.loadThread(threadId);
       const added = this.#apply(threadId, rows);
       const inbox = this.#host.ownerInbox();
-      if (inbox !== undefined) this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
+      if (inbox !== undefined)
+        this.#deliver(await this.#coord.claimAndTake(threadId, isDurableSender(inbox)));
       return added;
     } finally {
       release();

@@ -60,6 +60,8 @@ export { flowScenario, runFlowModel } from './flowModel.js';
 export type { MakeStore } from './storeConformance.js';
 export { storeConformance } from './storeConformance.js';
 export { durableConformance } from './durableConformance.js';
+export type { DurableAttemptOutcome, DurableModelEnd } from './durableModel.js';
+export { durableModel } from './durableModel.js';
 
 export type { FaultyTaskStoreOptions } from './faultyStore.js';
 export { FaultyTaskStore, StoreUnavailableError } from './faultyStore.js';

@@ -70,3 +70,42 @@ describe('stop() and durable tasks', () => {
     await store.close();
   });
 });
+
+describe('loadThread before register', () => {
+  it('a durable task that was running stays running on loadThread; register takes it up and its waiters get the end', async () => {
+    const file = join(dir, 'load-first.db');
+    let life = 1;
+    const started = gate();
+    const job = defineTask({
+      taskType: 'job',
+      durable: { retry: { initialIntervalMs: 1, jitter: 0 } },
+      run: async (ctx) => {
+        if (life === 1) {
+          started.open();
+          await new Promise(() => {}); // the process "dies" here
+        }
+        return ctx.attempt;
+      },
+    });
+    let store = new SqliteTaskStore(file);
+    const first = createTaskSupervisor({ store });
+    const id = await job.spawn(first, { threadId: 't', description: 'j' });
+    await started.promise;
+    await store.close(); // the first process is gone (never stopped)
+
+    life = 2;
+    store = new SqliteTaskStore(file);
+    const sup = createTaskSupervisor({ store });
+    expect(await sup.loadThread('t')).toBe(1);
+    expect(sup.get(id)!.status).toBe('running');
+    const waited = sup.wait(id);
+    expect(await sup.register(job)).toBe(1);
+    const s = await waited;
+    expect(s.status).toBe('completed');
+    expect(s.result).toBe(2);
+    expect(sup.list('t')).toHaveLength(1);
+    await sup.stop();
+    expect((await store.load('t'))[0]!.status).toBe('completed');
+    await store.close();
+  });
+});

@@ -9,7 +9,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Connections frozen so far. */
   readonly frozen: number;
-  freeze(): void;
+  /** Freezes every open connection, or only those whose client sent `match` (e.g. `LISTEN`). */
+  freeze(match?: string): void;
   /** Closes every connection and refuses new ones (the database unreachable) until `unblock`. */
   block(): void;
   unblock(): void;
@@ -17,7 +18,7 @@ export interface TcpProxy {
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const live = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
+  const live = new Set<{ client: Socket; upstream: Socket; frozen: boolean; sent: string }>();
   let frozen = 0;
   let blocked = false;
   const server: Server = createServer((client) => {
@@ -26,9 +27,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return;
     }
     const upstream = connect(targetPort, targetHost);
-    const pair = { client, upstream, frozen: false };
+    const pair = { client, upstream, frozen: false, sent: '' };
     live.add(pair);
     client.on('data', (b) => {
+      if (pair.sent.length < 65_536) pair.sent += b.toString('latin1');
       if (!pair.frozen) upstream.write(b);
     });
     upstream.on('data', (b) => {
@@ -52,9 +54,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     get frozen() {
       return frozen;
     },
-    freeze() {
+    freeze(match?: string) {
       for (const pair of live) {
-        if (pair.frozen) continue;
+        if (pair.frozen || (match !== undefined && !pair.sent.includes(match))) continue;
         pair.frozen = true;
         frozen++;
         // Leave both sockets open, but stop reading the client so its writes pile up unanswered.

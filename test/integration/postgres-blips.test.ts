@@ -189,6 +189,40 @@ describe.skipIf(!pgUrl)('replicas through connection blips on the shared Postgre
     expect(await a.epoch()).toBe(epoch);
   }, 60_000);
 
+  it('the polling fallback runs on its own schedule: with the listening connection hung (and its heartbeat waiting on it), a cancel still arrives by polling before the hang is even detected', async () => {
+    const t = newTable();
+    const target = new URL(pgUrl!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    proxies.push(proxy);
+    const viaProxy = new URL(pgUrl!);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    // A slow verdict on purpose: a hung heartbeat counts as lost only after 8 s.
+    const a = await start(
+      t,
+      { LEASE_MS: '30000', POLL_MS: '200', QUERY_TIMEOUT_MS: '8000' },
+      viaProxy.toString(),
+    );
+    const b = await start(t);
+    const park = await a.spawn({ thread: 'T', kind: 'park' });
+    await b.call('load', { thread: 'T' });
+    // Only the connection that ran LISTEN (A's dedicated one) goes half-open; A's pool is fine.
+    proxy.freeze('LISTEN');
+    expect(proxy.frozen).toBe(1);
+    const frozenAt = Date.now();
+    await b.call('cancel', { task: park });
+    await until(() => a.seen('aborted', park).length === 1, 6_000, 'the cancel to arrive by polling');
+    const arrivedMs = Date.now() - frozenAt;
+    // The hang was not yet detected when the cancel arrived: the poll did not wait on the heartbeat.
+    expect(a.replicaEvents('connection_lost')).toEqual([]);
+    console.log(`[hung listener] cancel arrived by polling after ${arrivedMs} ms`);
+    await until(
+      () => a.replicaEvents('reconnected').length > 0,
+      20_000,
+      'A to detect the hang and reconnect',
+    );
+    expect(a.replicaEvents('reconnected')[0]).toMatchObject({ epoch_kept: true });
+  }, 60_000);
+
   it('prune across replicas judges ages by the database clock: a replica whose clock is 10 minutes slow does not make fresh tasks look old', async () => {
     const t = newTable();
     const slow = await start(t, { CLOCK_SKEW_MS: String(-10 * 60_000) });

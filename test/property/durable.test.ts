@@ -6,39 +6,15 @@ import { afterAll, describe, it } from 'vitest';
 import {
   createTaskSupervisor,
   defineTask,
-  LOST_ATTEMPT_ERROR,
   NonRetryableError,
   type TaskSummary,
   type TaskSupervisor,
 } from '../../src/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
+import { type DurableAttemptOutcome, durableModel } from '../../src/testing/index.js';
 import { assertWithSeed, runsFor } from './seed.js';
 
-/** What one attempt does: returns, throws (retryable or not), kills its process, or hangs past its timeout. */
-type Outcome = 'ok' | 'retry' | 'fatal' | 'crash' | 'hang';
-
-interface Expected {
-  status: 'completed' | 'failed';
-  attempts: number;
-  errors: string[];
-}
-
-/** The reference model of one durable task: which attempt ends it, and each failed attempt's error. */
-function model(max: number, outcomes: readonly Outcome[]): Expected {
-  const errors: string[] = [];
-  for (let a = 1; ; a++) {
-    const o = outcomes[a - 1] ?? 'ok';
-    if (o === 'ok') return { status: 'completed', attempts: a, errors };
-    errors.push(errorOf(o, a));
-    if (o === 'fatal' || a >= max) return { status: 'failed', attempts: a, errors };
-  }
-}
-
-function errorOf(o: Outcome, attempt: number): string {
-  if (o === 'crash') return `attempt ${attempt}: ${LOST_ATTEMPT_ERROR}`;
-  if (o === 'hang') return `attempt ${attempt} timed out after 20 ms`;
-  return `${o} ${attempt}`;
-}
+type Outcome = DurableAttemptOutcome;
 
 const dir = mkdtempSync(join(tmpdir(), 'awaken-durable-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,7 +74,7 @@ async function check(max: number, outcomes: readonly Outcome[], jitter: number):
   await sup.stop();
   const [record] = await store.load('t');
   await store.close();
-  const want = model(max, outcomes);
+  const want = durableModel(max, outcomes, 20);
   const got = {
     status: record!.status,
     attempts: record!.attempt,

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { loadPg } from '../drivers.js';
 
+/** How late a timeout may fire before it counts as this process's own stall, not the peer's silence. */
+const STALL_MS = 200;
+
 /** A query on a dedicated connection that did not answer in time: the connection counts as lost. */
 export class QueryTimeoutError extends Error {
   override readonly name = 'QueryTimeoutError';
@@ -29,10 +32,16 @@ export async function timedQuery<R extends pg.QueryResultRow>(
 ): Promise<pg.QueryResult<R>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new QueryTimeoutError(`no answer from PostgreSQL within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const arm = (ms: number, stallChecked: boolean) => {
+      const due = Date.now() + ms;
+      timer = setTimeout(() => {
+        // Fired late: this process itself was stalled (SIGSTOP, a blocked event loop), and the
+        // answer may be waiting unread in the socket. Give it one more look before giving up.
+        if (!stallChecked && Date.now() - due > STALL_MS) arm(STALL_MS, true);
+        else reject(new QueryTimeoutError(`no answer from PostgreSQL within ${timeoutMs} ms`));
+      }, ms);
+    };
+    arm(timeoutMs, false);
   });
   const query = client.query<R>(text, values);
   // A query answered after its timeout must not surface as an unhandled rejection.
