@@ -192,13 +192,15 @@ export class FlowControl {
       );
     if ('threadId' in query) {
       let sum: TaskUsage = {};
+      // The summary's usage: also a restored task's, read from its record.
       for (const entry of this.#host.registry.thread(query.threadId)) {
-        const u = entry.flow?.usage;
+        const u = entry.summary.usage;
         if (u !== undefined) sum = addUsage(sum, u);
       }
       return sum;
     }
-    const flow = this.#host.registry.byId.get(query.taskId)?.flow;
-    return { ...(query.tree === true ? flow?.treeUsage : flow?.usage) };
+    const entry = this.#host.registry.byId.get(query.taskId);
+    const own = entry?.summary.usage;
+    return { ...(query.tree === true ? (entry?.flow?.treeUsage ?? own) : own) };
   }
 }

@@ -46,6 +46,9 @@ export function checkSpawnOptions(opts: unknown, agent: boolean): asserts opts i
   ) {
     throw new TypeError(`Expected \`opts.inbox\` to be an InboxSender, got ${describe(inbox)}`);
   }
+  const priority = o.priority;
+  if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority)))
+    throw new TypeError(`Expected \`opts.priority\` to be a finite number, got ${describe(priority)}`);
   const timeout = o.timeoutMs;
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
     throw new TypeError(

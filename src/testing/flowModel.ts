@@ -3,7 +3,8 @@
  * A command sequence runs against a real supervisor (memory store); after every command the
  * invariants the model implies are checked.
  */
-import fc from 'fast-check';
+import type * as FC from 'fast-check';
+import { fc } from './peer.js';
 import { createTaskSupervisor } from '../supervisor/createTaskSupervisor.js';
 import type { SupervisorOptions, TaskContext } from '../supervisor/types.js';
 import { TaskResult } from '../wire/taskResult.js';
@@ -46,7 +47,7 @@ export interface FlowLimits {
   perTypeB: number;
 }
 
-const cmd: fc.Arbitrary<FlowCmd> = fc.oneof(
+const cmd: FC.Arbitrary<FlowCmd> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc.record({
@@ -79,7 +80,7 @@ const cmd: fc.Arbitrary<FlowCmd> = fc.oneof(
  * @example
  * await fc.assert(fc.asyncProperty(flowScenario, ({ limits, cmds }) => runFlowModel(limits, cmds)));
  */
-export const flowScenario: fc.Arbitrary<{ limits: FlowLimits; cmds: FlowCmd[] }> = fc.record({
+export const flowScenario: FC.Arbitrary<{ limits: FlowLimits; cmds: FlowCmd[] }> = fc.record({
   limits: fc.record({
     global: fc.integer({ min: 1, max: 3 }),
     perThread: fc.integer({ min: 1, max: 3 }),

@@ -67,18 +67,26 @@ describe.skipIf(unavailable !== undefined)('replicas across a database restart (
     // Spawns on A every 100 ms throughout, each with the time it was issued.
     const spawns: { at: number; ms: number; ok: boolean; error?: string }[] = [];
     let spawning = true;
+    // Each spawn is issued without waiting for the previous one, so the whole outage is covered.
+    const issued: Promise<void>[] = [];
     const spawner = (async () => {
       while (spawning) {
         const at = Date.now();
-        const r = await a.call<Reply & { task?: string }>('spawn', { thread: 'S', kind: 'timer', ms: 10 });
-        spawns.push({
-          at,
-          ms: Date.now() - at,
-          ok: r.task !== undefined,
-          ...(r.error === undefined ? {} : { error: r.error }),
-        });
+        issued.push(
+          a
+            .call<Reply & { task?: string }>('spawn', { thread: 'S', kind: 'timer', ms: 10 }, 60_000)
+            .then((r) => {
+              spawns.push({
+                at,
+                ms: Date.now() - at,
+                ok: r.task !== undefined,
+                ...(r.error === undefined ? {} : { error: r.error }),
+              });
+            }),
+        );
         await sleep(100);
       }
+      await Promise.all(issued);
     })();
 
     const stoppedAt = Date.now();

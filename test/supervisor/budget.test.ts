@@ -127,6 +127,8 @@ describe('usage, budget and stop reason are kept in the record', () => {
       usage: { tokens: 6, tool_calls: 1 },
       budget: { tokens: 5, cost_usd: 1 },
     });
+    expect(second.usageOf({ threadId: 't' })).toEqual({ tokens: 6, tool_calls: 1 });
+    expect(second.usageOf({ taskId: id, tree: true })).toEqual({ tokens: 6, tool_calls: 1 });
     expect(parsePersistedTaskMeta(JSON.parse(JSON.stringify(second.persistedSnapshot()[id])))).toMatchObject({
       usage: { tokens: 6, tool_calls: 1 },
     });

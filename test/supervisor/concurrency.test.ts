@@ -173,6 +173,11 @@ describe('concurrency limits and the queue', () => {
     for (const bad of [{ global: 0 }, { perThread: 1.5 }, { perType: { x: -1 } }, { maxQueued: -1 }])
       expect(() => createTaskSupervisor({ concurrency: bad })).toThrow(TypeError);
     expect(() => createTaskSupervisor({ concurrency: null as never })).toThrow(TypeError);
+    const other = createTaskSupervisor({ concurrency: { global: 1 } });
+    for (const bad of ['high', Number.NaN, Number.POSITIVE_INFINITY])
+      await expect(other.spawn(opts({ priority: bad }), () => 1)).rejects.toThrow(TypeError);
+    expect(await other.spawn(opts(), () => 1)).toBe('bg_0');
+    await other.stop();
   });
 
   it('without limits a plain task gets no flow state and a summary without the new fields', async () => {

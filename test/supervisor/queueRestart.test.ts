@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createTaskSupervisor, MemoryTaskStore, ORPHAN_ERROR } from '../../src/index.js';
+import { opts, parked } from '../helpers/async.js';
+
+describe('a process that dies with queued and waiting tasks', () => {
+  it('a fresh supervisor on the same store orphans them: failed, stop_reason orphaned, nothing left queued', async () => {
+    const store = new MemoryTaskStore();
+    // The first supervisor is abandoned without stop(): as if its process had been killed.
+    const dead = createTaskSupervisor({ store, concurrency: { global: 1 } });
+    const running = await dead.spawn(opts(), parked);
+    const queued = await dead.spawn(opts(), parked);
+    const asker = await dead.spawn(opts({ threadId: 'other' }), (ctx) => ctx.requestInput('still there?'));
+    expect(dead.get(queued)?.phase).toBe('queued');
+    expect(dead.get(asker)?.phase).toBe('queued');
+    const fresh = createTaskSupervisor({ store });
+    await fresh.loadThread('t');
+    await fresh.loadThread('other');
+    for (const id of [running, queued, asker]) {
+      expect(fresh.get(id)).toMatchObject({ status: 'failed', error: ORPHAN_ERROR, stop_reason: 'orphaned' });
+      expect(fresh.get(id)).not.toHaveProperty('phase');
+    }
+    await fresh.stop();
+    dead.cancelAll('t');
+    dead.cancelAll('other');
+    await dead.stop();
+  });
+});
