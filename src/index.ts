@@ -109,7 +109,13 @@ export type { ResolvedRetryPolicy, RetryPolicy } from './durable/policy.js';
 export { backoffDelay, isNonRetryable, resolveRetryPolicy } from './durable/policy.js';
 export type { DurableSpawned } from './durable/runtime.js';
 export { LOST_ATTEMPT_ERROR } from './durable/runtime.js';
-export type { DurableCreated, DurableRow, DurableState, DurableTaskStore } from './stores/durable.js';
+export type {
+  BackoffNumbers,
+  DurableCreated,
+  DurableRow,
+  DurableState,
+  DurableTaskStore,
+} from './stores/durable.js';
 export { MemoryDurableStore } from './stores/memoryDurable.js';
 
 export type {

@@ -57,6 +57,8 @@ export interface DurableSupervisorHooks {
   settled(taskId: TaskId): Promise<TaskSummary>;
   /** The stored records of a thread. */
   load(threadId: string): Promise<PersistedTaskMeta[]>;
+  /** Whether the supervisor is stopping (no task is taken up any more). */
+  stopping?(): boolean;
 }
 
 /** The symbol under which a supervisor hands its durable runtime to `defineTask`. Internal. */

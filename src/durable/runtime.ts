@@ -11,6 +11,24 @@ import { backoffDelay } from './policy.js';
 /** The error recorded for an attempt whose process died before it ended. */
 export const LOST_ATTEMPT_ERROR = 'the process running this attempt stopped before it ended';
 
+/** How many rows one takeover statement claims at most. */
+const ADOPT_BATCH = 50;
+
+/** The stored records of the threads recovery reads, each thread read once. */
+class RecordCache {
+  readonly #threads = new Map<string, Map<TaskId, PersistedTaskMeta>>();
+  constructor(private readonly hooks: DurableSupervisorHooks) {}
+
+  async get(row: DurableRow): Promise<PersistedTaskMeta | undefined> {
+    let records = this.#threads.get(row.thread_id);
+    if (records === undefined) {
+      records = new Map((await this.hooks.load(row.thread_id)).map((r) => [r.task_id, r]));
+      this.#threads.set(row.thread_id, records);
+    }
+    return records.get(row.task_id);
+  }
+}
+
 /** What a durable spawn resolves with: the task's id, and whether this call created it. */
 export interface DurableSpawned {
   readonly taskId: TaskId;
@@ -58,17 +76,18 @@ export class DurableRuntime implements AttemptRuntime {
       throw new TypeError(`Expected one definition of durable task type '${def.taskType}', got a second one`);
     }
     this.#types.set(def.taskType, def);
+    if (this.store.adopt !== undefined) {
+      // A shared store: take over only the tasks whose claimant is gone, then keep looking.
+      const taken = await this.#adopt(def);
+      this.#startSweep();
+      return taken;
+    }
     const rows = await this.store.pending(def.taskType);
-    const threads = new Map<string, Map<TaskId, PersistedTaskMeta>>();
+    const records = new RecordCache(this.hooks);
     let taken = 0;
     for (const row of rows) {
       if (this.hooks.isLive(row.task_id)) continue;
-      let records = threads.get(row.thread_id);
-      if (records === undefined) {
-        records = new Map((await this.hooks.load(row.thread_id)).map((r) => [r.task_id, r]));
-        threads.set(row.thread_id, records);
-      }
-      const record = records.get(row.task_id);
+      const record = await records.get(row);
       if (record !== undefined && record.status !== 'running') {
         // Its end was written before the row heard of it: the record decides.
         await this.store.finish(row.task_id);
@@ -77,6 +96,55 @@ export class DurableRuntime implements AttemptRuntime {
       if (await this.#recover(def, row, record)) taken++;
     }
     return taken;
+  }
+
+  /**
+   * Takes over `def`'s tasks whose claimant is gone (the store's one conditional statement, which
+   * already recorded a lost attempt) and runs each from the rows it returned, in batches.
+   */
+  async #adopt(def: DurableDef): Promise<number> {
+    const adopt = this.store.adopt!.bind(this.store);
+    const records = new RecordCache(this.hooks);
+    let taken = 0;
+    for (;;) {
+      if (this.hooks.stopping?.() === true) return taken;
+      const rows = await adopt(def.taskType, def.policy, LOST_ATTEMPT_ERROR, ADOPT_BATCH);
+      for (const row of rows) {
+        if (this.hooks.isLive(row.task_id)) continue;
+        const record = await records.get(row);
+        if (record !== undefined && record.status !== 'running') {
+          await this.store.finish(row.task_id);
+          continue;
+        }
+        const finalError = row.state === 'done' ? row.attempt_errors.at(-1) : undefined;
+        if (this.#resume(def, row, record, finalError)) taken++;
+      }
+      if (rows.length < ADOPT_BATCH) return taken;
+    }
+  }
+
+  #sweep: ReturnType<typeof setInterval> | undefined;
+
+  /** Looks for tasks whose claimant died, every `sweepMs`, while the supervisor runs. */
+  #startSweep(): void {
+    if (this.#sweep !== undefined) return;
+    let busy = false;
+    this.#sweep = setInterval(() => {
+      if (this.hooks.stopping?.() === true) {
+        clearInterval(this.#sweep);
+        return;
+      }
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        for (const def of this.#types.values()) await this.#adopt(def);
+      })()
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, this.store.sweepMs ?? 1_000);
+    this.#sweep.unref?.();
   }
 
   async #recover(
@@ -100,6 +168,16 @@ export class DurableRuntime implements AttemptRuntime {
       };
       if (final) finalError = error;
     }
+    return this.#resume(def, row, record, finalError);
+  }
+
+  /** Runs the task of `row` here: its next attempt, or its end when its last attempt was lost. */
+  #resume(
+    def: DurableDef,
+    row: DurableRow,
+    record: PersistedTaskMeta | undefined,
+    finalError: string | undefined,
+  ): boolean {
     const base = record ?? row.record;
     const meta: PersistedTaskMeta = {
       ...base,

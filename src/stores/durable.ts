@@ -43,6 +43,14 @@ export type DurableCreated =
   | { readonly created: true }
   | { readonly created: false; readonly taskId: TaskId };
 
+/** The retry policy's numbers a store needs to schedule the next attempt after a lost one. */
+export interface BackoffNumbers {
+  readonly initialIntervalMs: number;
+  readonly backoffCoefficient: number;
+  readonly maximumIntervalMs: number;
+  readonly jitter: number;
+}
+
 /**
  * The optional capability of a store that keeps durable tasks (`TaskStore.durable`). Every method
  * is atomic; every write that an attempt makes is fenced by (attempt, owner): it lands only while
@@ -131,6 +139,20 @@ export interface DurableTaskStore {
     value: Json,
     overwrite: boolean,
   ): Promise<{ value: Json } | undefined>;
+  /**
+   * Shared stores only (several processes claim from one database): takes over, in ONE
+   * conditional statement, up to `limit` rows of `taskType` that are not `done` and whose claimant
+   * is gone (its owner epoch revoked or its lease expired, judged by the database). A row that was
+   * `running` records its attempt as lost (`attempt n: ${lostError}`) and waits its backoff
+   * (`backoff`, on the database clock), or becomes `done` after its last attempt; every row taken
+   * is then this process's to claim. Resolves with the rows taken (act only on them).
+   *
+   * @example
+   * const taken = await durable.adopt?.('render', policy, 'the process stopped', 100);
+   */
+  adopt?(taskType: string, backoff: BackoffNumbers, lostError: string, limit: number): Promise<DurableRow[]>;
+  /** With `adopt`: how often (ms) a live process looks for rows whose claimant is gone. */
+  readonly sweepMs?: number;
   /**
    * Forgets the row and its steps (a spawn that never happened, or a pruned task).
    *

@@ -151,6 +151,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       isLive: (taskId) => this.registry.byId.get(taskId)?.actor !== undefined,
       settled: (taskId) => this.wait(taskId),
       load: (threadId) => this.#store.load(threadId),
+      stopping: () => this.isStopping(),
     });
     return this.#durable;
   }

@@ -2,15 +2,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { durableConformance } from '../../src/testing/index.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres.test.ts');
 
 /**
- * PostgreSQL has no durable rows yet: durable tasks there are retryable in one process (rows in
- * the supervisor's memory), not resumable. This checks that much works through the fenced store.
+ * PostgreSQL's durable rows (`PgDurableStore`) against the real server; the cross-replica
+ * takeover is proven in child processes by test/integration/durable-postgres.test.ts.
  */
-describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: retryable, not resumable (issue 21)', () => {
+describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: the rows (issue 21)', () => {
   let pool: pg.Pool;
   const table = uniqueTable('durable');
   let store: PostgresTaskStore;
@@ -23,6 +24,19 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: retryable, not resumable (
     await store.close();
     await dropTables(pool, table);
     await pool.end();
+  });
+
+  it('durableConformance passes against the real server (rows, key, claim, fence)', async () => {
+    const tables: string[] = [];
+    try {
+      await durableConformance(() => {
+        const t = uniqueTable('dconf');
+        tables.push(t);
+        return new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
+      }, 'pg');
+    } finally {
+      for (const t of tables) await dropTables(pool, t);
+    }
   });
 
   it('a failing attempt is retried and the record keeps every attempt field', async () => {

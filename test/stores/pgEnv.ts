@@ -29,7 +29,18 @@ export function uniqueTable(prefix: string): string {
 
 /** Drops a store's tables (its messaging tables too) and its lock-id sequence. */
 export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
-  const tables = ['', '_leases', '_meta', '_epochs', '_events', '_control', '_receivers', '_runs'];
+  const tables = [
+    '',
+    '_leases',
+    '_meta',
+    '_epochs',
+    '_events',
+    '_control',
+    '_receivers',
+    '_runs',
+    '_durable',
+    '_durable_steps',
+  ];
   await pool.query(`DROP TABLE IF EXISTS ${tables.map((s) => `"${table}${s}"`).join(', ')}`);
   await pool.query(`DROP TABLE IF EXISTS "${table}_outbox", "${table}_dead_letters", "${table}_delivered"`);
   await pool.query(`DROP SEQUENCE IF EXISTS "${table}_lock_ids"`);

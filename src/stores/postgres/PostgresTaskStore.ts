@@ -10,6 +10,7 @@ import { PgCoordination } from './coordination.js';
 import { withTimeouts } from './dedicated.js';
 import { OwnerEpoch } from './epoch.js';
 import { type FenceState, fencedPut } from './fencedPut.js';
+import { PgDurableStore } from './durable.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
 import { PostgresMessageOutbox } from './outbox.js';
 import { migrate, type TableNames, tableNames } from './schema.js';
@@ -97,6 +98,7 @@ export class PostgresTaskStore implements TaskStore {
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
   #refusals = 0;
   readonly #lockGraceMs: number;
+  readonly #pollMs: number;
 
   constructor(options: PostgresTaskStoreOptions = {}) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -120,6 +122,7 @@ export class PostgresTaskStore implements TaskStore {
       );
     }
     this.leaseMs = leaseMs;
+    this.#pollMs = pollMs;
     this.#lockGraceMs = lockGraceMs;
     this.instanceId = options.instanceId ?? randomUUID();
     this.#names = tableNames(options.table ?? 'awaken_tasks');
@@ -175,6 +178,27 @@ export class PostgresTaskStore implements TaskStore {
         },
       },
     );
+  }
+
+  #durable: PgDurableStore | undefined;
+
+  /**
+   * Durable task rows beside the task table: input, attempts, steps, the idempotency key unique
+   * per thread; a live replica adopts the durable tasks of a dead or lease-expired one.
+   *
+   * @example
+   * const pending = await store.durable.pending('render');
+   */
+  get durable(): PgDurableStore {
+    this.#durable ??= new PgDurableStore({
+      pool: this.#pool,
+      names: this.#names,
+      ready: () => this.#open(),
+      epoch: () => this.#epoch.current,
+      lockGraceMs: this.#lockGraceMs,
+      sweepMs: this.#pollMs,
+    });
+    return this.#durable;
   }
 
   #messages: PostgresMessageOutbox | undefined;

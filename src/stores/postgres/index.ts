@@ -14,6 +14,7 @@ export {
   PostgresTaskStore,
   type PostgresTaskStoreOptions,
 } from './PostgresTaskStore.js';
+export { PgDurableStore } from './durable.js';
 export { PostgresMessageOutbox } from './outbox.js';
 export { RejectedRecordError } from './fencedPut.js';
 export type { CorruptRecord } from '../types.js';

@@ -43,7 +43,8 @@ export async function revokeDead(
 }
 
 /**
- * Marks every `running` task whose owner epoch no longer exists `failed` (orphaned), and records
+ * Marks every `running` task whose owner epoch no longer exists `failed` (orphaned) — except a
+ * durable task with work left, which a live replica adopts instead — and records
  * its terminal event, in ONE statement: the decision is the database's, so a completion that
  * commits first wins and an orphaning that commits first makes the late completion a refused write.
  * Notifies each affected thread. Returns how many tasks it orphaned.
@@ -55,6 +56,8 @@ export async function orphanOwnerless(pool: Pool, n: TableNames): Promise<number
          orphaned_at_ms = floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
        WHERE t.status = 'running'
          AND (t.owner_epoch IS NULL OR NOT EXISTS (SELECT 1 FROM ${n.epochs} e WHERE e.epoch = t.owner_epoch))
+         -- A durable task is not orphaned: a live replica takes it over (its row says what remains).
+         AND NOT EXISTS (SELECT 1 FROM ${n.durable} dt WHERE dt.task_id = t.task_id AND dt.state <> 'done')
        RETURNING t.task_id, t.owner_thread_id, t.seq
      ), ev AS (
        INSERT INTO ${n.events} (thread_id, task_id, body)

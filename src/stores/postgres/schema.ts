@@ -16,6 +16,10 @@ export interface TableNames {
   readonly receivers: string;
   /** Runs that spawned root tasks, and whether they were cancelled (the late-spawn fence). */
   readonly runs: string;
+  /** Durable tasks' rows: input, attempt, next run time, claimant (owner epoch), attempt errors. */
+  readonly durable: string;
+  /** Durable tasks' recorded steps and checkpoints, by task and name. */
+  readonly durableSteps: string;
   /** The `LISTEN`/`NOTIFY` channel of this table. */
   readonly channel: string;
   /** The first key of this table's session advisory locks (the second is the epoch's `lock_id`). */
@@ -48,6 +52,8 @@ export function tableNames(table: string): TableNames {
     control: q(`${table}_control`),
     receivers: q(`${table}_receivers`),
     runs: q(`${table}_runs`),
+    durable: q(`${table}_durable`),
+    durableSteps: q(`${table}_durable_steps`),
     channel: `awaken-tasks:${table}`,
     lockClass: classKey(table),
   };
@@ -119,6 +125,34 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
     CREATE TABLE IF NOT EXISTS ${n.runs} (run_id text PRIMARY KEY, cancelled boolean NOT NULL DEFAULT false);`,
   // When another replica first saw an epoch's advisory lock gone: its owner's grace to reconnect.
   (n) => `ALTER TABLE ${n.epochs} ADD COLUMN IF NOT EXISTS lock_lost_at timestamptz;`,
+  // Durable tasks: one row per task (the idempotency key unique per thread), its steps beside it.
+  (n) => `
+    CREATE TABLE IF NOT EXISTS ${n.durable} (
+      seq             bigint GENERATED ALWAYS AS IDENTITY,
+      task_id         text PRIMARY KEY,
+      thread_id       text NOT NULL,
+      task_type       text NOT NULL,
+      idempotency_key text,
+      state           text NOT NULL,
+      attempt         integer NOT NULL,
+      max_attempts    integer NOT NULL,
+      next_run_at_ms  bigint NOT NULL,
+      owner           text,
+      owner_epoch     text,
+      record          text NOT NULL,
+      input           text NOT NULL,
+      errors          jsonb NOT NULL
+    );
+    CREATE UNIQUE INDEX IF NOT EXISTS "${n.durable.slice(1, -1)}_key" ON ${n.durable} (thread_id, idempotency_key)
+      WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS "${n.durable.slice(1, -1)}_pending" ON ${n.durable} (task_type, seq)
+      WHERE state <> 'done';
+    CREATE TABLE IF NOT EXISTS ${n.durableSteps} (
+      task_id text NOT NULL,
+      name    text NOT NULL,
+      value   text NOT NULL,
+      PRIMARY KEY (task_id, name)
+    );`,
 ];
 
 /**

@@ -1,0 +1,307 @@
+import type { Pool } from 'pg';
+import type { Json, TaskId } from '../../wire/types.js';
+import type {
+  BackoffNumbers,
+  DurableCreated,
+  DurableRow,
+  DurableState,
+  DurableTaskStore,
+} from '../durable.js';
+import { revokeDead } from './orphan.js';
+import type { TableNames } from './schema.js';
+
+type Row = {
+  task_id: string;
+  thread_id: string;
+  task_type: string;
+  idempotency_key: string | null;
+  state: string;
+  attempt: number;
+  max_attempts: number;
+  next_run_at_ms: string;
+  owner: string | null;
+  record: string;
+  input: string;
+  errors: string[];
+};
+
+const COLS =
+  'task_id, thread_id, task_type, idempotency_key, state, attempt, max_attempts, next_run_at_ms, owner, record, input, errors';
+
+function decode(r: Row): DurableRow {
+  return {
+    task_id: r.task_id,
+    thread_id: r.thread_id,
+    task_type: r.task_type,
+    record: JSON.parse(r.record),
+    input: JSON.parse(r.input) as Json,
+    state: r.state as DurableState,
+    attempt: r.attempt,
+    max_attempts: r.max_attempts,
+    next_run_at_ms: Number(r.next_run_at_ms),
+    attempt_errors: r.errors,
+    ...(r.idempotency_key === null ? {} : { idempotency_key: r.idempotency_key }),
+    ...(r.owner === null ? {} : { owner: r.owner }),
+  };
+}
+
+/** `true` while owner epoch `expr` exists and its lease (database clock) has not passed. */
+function live(n: TableNames, expr: string): string {
+  return `EXISTS (SELECT 1 FROM ${n.epochs} e WHERE e.epoch = ${expr} AND e.expires_at > now())`;
+}
+
+/** The statements, built once per table. */
+function statements(n: TableNames) {
+  const d = n.durable;
+  // The fence: this very attempt of this very claimant, whose owner epoch is still alive.
+  const held = `task_id = $1 AND state = 'running' AND attempt = $2 AND owner = $3 AND ${live(n, 'owner_epoch')}`;
+  return {
+    insert: `INSERT INTO ${d} (${COLS}, owner_epoch)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13)
+      ON CONFLICT (thread_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING task_id`,
+    byKey: `SELECT task_id FROM ${d} WHERE thread_id = $1 AND idempotency_key = $2`,
+    get: `SELECT ${COLS} FROM ${d} WHERE task_id = $1`,
+    // The one conditional claim: the row is locked (others skip it, never wait), due, still at the
+    // expected attempt, and this process's to claim (its epoch, or its claimant is gone).
+    claim: `WITH c AS (
+        SELECT task_id FROM ${d} x
+        WHERE x.task_id = $1 AND x.state = 'waiting' AND x.attempt = $2 AND x.next_run_at_ms <= $4
+          AND (x.owner_epoch IS NULL OR x.owner_epoch = $5 OR NOT ${live(n, 'x.owner_epoch')})
+          AND ${live(n, '$5')}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${d} t SET state = 'running', attempt = t.attempt + 1, owner = $3, owner_epoch = $5
+      FROM c WHERE t.task_id = c.task_id
+      RETURNING ${COLS.split(', ')
+        .map((c) => `t.${c}`)
+        .join(', ')}`,
+    release: `UPDATE ${d} SET state = CASE WHEN $5::bigint IS NULL THEN 'done' ELSE 'waiting' END,
+        next_run_at_ms = coalesce($5::bigint, next_run_at_ms), owner = NULL,
+        errors = errors || jsonb_build_array($4::text)
+      WHERE ${held}`,
+    finish: `UPDATE ${d} SET state = 'done', owner = NULL WHERE task_id = $1 AND state <> 'done'`,
+    pending: `SELECT ${COLS} FROM ${d} WHERE task_type = $1 AND state <> 'done' ORDER BY seq`,
+    steps: `SELECT name, value FROM ${n.durableSteps} WHERE task_id = $1`,
+    // A step keeps its first value; a checkpoint ($6) takes the new one. Both fenced.
+    setStep: `WITH f AS (SELECT 1 FROM ${d} WHERE ${held} FOR SHARE),
+      ins AS (
+        INSERT INTO ${n.durableSteps} (task_id, name, value) SELECT $1, $4, $5 FROM f
+        ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value WHERE $6::boolean
+        RETURNING value
+      )
+      SELECT (SELECT count(*) FROM f)::int AS held, (SELECT value FROM ins) AS written,
+        (SELECT value FROM ${n.durableSteps} WHERE task_id = $1 AND name = $4) AS kept`,
+    remove: `WITH s AS (DELETE FROM ${n.durableSteps} WHERE task_id = $1) DELETE FROM ${d} WHERE task_id = $1`,
+    // The takeover of rows whose claimant is gone: ONE statement, rows locked with SKIP LOCKED (a
+    // racing replica takes others), a running attempt recorded as lost with its backoff computed on
+    // the database clock, and the task's record moved to this epoch so its writes land.
+    adopt: `WITH lost AS (
+        SELECT task_id FROM ${d} x
+        WHERE x.task_type = $1 AND x.state <> 'done'
+          AND (x.owner_epoch IS NULL OR (x.owner_epoch <> $2 AND NOT ${live(n, 'x.owner_epoch')}))
+          AND ${live(n, '$2')}
+        ORDER BY x.seq LIMIT $3
+        FOR UPDATE SKIP LOCKED
+      ), took AS (
+        UPDATE ${d} t SET owner_epoch = $2, owner = NULL,
+          state = CASE WHEN t.state = 'running' AND t.attempt >= t.max_attempts THEN 'done' ELSE 'waiting' END,
+          errors = CASE WHEN t.state = 'running'
+            THEN t.errors || jsonb_build_array('attempt ' || t.attempt || ': ' || $4::text) ELSE t.errors END,
+          next_run_at_ms = CASE WHEN t.state = 'running' THEN
+              floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
+              + round(least($5::float8 * power($6::float8, greatest(0, t.attempt - 1)), $7::float8)
+                * (1 - $8::float8 * random()))::bigint
+            ELSE t.next_run_at_ms END
+        FROM lost WHERE t.task_id = lost.task_id
+        RETURNING ${COLS.split(', ')
+          .map((c) => `t.${c}`)
+          .join(', ')}, t.seq
+      ), rec AS (
+        UPDATE ${n.tasks} r SET owner_epoch = $2 FROM took
+        WHERE r.task_id = took.task_id AND r.status = 'running'
+      )
+      SELECT * FROM took ORDER BY seq`,
+  };
+}
+
+/**
+ * Durable task rows in PostgreSQL (`PostgresTaskStore#durable`), beside the task table and made by
+ * its migrations. The idempotency key is a unique index per thread, so a second spawn on any
+ * replica finds the first task. Each attempt is claimed by one conditional statement (`FOR UPDATE
+ * SKIP LOCKED`) and fenced by (owner epoch, attempt): a write lands only while the row is
+ * `running` that attempt for that claimant and the claimant's owner epoch is alive by the
+ * database's clock, so a stalled replica's late body writes nothing. `adopt` takes over the rows
+ * of a dead or lease-expired replica.
+ *
+ * @example
+ * const durable = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL }).durable;
+ * const row = await durable.get('bg_0');
+ */
+export class PgDurableStore implements DurableTaskStore {
+  readonly #pool: Pool;
+  readonly #names: TableNames;
+  readonly #ready: () => Promise<void>;
+  readonly #epoch: () => string;
+  readonly #lockGraceMs: number;
+  readonly #sql: ReturnType<typeof statements>;
+  readonly sweepMs: number;
+
+  /** Made by `PostgresTaskStore#durable`. */
+  constructor(opts: {
+    readonly pool: Pool;
+    readonly names: TableNames;
+    readonly ready: () => Promise<void>;
+    readonly epoch: () => string;
+    readonly lockGraceMs: number;
+    readonly sweepMs: number;
+  }) {
+    this.#pool = opts.pool;
+    this.#names = opts.names;
+    this.#ready = opts.ready;
+    this.#epoch = opts.epoch;
+    this.#lockGraceMs = opts.lockGraceMs;
+    this.sweepMs = opts.sweepMs;
+    this.#sql = statements(opts.names);
+  }
+
+  async create(row: DurableRow): Promise<DurableCreated> {
+    await this.#ready();
+    const res = await this.#pool.query(this.#sql.insert, [
+      row.task_id,
+      row.thread_id,
+      row.task_type,
+      row.idempotency_key ?? null,
+      row.state,
+      row.attempt,
+      row.max_attempts,
+      row.next_run_at_ms,
+      row.owner ?? null,
+      JSON.stringify(row.record),
+      JSON.stringify(row.input),
+      JSON.stringify(row.attempt_errors),
+      this.#epoch(),
+    ]);
+    if (res.rowCount === 1) return { created: true };
+    // A conflict on the key: the other insert has committed, so a new statement sees its row.
+    const hit = await this.#pool.query<{ task_id: string }>(this.#sql.byKey, [
+      row.thread_id,
+      row.idempotency_key,
+    ]);
+    return { created: false, taskId: hit.rows[0]!.task_id };
+  }
+
+  async get(taskId: TaskId): Promise<DurableRow | undefined> {
+    await this.#ready();
+    const res = await this.#pool.query<Row>(this.#sql.get, [taskId]);
+    return res.rows[0] === undefined ? undefined : decode(res.rows[0]);
+  }
+
+  async claim(
+    taskId: TaskId,
+    afterAttempt: number,
+    owner: string,
+    nowMs: number,
+  ): Promise<DurableRow | undefined> {
+    await this.#ready();
+    const res = await this.#pool.query<Row>(this.#sql.claim, [
+      taskId,
+      afterAttempt,
+      owner,
+      Math.floor(nowMs),
+      this.#epoch(),
+    ]);
+    return res.rows[0] === undefined ? undefined : decode(res.rows[0]);
+  }
+
+  async release(
+    taskId: TaskId,
+    attempt: number,
+    owner: string,
+    error: string,
+    nextRunAtMs: number | undefined,
+  ): Promise<boolean> {
+    await this.#ready();
+    const res = await this.#pool.query(this.#sql.release, [
+      taskId,
+      attempt,
+      owner,
+      error,
+      nextRunAtMs === undefined ? null : Math.floor(nextRunAtMs),
+    ]);
+    return res.rowCount === 1;
+  }
+
+  async finish(taskId: TaskId): Promise<void> {
+    await this.#ready();
+    await this.#pool.query(this.#sql.finish, [taskId]);
+  }
+
+  async pending(taskType: string): Promise<DurableRow[]> {
+    await this.#ready();
+    return (await this.#pool.query<Row>(this.#sql.pending, [taskType])).rows.map(decode);
+  }
+
+  async steps(taskId: TaskId): Promise<Record<string, Json>> {
+    await this.#ready();
+    const out: Record<string, Json> = {};
+    const res = await this.#pool.query<{ name: string; value: string }>(this.#sql.steps, [taskId]);
+    for (const s of res.rows) out[s.name] = JSON.parse(s.value) as Json;
+    return out;
+  }
+
+  async setStep(
+    taskId: TaskId,
+    attempt: number,
+    owner: string,
+    name: string,
+    value: Json,
+    overwrite: boolean,
+  ): Promise<{ value: Json } | undefined> {
+    await this.#ready();
+    const res = await this.#pool.query<{ held: number; written: string | null; kept: string | null }>(
+      this.#sql.setStep,
+      [taskId, attempt, owner, name, JSON.stringify(value), overwrite],
+    );
+    const r = res.rows[0]!;
+    if (r.held === 0) return undefined;
+    if (r.written !== null) return { value };
+    // Not written: a step whose first value stays (read in the statement's snapshot, or after).
+    const kept =
+      r.kept ??
+      (
+        await this.#pool.query<{ value: string }>(
+          `SELECT value FROM ${this.#names.durableSteps} WHERE task_id = $1 AND name = $2`,
+          [taskId, name],
+        )
+      ).rows[0]!.value;
+    return { value: JSON.parse(kept) as Json };
+  }
+
+  async remove(taskId: TaskId): Promise<void> {
+    await this.#ready();
+    await this.#pool.query(this.#sql.remove, [taskId]);
+  }
+
+  async adopt(
+    taskType: string,
+    backoff: BackoffNumbers,
+    lostError: string,
+    limit: number,
+  ): Promise<DurableRow[]> {
+    await this.#ready();
+    // Owners PostgreSQL judges dead (lease expired, or lock gone past its grace) are revoked first.
+    await revokeDead(this.#pool, this.#names, this.#lockGraceMs);
+    const res = await this.#pool.query<Row>(this.#sql.adopt, [
+      taskType,
+      this.#epoch(),
+      limit,
+      lostError,
+      backoff.initialIntervalMs,
+      backoff.backoffCoefficient,
+      backoff.maximumIntervalMs,
+      backoff.jitter,
+    ]);
+    return res.rows.map(decode);
+  }
+}
