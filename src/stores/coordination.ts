@@ -81,6 +81,20 @@ export interface CoordinationHandler {
   terminalTaken?(taskId: TaskId): void;
 }
 
+/**
+ * Counted slots shared by every replica of one database (a cluster-wide concurrency limit). A slot
+ * is held by a task under this process's owner epoch; the slots of an epoch that is no longer
+ * alive stop counting.
+ */
+export interface SharedSlots {
+  /** Takes a slot of `key` for `taskId` when fewer than `limit` are held; `true` when it holds one. */
+  tryAcquire(key: string, limit: number, taskId: TaskId): Promise<boolean>;
+  /** Gives the task's slot back (retried until written or the store closes). */
+  release(taskId: TaskId): Promise<void>;
+  /** Resolves when a slot may have freed somewhere (a notification), or after `ms` at the latest. */
+  changed(ms: number): Promise<void>;
+}
+
 /** Where a cancel request reaches. */
 export type CancelScope =
   | { readonly kind: 'task'; readonly taskId: TaskId }
@@ -149,4 +163,6 @@ export interface TaskCoordination {
   cancel(scope: CancelScope): Promise<void>;
   /** Records a message for a sub-agent another process runs. */
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void>;
+  /** Slots shared by the replicas: present, the supervisor's `concurrency.perType` limits hold across them. */
+  readonly slots?: SharedSlots;
 }

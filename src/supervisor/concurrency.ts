@@ -83,6 +83,11 @@ export class ConcurrencyGate {
     this.#start = start;
   }
 
+  /** The per-type limits. */
+  get perType(): ReadonlyMap<string, number> {
+    return this.#perType;
+  }
+
   /** Bodies holding a slot now. */
   get running(): number {
     return this.#running;

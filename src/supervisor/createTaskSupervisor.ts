@@ -74,6 +74,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     super(new Registry(), store, now, grace, timers, {
       concurrency: options.concurrency,
       budgetPerType: options.budgetPerType,
+      sharedSlots: store.coordination?.slots,
     });
     this.#store = store;
     this.#stopTimeoutMs = stopTimeoutMs;

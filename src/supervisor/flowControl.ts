@@ -8,6 +8,8 @@ import type { TaskEntry } from './entry.js';
 import { newFlow, type TaskFlow } from './flow.js';
 import { checkResponse, INPUT_REQUIRED_EVENT, type RequestInputOptions } from './input.js';
 import type { Registry } from './registry.js';
+import { SharedLimits } from './sharedLimits.js';
+import type { SharedSlots } from '../stores/coordination.js';
 
 /** What the flow control needs from the task runner. */
 export interface FlowHost {
@@ -25,6 +27,8 @@ export interface FlowHost {
 export interface FlowOptions {
   concurrency?: ConcurrencyLimits | undefined;
   budgetPerType?: Readonly<Record<string, Usage>> | undefined;
+  /** The store's shared slots: `concurrency.perType` then holds across the replicas. */
+  sharedSlots?: SharedSlots | undefined;
 }
 
 /** Which usage `usageOf` sums. */
@@ -48,6 +52,7 @@ export class FlowControl {
   readonly gate: ConcurrencyGate | undefined;
   readonly #host: FlowHost;
   readonly #budgetPerType: ReadonlyMap<string, TaskUsage>;
+  readonly #shared: SharedLimits | undefined;
 
   constructor(host: FlowHost, options: FlowOptions) {
     const limits = options.concurrency;
@@ -63,6 +68,34 @@ export class FlowControl {
         perType.set(type, Object.freeze(toTaskUsage(b, `budgetPerType.${type}`)));
     }
     this.#budgetPerType = perType;
+    const typeLimits = this.gate?.perType;
+    this.#shared =
+      options.sharedSlots !== undefined && typeLimits !== undefined && typeLimits.size > 0
+        ? new SharedLimits(options.sharedSlots, typeLimits)
+        : undefined;
+  }
+
+  /**
+   * A new task takes its slot: `true` when its body may start now; `false` when it waits (in the
+   * queue, or for its type's slot shared with other replicas).
+   */
+  admit(entry: TaskEntry): boolean {
+    const gate = this.gate;
+    if (gate === undefined) return true;
+    if (!gate.tryAcquire(entry)) {
+      gate.enqueue(entry);
+      return false;
+    }
+    const shared = this.#shared;
+    if (shared === undefined || !shared.applies(entry)) return true;
+    shared.acquire(entry, () => this.#host.startQueued(entry));
+    return false;
+  }
+
+  /** Frees the task's slot, and its shared one. */
+  #release(entry: TaskEntry): void {
+    this.#shared?.release(entry);
+    this.gate?.release(entry);
   }
 
   /** Whether every spawn gets a flow: limits or per-type budgets are configured. */
@@ -81,8 +114,13 @@ export class FlowControl {
   }
 
   #onSlot(entry: TaskEntry): void {
-    if (entry.flow?.phase === 'waiting') this.#resumeNow(entry);
-    else this.#host.startQueued(entry);
+    const go = () => {
+      if (entry.flow?.phase === 'waiting') this.#resumeNow(entry);
+      else this.#host.startQueued(entry);
+    };
+    const shared = this.#shared;
+    if (shared?.applies(entry)) shared.acquire(entry, go);
+    else go();
   }
 
   /** `ctx.requestInput`: the task waits, its slot freed and its deadline paused, until answered. */
@@ -106,7 +144,7 @@ export class FlowControl {
       entry.actor!.send({ type: 'task.input.requested', activeMs });
       setSummary(this.#host, entry, { ...entry.summary, phase: 'waiting', input_request: json });
       this.#host.emit(entry, INPUT_REQUIRED_EVENT, { request: json });
-      this.gate?.release(entry);
+      this.#release(entry);
     });
   }
 
@@ -128,7 +166,7 @@ export class FlowControl {
     const flow = entry.flow!;
     const input = flow.input;
     if (input === undefined || entry.done) {
-      this.gate?.release(entry);
+      this.#release(entry);
       return;
     }
     flow.input = undefined;
@@ -146,6 +184,7 @@ export class FlowControl {
     if (flow === undefined || input === undefined) return;
     flow.input = undefined;
     flow.phase = undefined;
+    this.#shared?.release(entry);
     this.gate?.remove(entry);
     setSummary(this.#host, entry, withoutWait(entry.summary));
     input.reject(entry.controller?.signal.reason ?? CANCEL_REASON);
@@ -161,6 +200,7 @@ export class FlowControl {
     flow.body = undefined;
     const gate = this.gate;
     if (gate === undefined) return;
+    this.#shared?.release(entry);
     if (flow.holdsSlot) gate.release(entry);
     else gate.remove(entry);
   }

@@ -234,12 +234,10 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     this.registry.add(entry);
     if (flow !== undefined) {
       entry.flow = flow;
-      const gate = this.flow.gate;
-      if (gate !== undefined && !gate.tryAcquire(entry)) {
+      if (!this.flow.admit(entry)) {
         flow.phase = 'queued';
         flow.body = body;
         entry.summary = Object.freeze({ ...summary, phase: 'queued' });
-        gate.enqueue(entry);
       }
     }
     this.replicas?.spawned(entry);

@@ -218,4 +218,27 @@ describe('D. status transitions, results, terminal events', () => {
     expect(sup.persistedSnapshot()[a]).not.toHaveProperty('result');
     await sup.stop();
   });
+
+  it('a terminal summary and its result are frozen, in the same key order; the body keeps its own object unfrozen', async () => {
+    const { sup } = setup();
+    const mine = { nested: { list: [1, { deep: true }] } };
+    const id = await sup.spawn(opts(), () => mine);
+    const done = await sup.wait(id);
+    expect(done.status).toBe('completed');
+    expect(Object.isFrozen(done)).toBe(true);
+    const result = done.result as { nested: { list: [number, { deep: boolean }] } };
+    expect(Object.isFrozen(result)).toBe(true);
+    expect(Object.isFrozen(result.nested.list[1])).toBe(true);
+    expect(Object.isFrozen(mine)).toBe(false);
+    expect(Object.keys(done)).toEqual([
+      'task_id',
+      'task_type',
+      'description',
+      'status',
+      'created_at_ms',
+      'completed_at_ms',
+      'result',
+    ]);
+    await sup.stop();
+  });
 });

@@ -12,6 +12,7 @@ import type {
 } from '../coordination.js';
 import { decodeRows } from '../decode.js';
 import { ControlRouter } from './control.js';
+import { PgSlots } from './slots.js';
 import { EventQueue } from './eventQueue.js';
 import type { FenceState } from './fencedPut.js';
 import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
@@ -43,6 +44,8 @@ export class PgCoordination implements TaskCoordination {
   /** The claims of an ended epoch, per thread, until reclaimed. */
   readonly #lapsed = new Map<string, string>();
   readonly #control: ControlRouter;
+  /** Concurrency slots shared by the replicas (`concurrency.perType` across them). */
+  readonly slots: PgSlots;
   /** Serializes takes per thread. */
   readonly #takes = new Map<string, Promise<unknown>>();
 
@@ -53,6 +56,7 @@ export class PgCoordination implements TaskCoordination {
     private readonly clock: () => number,
   ) {
     this.#control = new ControlRouter(fence, ready);
+    this.slots = new PgSlots(fence, ready, lockGraceMs);
     this.#events = new EventQueue(fence);
   }
 
@@ -79,6 +83,7 @@ export class PgCoordination implements TaskCoordination {
   close(): void {
     this.#events.close();
     this.#control.close();
+    this.slots.close();
   }
 
   get #pool(): Pool {
@@ -112,6 +117,7 @@ export class PgCoordination implements TaskCoordination {
       if (msg.e === this.fence.epoch() && msg.u === false) return;
       this.#handler?.threadChanged(msg.t);
     } else if (msg.k === 'c' && msg.e === this.fence.epoch()) void this.pollControl();
+    else if (msg.k === 's') this.slots.wake();
     // Another claim of the thread (another replica's run, or a newer one here) supersedes ours.
     else if (
       msg.k === 'r' &&

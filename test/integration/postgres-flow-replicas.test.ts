@@ -1,0 +1,142 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/integration/postgres-flow-replicas.test.ts');
+
+type Line = { t: string; id?: number; [k: string]: unknown };
+
+/** A child replica (test/fixtures/flow-replica-child.mjs) with a request/reply channel. */
+class Replica {
+  #next = 0;
+  epoch = '';
+  constructor(readonly child: Child) {}
+  get lines(): Line[] {
+    return this.child.lines as Line[];
+  }
+  async call<T = Line & { error?: string }>(
+    cmd: string,
+    args: Record<string, unknown> = {},
+    timeoutMs = 30_000,
+  ): Promise<T> {
+    const id = ++this.#next;
+    this.child.send({ cmd, id, ...args });
+    let reply: Line | undefined;
+    await until(
+      () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
+      timeoutMs,
+      `reply to ${cmd}`,
+    );
+    if (typeof reply!.error === 'string') throw new Error(reply!.error);
+    return reply as T;
+  }
+}
+
+/** The most intervals open at once (an end at the same instant as a start closes first). */
+function maxOverlap(intervals: readonly { start: number; end: number }[]): number {
+  const points = intervals.flatMap((i) => [
+    { at: i.start, d: 1 },
+    { at: i.end, d: -1 },
+  ]);
+  points.sort((a, b) => a.at - b.at || a.d - b.d);
+  let open = 0;
+  let max = 0;
+  for (const p of points) {
+    open += p.d;
+    max = Math.max(max, open);
+  }
+  return max;
+}
+
+describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', () => {
+  let dist = '';
+  let pool: pg.Pool;
+  const tables: string[] = [];
+  let running: Replica[] = [];
+
+  beforeAll(() => {
+    dist = buildDist('flow-replicas');
+    pool = new pg.Pool({ connectionString: pgUrl });
+  }, 120_000);
+  afterEach(async () => {
+    for (const r of running) r.child.proc.kill('SIGKILL');
+    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
+    running = [];
+  });
+  afterAll(async () => {
+    for (const t of tables) {
+      await dropTables(pool, t);
+      await pool.query(`DROP TABLE IF EXISTS "${t}_slots", "${t}_ledger"`);
+    }
+    await pool.end();
+  });
+
+  const newTable = async () => {
+    const t = uniqueTable('flow');
+    tables.push(t);
+    await pool.query(
+      `CREATE TABLE "${t}_ledger" (task_id text PRIMARY KEY, pid int NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`,
+    );
+    return t;
+  };
+  const start = async (table: string, env: Record<string, string> = {}) => {
+    const child = startChild('flow-replica-child.mjs', {
+      AWAKEN_DIST: dist,
+      DATABASE_URL: pgUrl!,
+      TABLE: table,
+      LEDGER: `${table}_ledger`,
+      LIMIT: '3',
+      ...env,
+    });
+    const r = new Replica(child);
+    running.push(r);
+    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
+    r.epoch = String(r.lines.find((l) => l.t === 'ready')!.epoch);
+    return r;
+  };
+
+  it('a type limit of 3 holds across two replicas spawning 100 tasks while one is SIGKILLed; the survivor completes all its tasks', async () => {
+    const t = await newTable();
+    // B's bodies run longer, so B holds slots when it is killed.
+    const [a, b] = await Promise.all([start(t, { SLEEP_MS: '40' }), start(t, { SLEEP_MS: '300' })]);
+    const [spawnedA, spawnedB] = await Promise.all([
+      a.call<{ tasks: string[] }>('spawnMany', { thread: 'TA', n: 50 }),
+      b.call<{ tasks: string[] }>('spawnMany', { thread: 'TB', n: 50 }),
+    ]);
+    expect(spawnedA.tasks).toHaveLength(50);
+    expect(spawnedB.tasks).toHaveLength(50);
+    // Kill B while it holds shared slots (running bodies, as the database records them).
+    await until(
+      async () =>
+        (await pool.query(`SELECT count(*)::int AS n FROM "${t}_slots" WHERE epoch = $1`, [b.epoch])).rows[0]
+          .n >= 2,
+      20_000,
+      'B to hold slots',
+    );
+    b.child.proc.kill('SIGKILL');
+    await b.child.closed.catch(() => undefined);
+    // Every statement of B ended before this instant (its process is gone).
+    const killedAt = Number(
+      (await pool.query(`SELECT extract(epoch FROM clock_timestamp()) * 1000 AS at`)).rows[0].at,
+    );
+    const { statuses } = await a.call<{ statuses: string[] }>('waitAll', {}, 60_000);
+    expect(statuses).toEqual(Array(50).fill('completed'));
+
+    const ledger = (
+      await pool.query<{ task_id: string; pid: number; s: string; e: string | null }>(
+        `SELECT task_id, pid, extract(epoch FROM started_at) * 1000 AS s, extract(epoch FROM ended_at) * 1000 AS e
+         FROM "${t}_ledger"`,
+      )
+    ).rows;
+    // A body of B still running when B died ran until then at most.
+    const intervals = ledger.map((r) => ({ start: Number(r.s), end: r.e === null ? killedAt : Number(r.e) }));
+    const cutOff = ledger.filter((r) => r.pid === b.child.proc.pid && r.e === null);
+    expect(cutOff.length).toBeGreaterThanOrEqual(1);
+    expect(ledger.filter((r) => r.pid === a.child.proc.pid)).toHaveLength(50);
+    expect(maxOverlap(intervals)).toBe(3);
+    // B's slots came back: after the kill A alone ran three bodies at once.
+    const afterKill = intervals.filter((i, k) => ledger[k]!.pid === a.child.proc.pid && i.start > killedAt);
+    expect(maxOverlap(afterKill)).toBe(3);
+  }, 120_000);
+});
