@@ -61,12 +61,25 @@ export type TaskFinalState = 'completed' | 'failed' | 'cancelled';
 /**
  * The event of the deadline timer. The name is the one XState gives an `after` timer of
  * `running.active` named `deadline`, so graphs and paths show it as that delayed transition.
+ *
+ * @example
+ * actor.send({ type: DEADLINE_EVENT }); // as if the deadline passed: running.active → running.cancelling
  */
 export const DEADLINE_EVENT = 'xstate.after.deadline.task.running.active';
-/** The event of the cancel-grace timer of `running.cancelling` (XState's `after` name, likewise). */
+/**
+ * The event of the cancel-grace timer of `running.cancelling` (XState's `after` name, likewise).
+ *
+ * @example
+ * actor.send({ type: GRACE_EVENT }); // as if the grace period ran out: running.cancelling → cancelled
+ */
 export const GRACE_EVENT = 'xstate.after.cancelGrace.task.running.cancelling';
 
-/** The timer events: sent when a task's deadline or its cancel grace period has passed. */
+/**
+ * The timer events: sent when a task's deadline or its cancel grace period has passed.
+ *
+ * @example
+ * const due: TaskTimerEvent = { type: GRACE_EVENT };
+ */
 export type TaskTimerEvent = { type: typeof DEADLINE_EVENT } | { type: typeof GRACE_EVENT };
 
 // setTimeout's 32-bit range: a longer delay (or Infinity: no deadline, wait forever) is never armed,

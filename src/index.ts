@@ -124,8 +124,9 @@ export type {
   TaskMachineEvent,
   TaskMachineInput,
   TaskOutcome,
+  TaskTimerEvent,
   StopReason,
 } from '../machines/task.machine.js';
-export { taskMachine } from '../machines/task.machine.js';
+export { DEADLINE_EVENT, GRACE_EVENT, taskMachine } from '../machines/task.machine.js';
 export type { SupervisorMachineEvent } from '../machines/supervisor.machine.js';
 export { supervisorMachine } from '../machines/supervisor.machine.js';

@@ -123,6 +123,7 @@ const fail = (msg: string): never => {
  * const offByOne: FlowPlant = { configure: (o) => ({ ...o, concurrency: { global: 3 } }) };
  */
 export interface FlowPlant {
+  /** Rewrites the supervisor's options before the run (the checks still use the scenario's own). */
   configure?: (options: SupervisorOptions) => SupervisorOptions;
 }
 
