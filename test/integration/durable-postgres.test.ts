@@ -173,22 +173,24 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
       `SELECT value FROM "${table}_durable_steps" WHERE name = 'checkpoint:tick'`,
     );
     expect(JSON.parse(tick.rows[0]!.value)).toEqual({ pid: b.proc.pid, i: -1 });
-    // A's body returned after the refusal: its terminal record is refused by the store's fence.
+    // A's body returned after the refusal: its terminal record is refused by the store's fence,
+    // and A's memory converges to the stored outcome (B's result), as replicas agree.
     let status: Line | undefined;
     await until(
       async () => {
         a.send({ cmd: 'status', task: r!.task_id });
         await until(() => lines(a, 'status').length > 0, 5_000);
-        status = (a.lines as Line[]).splice(
-          (a.lines as Line[]).findIndex((l) => l.t === 'status'),
+        const all = a.lines as Line[];
+        status = all.splice(
+          all.findIndex((l) => l.t === 'status'),
           1,
         )[0];
-        return status!.status !== 'running';
+        const result = status!.result as { pid?: number } | null;
+        return status!.status === 'completed' && result?.pid === b.proc.pid;
       },
       20_000,
-      'A’s local task ended',
+      'A’s memory converged to the stored outcome',
     );
-    // Its write refused, the stalled replica took the stored outcome: store and replicas agree.
     expect(status).toMatchObject({ status: 'completed', result: { attempt: 2, pid: b.proc.pid } });
     expect(status!.refusals as number).toBeGreaterThanOrEqual(1);
     const [after] = await stored(table);
