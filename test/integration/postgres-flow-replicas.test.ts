@@ -139,4 +139,46 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     const afterKill = intervals.filter((i, k) => ledger[k]!.pid === a.child.proc.pid && i.start > killedAt);
     expect(maxOverlap(afterKill)).toBe(3);
   }, 120_000);
+
+  it('provideInput on another replica resumes a waiting task exactly once; phase and input_request are in the record', async () => {
+    const t = await newTable();
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    const { task } = await a.call<{ task: string }>('ask', { thread: 'TQ' });
+    await a.call('wait', { task });
+    // The record says the task waits, and what it asked.
+    await until(
+      async () => {
+        const row = (await pool.query(`SELECT record FROM "${t}" WHERE task_id = $1`, [task])).rows[0];
+        const rec = row === undefined ? undefined : JSON.parse(row.record);
+        return rec?.phase === 'waiting' && rec?.input_request?.question === 'go on?';
+      },
+      20_000,
+      'the waiting record',
+    );
+    await b.call('load', { thread: 'TQ' });
+    const seen = await b.call<{ summary: Record<string, unknown> | null }>('get', { task });
+    expect(seen.summary).toMatchObject({
+      status: 'running',
+      phase: 'waiting',
+      input_request: { question: 'go on?' },
+    });
+    // Answered on B: routed to A, which owns the task; a second answer from B is refused.
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'yes' })).ok).toBe(true);
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'no' })).ok).toBe(false);
+    await until(() => a.lines.some((l) => l.t === 'waited' && l.task === task), 20_000, 'the task to end');
+    const waited = a.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
+      string,
+      unknown
+    >;
+    expect(waited).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(waited.phase).toBeUndefined();
+    expect(waited.input_request).toBeUndefined();
+    // Already answered: A refuses its own late answer too.
+    expect((await a.call<{ ok: boolean }>('provide', { task, response: 'late' })).ok).toBe(false);
+    const stored = JSON.parse(
+      (await pool.query(`SELECT record FROM "${t}" WHERE task_id = $1`, [task])).rows[0].record,
+    );
+    expect(stored).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(stored.input_request).toBeUndefined();
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { TaskSummary } from '../../src/wire/types.js';
 import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
@@ -106,8 +107,11 @@ describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 
         (
           await pool.query(
             `SELECT 1 FROM pg_locks l JOIN "${table}_epochs" e ON l.objid = e.lock_id::bigint::oid
+               AND l.classid = $2::bigint::oid
              WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND e.instance_id = $1`,
-            [ra.instanceId],
+            // Lock ids count from 1 in every table: the class tells this table's locks from those of
+            // another test running at the same time.
+            [ra.instanceId, tableNames(table).lockClass],
           )
         ).rowCount === 0,
       10_000,
