@@ -59,6 +59,7 @@ const files = [
   '14-postgres-replicas.js',
   '15-durable-sqlite.js',
   '16-actor-floor.js',
+  '17-durable-postgres.js',
   '20-concurrency-limit.js',
 ];
 

@@ -1,4 +1,4 @@
-import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
+import type { Json, PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 
 /** A stored record as a coordinating store loads it: whether this process owns it, and its order. */
 export interface CoordinatedRow {
@@ -23,6 +23,7 @@ export interface TakenEvent {
 /** A control request recorded by one replica for the replica that runs the task. */
 export type ControlRequest =
   | { readonly kind: 'cancel'; readonly taskId: TaskId }
+  | { readonly kind: 'input'; readonly taskId: TaskId; readonly response: Json }
   | {
       readonly kind: 'message';
       readonly taskId: TaskId;
@@ -163,6 +164,8 @@ export interface TaskCoordination {
   cancel(scope: CancelScope): Promise<void>;
   /** Records a message for a sub-agent another process runs. */
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void>;
+  /** Records the answer to a waiting task another process runs (its owner resumes it, first answer wins). */
+  provideInput?(taskId: TaskId, response: Json): Promise<void>;
   /** Slots shared by the replicas: present, the supervisor's `concurrency.perType` limits hold across them. */
   readonly slots?: SharedSlots;
 }

@@ -1,3 +1,4 @@
+import { toJson } from '../wire/jsonSafe.js';
 import { type Actor, createActor } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import type { InboxSender } from '../inbox/types.js';
@@ -95,6 +96,13 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           notify: (type, entry) => this.notify(type, entry),
           deliver: (inbox, event) => this.deliver(inbox, event),
           requestCancel: (entry) => this.requestCancel(entry),
+          provideLocal: (entry, response) => {
+            try {
+              this.flow.provideInput(entry.id, response);
+            } catch {
+              // Refused by the request's `validate`: the task keeps waiting, as for a local answer.
+            }
+          },
           sendLocal: (entry, threadId, from, content) =>
             sendToSubAgent(entry, entry.id, threadId, from, content),
         },
@@ -255,6 +263,9 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   provideInput(taskId: TaskId, response: Json): boolean {
+    const entry = this.registry.byId.get(taskId);
+    if (entry?.remote === true && this.replicas !== undefined)
+      return this.replicas.provideRemote(entry, toJson(response, 'response'));
     return this.flow.provideInput(taskId, response);
   }
 

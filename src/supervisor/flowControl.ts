@@ -19,6 +19,8 @@ export interface FlowHost {
   emit(entry: TaskEntry, eventType: string, payload: Json): boolean;
   /** Starts a queued task's body; its slot is already taken. */
   startQueued(entry: TaskEntry): void;
+  /** Writes the task's record (its wait began or ended), so other replicas and a restart see it. */
+  persist(entry: TaskEntry): void;
   /** Cancels a task and its subtree, the task itself with `reason`. */
   cancelTree(entry: TaskEntry, reason: StopReason): void;
 }
@@ -143,6 +145,7 @@ export class FlowControl {
       flow.phase = 'waiting';
       entry.actor!.send({ type: 'task.input.requested', activeMs });
       setSummary(this.#host, entry, { ...entry.summary, phase: 'waiting', input_request: json });
+      this.#host.persist(entry);
       this.#host.emit(entry, INPUT_REQUIRED_EVENT, { request: json });
       this.#release(entry);
     });
@@ -174,6 +177,7 @@ export class FlowControl {
     flow.activeSinceMs = this.#host.now();
     entry.actor?.send({ type: 'task.input.provided' });
     setSummary(this.#host, entry, withoutWait(entry.summary));
+    this.#host.persist(entry);
     input.resolve(input.response ?? null);
   }
 

@@ -9,7 +9,7 @@ import type {
   TaskCoordination,
 } from '../stores/coordination.js';
 import { summaryFromMeta } from '../wire/convert.js';
-import type { PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
+import type { Json, PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
 import { storedEntry, stopTaskActor, type TaskEntry } from './entry.js';
@@ -33,6 +33,8 @@ export interface ReplicaHost {
   deliver(inbox: InboxSender, event: TaskEvent): boolean;
   /** Requests cancellation of a local entry (`true` while it runs). */
   requestCancel(entry: TaskEntry): boolean;
+  /** Answers a local task waiting for input (an answer routed from another replica). */
+  provideLocal(entry: TaskEntry, response: Json): void;
   /** Delivers a parent's message to a local sub-agent (throws `SendError`). */
   sendLocal(entry: TaskEntry, threadId: string, from: string, content: string): void;
 }
@@ -151,6 +153,26 @@ export class ReplicaLink implements CoordinationHandler {
       );
   }
 
+  /**
+   * Routes an answer to a remote task that this replica last saw waiting for input; `false` when
+   * it is not waiting (as far as this replica knows) or the store cannot route answers. The entry
+   * stops showing `waiting` here, so a second answer from this replica returns `false`.
+   */
+  provideRemote(entry: TaskEntry, response: Json): boolean {
+    const provide = this.#coord.provideInput;
+    if (provide === undefined || entry.summary.status !== 'running' || entry.summary.phase !== 'waiting')
+      return false;
+    const { phase: _p, input_request: _r, ...rest } = entry.summary;
+    entry.summary = Object.freeze(rest);
+    this.#host.notify('updated', entry);
+    provide
+      .call(this.#coord, entry.id, response)
+      .catch((error: unknown) =>
+        process.emitWarning(`awaken-tasks: an answer was not stored: ${String(error)}`),
+      );
+    return true;
+  }
+
   /** Checks and routes a message to a remote sub-agent. Throws `SendError` as a local send would. */
   sendRemote(entry: TaskEntry, ownerThreadId: string, from: string, content: string): void {
     if (entry.ownerThreadId !== ownerThreadId) throw new SendError('not_owner');
@@ -203,6 +225,7 @@ export class ReplicaLink implements CoordinationHandler {
       const entry = this.#host.registry.byId.get(r.taskId);
       if (entry === undefined || !entry.local) continue;
       if (r.kind === 'cancel') this.#host.requestCancel(entry);
+      else if (r.kind === 'input') this.#host.provideLocal(entry, r.response);
       else {
         try {
           this.#host.sendLocal(entry, r.threadId, r.from, r.content);

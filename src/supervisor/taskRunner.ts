@@ -105,6 +105,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
         notify: (entry) => this.notify('updated', entry),
         emit: (entry, type, payload) => this.emit(entry, type, payload),
         startQueued: (entry) => this.#startQueued(entry),
+        persist: (entry) => {
+          if (entry.committed && !entry.done) this.writer.write(this.metaOf(entry), true);
+        },
         cancelTree: (entry, reason) =>
           this.cancelBatch(() => cancelTree(this.registry, entry.id, this.requestCancel, reason)),
       },

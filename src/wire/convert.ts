@@ -41,6 +41,13 @@ export function summaryFromMeta(meta: PersistedTaskMeta): TaskSummary {
   if (meta.usage !== undefined) s.usage = meta.usage;
   if (meta.budget !== undefined) s.budget = meta.budget;
   if (meta.max_attempts !== undefined) copyDurableFields(meta, s);
+  // A waiting task's request; an ended one (orphaned while it waited) waits no more.
+  if (meta.input_request !== undefined) {
+    if (meta.status === 'running') {
+      s.phase = 'waiting';
+      s.input_request = meta.input_request;
+    } else if (s.phase === 'waiting') delete s.phase;
+  }
   return s;
 }
 
@@ -72,6 +79,10 @@ export function metaFromSummary(
   if (summary.usage !== undefined) m.usage = summary.usage;
   if (summary.budget !== undefined) m.budget = summary.budget;
   if (summary.max_attempts !== undefined) copyDurableFields(summary, m);
+  if (summary.input_request !== undefined) {
+    m.phase = 'waiting';
+    m.input_request = summary.input_request;
+  }
   return m;
 }
 

@@ -128,6 +128,8 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
   const stop_reason = stopReason(own(json, 'stop_reason'));
   const usage = usageOf(own(json, 'usage'), 'usage');
   const budget = usageOf(own(json, 'budget'), 'budget');
+  const rawRequest = own(json, 'input_request');
+  const input_request = rawRequest === undefined ? undefined : plain(rawRequest, 'input_request');
 
   // Wire order, optional fields only when set.
   const meta: PersistedTaskMeta = {
@@ -145,6 +147,7 @@ export function parsePersistedTaskMeta(json: unknown): PersistedTaskMeta {
     ...(stop_reason !== undefined && { stop_reason }),
     ...(usage !== undefined && { usage }),
     ...(budget !== undefined && { budget }),
+    ...(input_request !== undefined && { phase: 'waiting' as const, input_request }),
   };
   // A durable task's record (it always has `max_attempts`) keeps its attempt fields.
   return own(json, 'max_attempts') === undefined ? meta : { ...meta, ...parseDurableFields(json) };

@@ -156,4 +156,6 @@ export type PersistedTaskMeta = DurableSummaryFields & {
   usage?: TaskUsage;
   /** Its budget (see `TaskSummary.budget`). */
   budget?: TaskUsage;
+  /** What it asked for while it waits for input (`phase` is then `waiting`; see `TaskSummary.input_request`). */
+  input_request?: Json;
 };

@@ -116,6 +116,52 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     );
   }, 60_000);
 
+  it('SIGKILL after the body returned, before its completion was written: one more attempt, one outcome', async () => {
+    const table = newTable();
+    const a = await start(table, { MODE: 'after-return', SPAWN: '1', KILL_ON_TERMINAL: '1', INSTANCE: 'p' });
+    await a.closed;
+    expect(a.proc.signalCode).toBe('SIGKILL');
+    expect((await stored(table)).map((r) => r.status)).toEqual(['running']);
+    const again = await start(table, { MODE: 'after-return', INSTANCE: 'p' });
+    await until(allCompleted(table, 1), 20_000, 'completed by the next life');
+    const [r] = await stored(table);
+    expect(r!.record.result).toMatchObject({ attempt: 2, pid: again.proc.pid });
+    expect((await ledger(table)).map((l) => [l.attempt, l.pid])).toEqual([
+      [1, a.proc.pid],
+      [2, again.proc.pid],
+    ]);
+  }, 60_000);
+
+  it('a poison task that kills its process every time ends failed after maximumAttempts, with each error', async () => {
+    const table = newTable();
+    const env = { MODE: 'poison', MAX_ATTEMPTS: '3', INSTANCE: 'poison' };
+    const lives: Child[] = [];
+    const life = (extra: Record<string, string> = {}) => {
+      const c = startChild('durable-pg-child.mjs', {
+        AWAKEN_DIST: dist,
+        DATABASE_URL: pgUrl!,
+        TABLE: table,
+        ...env,
+        ...extra,
+      });
+      children.push(c);
+      lives.push(c);
+      return c;
+    };
+    await life({ SPAWN: '1' }).closed;
+    for (let i = 0; i < 2; i++) await life().closed;
+    // Three lives killed by attempts 1–3, then one that records attempt 3 as lost and ends it.
+    expect(lives.map((l) => l.proc.signalCode)).toEqual(['SIGKILL', 'SIGKILL', 'SIGKILL']);
+    const last = life();
+    await until(async () => (await stored(table))[0]?.status === 'failed', 20_000, 'failed');
+    expect(last.proc.signalCode).toBe(null);
+    expect((last.lines as Line[]).filter((l) => l.t === 'started')).toEqual([]);
+    const [r] = await stored(table);
+    const errors = [1, 2, 3].map((n) => `attempt ${n}: ${LOST_ATTEMPT_ERROR}`);
+    expect(r!.record).toMatchObject({ attempt: 3, attempt_errors: errors, error: errors[2] });
+    expect((await ledger(table)).map((l) => l.attempt)).toEqual([1, 2, 3]);
+  }, 60_000);
+
   it('three replicas race to claim a dead replica’s 200 tasks: every task completes, no attempt twice, no result overwritten', async () => {
     const table = newTable();
     const racers = await Promise.all([1, 2, 3].map(() => start(table, { MODE: 'work' })));

@@ -139,4 +139,100 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     const afterKill = intervals.filter((i, k) => ledger[k]!.pid === a.child.proc.pid && i.start > killedAt);
     expect(maxOverlap(afterKill)).toBe(3);
   }, 120_000);
+
+  it('provideInput on another replica resumes a waiting task exactly once; phase and input_request are in the record', async () => {
+    const t = await newTable();
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    const { task } = await a.call<{ task: string }>('ask', { thread: 'TQ' });
+    await a.call('wait', { task });
+    // The record says the task waits, and what it asked.
+    await until(
+      async () => {
+        const row = (await pool.query(`SELECT record FROM "${t}" WHERE task_id = $1`, [task])).rows[0];
+        const rec = row === undefined ? undefined : JSON.parse(row.record);
+        return rec?.phase === 'waiting' && rec?.input_request?.question === 'go on?';
+      },
+      20_000,
+      'the waiting record',
+    );
+    await b.call('load', { thread: 'TQ' });
+    const seen = await b.call<{ summary: Record<string, unknown> | null }>('get', { task });
+    expect(seen.summary).toMatchObject({
+      status: 'running',
+      phase: 'waiting',
+      input_request: { question: 'go on?' },
+    });
+    // Answered on B: routed to A, which owns the task; a second answer from B is refused.
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'yes' })).ok).toBe(true);
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'no' })).ok).toBe(false);
+    await until(() => a.lines.some((l) => l.t === 'waited' && l.task === task), 20_000, 'the task to end');
+    const waited = a.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
+      string,
+      unknown
+    >;
+    expect(waited).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(waited.phase).toBeUndefined();
+    expect(waited.input_request).toBeUndefined();
+    // Already answered: A refuses its own late answer too.
+    expect((await a.call<{ ok: boolean }>('provide', { task, response: 'late' })).ok).toBe(false);
+    const stored = JSON.parse(
+      (await pool.query(`SELECT record FROM "${t}" WHERE task_id = $1`, [task])).rows[0].record,
+    );
+    expect(stored).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
+    expect(stored.input_request).toBeUndefined();
+  }, 60_000);
+
+  it('a durable task waiting for input survives its replica being SIGKILLed and restarted, and an answer on the other replica resumes it', async () => {
+    const t = await newTable();
+    const a = await start(t, { DURABLE: '1' });
+    const b = await start(t, { DURABLE: '1' });
+    const { task } = await a.call<{ task: string }>('askDurable', { thread: 'TD' });
+    await until(() => a.lines.some((l) => l.t === 'asking' && l.task === task), 20_000, 'attempt 1 to ask');
+    const record = async () => {
+      const row = (await pool.query(`SELECT record, owner_epoch FROM "${t}" WHERE task_id = $1`, [task]))
+        .rows[0];
+      return { rec: JSON.parse(row.record), owner: row.owner_epoch as string };
+    };
+    await until(async () => (await record()).rec.phase === 'waiting', 20_000, 'the waiting record');
+    a.child.proc.kill('SIGKILL');
+    await a.child.closed.catch(() => undefined);
+    const a2 = await start(t, { DURABLE: '1' });
+    // A replica takes the task up again (the restarted one or B): its next attempt asks again.
+    await until(
+      () => [a2, b].some((r) => r.lines.some((l) => l.t === 'asking' && l.task === task)),
+      30_000,
+      'the next attempt to ask',
+    );
+    await until(
+      async () => {
+        const { rec, owner } = await record();
+        return rec.phase === 'waiting' && rec.input_request?.question === 'ship it?' && owner !== a.epoch;
+      },
+      20_000,
+      'the task waiting again',
+    );
+    const { owner } = await record();
+    const runner = owner === b.epoch ? b : a2;
+    const other = runner === b ? a2 : b;
+    expect([a2.epoch, b.epoch]).toContain(owner);
+    await runner.call('wait', { task });
+    await other.call('load', { thread: 'TD' });
+    expect(
+      (await other.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
+    ).toMatchObject({
+      status: 'running',
+      phase: 'waiting',
+    });
+    expect((await other.call<{ ok: boolean }>('provide', { task, response: 'ship' })).ok).toBe(true);
+    await until(
+      () => runner.lines.some((l) => l.t === 'waited' && l.task === task),
+      20_000,
+      'the task to end',
+    );
+    const waited = runner.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
+      string,
+      unknown
+    >;
+    expect(waited).toMatchObject({ status: 'completed', result: { answer: 'ship', attempt: 2 } });
+  }, 90_000);
 });

@@ -1,6 +1,7 @@
-import type { TaskId } from '../../wire/types.js';
+import type { Json, TaskId } from '../../wire/types.js';
 import type { CancelScope, ControlRequest } from '../coordination.js';
 import type { FenceState } from './fencedPut.js';
+import { recordInput } from './inputControl.js';
 import { backoff, MAX_BACKLOG } from './retry.js';
 
 /**
@@ -47,7 +48,13 @@ export class ControlRouter {
             taskId: r.task_id,
             ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
           }
-        : { kind: 'cancel', taskId: r.task_id },
+        : r.kind === 'input'
+          ? {
+              kind: 'input',
+              taskId: r.task_id,
+              response: (JSON.parse(r.body ?? '{}') as { response: Json }).response ?? null,
+            }
+          : { kind: 'cancel', taskId: r.task_id },
     );
     deliver(requests);
   }
@@ -58,6 +65,13 @@ export class ControlRouter {
 
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
     return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
+  }
+
+  provideInput(taskId: TaskId, response: Json): Promise<void> {
+    return this.#send(async () => {
+      await this.#ready();
+      await recordInput(this.#s, taskId, response);
+    });
   }
 
   /** The store closes: requests still unwritten are given up. */

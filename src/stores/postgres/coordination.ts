@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
+import type { Json, PersistedTaskMeta, TaskEvent, TaskId } from '../../wire/types.js';
 import type {
   CancelScope,
   CoordinationBacklog,
@@ -312,6 +312,10 @@ export class PgCoordination implements TaskCoordination {
 
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
     return this.#control.sendMessage(taskId, threadId, from, content);
+  }
+
+  provideInput(taskId: TaskId, response: Json): Promise<void> {
+    return this.#control.provideInput(taskId, response);
   }
 
   /** A revoked epoch's tasks: the ones this process inserted under it. */
