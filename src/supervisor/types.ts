@@ -633,7 +633,9 @@ export interface TaskSupervisor {
    * when a concurrency slot frees). Returns `true` when this answer resumes it, `false` when the
    * task is unknown, finished, not waiting, or already answered (so a task resumes exactly once).
    * Throws `TypeError` for a non-JSON response and `InputError` when the request's `validate`
-   * refuses it (the task keeps waiting).
+   * refuses it (the task keeps waiting). For a task another replica runs (PostgreSQL), the answer
+   * is routed to that replica, taken there exactly once; `true` means this replica last saw the
+   * task waiting, and the first answer its owner takes wins.
    *
    * @example
    * supervisor.onEvent((e) => {
