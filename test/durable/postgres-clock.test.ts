@@ -215,4 +215,45 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     });
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
   });
+
+  it('an owner epoch replaced while an attempt runs: the late attempt is fenced, the sweep takes the task over as lost and attempt 2 completes it', async () => {
+    const { table, store, sup } = setup(600);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const attempts: number[] = [];
+    const def = defineTask({
+      taskType: 'clock-mid',
+      durable: { retry: { initialIntervalMs: 50, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) await gate;
+        return { attempt: ctx.attempt };
+      },
+    });
+    const id = await def.spawn(sup, { threadId: 'T', description: 'm' });
+    await until(() => attempts.length === 1, 5_000, 'attempt 1 started');
+    const old = store.epoch;
+    await pool.query(
+      `UPDATE "${table}_epochs" SET expires_at = now() - interval '1 second' WHERE epoch = $1`,
+      [old],
+    );
+    await until(() => store.epoch !== old, 5_000, 'a new epoch');
+    // Attempt 1 returns under the dead epoch: its result is refused.
+    release();
+    await until(async () => (await taskRow(table, id)).status === 'completed', 10_000, 'stored completed');
+    const lost = 'attempt 1: the process running this attempt stopped before it ended';
+    expect(attempts).toEqual([1, 2]);
+    expect((await store.load('T')).find((r) => r.task_id === id)).toMatchObject({
+      status: 'completed',
+      attempt: 2,
+      attempt_errors: [lost],
+      result: { attempt: 2 },
+    });
+    await until(() => sup.get(id)?.status === 'completed', 5_000, 'memory completed');
+    expect(sup.get(id)).toMatchObject({ attempt: 2, result: { attempt: 2 } });
+    await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+    expect((await taskRow(table, id)).owner_epoch).toBe(store.epoch);
+  });
 });
