@@ -34,7 +34,7 @@ export interface ReplicaHost {
   /** Requests cancellation of a local entry (`true` while it runs). */
   requestCancel(entry: TaskEntry): boolean;
   /** Answers a local task waiting for input (an answer routed from another replica). */
-  provideLocal(entry: TaskEntry, response: Json): void;
+  provideLocal(entry: TaskEntry, response: Json, request: Json): void;
   /** Delivers a parent's message to a local sub-agent (throws `SendError`). */
   sendLocal(entry: TaskEntry, threadId: string, from: string, content: string): void;
 }
@@ -162,11 +162,11 @@ export class ReplicaLink implements CoordinationHandler {
     const provide = this.#coord.provideInput;
     if (provide === undefined || entry.summary.status !== 'running' || entry.summary.phase !== 'waiting')
       return false;
-    const { phase: _p, input_request: _r, ...rest } = entry.summary;
+    const { phase: _p, input_request: request = null, ...rest } = entry.summary;
     entry.summary = Object.freeze(rest);
     this.#host.notify('updated', entry);
     provide
-      .call(this.#coord, entry.id, response)
+      .call(this.#coord, entry.id, response, request)
       .catch((error: unknown) =>
         process.emitWarning(`awaken-tasks: an answer was not stored: ${String(error)}`),
       );
@@ -225,7 +225,7 @@ export class ReplicaLink implements CoordinationHandler {
       const entry = this.#host.registry.byId.get(r.taskId);
       if (entry === undefined || !entry.local) continue;
       if (r.kind === 'cancel') this.#host.requestCancel(entry);
-      else if (r.kind === 'input') this.#host.provideLocal(entry, r.response);
+      else if (r.kind === 'input') this.#host.provideLocal(entry, r.response, r.request);
       else {
         try {
           this.#host.sendLocal(entry, r.threadId, r.from, r.content);
@@ -265,7 +265,9 @@ export class ReplicaLink implements CoordinationHandler {
     if (remote.length > 0) {
       for (const meta of await this.#coord.rows(remote)) {
         const entry = this.#host.registry.byId.get(meta.task_id);
-        if (entry?.remote && meta.status !== 'running') this.#host.replaceRemote(entry, meta);
+        if (entry?.remote !== true) continue;
+        if (meta.status !== 'running') this.#host.replaceRemote(entry, meta);
+        else this.#updateWait(entry, meta);
       }
     }
     if (seen !== undefined) this.#apply(threadId, await this.#coord.rowsAfter(threadId, seen));
@@ -282,6 +284,7 @@ export class ReplicaLink implements CoordinationHandler {
       const held = host.registry.byId.get(meta.task_id);
       if (held !== undefined) {
         if (held.remote && meta.status !== 'running') host.replaceRemote(held, meta);
+        else if (held.remote) this.#updateWait(held, meta);
         continue;
       }
       host.bumpPast(meta.task_id);
@@ -293,6 +296,19 @@ export class ReplicaLink implements CoordinationHandler {
     }
     this.#loaded.set(threadId, seq);
     return added;
+  }
+
+  /** A remote running task began or ended a wait for input: its summary follows the record. */
+  #updateWait(entry: TaskEntry, meta: PersistedTaskMeta): void {
+    const had = entry.summary.input_request;
+    const now = meta.input_request;
+    if (
+      had === now ||
+      (had !== undefined && now !== undefined && JSON.stringify(had) === JSON.stringify(now))
+    )
+      return;
+    entry.summary = Object.freeze(summaryFromMeta(meta));
+    this.#host.notify('updated', entry);
   }
 
   #deliver(events: readonly TakenEvent[]): void {
