@@ -61,7 +61,9 @@ describe('planted bugs are found and shrunk to short counterexamples', () => {
     // Spawns making a tree, then the cascade. Two levels can suffice: the planted walk cancels the
     // children with `cancel`, so their `stop_reason` says 'user' where the model says 'parent'.
     expect(ran.filter((c) => c.startsWith('spawn')).length).toBeGreaterThanOrEqual(2);
-    expect(ran.at(-1)).toMatch(/^cancel(Tree|DescendantsForRun)\(/);
+    // The cascade is among them; it need not be last, since a child's wrong `stop_reason` can
+    // first show when that child settles after it.
+    expect(ran.some((c) => /^cancel(Tree|DescendantsForRun)\(/.test(c))).toBe(true);
   }, 300_000);
 
   it('a supervisor that drops the terminal event after a custom event: found, shrunk to at most 4 commands', async () => {

@@ -64,18 +64,26 @@ function statements(n: TableNames) {
     get: `SELECT ${COLS} FROM ${d} WHERE task_id = $1`,
     // The one conditional claim: the row is locked (others skip it, never wait), due, still at the
     // expected attempt, and this process's to claim (its epoch, or its claimant is gone).
+    // A claim under a new epoch (the previous one dead, e.g. this process's own lapsed lease) also
+    // moves the task's record to it, as the takeover does, so the record's writes land.
     claim: `WITH c AS (
         SELECT task_id FROM ${d} x
         WHERE x.task_id = $1 AND x.state = 'waiting' AND x.attempt = $2 AND x.next_run_at_ms <= $4
           AND (x.owner_epoch IS NULL OR x.owner_epoch = $5 OR NOT ${live(n, 'x.owner_epoch')})
           AND ${live(n, '$5')}
         FOR UPDATE SKIP LOCKED
+      ), took AS (
+        UPDATE ${d} t SET state = 'running', attempt = t.attempt + 1, owner = $3, owner_epoch = $5
+        FROM c WHERE t.task_id = c.task_id
+        RETURNING ${COLS.split(', ')
+          .map((c) => `t.${c}`)
+          .join(', ')}
+      ), rec AS (
+        UPDATE ${n.tasks} r SET owner_epoch = $5 FROM took
+        WHERE r.task_id = took.task_id AND r.status = 'running' AND r.owner_epoch IS DISTINCT FROM $5
+          AND (r.owner_epoch IS NULL OR NOT ${live(n, 'r.owner_epoch')})
       )
-      UPDATE ${d} t SET state = 'running', attempt = t.attempt + 1, owner = $3, owner_epoch = $5
-      FROM c WHERE t.task_id = c.task_id
-      RETURNING ${COLS.split(', ')
-        .map((c) => `t.${c}`)
-        .join(', ')}`,
+      SELECT * FROM took`,
     release: `UPDATE ${d} SET state = CASE WHEN $5::bigint IS NULL THEN 'done' ELSE 'waiting' END,
         next_run_at_ms = coalesce($5::bigint, next_run_at_ms), owner = NULL,
         errors = errors || jsonb_build_array($4::text)

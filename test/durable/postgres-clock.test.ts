@@ -1,0 +1,218 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTaskSupervisor, defineTask, type TaskSupervisor } from '../../src/index.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/durable/postgres-clock.test.ts');
+
+/**
+ * Durable tasks on PostgreSQL against the database's clock: backoff and delayed start read from
+ * the stored rows and `clock_timestamp()`, cancel while waiting, and an owner epoch replaced inside
+ * a live process between attempts.
+ */
+describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clock (issue 21)', () => {
+  let pool: pg.Pool;
+  const tables: string[] = [];
+  let open: { store: PostgresTaskStore; sup: TaskSupervisor }[] = [];
+  // How far this process's estimate of the database clock may be off, and how long a release takes.
+  const SLACK_MS = 60;
+
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
+  });
+  afterEach(async () => {
+    for (const o of open) {
+      await o.sup.stop();
+      await o.store.close();
+    }
+    open = [];
+  });
+  afterAll(async () => {
+    for (const t of tables) await dropTables(pool, t);
+    await pool.end();
+  });
+
+  const setup = (leaseMs?: number) => {
+    const table = uniqueTable('dclock');
+    tables.push(table);
+    const store = new PostgresTaskStore({
+      connectionString: pgUrl!,
+      table,
+      pollMs: 100,
+      ...(leaseMs === undefined ? {} : { leaseMs }),
+    });
+    const sup = createTaskSupervisor({ store });
+    open.push({ store, sup });
+    return { table, store, sup };
+  };
+  const dbNow = async (): Promise<number> =>
+    Number(
+      (
+        await pool.query<{ ms: string }>(
+          `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms`,
+        )
+      ).rows[0]!.ms,
+    );
+  const durableRow = async (table: string, id: string) =>
+    (
+      await pool.query<{ state: string; attempt: number; next_run_at_ms: string; owner_epoch: string }>(
+        `SELECT state, attempt, next_run_at_ms, owner_epoch FROM "${table}_durable" WHERE task_id = $1`,
+        [id],
+      )
+    ).rows[0]!;
+  const taskRow = async (table: string, id: string) =>
+    (
+      await pool.query<{ status: string; owner_epoch: string | null }>(
+        `SELECT status, owner_epoch FROM "${table}" WHERE task_id = $1`,
+        [id],
+      )
+    ).rows[0]!;
+
+  it('backoff is honoured on the database clock: each stored next run is within the jitter bounds, and the next attempt starts no earlier', async () => {
+    const { table, sup } = setup();
+    const policy = { initialIntervalMs: 300, backoffCoefficient: 2, jitter: 0.5, maximumAttempts: 3 };
+    // Per attempt: the database clock when it started, when it threw, and the stored next run it saw.
+    const seen: { attempt: number; startedAt: number; threwAt?: number; nextRunAt: number }[] = [];
+    const flaky = defineTask({
+      taskType: 'clock-flaky',
+      durable: { retry: policy },
+      run: async (ctx) => {
+        const startedAt = await dbNow();
+        const row = await durableRow(table, ctx.taskId);
+        const entry: (typeof seen)[number] = {
+          attempt: ctx.attempt,
+          startedAt,
+          nextRunAt: Number(row.next_run_at_ms),
+        };
+        seen.push(entry);
+        if (ctx.attempt < 3) {
+          entry.threwAt = await dbNow();
+          throw new Error(`boom ${ctx.attempt}`);
+        }
+        return 'done';
+      },
+    });
+    const id = await flaky.spawn(sup, { threadId: 'T', description: 'b' });
+    expect((await sup.wait(id)).status).toBe('completed');
+    expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
+    for (const n of [1, 2]) {
+      const failed = seen[n - 1]!;
+      const next = seen[n]!;
+      const base = policy.initialIntervalMs * policy.backoffCoefficient ** (n - 1);
+      // The stored next run time, measured from the failure on the database clock.
+      const delay = next.nextRunAt - failed.threwAt!;
+      expect(delay).toBeGreaterThanOrEqual(base * (1 - policy.jitter) - SLACK_MS);
+      expect(delay).toBeLessThanOrEqual(base + SLACK_MS);
+      // The next attempt started no earlier than that time (database clock).
+      expect(next.startedAt).toBeGreaterThanOrEqual(next.nextRunAt - SLACK_MS);
+      expect(next.startedAt - failed.threwAt!).toBeGreaterThanOrEqual(base * (1 - policy.jitter) - SLACK_MS);
+    }
+    console.log(
+      `backoff on the database clock: ${seen
+        .slice(1)
+        .map(
+          (s, i) =>
+            `attempt ${s.attempt} due ${s.nextRunAt - seen[i]!.threwAt!} ms after the failure, started ${s.startedAt - seen[i]!.threwAt!} ms after`,
+        )
+        .join('; ')}`,
+    );
+  });
+
+  it('startAfterMs: the stored run time is the spawn (database clock) plus the delay, and the body starts no earlier', async () => {
+    const { table, sup } = setup();
+    let startedAt = 0;
+    const later = defineTask({
+      taskType: 'clock-later',
+      durable: { retry: { maximumAttempts: 1 } },
+      run: async () => {
+        startedAt = await dbNow();
+        return 'ran';
+      },
+    });
+    const before = await dbNow();
+    const id = await later.spawn(sup, { threadId: 'T', description: 'l', startAfterMs: 500 });
+    const after = await dbNow();
+    const created = sup.get(id)!.created_at_ms;
+    expect(created).toBeGreaterThanOrEqual(before - SLACK_MS);
+    expect(created).toBeLessThanOrEqual(after + SLACK_MS);
+    const row = await durableRow(table, id);
+    expect(Number(row.next_run_at_ms)).toBe(created + 500);
+    await until(() => sup.get(id)?.phase === 'queued', 2_000, 'queued');
+    expect(sup.get(id)!.next_attempt_at_ms).toBe(created + 500);
+    expect((await sup.wait(id)).status).toBe('completed');
+    expect(startedAt).toBeGreaterThanOrEqual(created + 500 - SLACK_MS);
+    expect(startedAt).toBeGreaterThanOrEqual(before + 500 - SLACK_MS);
+  });
+
+  it('cancel while waiting for a start or for a retry: cancelled at once, no further body, the rows say so', async () => {
+    const { table, sup } = setup();
+    let runs = 0;
+    const slowRetry = defineTask({
+      taskType: 'clock-cancel',
+      durable: { retry: { initialIntervalMs: 60_000, jitter: 0, maximumAttempts: 5 } },
+      run: async () => {
+        runs++;
+        throw new Error('again');
+      },
+    });
+    const queued = await slowRetry.spawn(sup, { threadId: 'T', description: 'q', startAfterMs: 60_000 });
+    const retrying = await slowRetry.spawn(sup, { threadId: 'T', description: 'r' });
+    await until(() => sup.get(queued)?.phase === 'queued', 2_000, 'queued');
+    await until(() => sup.get(retrying)?.phase === 'retrying', 5_000, 'retrying');
+    const due = Number((await durableRow(table, retrying)).next_run_at_ms);
+    expect(due - (await dbNow())).toBeGreaterThan(50_000);
+    for (const id of [queued, retrying]) {
+      expect(sup.cancel(id)).toBe(true);
+      expect(sup.get(id)!.status).toBe('cancelled');
+      expect((await sup.wait(id)).status).toBe('cancelled');
+    }
+    expect(runs).toBe(1);
+    await until(
+      async () =>
+        (await taskRow(table, queued)).status === 'cancelled' &&
+        (await taskRow(table, retrying)).status === 'cancelled' &&
+        (await durableRow(table, queued)).state === 'done' &&
+        (await durableRow(table, retrying)).state === 'done',
+      5_000,
+      'rows cancelled and done',
+    );
+    expect((await durableRow(table, queued)).attempt).toBe(0);
+    expect((await durableRow(table, retrying)).attempt).toBe(1);
+  });
+
+  it('an owner epoch replaced inside a live process between attempts: the next claim moves the record to the new epoch and the task completes', async () => {
+    // No `register`: no takeover sweep runs, so only the retry loop's claim can move the record.
+    const { table, store, sup } = setup(600);
+    const flaky = defineTask({
+      taskType: 'clock-epoch',
+      durable: { retry: { initialIntervalMs: 1_500, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        if (ctx.attempt === 1) throw new Error('first fails');
+        return { attempt: ctx.attempt };
+      },
+    });
+    const id = await flaky.spawn(sup, { threadId: 'T', description: 'e' });
+    await until(() => sup.get(id)?.phase === 'retrying', 5_000, 'retrying');
+    const old = store.epoch;
+    expect((await taskRow(table, id)).owner_epoch).toBe(old);
+    // The lease lapses by the database clock: the heartbeat finds it gone and takes a new epoch.
+    await pool.query(
+      `UPDATE "${table}_epochs" SET expires_at = now() - interval '1 second' WHERE epoch = $1`,
+      [old],
+    );
+    await until(() => store.epoch !== old, 5_000, 'a new epoch');
+    expect(sup.get(id)?.phase).toBe('retrying');
+    const s = await sup.wait(id);
+    expect(s).toMatchObject({ status: 'completed', attempt: 2, result: { attempt: 2 } });
+    await until(async () => (await taskRow(table, id)).status === 'completed', 5_000, 'stored completed');
+    const row = await durableRow(table, id);
+    expect(row.owner_epoch).toBe(store.epoch);
+    expect((await store.load('T')).find((r) => r.task_id === id)).toMatchObject({
+      status: 'completed',
+      attempt: 2,
+      attempt_errors: ['first fails'],
+    });
+    await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+  });
+});
