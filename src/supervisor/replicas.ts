@@ -53,6 +53,8 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #adopted = new Set<string>();
   readonly #refreshing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** Remote tasks this replica answered, with the request (JSON) it answered. */
+  readonly #answered = new WeakMap<TaskEntry, string>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
   /** The replica events so far: counted, warned, handed to listeners. */
@@ -163,6 +165,7 @@ export class ReplicaLink implements CoordinationHandler {
     if (provide === undefined || entry.summary.status !== 'running' || entry.summary.phase !== 'waiting')
       return false;
     const { phase: _p, input_request: request = null, ...rest } = entry.summary;
+    this.#answered.set(entry, JSON.stringify(request));
     entry.summary = Object.freeze(rest);
     this.#host.notify('updated', entry);
     provide
@@ -302,11 +305,15 @@ export class ReplicaLink implements CoordinationHandler {
   #updateWait(entry: TaskEntry, meta: PersistedTaskMeta): void {
     const had = entry.summary.input_request;
     const now = meta.input_request;
-    if (
-      had === now ||
-      (had !== undefined && now !== undefined && JSON.stringify(had) === JSON.stringify(now))
-    )
-      return;
+    const nowJson = now === undefined ? undefined : JSON.stringify(now);
+    if (had === now || (had !== undefined && JSON.stringify(had) === nowJson)) return;
+    // The record still shows the request this replica answered (the owner has not taken the
+    // answer yet): it stays answered here.
+    const answered = this.#answered.get(entry);
+    if (answered !== undefined) {
+      if (answered === nowJson) return;
+      this.#answered.delete(entry);
+    }
     entry.summary = Object.freeze(summaryFromMeta(meta));
     this.#host.notify('updated', entry);
   }
