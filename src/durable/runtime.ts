@@ -201,6 +201,8 @@ export class DurableRuntime implements AttemptRuntime {
   /** Spawns a durable task of `def` with its (checked) input; a key hit starts nothing. */
   async spawn(def: DurableDef, opts: DurableSpawnOptions, input: Json): Promise<DurableSpawned> {
     if (!this.#types.has(def.taskType)) this.#types.set(def.taskType, def);
+    // A shared store: this process's own attempt fenced by a replaced epoch is taken over too.
+    if (this.store.adopt !== undefined) this.#startSweep();
     const { idempotencyKey: key, startAfterMs, ...plain } = opts;
     if (key !== undefined && typeof key !== 'string') {
       throw new TypeError(

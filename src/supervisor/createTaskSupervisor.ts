@@ -159,7 +159,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       spawn: (opts, body, hook) => this.spawnTask(opts, body as (ctx: never) => unknown, false, hook),
       resume: (meta, body) => this.resumeTask(meta, body as (ctx: never) => unknown),
       patch: (taskId, fields, event) => this.patchDurable(taskId, fields, event),
-      isLive: (taskId) => this.registry.byId.get(taskId)?.actor !== undefined,
+      isLive: (taskId) => {
+        const entry = this.registry.byId.get(taskId);
+        return entry?.actor !== undefined && !entry.done;
+      },
       settled: (taskId) => this.wait(taskId),
       load: (threadId) => this.#store.load(threadId),
       stopping: () => this.isStopping(),

@@ -296,7 +296,10 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
    */
   protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown): boolean {
     const held = this.registry.byId.get(meta.task_id);
-    if (held !== undefined && (held.actor !== undefined || held.done)) return false;
+    // An entry that ended here but whose record the store refused, still `running` there (its
+    // attempt fenced by a replaced epoch), is taken up again like a held one.
+    const refusedRunning = held?.done === true && held.summary.status === 'running';
+    if (held !== undefined && !refusedRunning && (held.actor !== undefined || held.done)) return false;
     if (this.isStopping()) return false;
     if (held !== undefined) this.registry.remove(held);
     this.ids.bumpPast(meta.task_id);

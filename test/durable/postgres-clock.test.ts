@@ -182,8 +182,13 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
   });
 
   it('an owner epoch replaced inside a live process between attempts: the next claim moves the record to the new epoch and the task completes', async () => {
-    // No `register`: no takeover sweep runs, so only the retry loop's claim can move the record.
     const { table, store, sup } = setup(600);
+    // The takeover sweep is switched off, so only the retry loop's claim can move the record.
+    let sweeps = 0;
+    store.durable.adopt = async () => {
+      sweeps++;
+      return [];
+    };
     const flaky = defineTask({
       taskType: 'clock-epoch',
       durable: { retry: { initialIntervalMs: 1_500, jitter: 0, maximumAttempts: 3 } },
@@ -214,5 +219,51 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
       attempt_errors: ['first fails'],
     });
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+    expect(sweeps).toBeGreaterThan(0);
+  });
+
+  it('an owner epoch replaced while an attempt runs: the late attempt is fenced, one outcome, nothing stays running', async () => {
+    const { table, store, sup } = setup(600);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const attempts: number[] = [];
+    const def = defineTask({
+      taskType: 'clock-mid',
+      durable: { retry: { initialIntervalMs: 50, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) await gate;
+        return { attempt: ctx.attempt };
+      },
+    });
+    const id = await def.spawn(sup, { threadId: 'T', description: 'm' });
+    await until(() => attempts.length === 1, 5_000, 'attempt 1 started');
+    const old = store.epoch;
+    await pool.query(
+      `UPDATE "${table}_epochs" SET expires_at = now() - interval '1 second' WHERE epoch = $1`,
+      [old],
+    );
+    await until(() => store.epoch !== old, 5_000, 'a new epoch');
+    // Attempt 1 returns under the dead epoch: its result is refused.
+    release();
+    await until(async () => (await taskRow(table, id)).status === 'completed', 10_000, 'stored completed');
+    // Either the sweep took the row over before the late result was written (refused; attempt 2
+    // completes it), or after (the row and record already moved to this epoch: attempt 1's result
+    // lands). One outcome either way, the store and memory agree, nothing stays running.
+    expect([[1], [1, 2]]).toContainEqual(attempts);
+    const last = attempts.at(-1)!;
+    const stored = (await store.load('T')).find((r) => r.task_id === id)!;
+    expect(stored).toMatchObject({ status: 'completed', attempt: last, result: { attempt: last } });
+    if (last === 2) {
+      expect(stored.attempt_errors).toEqual([
+        'attempt 1: the process running this attempt stopped before it ended',
+      ]);
+    }
+    await until(() => sup.get(id)?.status === 'completed', 5_000, 'memory completed');
+    expect(sup.get(id)).toMatchObject({ attempt: last, result: { attempt: last } });
+    await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+    expect((await taskRow(table, id)).owner_epoch).toBe(store.epoch);
   });
 });
