@@ -23,7 +23,13 @@ export interface TakenEvent {
 /** A control request recorded by one replica for the replica that runs the task. */
 export type ControlRequest =
   | { readonly kind: 'cancel'; readonly taskId: TaskId }
-  | { readonly kind: 'input'; readonly taskId: TaskId; readonly response: Json }
+  | {
+      readonly kind: 'input';
+      readonly taskId: TaskId;
+      readonly response: Json;
+      /** The request the answerer saw: an answer to an earlier request is dropped. */
+      readonly request: Json;
+    }
   | {
       readonly kind: 'message';
       readonly taskId: TaskId;
@@ -165,7 +171,7 @@ export interface TaskCoordination {
   /** Records a message for a sub-agent another process runs. */
   sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void>;
   /** Records the answer to a waiting task another process runs (its owner resumes it, first answer wins). */
-  provideInput?(taskId: TaskId, response: Json): Promise<void>;
+  provideInput?(taskId: TaskId, response: Json, request: Json): Promise<void>;
   /** Slots shared by the replicas: present, the supervisor's `concurrency.perType` limits hold across them. */
   readonly slots?: SharedSlots;
 }

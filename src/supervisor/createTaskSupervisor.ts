@@ -96,7 +96,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           notify: (type, entry) => this.notify(type, entry),
           deliver: (inbox, event) => this.deliver(inbox, event),
           requestCancel: (entry) => this.requestCancel(entry),
-          provideLocal: (entry, response) => {
+          provideLocal: (entry, response, request) => {
+            // An answer to an earlier request (the task asked again since) is dropped.
+            const pending = entry.flow?.input?.request;
+            if (pending === undefined || JSON.stringify(pending) !== JSON.stringify(request)) return;
             try {
               this.flow.provideInput(entry.id, response);
             } catch {

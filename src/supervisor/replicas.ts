@@ -34,7 +34,7 @@ export interface ReplicaHost {
   /** Requests cancellation of a local entry (`true` while it runs). */
   requestCancel(entry: TaskEntry): boolean;
   /** Answers a local task waiting for input (an answer routed from another replica). */
-  provideLocal(entry: TaskEntry, response: Json): void;
+  provideLocal(entry: TaskEntry, response: Json, request: Json): void;
   /** Delivers a parent's message to a local sub-agent (throws `SendError`). */
   sendLocal(entry: TaskEntry, threadId: string, from: string, content: string): void;
 }
@@ -53,6 +53,8 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #adopted = new Set<string>();
   readonly #refreshing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** Remote tasks this replica answered, with the request (JSON) it answered. */
+  readonly #answered = new WeakMap<TaskEntry, string>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
   /** The replica events so far: counted, warned, handed to listeners. */
@@ -162,11 +164,12 @@ export class ReplicaLink implements CoordinationHandler {
     const provide = this.#coord.provideInput;
     if (provide === undefined || entry.summary.status !== 'running' || entry.summary.phase !== 'waiting')
       return false;
-    const { phase: _p, input_request: _r, ...rest } = entry.summary;
+    const { phase: _p, input_request: request = null, ...rest } = entry.summary;
+    this.#answered.set(entry, JSON.stringify(request));
     entry.summary = Object.freeze(rest);
     this.#host.notify('updated', entry);
     provide
-      .call(this.#coord, entry.id, response)
+      .call(this.#coord, entry.id, response, request)
       .catch((error: unknown) =>
         process.emitWarning(`awaken-tasks: an answer was not stored: ${String(error)}`),
       );
@@ -225,7 +228,7 @@ export class ReplicaLink implements CoordinationHandler {
       const entry = this.#host.registry.byId.get(r.taskId);
       if (entry === undefined || !entry.local) continue;
       if (r.kind === 'cancel') this.#host.requestCancel(entry);
-      else if (r.kind === 'input') this.#host.provideLocal(entry, r.response);
+      else if (r.kind === 'input') this.#host.provideLocal(entry, r.response, r.request);
       else {
         try {
           this.#host.sendLocal(entry, r.threadId, r.from, r.content);
@@ -265,7 +268,9 @@ export class ReplicaLink implements CoordinationHandler {
     if (remote.length > 0) {
       for (const meta of await this.#coord.rows(remote)) {
         const entry = this.#host.registry.byId.get(meta.task_id);
-        if (entry?.remote && meta.status !== 'running') this.#host.replaceRemote(entry, meta);
+        if (entry?.remote !== true) continue;
+        if (meta.status !== 'running') this.#host.replaceRemote(entry, meta);
+        else this.#updateWait(entry, meta);
       }
     }
     if (seen !== undefined) this.#apply(threadId, await this.#coord.rowsAfter(threadId, seen));
@@ -282,6 +287,7 @@ export class ReplicaLink implements CoordinationHandler {
       const held = host.registry.byId.get(meta.task_id);
       if (held !== undefined) {
         if (held.remote && meta.status !== 'running') host.replaceRemote(held, meta);
+        else if (held.remote) this.#updateWait(held, meta);
         continue;
       }
       host.bumpPast(meta.task_id);
@@ -293,6 +299,23 @@ export class ReplicaLink implements CoordinationHandler {
     }
     this.#loaded.set(threadId, seq);
     return added;
+  }
+
+  /** A remote running task began or ended a wait for input: its summary follows the record. */
+  #updateWait(entry: TaskEntry, meta: PersistedTaskMeta): void {
+    const had = entry.summary.input_request;
+    const now = meta.input_request;
+    const nowJson = now === undefined ? undefined : JSON.stringify(now);
+    if (had === now || (had !== undefined && JSON.stringify(had) === nowJson)) return;
+    // The record still shows the request this replica answered (the owner has not taken the
+    // answer yet): it stays answered here.
+    const answered = this.#answered.get(entry);
+    if (answered !== undefined) {
+      if (answered === nowJson) return;
+      this.#answered.delete(entry);
+    }
+    entry.summary = Object.freeze(summaryFromMeta(meta));
+    this.#host.notify('updated', entry);
   }
 
   #deliver(events: readonly TakenEvent[]): void {

@@ -235,4 +235,52 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     >;
     expect(waited).toMatchObject({ status: 'completed', result: { answer: 'ship', attempt: 2 } });
   }, 90_000);
+
+  it('an answer routed for an earlier request is dropped by the owner: the task asked again, only an answer to the new request resumes it', async () => {
+    const t = await newTable();
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    const { task } = await a.call<{ task: string }>('askTwice', { thread: 'T2' });
+    await a.call('wait', { task });
+    await b.call('load', { thread: 'T2' });
+    const waitingOn = async (r: Replica, q: number) =>
+      until(
+        async () => {
+          const s = (await r.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary;
+          return s?.phase === 'waiting' && (s.input_request as { q?: number } | undefined)?.q === q;
+        },
+        20_000,
+        `B to see the task waiting on q${q}`,
+      );
+    await waitingOn(b, 1);
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'one' })).ok).toBe(true);
+    await waitingOn(b, 2);
+    // A late answer to the first request (as a replica with a stale view would record it).
+    await pool.query(`INSERT INTO "${t}_control" (epoch, task_id, kind, body) VALUES ($1, $2, 'input', $3)`, [
+      a.epoch,
+      task,
+      JSON.stringify({ response: 'stale', request: { q: 1 } }),
+    ]);
+    await pool.query('SELECT pg_notify($1, $2)', [
+      `awaken-tasks:${t}`,
+      JSON.stringify({ k: 'c', e: a.epoch }),
+    ]);
+    await until(
+      async () => (await pool.query(`SELECT count(*)::int AS n FROM "${t}_control"`)).rows[0].n === 0,
+      20_000,
+      'A to take the stale answer',
+    );
+    expect(
+      (await a.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
+    ).toMatchObject({
+      phase: 'waiting',
+      input_request: { q: 2 },
+    });
+    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'two' })).ok).toBe(true);
+    await until(() => a.lines.some((l) => l.t === 'waited' && l.task === task), 20_000, 'the task to end');
+    const waited = a.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
+      string,
+      unknown
+    >;
+    expect(waited).toMatchObject({ status: 'completed', result: { first: 'one', second: 'two' } });
+  }, 60_000);
 });

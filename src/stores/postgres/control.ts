@@ -4,6 +4,11 @@ import type { FenceState } from './fencedPut.js';
 import { recordInput } from './inputControl.js';
 import { backoff, MAX_BACKLOG } from './retry.js';
 
+function inputBody(body: string | null): { response: Json; request: Json } {
+  const b = JSON.parse(body ?? '{}') as { response?: Json; request?: Json };
+  return { response: b.response ?? null, request: b.request ?? null };
+}
+
 /**
  * Cancel and message requests between replicas: recorded in the control table for the epoch that
  * owns each task (and notified), taken by that owner with `DELETE … RETURNING` — each exactly
@@ -49,11 +54,7 @@ export class ControlRouter {
             ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
           }
         : r.kind === 'input'
-          ? {
-              kind: 'input',
-              taskId: r.task_id,
-              response: (JSON.parse(r.body ?? '{}') as { response: Json }).response ?? null,
-            }
+          ? { kind: 'input', taskId: r.task_id, ...inputBody(r.body) }
           : { kind: 'cancel', taskId: r.task_id },
     );
     deliver(requests);
@@ -67,10 +68,10 @@ export class ControlRouter {
     return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
   }
 
-  provideInput(taskId: TaskId, response: Json): Promise<void> {
+  provideInput(taskId: TaskId, response: Json, request: Json): Promise<void> {
     return this.#send(async () => {
       await this.#ready();
-      await recordInput(this.#s, taskId, response);
+      await recordInput(this.#s, taskId, response, request);
     });
   }
 

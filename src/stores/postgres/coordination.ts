@@ -314,8 +314,8 @@ export class PgCoordination implements TaskCoordination {
     return this.#control.sendMessage(taskId, threadId, from, content);
   }
 
-  provideInput(taskId: TaskId, response: Json): Promise<void> {
-    return this.#control.provideInput(taskId, response);
+  provideInput(taskId: TaskId, response: Json, request: Json): Promise<void> {
+    return this.#control.provideInput(taskId, response, request);
   }
 
   /** A revoked epoch's tasks: the ones this process inserted under it. */
