@@ -6,7 +6,7 @@ import type { OutboxEntry } from '../wire/messaging.js';
 import { currentDurableMessageSink } from './ambientSink.js';
 import { recordOutcome } from './deliveryStatus.js';
 import { errorText } from './errorText.js';
-import { type UndeliverableReason, undeliverableDetail } from './recipients.js';
+import { SEND_REASONS, undeliverableDetail } from '../supervisor/undeliverable.js';
 import { type RevivableAgents, revive, reviverFor } from './revive.js';
 import type { DurableMessageSink } from './types.js';
 
@@ -101,14 +101,6 @@ function reportDeadLetter(inbox: InboxSender, entry: OutboxEntry, error: string)
   }
 }
 
-const REASONS: Record<string, UndeliverableReason> = {
-  task_terminated: 'recipient_finished',
-  no_inbox: 'not_sub_agent',
-  inbox_closed: 'inbox_closed',
-  task_not_found: 'recipient_unknown',
-  not_owner: 'recipient_unknown',
-};
-
 async function deliverEntry(
   opts: DispatchOptions,
   sink: DurableMessageSink | undefined,
@@ -121,14 +113,17 @@ async function deliverEntry(
     const send = (taskId: string) =>
       // Awaited so a supervisor whose delivery is asynchronous (another replica) is covered too.
       Promise.resolve(
-        supervisor.sendTaskInboxMessage(taskId, r.owner_thread_id, r.sender_agent_id, r.message),
+        supervisor.sendTaskInboxMessage(taskId, r.owner_thread_id, r.sender_agent_id, r.message, {
+          messageId: entry.id,
+        }),
       );
     try {
       await send(r.task_id);
       return { kind: 'remove' };
     } catch (e) {
       const summary = supervisor.get(r.task_id);
-      const reason = e instanceof SendError ? (REASONS[e.code] ?? 'recipient_unknown') : 'recipient_unknown';
+      const reason =
+        e instanceof SendError ? (SEND_REASONS[e.code] ?? 'recipient_unknown') : 'recipient_unknown';
       if (reason === 'recipient_finished' && summary !== undefined) {
         const body = reviverFor(opts.revivable, supervisor, summary);
         if (body !== undefined) {

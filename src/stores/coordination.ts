@@ -36,6 +36,8 @@ export type ControlRequest =
       readonly threadId: string;
       readonly from: string;
       readonly content: string;
+      /** The sender's outbox entry id (its outbox is keyed by `threadId`): set, an undeliverable message becomes a dead letter there. */
+      readonly messageId?: string;
     };
 
 /**
@@ -169,7 +171,13 @@ export interface TaskCoordination {
   /** Records cancel requests for every running task in `scope` run by another process. */
   cancel(scope: CancelScope): Promise<void>;
   /** Records a message for a sub-agent another process runs. */
-  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void>;
+  sendMessage(
+    taskId: TaskId,
+    threadId: string,
+    from: string,
+    content: string,
+    messageId?: string,
+  ): Promise<void>;
   /** Records the answer to a waiting task another process runs (its owner resumes it, first answer wins). */
   provideInput?(taskId: TaskId, response: Json, request: Json): Promise<void>;
   /** Slots shared by the replicas: present, the supervisor's `concurrency.perType` limits hold across them. */

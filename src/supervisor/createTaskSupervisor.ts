@@ -108,6 +108,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           },
           sendLocal: (entry, threadId, from, content) =>
             sendToSubAgent(entry, entry.id, threadId, from, content),
+          outbox: () => this.messages,
         },
         store.coordination,
       );
@@ -279,7 +280,13 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     return this.flow.usageOf(query);
   }
 
-  sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void {
+  sendTaskInboxMessage(
+    taskId: TaskId,
+    ownerThreadId: string,
+    fromAgentId: string,
+    content: string,
+    options?: { messageId?: string },
+  ): void {
     const entry = this.registry.byId.get(taskId);
     if (
       entry?.remote &&
@@ -287,7 +294,8 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       typeof content === 'string' &&
       typeof fromAgentId === 'string'
     ) {
-      this.replicas.sendRemote(entry, ownerThreadId, fromAgentId, content);
+      const messageId = typeof options?.messageId === 'string' ? options.messageId : undefined;
+      this.replicas.sendRemote(entry, ownerThreadId, fromAgentId, content, messageId);
       return;
     }
     sendToSubAgent(entry, taskId, ownerThreadId, fromAgentId, content);

@@ -1,4 +1,5 @@
 import type { InboxSender } from '../inbox/types.js';
+import type { MessageOutboxStore } from '../stores/outbox.js';
 import type {
   CancelScope,
   ControlRequest,
@@ -15,6 +16,7 @@ import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
 import { storedEntry, stopTaskActor, type TaskEntry } from './entry.js';
 import { SendError } from './errors.js';
 import { ReplicaEvents } from './replicaEvents.js';
+import { deadLetterRouted } from './routedDeadLetter.js';
 import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
 
@@ -37,6 +39,8 @@ export interface ReplicaHost {
   provideLocal(entry: TaskEntry, response: Json, request: Json): void;
   /** Delivers a parent's message to a local sub-agent (throws `SendError`). */
   sendLocal(entry: TaskEntry, threadId: string, from: string, content: string): void;
+  /** The supervisor's outbox store (the shared database's): where a routed message that cannot be applied becomes a dead letter. */
+  outbox(): MessageOutboxStore;
 }
 
 /**
@@ -177,12 +181,18 @@ export class ReplicaLink implements CoordinationHandler {
   }
 
   /** Checks and routes a message to a remote sub-agent. Throws `SendError` as a local send would. */
-  sendRemote(entry: TaskEntry, ownerThreadId: string, from: string, content: string): void {
+  sendRemote(
+    entry: TaskEntry,
+    ownerThreadId: string,
+    from: string,
+    content: string,
+    messageId?: string,
+  ): void {
     if (entry.ownerThreadId !== ownerThreadId) throw new SendError('not_owner');
     if (entry.summary.status !== 'running') throw new SendError('task_terminated', entry.summary.status);
     if (entry.summary.task_type !== 'sub_agent') throw new SendError('no_inbox');
     this.#coord
-      .sendMessage(entry.id, ownerThreadId, from, content)
+      .sendMessage(entry.id, ownerThreadId, from, content, messageId)
       .catch((error: unknown) =>
         process.emitWarning(`awaken-tasks: a message was not stored: ${String(error)}`),
       );
@@ -232,8 +242,9 @@ export class ReplicaLink implements CoordinationHandler {
       else {
         try {
           this.#host.sendLocal(entry, r.threadId, r.from, r.content);
-        } catch {
-          // The sub-agent ended or closed its inbox meanwhile: like a local send, nothing is delivered.
+        } catch (error) {
+          // The sub-agent ended or closed its inbox meanwhile: the sender's entry becomes a dead letter.
+          if (r.messageId !== undefined) deadLetterRouted(this.#host.outbox(), entry, r, error);
         }
       }
     }

@@ -409,12 +409,21 @@ export interface TaskSupervisor {
   /**
    * Delivers a message to a live sub-agent's inbox, on behalf of `fromAgentId`. Throws a
    * {@link SendError} when the task is unknown, owned by another thread, finished, not a
-   * sub-agent, or its inbox is closed.
+   * sub-agent, or its inbox is closed. A sub-agent running on another replica gets the message
+   * through the database; `options.messageId` names the sender's outbox entry (keyed by
+   * `ownerThreadId`): if that sub-agent can no longer take the message when its owner applies it,
+   * the message becomes a dead letter there (`recipient_finished: …`).
    *
    * @example
    * supervisor.sendTaskInboxMessage(agentId, 'thread-1', 'coordinator', 'focus on the 2025 data');
    */
-  sendTaskInboxMessage(taskId: TaskId, ownerThreadId: string, fromAgentId: string, content: string): void;
+  sendTaskInboxMessage(
+    taskId: TaskId,
+    ownerThreadId: string,
+    fromAgentId: string,
+    content: string,
+    options?: { messageId?: string },
+  ): void;
   /**
    * Restores a thread from records you loaded yourself (the store-free version of
    * {@link TaskSupervisor.loadThread}) and resolves with how many it restored. All or nothing: a

@@ -51,7 +51,12 @@ export class ControlRouter {
         ? {
             kind: 'message',
             taskId: r.task_id,
-            ...(JSON.parse(r.body ?? '{}') as { threadId: string; from: string; content: string }),
+            ...(JSON.parse(r.body ?? '{}') as {
+              threadId: string;
+              from: string;
+              content: string;
+              messageId?: string;
+            }),
           }
         : r.kind === 'input'
           ? { kind: 'input', taskId: r.task_id, ...inputBody(r.body) }
@@ -64,8 +69,14 @@ export class ControlRouter {
     return this.#send(() => this.#cancel(scope));
   }
 
-  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
-    return this.#send(() => this.#sendMessage(taskId, threadId, from, content));
+  sendMessage(
+    taskId: TaskId,
+    threadId: string,
+    from: string,
+    content: string,
+    messageId?: string,
+  ): Promise<void> {
+    return this.#send(() => this.#sendMessage(taskId, threadId, from, content, messageId));
   }
 
   provideInput(taskId: TaskId, response: Json, request: Json): Promise<void> {
@@ -152,7 +163,13 @@ export class ControlRouter {
     );
   }
 
-  async #sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
+  async #sendMessage(
+    taskId: TaskId,
+    threadId: string,
+    from: string,
+    content: string,
+    messageId: string | undefined,
+  ): Promise<void> {
     await this.#ready();
     const n = this.#s.names;
     await this.#s.pool.query(
@@ -163,7 +180,7 @@ export class ControlRouter {
          RETURNING epoch
        )
        SELECT coalesce(pg_notify($3, json_build_object('k', 'c', 'e', epoch)::text)::text, '') FROM req`,
-      [taskId, JSON.stringify({ threadId, from, content }), n.channel],
+      [taskId, JSON.stringify({ threadId, from, content, messageId }), n.channel],
     );
   }
 }

@@ -310,8 +310,14 @@ export class PgCoordination implements TaskCoordination {
     return this.#control.cancel(scope);
   }
 
-  sendMessage(taskId: TaskId, threadId: string, from: string, content: string): Promise<void> {
-    return this.#control.sendMessage(taskId, threadId, from, content);
+  sendMessage(
+    taskId: TaskId,
+    threadId: string,
+    from: string,
+    content: string,
+    messageId?: string,
+  ): Promise<void> {
+    return this.#control.sendMessage(taskId, threadId, from, content, messageId);
   }
 
   provideInput(taskId: TaskId, response: Json, request: Json): Promise<void> {
