@@ -42,6 +42,7 @@ export { currentTaskId, currentToolLineage, withToolLineage } from './lineage/li
 
 export type { CorruptRecord, PutResult, TaskStore } from './stores/types.js';
 export { MemoryTaskStore } from './stores/memory.js';
+export { DELIVERED_RETENTION } from './stores/outbox.js';
 export type { DispatchVerdict, MessageOutboxStore } from './stores/outbox.js';
 export { MemoryMessageOutbox } from './stores/memoryOutbox.js';
 export type {

@@ -54,5 +54,6 @@ export async function messageDeliveryStatus(
   const letter = (await outbox.deadLetters(threadId)).find((l) => l.request.message_id === messageId);
   if (letter !== undefined) return { message_id: messageId, status: 'dead_letter', error: letter.error };
   if (ledgers.get(outbox)?.has(messageId)) return { message_id: messageId, status: 'delivered' };
+  if (await outbox.wasDelivered?.(threadId, messageId)) return { message_id: messageId, status: 'delivered' };
   return { message_id: messageId, status: 'unknown' };
 }

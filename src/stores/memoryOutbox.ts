@@ -5,6 +5,7 @@ import {
   type MessageOutboxStore,
   checkIds,
   checkThreadId,
+  DELIVERED_RETENTION,
   deadLetterOf,
   dispatchLocally,
   entryOfLetter,
@@ -24,6 +25,7 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
   // A Map keeps insertion order: delete + set is the tail move, and the id lookups are O(1).
   readonly #outbox = new Map<string, Map<string, OutboxEntry>>();
   readonly #dead = new Map<string, DeadLetter[]>();
+  readonly #sent = new Set<string>();
   readonly #delivered = new Map<string, Delivered>();
   readonly #claims = new Set<string>();
   readonly #assertOpen: () => void;
@@ -48,7 +50,17 @@ export class MemoryMessageOutbox implements MessageOutboxStore {
 
   async remove(threadId: string, id: string): Promise<boolean> {
     this.#check(threadId);
-    return this.#take(threadId, id) !== undefined;
+    if (this.#take(threadId, id) === undefined) return false;
+    const key = `${threadId}\u0000${id}`;
+    this.#sent.delete(key);
+    this.#sent.add(key);
+    if (this.#sent.size > DELIVERED_RETENTION) this.#sent.delete(this.#sent.values().next().value as string);
+    return true;
+  }
+
+  async wasDelivered(threadId: string, id: string): Promise<boolean> {
+    this.#check(threadId);
+    return this.#sent.has(`${threadId}\u0000${id}`);
   }
 
   async retry(threadId: string, id: string): Promise<boolean> {

@@ -120,7 +120,25 @@ export interface MessageOutboxStore {
    * const history = await outbox.delivered('thread-2');
    */
   delivered(threadId: string): Promise<DeliveredMessage[]>;
+  /**
+   * Whether `remove` (a dispatch's "delivered" verdict) took the entry `id` from the thread's
+   * outbox: the store keeps the ids of the last {@link DELIVERED_RETENTION} removed entries, so
+   * every process on the store can answer. Optional for stores written before it.
+   *
+   * @example
+   * if (await outbox.wasDelivered?.('thread-1', messageId)) console.log('delivered');
+   */
+  wasDelivered?(threadId: string, id: string): Promise<boolean>;
 }
+
+/**
+ * How many removed (delivered) entry ids a store keeps for `wasDelivered`, across all threads;
+ * older ones are forgotten.
+ *
+ * @example
+ * DELIVERED_RETENTION; // 10000
+ */
+export const DELIVERED_RETENTION = 10_000;
 
 /**
  * The dispatch loop of stores whose writes are synchronous in this process (memory, SQLite):

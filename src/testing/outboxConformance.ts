@@ -61,6 +61,28 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
     },
   ],
   [
+    'wasDelivered answers for removed entries only, per thread, on a fresh read',
+    async (o, tag) => {
+      if (o.wasDelivered === undefined) return;
+      const t = `${tag}-a`;
+      for (const id of ['m1', 'm2', 'm3']) await o.enqueue(t, durable(tag, id));
+      ensure(!(await o.wasDelivered(t, 'm1')), 'a pending entry reads delivered');
+      await o.dispatch(t, async (e) =>
+        e.id === 'm1'
+          ? { kind: 'remove' }
+          : e.id === 'm2'
+            ? { kind: 'retry' }
+            : { kind: 'dead_letter', error: 'x' },
+      );
+      ensure(await o.wasDelivered(t, 'm1'), 'a removed entry does not read delivered');
+      ensure(!(await o.wasDelivered(t, 'm2')), 'a retried entry reads delivered');
+      ensure(!(await o.wasDelivered(t, 'm3')), 'a dead letter reads delivered');
+      ensure(!(await o.wasDelivered(`${tag}-b`, 'm1')), 'delivered ids are not per thread');
+      ensure(!(await o.wasDelivered(t, 'zz')), 'an unknown id reads delivered');
+      ensure(!(await o.remove(t, 'm1')), 'remove of a delivered id returned true');
+    },
+  ],
+  [
     'retry moves to the tail with attempts + 1; remove drops',
     async (o, tag) => {
       const t = `${tag}-a`;

@@ -42,7 +42,9 @@ export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
     '_durable_steps',
   ];
   await pool.query(`DROP TABLE IF EXISTS ${tables.map((s) => `"${table}${s}"`).join(', ')}`);
-  await pool.query(`DROP TABLE IF EXISTS "${table}_outbox", "${table}_dead_letters", "${table}_delivered"`);
+  await pool.query(
+    `DROP TABLE IF EXISTS "${table}_outbox", "${table}_dead_letters", "${table}_delivered", "${table}_sent"`,
+  );
   await pool.query(`DROP SEQUENCE IF EXISTS "${table}_lock_ids"`);
 }
 

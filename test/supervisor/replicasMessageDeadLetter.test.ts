@@ -162,5 +162,11 @@ describe.skipIf(!pgUrl)('a message routed to a sub-agent on another replica (Pos
     expect((await a.wait(id)).status).toBe('completed');
     expect(await b.messages.deadLetters('T')).toEqual([]);
     expect(await b.messages.pending('T')).toEqual([]);
+    // A never dispatched it: its answer comes from the store.
+    for (const s of [a, b])
+      expect(await messageDeliveryStatus(s.messages, 'T', 'm-ok')).toEqual({
+        message_id: 'm-ok',
+        status: 'delivered',
+      });
   });
 });

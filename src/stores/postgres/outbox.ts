@@ -11,6 +11,7 @@ import {
   type MessageOutboxStore,
   checkIds,
   checkThreadId,
+  DELIVERED_RETENTION,
   letterFromStored,
 } from '../outbox.js';
 
@@ -33,6 +34,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
   readonly #outbox: string;
   readonly #dead: string;
   readonly #delivered: string;
+  readonly #sent: string;
   readonly #lockKey: string;
   #ready: Promise<void> | undefined;
 
@@ -43,6 +45,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
     this.#outbox = `"${table}_outbox"`;
     this.#dead = `"${table}_dead_letters"`;
     this.#delivered = `"${table}_delivered"`;
+    this.#sent = `"${table}_sent"`;
     this.#lockKey = `awaken-tasks:${table}:messages`;
   }
 
@@ -213,7 +216,25 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
   }
 
   async #remove(db: Pool | PoolClient, threadId: string, id: string): Promise<boolean> {
-    const res = await db.query(`DELETE FROM ${this.#outbox} WHERE thread_id = $1 AND id = $2`, [
+    const res = await db.query<{ n: string }>(
+      `WITH gone AS (
+         DELETE FROM ${this.#outbox} WHERE thread_id = $1 AND id = $2 RETURNING id
+       ), sent AS (
+         INSERT INTO ${this.#sent} (thread_id, id) SELECT $1, id FROM gone
+         ON CONFLICT (thread_id, id) DO UPDATE SET seq = nextval(pg_get_serial_sequence('${this.#sent}', 'seq'))
+       ), pruned AS (
+         DELETE FROM ${this.#sent} WHERE EXISTS (SELECT 1 FROM gone)
+           AND seq <= (SELECT max(seq) FROM ${this.#sent}) - $3
+       )
+       SELECT count(*) AS n FROM gone`,
+      [threadId, id, DELIVERED_RETENTION],
+    );
+    return Number(res.rows[0]!.n) > 0;
+  }
+
+  async wasDelivered(threadId: string, id: string): Promise<boolean> {
+    await this.#use(threadId);
+    const res = await this.#pool.query(`SELECT 1 FROM ${this.#sent} WHERE thread_id = $1 AND id = $2`, [
       threadId,
       id,
     ]);
@@ -279,6 +300,8 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
         CREATE TABLE IF NOT EXISTS ${this.#delivered} (
           seq BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, dispatch_id TEXT NOT NULL,
           recipient_thread_id TEXT NOT NULL, request JSONB NOT NULL, taken BOOLEAN NOT NULL DEFAULT false);
+        CREATE TABLE IF NOT EXISTS ${this.#sent} (
+          seq BIGSERIAL PRIMARY KEY, thread_id TEXT NOT NULL, id TEXT NOT NULL, UNIQUE (thread_id, id));
       `);
       await client.query('COMMIT');
     } catch (e) {

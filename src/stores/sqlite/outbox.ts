@@ -11,6 +11,7 @@ import {
   type MessageOutboxStore,
   checkIds,
   checkThreadId,
+  DELIVERED_RETENTION,
   dispatchLocally,
   deadLetterOf,
   entryOfLetter,
@@ -42,6 +43,12 @@ const SCHEMA = `
     recipient_thread_id TEXT NOT NULL,
     request             TEXT NOT NULL,
     taken               INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS message_sent (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    UNIQUE (thread_id, id)
   );
   CREATE INDEX IF NOT EXISTS message_delivered_thread ON message_delivered (recipient_thread_id, taken);
 `;
@@ -82,7 +89,11 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async remove(threadId: string, id: string): Promise<boolean> {
-    return this.#stmts(threadId).remove.run(threadId, id).changes > 0;
+    return this.#stmts(threadId).removeSent.immediate(threadId, id);
+  }
+
+  async wasDelivered(threadId: string, id: string): Promise<boolean> {
+    return this.#read(threadId)?.sent.get(threadId, id) !== undefined;
   }
 
   async retry(threadId: string, id: string): Promise<boolean> {
@@ -200,10 +211,25 @@ function prepare(db: Database.Database) {
     'SELECT seq, request, dispatch_id FROM message_delivered WHERE recipient_thread_id = ? AND taken = 0 ORDER BY seq',
   );
   const markTaken = db.prepare<[number]>('UPDATE message_delivered SET taken = 1 WHERE seq = ?');
+  const sentInsert = db.prepare<[string, string]>(
+    'INSERT OR REPLACE INTO message_sent (thread_id, id) VALUES (?, ?)',
+  );
+  const sentPrune = db.prepare<[number]>(
+    'DELETE FROM message_sent WHERE seq <= (SELECT max(seq) FROM message_sent) - ?',
+  );
   return {
     insert,
     one,
     remove,
+    sent: db.prepare<[string, string], { one: number }>(
+      'SELECT 1 AS one FROM message_sent WHERE thread_id = ? AND id = ?',
+    ),
+    removeSent: db.transaction((threadId: string, id: string): boolean => {
+      if (remove.run(threadId, id).changes === 0) return false;
+      sentInsert.run(threadId, id);
+      sentPrune.run(DELIVERED_RETENTION);
+      return true;
+    }),
     pending: db.prepare<[string], EntryRow>(
       'SELECT id, route, attempts FROM message_outbox WHERE thread_id = ? ORDER BY seq',
     ),
