@@ -106,13 +106,19 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     ]);
     expect(spawnedA.tasks).toHaveLength(50);
     expect(spawnedB.tasks).toHaveLength(50);
-    // Kill B while it holds shared slots (running bodies, as the database records them).
+    // Kill B while it holds shared slots and a body of its own is running, as the database records
+    // them (a slot is taken before its body writes its ledger row, so the slots alone do not say it).
     await until(
       async () =>
-        (await pool.query(`SELECT count(*)::int AS n FROM "${t}_slots" WHERE epoch = $1`, [b.epoch])).rows[0]
-          .n >= 2,
+        (
+          await pool.query(
+            `SELECT (SELECT count(*)::int FROM "${t}_slots" WHERE epoch = $1) >= 2
+                AND EXISTS (SELECT 1 FROM "${t}_ledger" WHERE pid = $2 AND ended_at IS NULL) AS ok`,
+            [b.epoch, b.child.proc.pid],
+          )
+        ).rows[0].ok === true,
       20_000,
-      'B to hold slots',
+      'B to hold slots with a body running',
     );
     b.child.proc.kill('SIGKILL');
     await b.child.closed.catch(() => undefined);
