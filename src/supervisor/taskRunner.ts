@@ -35,6 +35,9 @@ import type { Registry } from './registry.js';
 import { checkSpawnAllowed, checkSpawnOptions, mergeParentContext } from './spawnChecks.js';
 import type { SpawnOptions } from './types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
+import { FlowControl, type FlowOptions } from './flowControl.js';
+import type { TaskFlow } from './flow.js';
+import type { RequestInputOptions } from './input.js';
 
 /** What a durable spawn adds to `spawnTask`: summary fields, and its row stored once the id is known. */
 export interface DurableSpawnHook {
@@ -44,9 +47,6 @@ export interface DurableSpawnHook {
   /** Forgets the row of a spawn that failed after `prepare`. */
   abandon(taskId: TaskId): Promise<void>;
 }
-import { FlowControl, type FlowOptions } from './flowControl.js';
-import type { TaskFlow } from './flow.js';
-import type { RequestInputOptions } from './input.js';
 
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
 const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
