@@ -9,7 +9,9 @@ import { DELIVERED_RETENTION, MemoryMessageOutbox } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
 import type { OutboxEntry } from '../../src/wire/messaging.js';
-import { dropTables, pgUrl, uniqueTable } from './pgEnv.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable } from './pgEnv.js';
+
+requirePostgres('test/stores/deliveredStatus.test.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'awaken-delivered-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
