@@ -1,48 +1,12 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
-import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import type { TaskSummary } from '../../src/wire/types.js';
+import { buildDist, startChild } from '../fixtures/childProcess.js';
+import { Replica, type Reply } from '../helpers/replicaChild.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-replicas.test.ts');
-
-type Line = { t: string; [k: string]: unknown };
-type Reply = Line & { error?: string };
-
-/** A replica child process (test/fixtures/replica-child.mjs) and a request/reply channel to it. */
-class Replica {
-  #next = 0;
-  constructor(readonly child: Child) {}
-  get lines(): Line[] {
-    return this.child.lines as Line[];
-  }
-  async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
-    const id = ++this.#next;
-    this.child.send({ cmd, id, ...args });
-    let reply: Line | undefined;
-    await until(
-      () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
-      timeoutMs,
-      `reply to ${cmd}`,
-    );
-    return reply as T;
-  }
-  async spawn(args: Record<string, unknown>): Promise<string> {
-    const r = await this.call<Reply & { task?: string }>('spawn', args);
-    if (r.task === undefined) throw new Error(`spawn failed: ${r.error}`);
-    return r.task;
-  }
-  async get(task: string): Promise<TaskSummary | null> {
-    return (await this.call<{ summary: TaskSummary | null }>('get', { task })).summary;
-  }
-  async drain(): Promise<TaskEvent[]> {
-    return (await this.call<{ events: TaskEvent[] }>('drain')).events;
-  }
-  seen(t: string, task?: string): Line[] {
-    return this.lines.filter((l) => l.t === t && (task === undefined || l.task === task));
-  }
-}
 
 describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => {
   let dist = '';
