@@ -25,6 +25,7 @@ import { sendToSubAgent } from './subAgentMessage.js';
 import { DURABLE_RUNTIME } from '../durable/host.js';
 import { DurableRuntime } from '../durable/runtime.js';
 import { describeType, durableDefOf } from '../durable/typeDef.js';
+import { sameJson } from '../wire/sameJson.js';
 import type {
   AgentTaskContext,
   SpawnOptions,
@@ -99,7 +100,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           provideLocal: (entry, response, request) => {
             // An answer to an earlier request (the task asked again since) is dropped.
             const pending = entry.flow?.input?.request;
-            if (pending === undefined || JSON.stringify(pending) !== JSON.stringify(request)) return;
+            if (pending === undefined || !sameJson(pending, request)) return;
             try {
               this.flow.provideInput(entry.id, response);
             } catch {

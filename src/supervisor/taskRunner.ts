@@ -616,6 +616,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   #suspend(entry: TaskEntry): void {
     entry.done = true;
     entry.actor = undefined;
+    // Its deadline and its share of the stop's grace timer end here, as a final state's do.
+    this.#clearTimers(entry);
     this.registry.markTerminal(entry);
     entry.cancelWaiters = undefined;
     entry.delivered = true;

@@ -109,3 +109,42 @@ describe('loadThread before register', () => {
     await store.close();
   });
 });
+
+describe('stop() and a durable task’s timers', () => {
+  it('a suspended durable task leaves no deadline or grace timer armed', async () => {
+    // A clock over the real timers that counts the ones still armed.
+    const live = new Set<unknown>();
+    const clock = {
+      setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+        const handle = setTimeout(() => {
+          live.delete(handle);
+          fn();
+        }, ms);
+        live.add(handle);
+        return handle;
+      },
+      clearTimeout(handle: unknown): void {
+        live.delete(handle);
+        clearTimeout(handle as ReturnType<typeof setTimeout>);
+      },
+    };
+    const started = gate();
+    const job = defineTask({
+      taskType: 'timed',
+      durable: {},
+      run: async (ctx) => {
+        started.open();
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        );
+      },
+    });
+    const sup = createTaskSupervisor({ clock, cancelGraceMs: 60_000 });
+    const id = await job.spawn(sup, { threadId: 't', description: 'timed', timeoutMs: 60_000 });
+    await started.promise;
+    expect(live.size).toBeGreaterThan(0); // its deadline
+    await sup.stop();
+    expect(sup.get(id)!.status).toBe('running');
+    expect(live.size).toBe(0);
+  });
+});
