@@ -1,4 +1,4 @@
-import type { StopReason } from '../../machines/task.machine.js';
+import type { StopReason, TaskMachineEvent } from '../../machines/task.machine.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { Json, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
 import { addUsage, overBudget, toTaskUsage, type Usage } from './budget.js';
@@ -23,6 +23,8 @@ export interface FlowHost {
   persist(entry: TaskEntry): void;
   /** Cancels a task and its subtree, the task itself with `reason`. */
   cancelTree(entry: TaskEntry, reason: StopReason): void;
+  /** Sends the task's actor `event` the way every event reaches it (nothing once it is final). */
+  send(entry: TaskEntry, event: TaskMachineEvent): void;
 }
 
 /** The supervisor options flow control reads. */
@@ -35,6 +37,8 @@ export interface FlowOptions {
 
 /** Which usage `usageOf` sums. */
 export type UsageQuery = { taskId: TaskId; tree?: boolean } | { threadId: string };
+
+const INPUT_PROVIDED: TaskMachineEvent = Object.freeze({ type: 'task.input.provided' });
 
 function setSummary(host: FlowHost, entry: TaskEntry, next: TaskSummary): void {
   entry.summary = Object.freeze(next);
@@ -143,7 +147,7 @@ export class FlowControl {
     return new Promise<Json>((resolve, reject) => {
       flow.input = { request: json, validate, resolve, reject, answered: false };
       flow.phase = 'waiting';
-      entry.actor!.send({ type: 'task.input.requested', activeMs });
+      this.#host.send(entry, { type: 'task.input.requested', activeMs });
       setSummary(this.#host, entry, { ...entry.summary, phase: 'waiting', input_request: json });
       this.#host.persist(entry);
       this.#host.emit(entry, INPUT_REQUIRED_EVENT, { request: json });
@@ -175,7 +179,7 @@ export class FlowControl {
     flow.input = undefined;
     flow.phase = undefined;
     flow.activeSinceMs = this.#host.now();
-    entry.actor?.send({ type: 'task.input.provided' });
+    this.#host.send(entry, INPUT_PROVIDED);
     setSummary(this.#host, entry, withoutWait(entry.summary));
     this.#host.persist(entry);
     input.resolve(input.response ?? null);

@@ -112,6 +112,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
         },
         cancelTree: (entry, reason) =>
           this.cancelBatch(() => cancelTree(this.registry, entry.id, this.requestCancel, reason)),
+        send: (entry, event) => this.#send(entry, event),
       },
       flowOptions,
     );
