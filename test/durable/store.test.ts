@@ -61,6 +61,34 @@ describe('durable rows: the store contract', () => {
     );
   });
 
+  it('a store whose checkpoints are fenced by the row state alone fails (a stale attempt overwrites)', async () => {
+    const make = broken((d) => {
+      const real = d.setStep.bind(d);
+      return {
+        setStep: async (id, attempt, owner, name, value, overwrite) => {
+          const row = await d.get(id);
+          if (!overwrite || row?.state !== 'running') return real(id, attempt, owner, name, value, overwrite);
+          return real(id, row.attempt, row.owner ?? '', name, value, overwrite);
+        },
+      };
+    });
+    await expect(durableConformance(make, 'w')).rejects.toThrow(/the stale attempt wrote/);
+  });
+
+  it('a store whose step is checked then written in two steps fails (racing writes keep two values)', async () => {
+    const make = broken((d) => {
+      const real = d.setStep.bind(d);
+      return {
+        setStep: async (id, attempt, owner, name, value, overwrite) => {
+          const known = Object.hasOwn(await d.steps(id), name);
+          await new Promise<void>((r) => setImmediate(r));
+          return real(id, attempt, owner, name, value, overwrite || !known);
+        },
+      };
+    });
+    await expect(durableConformance(make, 'v')).rejects.toThrow(/returned different values/);
+  });
+
   it('SQLite group commit: a write that fails in a group fails alone; the others land', async () => {
     const store = new SqliteTaskStore(':memory:');
     const row = (id: string) => ({
