@@ -115,8 +115,24 @@ export class FlowControl {
     return this.#budgetPerType.get(taskType);
   }
 
-  newFlow(priority: number | undefined, agent: boolean, budget: TaskUsage | undefined): TaskFlow {
-    return newFlow(priority ?? 0, agent, budget);
+  /** A task's flow; `usage` is what it used before this process took it up (a resumed task's). */
+  newFlow(
+    priority: number | undefined,
+    agent: boolean,
+    budget: TaskUsage | undefined,
+    usage?: TaskUsage | undefined,
+  ): TaskFlow {
+    const flow = newFlow(priority ?? 0, agent, budget);
+    if (usage !== undefined) {
+      flow.usage = usage;
+      flow.treeUsage = usage;
+    }
+    return flow;
+  }
+
+  /** The task's flow, made now if it had none: with the usage its summary already has. */
+  #flowOf(entry: TaskEntry): TaskFlow {
+    return (entry.flow ??= this.newFlow(0, entry.agentInbox !== undefined, undefined, entry.summary.usage));
   }
 
   #onSlot(entry: TaskEntry): void {
@@ -137,7 +153,7 @@ export class FlowControl {
       throw new TypeError(`Expected \`options.validate\` to be a function, got ${typeof validate}`);
     if (entry.done || entry.cancelRequested || entry.actor === undefined)
       return Promise.reject(entry.controller?.signal.reason ?? CANCEL_REASON);
-    const flow = (entry.flow ??= newFlow(0, entry.agentInbox !== undefined, undefined));
+    const flow = this.#flowOf(entry);
     if (flow.input !== undefined)
       return Promise.reject(
         new TypeError('Expected one `requestInput` at a time, got a second while one waits'),
@@ -217,14 +233,14 @@ export class FlowControl {
   reportUsage(entry: TaskEntry, usage: unknown): void {
     const u = toTaskUsage(usage, 'usage');
     if (entry.done) return;
-    const flow = (entry.flow ??= newFlow(0, entry.agentInbox !== undefined, undefined));
+    const flow = this.#flowOf(entry);
     flow.usage = Object.freeze(addUsage(flow.usage, u));
     setSummary(this.#host, entry, { ...entry.summary, usage: flow.usage });
     const seen = new Set<TaskEntry>();
     let e: TaskEntry | undefined = entry;
     while (e !== undefined && !seen.has(e)) {
       seen.add(e);
-      const f: TaskFlow = (e.flow ??= newFlow(0, e.agentInbox !== undefined, undefined));
+      const f = this.#flowOf(e);
       f.treeUsage = addUsage(f.treeUsage, u);
       if (!e.done && !e.remote && !e.cancelRequested && overBudget(f.treeUsage, f.budget) !== undefined)
         this.#host.cancelTree(e, 'budget');

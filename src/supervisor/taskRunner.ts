@@ -339,11 +339,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     });
     entry.committed = true;
     entry.waiters = held?.waiters;
-    // Its stored budget still holds; the priority is not stored (a held flow's is kept).
+    // Its stored budget still holds, against its stored usage; the priority is not stored (a held
+    // flow's is kept).
     const budget = meta.budget ?? this.flow.budgetFor(meta.task_type, undefined);
     const flow =
       this.flow.gate !== undefined || budget !== undefined
-        ? this.flow.newFlow(held?.flow?.priority, false, budget)
+        ? this.flow.newFlow(held?.flow?.priority, false, budget, entry.summary.usage)
         : undefined;
     this.#launch(entry, flow, body, undefined);
     this.writer.write(this.metaOf(entry), true);

@@ -163,4 +163,44 @@ describe('a durable task taken up at register() keeps its stored budget', () => 
     await sup.stop();
     await store.close();
   });
+
+  it('usage stored before the restart counts against the budget after it, as it would have in one process', async () => {
+    const file = join(dir, 'budget-carry.db');
+    let life = 1;
+    const hanging = gate();
+    const spender = defineTask({
+      taskType: 'spender',
+      durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 5 } },
+      run: async (ctx) => {
+        if (life === 1 && ctx.attempt === 1) {
+          ctx.reportUsage({ tokens: 60 });
+          // A failed attempt: the retry writes the record, with the usage so far.
+          throw new Error('first try');
+        }
+        if (life === 1) {
+          hanging.open();
+          return new Promise<never>(() => {});
+        }
+        ctx.reportUsage({ tokens: 60 });
+        ctx.signal.throwIfAborted();
+        return 'spent';
+      },
+    });
+    let store = new SqliteTaskStore(file);
+    const first = createTaskSupervisor({ store });
+    const id = await spender.spawn(first, { threadId: 't', description: 's', budget: { tokens: 100 } });
+    await hanging.promise;
+    await until(async () => (await store.load('t'))[0]?.usage?.tokens === 60, 5_000, 'usage stored');
+    await store.close();
+
+    life = 2;
+    store = new SqliteTaskStore(file);
+    const sup = createTaskSupervisor({ store });
+    expect(await sup.register(spender)).toBe(1);
+    const s = await sup.wait(id);
+    expect(s).toMatchObject({ status: 'cancelled', stop_reason: 'budget', usage: { tokens: 120 } });
+    expect(sup.usageOf({ taskId: id, tree: true })).toEqual({ tokens: 120 });
+    await sup.stop();
+    await store.close();
+  });
 });
