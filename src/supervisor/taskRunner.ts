@@ -51,6 +51,14 @@ export interface DurableSpawnHook {
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
 const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
 const START: TaskMachineEvent = Object.freeze({ type: 'task.start' });
+/** The settle of a body that returned nothing (a parked body, a `void` one): one shared event. */
+const SETTLED_VOID: TaskMachineEvent = Object.freeze({
+  type: 'task.settled',
+  outcome: Object.freeze({
+    type: 'returned',
+    result: Object.freeze({ status: 'completed', value: null }),
+  }),
+});
 /** One frozen `task.cancel` per reason: a cancel allocates no event. */
 const CANCEL = Object.fromEntries(
   (['user', 'parent', 'run', 'timeout', 'budget', 'orphaned', 'shutdown'] as const).map((reason) => [
@@ -439,7 +447,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     }
     // Promise.resolve never throws: a `then` that throws (even when read again) becomes a rejection.
     Promise.resolve(returned).then(
-      (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
+      (value) =>
+        this.#settle(
+          entry,
+          value === undefined ? SETTLED_VOID : { type: 'task.settled', outcome: outcomeOf(value) },
+        ),
       (e: unknown) =>
         this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
     );
