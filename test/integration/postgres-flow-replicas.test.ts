@@ -80,8 +80,12 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     expect(spawnedB.tasks).toHaveLength(50);
     // Kill B while it holds shared slots and a body of its own is running, as the database records
     // them (a slot is taken before its body writes its ledger row, so the slots alone do not say it).
+    // The slots table is made by the first slot taken, which may come after the spawns returned.
+    const slotsMade = async () =>
+      (await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`"${t}_slots"`])).rows[0].ok === true;
     await until(
       async () =>
+        (await slotsMade()) &&
         (
           await pool.query(
             `SELECT (SELECT count(*)::int FROM "${t}_slots" WHERE epoch = $1) >= 2
