@@ -127,7 +127,7 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       expect(s.result).toEqual({ attempt: 1 });
       expect(runs).toEqual([1]);
       // The row is marked done once the terminal record was written.
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       expect(await real.get(id)).toMatchObject({ attempt: 1, attempt_errors: [] });
       await sup.stop();
       await store.close();
@@ -145,7 +145,7 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       expect(s.result).toEqual({ attempt: 2 });
       expect(s.attempt_errors).toEqual(['boom 1']);
       expect(runs).toEqual([1, 2]);
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       expect(await real.get(id)).toMatchObject({ attempt: 2, attempt_errors: ['boom 1'] });
       await sup.stop();
       await store.close();
@@ -178,7 +178,7 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       const stored = (await store.load('t')).find((r) => r.task_id === id);
       expect(stored).toMatchObject({ status: 'failed', error: s.error });
       // The row is marked done once the failed record is written: no process runs the task again.
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       await sup.stop();
       const events = terminalEvents(inbox.receiver.drain());
       expect(events.map((e) => e.kind)).toEqual(['failed']);
