@@ -119,7 +119,8 @@ function copyPlainObject(value: object, depth: number): Json | typeof NOT_PLAIN 
     const out: Json[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const m: unknown = value[i];
-      const v = typeof m === 'object' ? (m === null ? null : copyPlainObject(m, depth + 1)) : copyPrimitive(m);
+      const v =
+        typeof m === 'object' ? (m === null ? null : copyPlainObject(m, depth + 1)) : copyPrimitive(m);
       if (v === NOT_PLAIN) return NOT_PLAIN;
       out[i] = v;
     }
