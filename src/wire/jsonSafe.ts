@@ -69,7 +69,12 @@ function check(value: unknown, path: string, walk: Walk, member: boolean): strin
 export function toJson(value: unknown, what: string): Json {
   if (value === undefined) return null;
   const copy = copyPlainJson(value, 0);
-  if (copy !== NOT_PLAIN) return copy;
+  // The rest out of line, so this stays small enough for V8 to inline into `emit`.
+  return copy !== NOT_PLAIN ? copy : toJsonSlow(value, what);
+}
+
+/** `toJson` for a value the direct copy did not take: checked, then through `JSON.stringify`. */
+function toJsonSlow(value: unknown, what: string): Json {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
   }
