@@ -64,6 +64,13 @@ function recordsArray(records: readonly PersistedTaskMeta[]): string {
   return JSON.stringify(records);
 }
 
+/** A PostgreSQL boolean-array literal of `values`. */
+function boolArray(values: readonly boolean[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) out += i === 0 ? (values[i] ? 't' : 'f') : values[i] ? ',t' : ',f';
+  return `${out}}`;
+}
+
 /** The terminal event a terminal record stands for. */
 export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
   if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
@@ -103,10 +110,12 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   const n = s.names;
   const epoch = s.epoch();
   const local = batch.map((r) => s.localInbox.has(r.task_id));
+  const thread = batch[0]?.owner_thread_id ?? '';
   const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
     `WITH data AS MATERIALIZED (
-       SELECT task_id, owner_thread_id, status, record::text AS record, name, parent_task_id, run_id, epoch,
-         nullif(event::text, 'null') AS event, local_inbox, acks, fence_run, ord
+       SELECT task_id, coalesce(owner_thread_id, $17) AS owner_thread_id, status, record::text AS record, name,
+         parent_task_id, run_id, coalesce(epoch, $11) AS epoch, nullif(event::text, 'null') AS event, local_inbox,
+         acks, fence_run, ord
        FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]),
          json_array_elements($4::json), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]),
          unnest($8::text[]), json_array_elements($9::json), unnest($10::bool[]), unnest($15::bool[]),
@@ -165,7 +174,9 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        FROM (SELECT owner_thread_id AS th FROM upd UNION SELECT owner_thread_id FROM ins) x`,
     [
       textArray(batch.map((r) => r.task_id)),
-      textArray(batch.map((r) => r.owner_thread_id)),
+      // The thread and epoch columns hold NULL for the common value (the first record's thread, the
+      // current epoch), sent once: fewer bytes to build, send and parse per record.
+      textArray(batch.map((r) => (r.owner_thread_id === thread ? null : r.owner_thread_id))),
       textArray(batch.map((r) => r.status)),
       // The two long columns travel as one JSON array of objects each, split by the database
       // (`json_array_elements` keeps each element's text as written): one JSON.stringify per batch,
@@ -174,15 +185,21 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       textArray(batch.map((r) => r.name)),
       textArray(batch.map((r) => r.parent_context.task_id)),
       textArray(batch.map((r) => r.parent_context.run_id)),
-      textArray(batch.map((r) => s.epochOf.get(r.task_id) ?? epoch)),
+      textArray(
+        batch.map((r) => {
+          const e = s.epochOf.get(r.task_id);
+          return e === epoch ? null : (e ?? null);
+        }),
+      ),
       JSON.stringify(batch.map((r) => (r.status === 'running' ? null : terminalEvent(r)))),
-      local,
+      boolArray(local),
       epoch,
       s.instanceId,
       next,
       n.channel,
-      batch.map((r) => s.localInbox.get(r.task_id) === true),
+      boolArray(batch.map((r) => s.localInbox.get(r.task_id) === true)),
       textArray(batch.map(fenceRunOf)),
+      thread,
     ],
   );
   // Only the exceptions come back (a result row per record costs more than the write itself):
