@@ -4,6 +4,7 @@ import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
 import { decodeRows } from '../decode.js';
 import type { TakenEvent } from '../coordination.js';
 import type { PutResult } from '../types.js';
+import { echoes, type StoredRow, takeEchoed } from './echo.js';
 import { applyStatusColumn } from './orphan.js';
 import type { TableNames } from './schema.js';
 
@@ -249,16 +250,21 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
 /** Why records were not written: refused (a row exists: as stored now), or rejected (new, with a reason). */
 async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<PutResult> {
   const n = s.names;
-  const rows = await s.pool.query<{
-    task_id: string;
-    record: string;
-    status: string;
-    orphaned_at_ms: string | null;
-  }>(`SELECT task_id, record, status, orphaned_at_ms FROM ${n.tasks} WHERE task_id = ANY($1::text[])`, [
-    missing.map((r) => r.task_id),
-  ]);
+  const rows = await s.pool.query<StoredRow & { orphaned_at_ms: string | null }>(
+    `SELECT task_id, record, status, orphaned_at_ms, owner_epoch, writer FROM ${n.tasks} WHERE task_id = ANY($1::text[])`,
+    [missing.map((r) => r.task_id)],
+  );
   const byId = new Map(rows.rows.map((r) => [r.task_id, r]));
-  const { records } = decodeRows(rows.rows);
+  // A retry of a put that committed but whose reply was lost finds its own records: they landed.
+  const landed = echoes(s, missing, byId);
+  if (landed.length > 0) {
+    await takeEchoed(s, landed, terminalEvent);
+    for (const r of landed) byId.delete(r.task_id);
+    const done = new Set(landed);
+    missing = missing.filter((r) => !done.has(r));
+    if (missing.length === 0) return { refused: [] };
+  }
+  const { records } = decodeRows(byId.values());
   const refused = records.map((m) => {
     const row = byId.get(m.task_id)!;
     return applyStatusColumn(m, row.status, row.orphaned_at_ms);
