@@ -7,6 +7,7 @@ import { AttemptContext, AttemptScope } from './attemptContext.js';
 import { AttemptFencedError } from './errors.js';
 import type { DurableDef, DurablePatch, DurableSupervisorHooks } from './host.js';
 import { backoffDelay, isNonRetryable } from './policy.js';
+import { CANCELLED, claimAttempt, readSteps, releaseAttempt, wait as sleepFor } from './storeCalls.js';
 
 /** What the attempt loop needs: the supervisor's hooks, the rows, and who this process is. */
 export interface AttemptRuntime {
@@ -50,10 +51,11 @@ export async function runAttempts(
         row.attempt === 0 ? 'task.queue' : 'task.retry',
       );
       news = {};
-      await sleep(hooks, wait, outer);
+      await sleepFor(hooks, wait, outer);
     }
     if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
-    const claimed = await store.claim(id, row.attempt, rt.owner, Math.max(hooks.now(), row.next_run_at_ms));
+    const claimed = await claimAttempt(rt, outer, row);
+    if (claimed === CANCELLED) return ended(rt, id, TaskResult.cancelled());
     if (claimed === undefined) {
       // Act only on a claimed row: someone else holds this attempt (or the task ended).
       const now = await store.get(id);
@@ -69,14 +71,20 @@ export async function runAttempts(
       'task.start',
     );
     news = {};
-    recorded ??= await store.steps(id);
+    if (recorded === undefined) {
+      const steps = await readSteps(rt, outer);
+      if (steps === CANCELLED) return ended(rt, id, TaskResult.cancelled());
+      recorded = steps;
+    }
     const end = await runOne(rt, outer, def, row, recorded);
     if (end.kind === 'returned') return ended(rt, id, end.value);
     // A throw after a cancel request is the acknowledgement: the machine ends it `cancelled`.
     if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
     const final = end.final || row.attempt >= row.max_attempts;
     const next = final ? undefined : hooks.now() + backoffDelay(def.policy, row.attempt, rt.random);
-    if (!(await store.release(id, row.attempt, rt.owner, end.error, next))) {
+    const released = await releaseAttempt(rt, outer, row, end.error, next);
+    if (released === CANCELLED) return ended(rt, id, TaskResult.cancelled());
+    if (!released) {
       throw new AttemptFencedError(
         `task '${id}': attempt ${row.attempt} lost the task before it could record its failure`,
       );
@@ -152,15 +160,4 @@ async function runOne(
   }
   scope.live = false;
   return end;
-}
-
-/** Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled. */
-function sleep(hooks: DurableSupervisorHooks, ms: number, outer: TaskContext): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = hooks.clock.setTimeout(() => resolve(), ms);
-    outer.cancelled().then(() => {
-      hooks.clock.clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -119,7 +119,9 @@ export class DurableRuntime implements AttemptRuntime {
         const finalError = row.state === 'done' ? row.attempt_errors.at(-1) : undefined;
         if (this.#resume(def, row, record, finalError)) taken++;
       }
-      if (rows.length < ADOPT_BATCH) return taken;
+      // Until a batch comes back empty: the store leaves unreadable rows out of a batch, so a short
+      // one is not the last. Every row taken is this process's now, so none comes back twice.
+      if (rows.length === 0) return taken;
     }
   }
 

@@ -1,0 +1,183 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createInbox,
+  createTaskSupervisor,
+  type DurableTaskStore,
+  defineTask,
+  type TaskEvent,
+} from '../../src/index.js';
+import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
+import { gate, until } from '../helpers/async.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'awaken-durable-faults-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+type Method = 'claim' | 'release';
+
+/**
+ * A SQLite store whose durable `claim` / `release` reject: the next `n` calls of a method
+ * (`Infinity`: for good), either before the write (`'before'`) or after it landed, its reply lost
+ * (`'after'`). Counts the calls that reached the real store.
+ */
+function faultyStore() {
+  const store = new SqliteTaskStore(join(dir, `faults-${files++}.db`));
+  const real = store.durable;
+  const faults: Record<Method, { n: number; when: 'before' | 'after' }> = {
+    claim: { n: 0, when: 'before' },
+    release: { n: 0, when: 'before' },
+  };
+  const calls: Record<Method, number> = { claim: 0, release: 0 };
+  const wrap =
+    <A extends unknown[], R>(m: Method, f: (...a: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const fault = faults[m];
+      if (fault.n > 0 && fault.when === 'before') {
+        fault.n--;
+        throw new Error(`disk I/O error (${m})`);
+      }
+      calls[m]++;
+      const result = await f(...args);
+      if (fault.n > 0) {
+        fault.n--;
+        throw new Error(`connection reset after ${m}`);
+      }
+      return result;
+    };
+  const durable: DurableTaskStore = {
+    create: (row) => real.create(row),
+    get: (id) => real.get(id),
+    claim: wrap('claim', real.claim.bind(real)),
+    release: wrap('release', real.release.bind(real)),
+    finish: (id) => real.finish(id),
+    pending: (type) => real.pending(type),
+    steps: (id) => real.steps(id),
+    setStep: (...a) => real.setStep(...a),
+    remove: (id) => real.remove(id),
+  };
+  Object.defineProperty(store, 'durable', { value: durable });
+  return { store, real, faults, calls };
+}
+
+const failing = (runs: number[]) =>
+  defineTask<{ failFirst: boolean }, Record<never, never>, { attempt: number }>({
+    taskType: 'job',
+    durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 3 } },
+    run: async (ctx, input) => {
+      runs.push(ctx.attempt);
+      if (input.failFirst && ctx.attempt === 1) throw new Error('boom 1');
+      return { attempt: ctx.attempt };
+    },
+  });
+
+function terminalEvents(events: TaskEvent[]): TaskEvent[] {
+  return events.filter((e) => e.kind !== 'custom');
+}
+
+describe('a durable store that rejects claim or release mid-task', () => {
+  for (const when of ['before', 'after'] as const) {
+    it(`claim rejects twice (${when} its write lands): the attempt is counted once, runs once, and completes`, async () => {
+      const { store, real, faults } = faultyStore();
+      const runs: number[] = [];
+      const job = failing(runs);
+      const sup = createTaskSupervisor({ store });
+      faults.claim = { n: 2, when };
+      const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: false });
+      const s = await sup.wait(id);
+      expect(s.status).toBe('completed');
+      expect(s.result).toEqual({ attempt: 1 });
+      expect(runs).toEqual([1]);
+      // The row is marked done once the terminal record was written.
+      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      expect(await real.get(id)).toMatchObject({ attempt: 1, attempt_errors: [] });
+      await sup.stop();
+      await store.close();
+    });
+
+    it(`release rejects twice (${when} its write lands): the failure is recorded once and attempt 2 completes`, async () => {
+      const { store, real, faults } = faultyStore();
+      const runs: number[] = [];
+      const job = failing(runs);
+      const sup = createTaskSupervisor({ store });
+      faults.release = { n: 2, when };
+      const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: true });
+      const s = await sup.wait(id);
+      expect(s.status).toBe('completed');
+      expect(s.result).toEqual({ attempt: 2 });
+      expect(s.attempt_errors).toEqual(['boom 1']);
+      expect(runs).toEqual([1, 2]);
+      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      expect(await real.get(id)).toMatchObject({ attempt: 2, attempt_errors: ['boom 1'] });
+      await sup.stop();
+      await store.close();
+    });
+  }
+
+  for (const m of ['claim', 'release'] as const) {
+    it(`${m} rejects for good: the task ends failed once with the store's error, nothing stays running, no later process runs it again`, async () => {
+      const { store, real, faults, calls } = faultyStore();
+      const runs: number[] = [];
+      const job = failing(runs);
+      const sup = createTaskSupervisor({ store });
+      const inbox = createInbox<TaskEvent>();
+      faults[m] = { n: Number.POSITIVE_INFINITY, when: 'before' };
+      const id = await job.spawn(
+        sup,
+        { threadId: 't', description: 'j', inbox: inbox.sender },
+        { failFirst: true },
+      );
+      const s = await sup.wait(id);
+      expect(s.status).toBe('failed');
+      expect(s.error).toMatch(
+        m === 'claim'
+          ? /the store failed to claim attempt 1 \(6 tries\): disk I\/O error \(claim\)/
+          : /the store failed to record attempt 1's failure \(6 tries\): disk I\/O error \(release\)/,
+      );
+      expect(runs).toEqual(m === 'claim' ? [] : [1]);
+      expect(calls[m]).toBe(0);
+      expect(sup.list('t').filter((t) => t.status === 'running')).toEqual([]);
+      const stored = (await store.load('t')).find((r) => r.task_id === id);
+      expect(stored).toMatchObject({ status: 'failed', error: s.error });
+      // The row is left as the store had it; the next process sees the terminal record and ends it.
+      expect((await real.get(id))?.state).toBe(m === 'claim' ? 'waiting' : 'running');
+      await sup.stop();
+      const events = terminalEvents(inbox.receiver.drain());
+      expect(events.map((e) => e.kind)).toEqual(['failed']);
+
+      faults[m] = { n: 0, when: 'before' };
+      const next = createTaskSupervisor({ store });
+      expect(await next.register(job)).toBe(0);
+      expect((await real.get(id))?.state).toBe('done');
+      expect(runs).toEqual(m === 'claim' ? [] : [1]);
+      await next.stop();
+      await store.close();
+    });
+  }
+
+  it('a cancel while a rejected claim waits for its next try ends the task cancelled at once, no body run', async () => {
+    const { store, faults } = faultyStore();
+    const runs: number[] = [];
+    const job = failing(runs);
+    const sup = createTaskSupervisor({ store });
+    const tried = gate();
+    faults.claim = { n: Number.POSITIVE_INFINITY, when: 'before' };
+    const claim = store.durable.claim.bind(store.durable);
+    Object.assign(store.durable, {
+      claim: (...a: Parameters<typeof claim>) => {
+        tried.open();
+        return claim(...a);
+      },
+    });
+    const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: false });
+    await tried.promise;
+    expect(sup.cancel(id)).toBe(true);
+    const s = await sup.wait(id);
+    expect(s.status).toBe('cancelled');
+    expect(runs).toEqual([]);
+    await sup.stop();
+    await store.close();
+  });
+});
