@@ -7,7 +7,14 @@ import { AttemptContext, AttemptScope } from './attemptContext.js';
 import { AttemptFencedError } from './errors.js';
 import type { DurableDef, DurablePatch, DurableSupervisorHooks } from './host.js';
 import { backoffDelay, isNonRetryable } from './policy.js';
-import { CANCELLED, claimAttempt, readSteps, releaseAttempt, wait as sleepFor } from './storeCalls.js';
+import {
+  CANCELLED,
+  claimAttempt,
+  readSteps,
+  releaseAttempt,
+  StoreCallFailed,
+  wait as sleepFor,
+} from './storeCalls.js';
 
 /** What the attempt loop needs: the supervisor's hooks, the rows, and who this process is. */
 export interface AttemptRuntime {
@@ -32,6 +39,22 @@ const TIMED_OUT = Symbol('timed out');
  * machine; marks the row `done` once the terminal record was written.
  */
 export async function runAttempts(
+  rt: AttemptRuntime,
+  outer: TaskContext,
+  def: DurableDef,
+  first: DurableRow,
+): Promise<unknown> {
+  try {
+    return await attemptLoop(rt, outer, def, first);
+  } catch (e) {
+    // The store kept rejecting: the task ends failed with its error, and its row is marked done
+    // once that record is written, so no later process runs it again.
+    if (e instanceof StoreCallFailed) return ended(rt, outer.taskId, TaskResult.failed(e.message));
+    throw e;
+  }
+}
+
+async function attemptLoop(
   rt: AttemptRuntime,
   outer: TaskContext,
   def: DurableDef,

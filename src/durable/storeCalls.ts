@@ -15,6 +15,11 @@ export const STORE_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 500, 1_00
 /** What a store call resolves with when the task was cancelled (or stopped) between its tries. */
 export const CANCELLED: unique symbol = Symbol('cancelled while retrying');
 
+/** A durable store call that still rejected after its last try (the store's error is its `cause`). */
+export class StoreCallFailed extends Error {
+  override readonly name = 'StoreCallFailed';
+}
+
 /**
  * Runs `call` until it resolves, waiting {@link STORE_RETRY_DELAYS_MS} between tries; `call` is
  * told whether an earlier try rejected (its write may have landed with its reply lost). Resolves
@@ -33,7 +38,7 @@ async function retrying<T>(
     } catch (e) {
       const delay = STORE_RETRY_DELAYS_MS[tries];
       if (delay === undefined) {
-        throw new Error(
+        throw new StoreCallFailed(
           `task '${outer.taskId}': the store failed to ${what} (${tries + 1} tries): ${errorMessage(e)}`,
           { cause: e },
         );

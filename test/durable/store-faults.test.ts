@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createInbox,
@@ -9,8 +10,10 @@ import {
   defineTask,
   type TaskEvent,
 } from '../../src/index.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
-import { gate, until } from '../helpers/async.js';
+import { type Gate, gate, until } from '../helpers/async.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'awaken-durable-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,17 +26,20 @@ type Method = 'claim' | 'release';
  * (`Infinity`: for good), either before the write (`'before'`) or after it landed, its reply lost
  * (`'after'`). Counts the calls that reached the real store.
  */
-function faultyStore() {
-  const store = new SqliteTaskStore(join(dir, `faults-${files++}.db`));
-  const real = store.durable;
+function faultyOf(open: () => SqliteTaskStore | PostgresTaskStore) {
+  const store = open();
+  const real: DurableTaskStore = store.durable;
   const faults: Record<Method, { n: number; when: 'before' | 'after' }> = {
     claim: { n: 0, when: 'before' },
     release: { n: 0, when: 'before' },
   };
   const calls: Record<Method, number> = { claim: 0, release: 0 };
+  /** Opened by the first call of each method (failing or not). */
+  const tried: Record<Method, Gate> = { claim: gate(), release: gate() };
   const wrap =
     <A extends unknown[], R>(m: Method, f: (...a: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
+      tried[m].open();
       const fault = faults[m];
       if (fault.n > 0 && fault.when === 'before') {
         fault.n--;
@@ -57,9 +63,13 @@ function faultyStore() {
     steps: (id) => real.steps(id),
     setStep: (...a) => real.setStep(...a),
     remove: (id) => real.remove(id),
+    // A shared store (PostgreSQL) keeps its takeover.
+    ...(real.adopt === undefined
+      ? {}
+      : { adopt: real.adopt.bind(real), ...(real.sweepMs === undefined ? {} : { sweepMs: real.sweepMs }) }),
   };
   Object.defineProperty(store, 'durable', { value: durable });
-  return { store, real, faults, calls };
+  return { store, real, faults, calls, tried };
 }
 
 const failing = (runs: number[]) =>
@@ -77,7 +87,33 @@ function terminalEvents(events: TaskEvent[]): TaskEvent[] {
   return events.filter((e) => e.kind !== 'custom');
 }
 
-describe('a durable store that rejects claim or release mid-task', () => {
+requirePostgres('test/durable/store-faults.test.ts');
+
+const pgTables: string[] = [];
+afterAll(async () => {
+  if (pgTables.length === 0) return;
+  const pool = new pg.Pool({ connectionString: pgUrl });
+  for (const t of pgTables) await dropTables(pool, t);
+  await pool.end();
+});
+
+const BACKENDS: ReadonlyArray<readonly [string, (() => SqliteTaskStore | PostgresTaskStore) | undefined]> = [
+  ['SQLite', () => new SqliteTaskStore(join(dir, `faults-${files++}.db`))],
+  [
+    'PostgreSQL',
+    pgUrl === undefined
+      ? undefined
+      : () => {
+          const table = uniqueTable('dfault');
+          pgTables.push(table);
+          return new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+        },
+  ],
+];
+
+describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-task', (_name, open) => {
+  if (open === undefined) return;
+  const faultyStore = () => faultyOf(open);
   for (const when of ['before', 'after'] as const) {
     it(`claim rejects twice (${when} its write lands): the attempt is counted once, runs once, and completes`, async () => {
       const { store, real, faults } = faultyStore();
@@ -141,8 +177,8 @@ describe('a durable store that rejects claim or release mid-task', () => {
       expect(sup.list('t').filter((t) => t.status === 'running')).toEqual([]);
       const stored = (await store.load('t')).find((r) => r.task_id === id);
       expect(stored).toMatchObject({ status: 'failed', error: s.error });
-      // The row is left as the store had it; the next process sees the terminal record and ends it.
-      expect((await real.get(id))?.state).toBe(m === 'claim' ? 'waiting' : 'running');
+      // The row is marked done once the failed record is written: no process runs the task again.
+      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
       await sup.stop();
       const events = terminalEvents(inbox.receiver.drain());
       expect(events.map((e) => e.kind)).toEqual(['failed']);
@@ -150,7 +186,6 @@ describe('a durable store that rejects claim or release mid-task', () => {
       faults[m] = { n: 0, when: 'before' };
       const next = createTaskSupervisor({ store });
       expect(await next.register(job)).toBe(0);
-      expect((await real.get(id))?.state).toBe('done');
       expect(runs).toEqual(m === 'claim' ? [] : [1]);
       await next.stop();
       await store.close();
@@ -158,21 +193,13 @@ describe('a durable store that rejects claim or release mid-task', () => {
   }
 
   it('a cancel while a rejected claim waits for its next try ends the task cancelled at once, no body run', async () => {
-    const { store, faults } = faultyStore();
+    const { store, faults, tried } = faultyStore();
     const runs: number[] = [];
     const job = failing(runs);
     const sup = createTaskSupervisor({ store });
-    const tried = gate();
     faults.claim = { n: Number.POSITIVE_INFINITY, when: 'before' };
-    const claim = store.durable.claim.bind(store.durable);
-    Object.assign(store.durable, {
-      claim: (...a: Parameters<typeof claim>) => {
-        tried.open();
-        return claim(...a);
-      },
-    });
     const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: false });
-    await tried.promise;
+    await tried.claim.promise;
     expect(sup.cancel(id)).toBe(true);
     const s = await sup.wait(id);
     expect(s.status).toBe('cancelled');
