@@ -7,10 +7,14 @@ import type { DurableSupervisorHooks } from './host.js';
 
 /**
  * The waits (ms, on the supervisor's clock) between the tries of a durable store call that
- * rejected: six tries over about two seconds ride out a dropped connection or a busy file; a store
- * still failing after them fails the task.
+ * rejected: 16 tries over about 22 s. That outlasts the PostgreSQL store's default 15 s lease, so
+ * a database restart or outage that the store's other writes ride out (docs/replicas.md) does not
+ * fail a durable task either; past the lease its attempt is another replica's to take over anyway.
+ * A store still failing after the last try fails the task.
  */
-export const STORE_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 500, 1_000];
+export const STORE_RETRY_DELAYS_MS: readonly number[] = [
+  50, 100, 200, 500, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000,
+];
 
 /** What a store call resolves with when the task was cancelled (or stopped) between its tries. */
 export const CANCELLED: unique symbol = Symbol('cancelled while retrying');

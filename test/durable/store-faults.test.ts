@@ -87,6 +87,15 @@ function terminalEvents(events: TaskEvent[]): TaskEvent[] {
   return events.filter((e) => e.kind !== 'custom');
 }
 
+/**
+ * A supervisor clock on which every wait is 1 ms: the store-call retry schedule (about 22 s of
+ * waits) runs through in a moment. These tasks have no deadline, so nothing else waits on it.
+ */
+const fastClock = {
+  setTimeout: (fn: (...args: unknown[]) => void, _ms: number) => setTimeout(fn, 1),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 requirePostgres('test/durable/store-faults.test.ts');
 
 const pgTables: string[] = [];
@@ -127,7 +136,7 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       expect(s.result).toEqual({ attempt: 1 });
       expect(runs).toEqual([1]);
       // The row is marked done once the terminal record was written.
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       expect(await real.get(id)).toMatchObject({ attempt: 1, attempt_errors: [] });
       await sup.stop();
       await store.close();
@@ -145,19 +154,35 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       expect(s.result).toEqual({ attempt: 2 });
       expect(s.attempt_errors).toEqual(['boom 1']);
       expect(runs).toEqual([1, 2]);
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       expect(await real.get(id)).toMatchObject({ attempt: 2, attempt_errors: ['boom 1'] });
       await sup.stop();
       await store.close();
     });
   }
 
+  it('claim rejects 10 times, an outage longer than a few seconds: the task still completes, attempt counted once', async () => {
+    const { store, real, faults } = faultyStore();
+    const runs: number[] = [];
+    const job = failing(runs);
+    const sup = createTaskSupervisor({ store, clock: fastClock });
+    faults.claim = { n: 10, when: 'before' };
+    const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: false });
+    const s = await sup.wait(id);
+    expect(s.status).toBe('completed');
+    expect(runs).toEqual([1]);
+    await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
+    expect(await real.get(id)).toMatchObject({ attempt: 1, attempt_errors: [] });
+    await sup.stop();
+    await store.close();
+  });
+
   for (const m of ['claim', 'release'] as const) {
     it(`${m} rejects for good: the task ends failed once with the store's error, nothing stays running, no later process runs it again`, async () => {
       const { store, real, faults, calls } = faultyStore();
       const runs: number[] = [];
       const job = failing(runs);
-      const sup = createTaskSupervisor({ store });
+      const sup = createTaskSupervisor({ store, clock: fastClock });
       const inbox = createInbox<TaskEvent>();
       faults[m] = { n: Number.POSITIVE_INFINITY, when: 'before' };
       const id = await job.spawn(
@@ -169,8 +194,8 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       expect(s.status).toBe('failed');
       expect(s.error).toMatch(
         m === 'claim'
-          ? /the store failed to claim attempt 1 \(6 tries\): disk I\/O error \(claim\)/
-          : /the store failed to record attempt 1's failure \(6 tries\): disk I\/O error \(release\)/,
+          ? /the store failed to claim attempt 1 \(16 tries\): disk I\/O error \(claim\)/
+          : /the store failed to record attempt 1's failure \(16 tries\): disk I\/O error \(release\)/,
       );
       expect(runs).toEqual(m === 'claim' ? [] : [1]);
       expect(calls[m]).toBe(0);
@@ -178,7 +203,7 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       const stored = (await store.load('t')).find((r) => r.task_id === id);
       expect(stored).toMatchObject({ status: 'failed', error: s.error });
       // The row is marked done once the failed record is written: no process runs the task again.
-      await until(async () => (await real.get(id))?.state === 'done', 2_000, 'row done');
+      await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
       await sup.stop();
       const events = terminalEvents(inbox.receiver.drain());
       expect(events.map((e) => e.kind)).toEqual(['failed']);
