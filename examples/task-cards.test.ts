@@ -5,32 +5,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chromiumSuite } from '../test/helpers/chromium.js';
 import { startTaskCardsApp, type TaskCardsApp } from './task-cards/server.js';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../test/artifacts');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
-let browser: Browser;
+const chrome = chromiumSuite();
 let app: TaskCardsApp;
 beforeAll(async () => {
-  [browser, app] = await Promise.all([
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS }),
-    startTaskCardsApp(),
-  ]);
+  app = await startTaskCardsApp();
 });
 afterAll(async () => {
-  await browser?.close();
   await app?.close();
 });
 
@@ -41,10 +26,7 @@ interface PageStats {
 }
 
 it('renders one card per task, updated in place, and a continuation turn per task end', async () => {
-  const page = await browser.newPage({ viewport: { width: 900, height: 640 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(app.url);
+  const page = await chrome.open(app.url, { width: 900, height: 640 });
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
   await page.click('#send');
 
@@ -87,6 +69,4 @@ it('renders one card per task, updated in place, and a continuation turn per tas
   );
 
   await page.screenshot({ path: resolve(ARTIFACTS, 'task-cards.png'), fullPage: true });
-  expect(errors).toEqual([]);
-  await page.close();
 }, 90_000);

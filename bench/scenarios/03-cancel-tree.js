@@ -1,7 +1,7 @@
 // 3. cancelTree of a 3-level tree (root → 100 → 10k leaves, and root → 10 → 1k), time from the
 // cancel call until every node has settled; µs per node at both sizes (linearity).
 import { createBaseline, parkedBody as baseParked } from '../lib/baseline.js';
-import { counter, interleave, now, row } from '../lib/measure.js';
+import { counter, interleave, median, now, row } from '../lib/measure.js';
 import { countingSupervisor, OPTS, parkedBody } from '../lib/ours.js';
 
 export const id = 3;
@@ -12,7 +12,13 @@ const shapes = (scale) => [
   { mids: 100, leaves: Math.round(10_000 * scale) },
 ];
 
-async function baselineRun({ mids, leaves }, signalTimes) {
+/** Process CPU time (µs, all threads: GC helpers included) since `c0`, per node. */
+const cpuPerNode = (c0, nodes) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / nodes;
+};
+
+async function baselineRun({ mids, leaves }, signalTimes, cpuTimes) {
   const settled = counter();
   const rt = createBaseline({ onSettled: () => settled.hit() });
   const root = rt.spawn(baseParked);
@@ -25,16 +31,18 @@ async function baselineRun({ mids, leaves }, signalTimes) {
   }
   for (let l = 0; l < leaves; l++) rt.spawn(baseParked, inner[l % mids]);
   const nodes = 1 + mids + leaves;
+  const c0 = process.cpuUsage();
   const t0 = now();
   root.controller.abort();
   signalTimes?.push(now() - t0);
   await settled.until(nodes);
   const us = ((now() - t0) * 1000) / nodes;
+  cpuTimes?.push(cpuPerNode(c0, nodes));
   if (rt.tasks.get(`bg_${nodes - 1}`).status !== 'cancelled') throw new Error('baseline: leaf not cancelled');
   return us;
 }
 
-export async function oursRun({ mids, leaves }, signalTimes) {
+export async function oursRun({ mids, leaves }, signalTimes, cpuTimes) {
   const { supervisor, settled } = countingSupervisor(counter);
   const root = await supervisor.spawn(OPTS, parkedBody);
   const inner = await Promise.all(
@@ -48,12 +56,14 @@ export async function oursRun({ mids, leaves }, signalTimes) {
   }
   await Promise.all(spawns);
   const nodes = 1 + mids + leaves;
+  const c0 = process.cpuUsage();
   const t0 = now();
   const signalled = supervisor.cancelTree(root);
   signalTimes?.push(now() - t0);
   if (signalled !== nodes) throw new Error(`ours: cancelTree signalled ${signalled} of ${nodes}`);
   await settled.until(nodes);
   const us = ((now() - t0) * 1000) / nodes;
+  cpuTimes?.push(cpuPerNode(c0, nodes));
   const stats = supervisor.stats();
   if (stats.live !== 0) throw new Error(`ours: ${stats.live} still live`);
   await supervisor.stop();
@@ -66,12 +76,15 @@ export async function run({ trials, scale }) {
   for (const shape of shapes(scale)) {
     const nodes = 1 + shape.mids + shape.leaves;
     const sig = { baseline: [], ours: [] };
+    const cpu = { baseline: [], ours: [] };
     const r = await interleave({
       trials,
       warmup: 1,
-      baseline: () => baselineRun(shape, sig.baseline),
-      ours: () => oursRun(shape, sig.ours),
+      baseline: () => baselineRun(shape, sig.baseline, cpu.baseline),
+      ours: () => oursRun(shape, sig.ours, cpu.ours),
     });
+    // CPU time is less at the mercy of other processes on a shared machine than the wall clock.
+    const [cpuBase, cpuOurs] = [median(cpu.baseline.slice(-trials)), median(cpu.ours.slice(-trials))];
     perNode[shape.leaves] = r;
     rows.push(
       row({
@@ -87,7 +100,9 @@ export async function run({ trials, scale }) {
           .join('/')}, ours ${sig.ours
           .slice(-trials)
           .map((x) => x.toFixed(1))
-          .join('/')}`,
+          .join(
+            '/',
+          )}; process CPU µs/node (medians): baseline ${cpuBase.toFixed(1)}, ours ${cpuOurs.toFixed(1)}, ratio ${(cpuOurs / cpuBase).toFixed(2)}`,
       }),
     );
   }

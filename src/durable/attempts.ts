@@ -7,6 +7,14 @@ import { AttemptContext, AttemptScope } from './attemptContext.js';
 import { AttemptFencedError } from './errors.js';
 import type { DurableDef, DurablePatch, DurableSupervisorHooks } from './host.js';
 import { backoffDelay, isNonRetryable } from './policy.js';
+import {
+  CANCELLED,
+  claimAttempt,
+  readSteps,
+  releaseAttempt,
+  StoreCallFailed,
+  wait as sleepFor,
+} from './storeCalls.js';
 
 /** What the attempt loop needs: the supervisor's hooks, the rows, and who this process is. */
 export interface AttemptRuntime {
@@ -24,12 +32,29 @@ const TIMED_OUT = Symbol('timed out');
 
 /**
  * The body of a durable task as the supervisor runs it: waits for the row's next run time (the
- * machine `queued` or `retrying`), claims the next attempt in the store (the one conditional
- * claim: act only on the row it returns), runs the typed body on an attempt context, and on a
- * retryable failure records the error and the next run time and loops. Returns the final outcome
- * for the task machine; marks the row `done` once the terminal record was written.
+ * machine `queued` or `retrying`, its concurrency slot given back), then for a slot (`queued`, in
+ * the queue's order), claims the next attempt in the store (the one conditional claim: act only
+ * on the row it returns), runs the typed body on an attempt context, and on a retryable failure
+ * records the error and the next run time and loops. Returns the final outcome for the task
+ * machine; marks the row `done` once the terminal record was written.
  */
 export async function runAttempts(
+  rt: AttemptRuntime,
+  outer: TaskContext,
+  def: DurableDef,
+  first: DurableRow,
+): Promise<unknown> {
+  try {
+    return await attemptLoop(rt, outer, def, first);
+  } catch (e) {
+    // The store kept rejecting: the task ends failed with its error, and its row is marked done
+    // once that record is written, so no later process runs it again.
+    if (e instanceof StoreCallFailed) return ended(rt, outer.taskId, TaskResult.failed(e.message));
+    throw e;
+  }
+}
+
+async function attemptLoop(
   rt: AttemptRuntime,
   outer: TaskContext,
   def: DurableDef,
@@ -50,10 +75,21 @@ export async function runAttempts(
         row.attempt === 0 ? 'task.queue' : 'task.retry',
       );
       news = {};
-      await sleep(hooks, wait, outer);
+      // No body runs until then: its slot goes to the next task.
+      hooks.releaseSlot(id);
+      await sleepFor(hooks, wait, outer);
     }
     if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
-    const claimed = await store.claim(id, row.attempt, rt.owner, Math.max(hooks.now(), row.next_run_at_ms));
+    const slot = hooks.awaitSlot(id);
+    if (slot !== undefined) {
+      // Every slot is taken: it waits in the queue like a queued spawn.
+      hooks.patch(id, { ...news, phase: 'queued', next_attempt_at_ms: undefined }, 'task.queue');
+      news = {};
+      await Promise.race([slot, outer.cancelled()]);
+      if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    }
+    const claimed = await claimAttempt(rt, outer, row);
+    if (claimed === CANCELLED) return ended(rt, id, TaskResult.cancelled());
     if (claimed === undefined) {
       // Act only on a claimed row: someone else holds this attempt (or the task ended).
       const now = await store.get(id);
@@ -69,14 +105,20 @@ export async function runAttempts(
       'task.start',
     );
     news = {};
-    recorded ??= await store.steps(id);
+    if (recorded === undefined) {
+      const steps = await readSteps(rt, outer);
+      if (steps === CANCELLED) return ended(rt, id, TaskResult.cancelled());
+      recorded = steps;
+    }
     const end = await runOne(rt, outer, def, row, recorded);
     if (end.kind === 'returned') return ended(rt, id, end.value);
     // A throw after a cancel request is the acknowledgement: the machine ends it `cancelled`.
     if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
     const final = end.final || row.attempt >= row.max_attempts;
     const next = final ? undefined : hooks.now() + backoffDelay(def.policy, row.attempt, rt.random);
-    if (!(await store.release(id, row.attempt, rt.owner, end.error, next))) {
+    const released = await releaseAttempt(rt, outer, row, end.error, next);
+    if (released === CANCELLED) return ended(rt, id, TaskResult.cancelled());
+    if (!released) {
       throw new AttemptFencedError(
         `task '${id}': attempt ${row.attempt} lost the task before it could record its failure`,
       );
@@ -152,15 +194,4 @@ async function runOne(
   }
   scope.live = false;
   return end;
-}
-
-/** Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled. */
-function sleep(hooks: DurableSupervisorHooks, ms: number, outer: TaskContext): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = hooks.clock.setTimeout(() => resolve(), ms);
-    outer.cancelled().then(() => {
-      hooks.clock.clearTimeout(timer);
-      resolve();
-    });
-  });
 }

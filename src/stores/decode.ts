@@ -4,7 +4,11 @@ import type { CorruptRecord } from './types.js';
 
 /** Options every durable store takes for rows it cannot read. */
 export interface CorruptRecordOptions {
-  /** Called once per unreadable row during `load`, with its task id and the reason. */
+  /**
+   * Called once per unreadable row, with its task id and the reason: a task record during `load`,
+   * or a durable task's row (reason `durable row: …`) whenever the store reads it (`register` then
+   * skips that task and takes up the others).
+   */
   onCorrupt?: (bad: CorruptRecord) => void;
 }
 
@@ -29,30 +33,36 @@ export function decodeRows(
   const records: PersistedTaskMeta[] = [];
   const corrupt: CorruptRecord[] = [];
   for (const row of rows) {
-    let json: unknown;
-    try {
-      json = JSON.parse(row.record);
-    } catch (e) {
-      corrupt.push({ task_id: row.task_id, reason: `invalid JSON: ${message(e)}` });
-      continue;
-    }
-    try {
-      const meta = parsePersistedTaskMeta(json);
-      // The key column is what `put` upserted by; a record claiming another id is not this row.
-      if (meta.task_id !== row.task_id) {
-        corrupt.push({
-          task_id: row.task_id,
-          reason: `record holds task_id ${JSON.stringify(meta.task_id)}`,
-        });
-        continue;
-      }
-      records.push(meta);
-    } catch (e) {
-      corrupt.push({ task_id: row.task_id, reason: message(e) });
-    }
+    const decoded = decodeRecord(row.task_id, row.record);
+    if (typeof decoded === 'string') corrupt.push({ task_id: row.task_id, reason: decoded });
+    else records.push(decoded);
   }
   if (onCorrupt) for (const bad of corrupt) onCorrupt(bad);
   return { records, corrupt };
+}
+
+/**
+ * Decodes one stored record (its JSON text, kept under `taskId`) into a validated record, or
+ * returns why it cannot: invalid JSON, a bad field, or a record holding another task id.
+ *
+ * @example
+ * decodeRecord('bg_0', '{'); // 'invalid JSON: …'
+ */
+export function decodeRecord(taskId: string, text: string): PersistedTaskMeta | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return `invalid JSON: ${message(e)}`;
+  }
+  try {
+    const meta = parsePersistedTaskMeta(json);
+    // The key column is what `put` upserted by; a record claiming another id is not this row.
+    if (meta.task_id !== taskId) return `record holds task_id ${JSON.stringify(meta.task_id)}`;
+    return meta;
+  } catch (e) {
+    return message(e);
+  }
 }
 
 /**

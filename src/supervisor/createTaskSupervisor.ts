@@ -159,7 +159,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       clock: this.timers,
       store: this.#store.durable,
       spawn: (opts, body, hook) => this.spawnTask(opts, body as (ctx: never) => unknown, false, hook),
-      resume: (meta, body) => this.resumeTask(meta, body as (ctx: never) => unknown),
+      resume: (meta, body, startsLater) =>
+        this.resumeTask(meta, body as (ctx: never) => unknown, startsLater),
+      awaitSlot: (taskId) => this.awaitSlot(taskId),
+      releaseSlot: (taskId) => this.releaseSlot(taskId),
       patch: (taskId, fields, event) => this.patchDurable(taskId, fields, event),
       isLive: (taskId) => {
         const entry = this.registry.byId.get(taskId);
@@ -198,26 +201,40 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   }
 
   cancelTree(taskId: TaskId): number {
-    const count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, taskId, this.#requestAny));
-    // With replicas, the store walks the whole tree, reaching descendants this process has not loaded.
-    this.replicas?.cancel({ kind: 'tree', taskId });
-    return count;
+    return this.#cancelScope('tree', taskId, this.#requestAny);
   }
 
   cancelAll(threadId: string): number {
-    const count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, threadId, this.#requestAny));
-    this.replicas?.cancel({ kind: 'thread', threadId });
-    return count;
+    return this.#cancelScope('thread', threadId, this.#requestAny);
   }
 
   cancelDescendantsForRun(runId: string): number {
-    // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
-    this.cancelledRuns.add(runId.trim());
-    const count = this.cancelBatch(() =>
-      cancelOps.cancelDescendantsForRun(this.registry, runId, this.#requestAny),
+    return this.#cancelScope('run', runId, this.#requestAny);
+  }
+
+  /**
+   * Cancels, in one grace batch, a tree (`key`: its root's id), a thread's tasks or a run's, each
+   * task reached through `request`; returns how many were live here. With replicas the store then
+   * takes the same request: it walks the whole tree (reaching descendants this process has not
+   * loaded), and records a run as cancelled so every replica fences it.
+   */
+  #cancelScope(kind: 'tree' | 'thread' | 'run', key: string, request: cancelOps.RequestCancel): number {
+    let count: number;
+    if (kind === 'tree') count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, key, request));
+    else if (kind === 'thread')
+      count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, key, request));
+    else {
+      // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
+      this.cancelledRuns.add(key.trim());
+      count = this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, key, request));
+    }
+    this.replicas?.cancel(
+      kind === 'tree'
+        ? { kind, taskId: key }
+        : kind === 'thread'
+          ? { kind, threadId: key }
+          : { kind, runId: key },
     );
-    // With replicas, the run is recorded as cancelled in the store too, so every replica fences it.
-    this.replicas?.cancel({ kind: 'run', runId });
     return count;
   }
 
@@ -246,16 +263,12 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
         if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
         const root = this.registry.byId.get(id);
         if (root === undefined || root.summary.status !== 'running') notFound.push(id);
-        this.cancelBatch(() => cancelOps.cancelTree(this.registry, id, collect));
-        this.replicas?.cancel({ kind: 'tree', taskId: id });
+        this.#cancelScope('tree', id, collect);
       }
     } else if ('threadId' in target) {
-      this.cancelBatch(() => cancelOps.cancelAll(this.registry, target.threadId, collect));
-      this.replicas?.cancel({ kind: 'thread', threadId: target.threadId });
+      this.#cancelScope('thread', target.threadId, collect);
     } else if ('runId' in target) {
-      this.cancelledRuns.add(target.runId.trim());
-      this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, target.runId, collect));
-      this.replicas?.cancel({ kind: 'run', runId: target.runId });
+      this.#cancelScope('run', target.runId, collect);
     } else {
       throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');
     }

@@ -1,4 +1,4 @@
-import type { StopReason } from '../../machines/task.machine.js';
+import type { StopReason, TaskMachineEvent } from '../../machines/task.machine.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { Json, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
 import { addUsage, overBudget, toTaskUsage, type Usage } from './budget.js';
@@ -23,6 +23,8 @@ export interface FlowHost {
   persist(entry: TaskEntry): void;
   /** Cancels a task and its subtree, the task itself with `reason`. */
   cancelTree(entry: TaskEntry, reason: StopReason): void;
+  /** Sends the task's actor `event` the way every event reaches it (nothing once it is final). */
+  send(entry: TaskEntry, event: TaskMachineEvent): void;
 }
 
 /** The supervisor options flow control reads. */
@@ -35,6 +37,8 @@ export interface FlowOptions {
 
 /** Which usage `usageOf` sums. */
 export type UsageQuery = { taskId: TaskId; tree?: boolean } | { threadId: string };
+
+const INPUT_PROVIDED: TaskMachineEvent = Object.freeze({ type: 'task.input.provided' });
 
 function setSummary(host: FlowHost, entry: TaskEntry, next: TaskSummary): void {
   entry.summary = Object.freeze(next);
@@ -94,6 +98,31 @@ export class FlowControl {
     return false;
   }
 
+  /**
+   * A durable task's next attempt asks for a slot (it gave its slot back between attempts, or
+   * waited for its start time without one): `undefined` when it may go on now (it holds a slot, or
+   * no limit applies); else it waits in the queue in its priority and spawn order, and the promise
+   * resolves once it has one.
+   */
+  awaitSlot(entry: TaskEntry): Promise<void> | undefined {
+    const gate = this.gate;
+    const flow = entry.flow;
+    if (gate === undefined || flow === undefined || flow.holdsSlot || entry.done) return undefined;
+    const took = gate.tryAcquire(entry);
+    if (took && this.#shared?.applies(entry) !== true) return undefined;
+    return new Promise<void>((resolve) => {
+      flow.onSlot = resolve;
+      // Its local slot taken, it still needs its type's slot shared with other replicas.
+      if (took) this.#onSlot(entry);
+      else gate.enqueue(entry);
+    });
+  }
+
+  /** A durable task stops running between attempts (or until its start time): its slots go to the next tasks. */
+  releaseSlot(entry: TaskEntry): void {
+    if (entry.flow !== undefined) this.#release(entry);
+  }
+
   /** Frees the task's slot, and its shared one. */
   #release(entry: TaskEntry): void {
     this.#shared?.release(entry);
@@ -111,13 +140,34 @@ export class FlowControl {
     return this.#budgetPerType.get(taskType);
   }
 
-  newFlow(priority: number | undefined, agent: boolean, budget: TaskUsage | undefined): TaskFlow {
-    return newFlow(priority ?? 0, agent, budget);
+  /** A task's flow; `usage` is what it used before this process took it up (a resumed task's). */
+  newFlow(
+    priority: number | undefined,
+    agent: boolean,
+    budget: TaskUsage | undefined,
+    usage?: TaskUsage | undefined,
+  ): TaskFlow {
+    const flow = newFlow(priority ?? 0, agent, budget);
+    if (usage !== undefined) {
+      flow.usage = usage;
+      flow.treeUsage = usage;
+    }
+    return flow;
+  }
+
+  /** The task's flow, made now if it had none: with the usage its summary already has. */
+  #flowOf(entry: TaskEntry): TaskFlow {
+    return (entry.flow ??= this.newFlow(0, entry.agentInbox !== undefined, undefined, entry.summary.usage));
   }
 
   #onSlot(entry: TaskEntry): void {
     const go = () => {
-      if (entry.flow?.phase === 'waiting') this.#resumeNow(entry);
+      const flow = entry.flow;
+      const onSlot = flow?.onSlot;
+      if (onSlot !== undefined) {
+        flow!.onSlot = undefined;
+        onSlot();
+      } else if (flow?.phase === 'waiting') this.#resumeNow(entry);
       else this.#host.startQueued(entry);
     };
     const shared = this.#shared;
@@ -133,7 +183,7 @@ export class FlowControl {
       throw new TypeError(`Expected \`options.validate\` to be a function, got ${typeof validate}`);
     if (entry.done || entry.cancelRequested || entry.actor === undefined)
       return Promise.reject(entry.controller?.signal.reason ?? CANCEL_REASON);
-    const flow = (entry.flow ??= newFlow(0, entry.agentInbox !== undefined, undefined));
+    const flow = this.#flowOf(entry);
     if (flow.input !== undefined)
       return Promise.reject(
         new TypeError('Expected one `requestInput` at a time, got a second while one waits'),
@@ -143,7 +193,7 @@ export class FlowControl {
     return new Promise<Json>((resolve, reject) => {
       flow.input = { request: json, validate, resolve, reject, answered: false };
       flow.phase = 'waiting';
-      entry.actor!.send({ type: 'task.input.requested', activeMs });
+      this.#host.send(entry, { type: 'task.input.requested', activeMs });
       setSummary(this.#host, entry, { ...entry.summary, phase: 'waiting', input_request: json });
       this.#host.persist(entry);
       this.#host.emit(entry, INPUT_REQUIRED_EVENT, { request: json });
@@ -175,7 +225,7 @@ export class FlowControl {
     flow.input = undefined;
     flow.phase = undefined;
     flow.activeSinceMs = this.#host.now();
-    entry.actor?.send({ type: 'task.input.provided' });
+    this.#host.send(entry, INPUT_PROVIDED);
     setSummary(this.#host, entry, withoutWait(entry.summary));
     this.#host.persist(entry);
     input.resolve(input.response ?? null);
@@ -202,6 +252,7 @@ export class FlowControl {
     flow.input = undefined;
     flow.phase = undefined;
     flow.body = undefined;
+    flow.onSlot = undefined;
     const gate = this.gate;
     if (gate === undefined) return;
     this.#shared?.release(entry);
@@ -213,14 +264,14 @@ export class FlowControl {
   reportUsage(entry: TaskEntry, usage: unknown): void {
     const u = toTaskUsage(usage, 'usage');
     if (entry.done) return;
-    const flow = (entry.flow ??= newFlow(0, entry.agentInbox !== undefined, undefined));
+    const flow = this.#flowOf(entry);
     flow.usage = Object.freeze(addUsage(flow.usage, u));
     setSummary(this.#host, entry, { ...entry.summary, usage: flow.usage });
     const seen = new Set<TaskEntry>();
     let e: TaskEntry | undefined = entry;
     while (e !== undefined && !seen.has(e)) {
       seen.add(e);
-      const f: TaskFlow = (e.flow ??= newFlow(0, e.agentInbox !== undefined, undefined));
+      const f = this.#flowOf(e);
       f.treeUsage = addUsage(f.treeUsage, u);
       if (!e.done && !e.remote && !e.cancelRequested && overBudget(f.treeUsage, f.budget) !== undefined)
         this.#host.cancelTree(e, 'budget');

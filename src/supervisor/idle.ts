@@ -1,5 +1,6 @@
 import type { TaskSummary } from '../wire/types.js';
 import type { Registry } from './registry.js';
+import { waitUntil } from './wait.js';
 
 /**
  * A thread has no work left: none of its tasks is running, and every ended task's terminal event
@@ -145,37 +146,20 @@ export class IdleWatch {
         }),
       );
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<ThreadIdleEvent>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const cleanup = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const set = this.#waiters.get(threadId);
-        set?.delete(done);
-        if (set?.size === 0) this.#waiters.delete(threadId);
-      };
-      const done = (event: ThreadIdleEvent): void => {
-        cleanup();
-        resolve(event);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal?.reason);
-      };
-      let set = this.#waiters.get(threadId);
-      if (set === undefined) this.#waiters.set(threadId, (set = new Set()));
-      set.add(done);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined && timeoutMs <= 2_147_483_647) {
-        timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new DOMException(`thread '${threadId}' was not idle within ${timeoutMs} ms`, 'TimeoutError'),
-          );
-        }, timeoutMs);
-      }
-    });
+    return waitUntil<ThreadIdleEvent>(
+      opts,
+      () => `thread '${threadId}' was not idle within ${timeoutMs} ms`,
+      (done) => {
+        let set = this.#waiters.get(threadId);
+        if (set === undefined) this.#waiters.set(threadId, (set = new Set()));
+        set.add(done);
+        return () => {
+          const waiting = this.#waiters.get(threadId);
+          waiting?.delete(done);
+          if (waiting?.size === 0) this.#waiters.delete(threadId);
+        };
+      },
+    );
   }
 
   onIdle(listener: ThreadIdleListener, filter: { readonly threadId?: string } = {}): () => void {

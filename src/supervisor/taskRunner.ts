@@ -46,11 +46,21 @@ export interface DurableSpawnHook {
   prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
   /** Forgets the row of a spawn that failed after `prepare`. */
   abandon(taskId: TaskId): Promise<void>;
+  /** It waits for a start time first: it takes no concurrency slot now (its attempt loop asks for one). */
+  readonly startsLater?: boolean;
 }
 
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
 const GRACE: TaskTimerEvent = Object.freeze({ type: GRACE_EVENT });
 const START: TaskMachineEvent = Object.freeze({ type: 'task.start' });
+/** The settle of a body that returned nothing (a parked body, a `void` one): one shared event. */
+const SETTLED_VOID: TaskMachineEvent = Object.freeze({
+  type: 'task.settled',
+  outcome: Object.freeze({
+    type: 'returned',
+    result: Object.freeze({ status: 'completed', value: null }),
+  }),
+});
 /** One frozen `task.cancel` per reason: a cancel allocates no event. */
 const CANCEL = Object.fromEntries(
   (['user', 'parent', 'run', 'timeout', 'budget', 'orphaned', 'shutdown'] as const).map((reason) => [
@@ -84,8 +94,10 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   #queued: (Snapshot<unknown> & { context: unknown }) | undefined;
   /** Queues, input, usage and budgets. */
   protected readonly flow: FlowControl;
-  /** Every spawn gets a flow (limits, or per-type budgets, are configured). */
+  /** Every spawn looks for its budget (limits, or per-type budgets, are configured). */
   readonly #flowAtSpawn: boolean;
+  /** Every spawn takes a slot (limits are configured). */
+  readonly #gated: boolean;
   /** Tasks the grace timer settled (their body did not return in time), for stop reports. */
   protected readonly forceSettled = new WeakSet<TaskEntry>();
 
@@ -110,10 +122,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
         },
         cancelTree: (entry, reason) =>
           this.cancelBatch(() => cancelTree(this.registry, entry.id, this.requestCancel, reason)),
+        send: (entry, event) => this.#send(entry, event),
       },
       flowOptions,
     );
     this.#flowAtSpawn = this.flow.configured;
+    this.#gated = this.flow.gate !== undefined;
     this.ids = new IdAllocator(store);
     this.#grace = grace;
     this.#clock = clock;
@@ -121,6 +135,14 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       actions: {
         abortBody: ({ context }) =>
           this.#abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
+        // The first stop reason is written on the task's own context object (each task has its own;
+        // no two share one) instead of by `assign`, which copies the context and rebuilds the
+        // snapshot (state value, tags) on every cancel: a tenth of a cancel's cost. The snapshot the
+        // transition ends in reads the same as the machine's own.
+        noteStopReason: ({ context, event }) => {
+          if (context.stopReason === undefined && event.type === 'task.cancel' && event.reason !== undefined)
+            (context as { stopReason?: StopReason }).stopReason = event.reason;
+        },
         // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
         // has one, one grace timer per cancel batch.
         armDeadline: ({ context }) => {
@@ -176,8 +198,12 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     const ambient = currentTaskScope();
     const ambientTask = ambient?.task_id;
     const pc = mergeParentContext(opts.parentContext, ambient, lineage);
-    const flowed = this.#flowAtSpawn || opts.budget !== undefined || opts.priority !== undefined;
-    const budget = flowed ? this.flow.budgetFor(opts.taskType, opts.budget) : undefined;
+    // A flow only where a limit applies: a slot to take, or a budget (a bare `priority` needs none).
+    const budget =
+      this.#flowAtSpawn || opts.budget !== undefined
+        ? this.flow.budgetFor(opts.taskType, opts.budget)
+        : undefined;
+    const flowed = this.#gated || budget !== undefined;
     this.#checkSpawn(opts, pc);
     if (!this.ids.available()) {
       // Only the first spawn of each id block waits; the re-check and minting below stay one synchronous step.
@@ -234,33 +260,8 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       inbox: opts.inbox ?? lineage?.inbox ?? this.#agentInboxOf(ambientTask) ?? this.ownerInbox,
       agentInbox: agent ? createInbox() : undefined,
     });
-    this.registry.add(entry);
-    if (flow !== undefined) {
-      entry.flow = flow;
-      if (!this.flow.admit(entry)) {
-        flow.phase = 'queued';
-        flow.body = body;
-        entry.summary = Object.freeze({ ...summary, phase: 'queued' });
-      }
-    }
-    this.replicas?.spawned(entry);
     const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
-    const context =
-      timeoutMs === undefined
-        ? { taskId: id, cancelGraceMs: this.#grace }
-        : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
-    const queued = flow?.phase === 'queued';
-    // The template is `running.active`; a queued task's differs only in its value (its snapshot
-    // has no `_nodes` of its own: XState derives them from the value on the first transition).
-    const snapshot = queued
-      ? this.#queuedSnapshot(context)
-      : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
-    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
-    entry.actor = actor;
-    actor.start();
-    // The snapshot skipped `running.active`'s entry, so the deadline is armed here (a queued task's
-    // when `task.start` enters `running`).
-    if (timeoutMs !== undefined && !queued) this.#armDeadline(entry, timeoutMs);
+    const actor = this.#launch(entry, flow, body, timeoutMs, durable?.startsLater === true);
     try {
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
@@ -290,11 +291,56 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   /**
-   * Runs `body` as the stored task `meta` (durable recovery): a live local entry with an actor, its
-   * record written again. A held entry without an actor (loaded from the store) is replaced, its
-   * waiters kept. `false` when the task already runs here or ended.
+   * Adds `entry` to the registry, gives it a concurrency slot or queues it with `body` (when it has
+   * a `flow`), and starts its actor: in `running.active` with its deadline armed, or in `queued`.
+   * The one actor set-up of spawn and resume. A durable task that `startsLater` takes no slot here:
+   * its attempt loop asks for one when its start time comes.
    */
-  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown): boolean {
+  #launch(
+    entry: TaskEntry,
+    flow: TaskFlow | undefined,
+    body: (ctx: never) => unknown,
+    timeoutMs: number | undefined,
+    startsLater = false,
+  ): NonNullable<TaskEntry['actor']> {
+    const id = entry.id;
+    this.registry.add(entry);
+    if (flow !== undefined) {
+      entry.flow = flow;
+      if (!startsLater && !this.flow.admit(entry)) {
+        flow.phase = 'queued';
+        flow.body = body;
+        entry.summary = Object.freeze({ ...entry.summary, phase: 'queued' });
+      }
+    }
+    this.replicas?.spawned(entry);
+    const context =
+      timeoutMs === undefined
+        ? { taskId: id, cancelGraceMs: this.#grace }
+        : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
+    const queued = flow?.phase === 'queued';
+    // The template is `running.active`; a queued task's differs only in its value (its snapshot
+    // has no `_nodes` of its own: XState derives them from the value on the first transition).
+    const snapshot = queued
+      ? this.#queuedSnapshot(context)
+      : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
+    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
+    entry.actor = actor;
+    actor.start();
+    // The snapshot skipped `running.active`'s entry, so the deadline is armed here (a queued task's
+    // when `task.start` enters `running`).
+    if (timeoutMs !== undefined && !queued) this.#armDeadline(entry, timeoutMs);
+    return actor;
+  }
+
+  /**
+   * Runs `body` as the stored task `meta` (durable recovery): a live local entry with an actor, its
+   * record written again. Like a spawn it passes the concurrency limits: past one it waits in
+   * `queued` for a slot (one that `startsLater`, after a backoff, asks for it then). A held entry
+   * without an actor (loaded from the store) is replaced, its waiters kept. `false` when the task
+   * already runs here or ended.
+   */
+  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown, startsLater = false): boolean {
     const held = this.registry.byId.get(meta.task_id);
     // An entry that ended here but whose record the store refused, still `running` there (its
     // attempt fenced by a replaced epoch), is taken up again like a held one.
@@ -314,20 +360,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     });
     entry.committed = true;
     entry.waiters = held?.waiters;
-    this.registry.add(entry);
-    this.replicas?.spawned(entry);
-    const context = { taskId: entry.id, cancelGraceMs: this.#grace };
-    const actor = createActor(this.#taskLogic, {
-      id: entry.id,
-      input: context,
-      snapshot: { ...this.#initial, context } as unknown as Snapshot<unknown>,
-      parent: this.#parent,
-    });
-    entry.actor = actor;
-    actor.start();
+    // Its stored budget still holds, against its stored usage; the priority is not stored (a held
+    // flow's is kept).
+    const budget = meta.budget ?? this.flow.budgetFor(meta.task_type, undefined);
+    const flow =
+      this.flow.gate !== undefined || budget !== undefined
+        ? this.flow.newFlow(held?.flow?.priority, false, budget, entry.summary.usage)
+        : undefined;
+    this.#launch(entry, flow, body, undefined, startsLater);
     this.writer.write(this.metaOf(entry), true);
     this.notify('spawned', entry);
-    this.#startBody(entry, body, false);
+    // A queued task's body starts when a slot frees (`#startQueued`).
+    if (flow?.phase !== 'queued') this.#startBody(entry, body, false);
     return true;
   }
 
@@ -351,6 +395,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     if (event !== undefined) this.#send(entry, { type: event });
     this.notify('updated', entry);
     this.writer.write(this.metaOf(entry), true);
+  }
+
+  /** See {@link FlowControl.awaitSlot}: `undefined` when the durable task may claim its attempt now. */
+  protected awaitSlot(taskId: TaskId): Promise<void> | undefined {
+    const entry = this.registry.byId.get(taskId);
+    return entry === undefined || !entry.local ? undefined : this.flow.awaitSlot(entry);
+  }
+
+  /** A durable task stopped running until its start time or its next attempt: its slot goes to the next task. */
+  protected releaseSlot(taskId: TaskId): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry?.local === true) this.flow.releaseSlot(entry);
   }
 
   /** A queued task got its slot: it enters `running`, and its body starts once its record is durable. */
@@ -408,7 +464,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     }
     // Promise.resolve never throws: a `then` that throws (even when read again) becomes a rejection.
     Promise.resolve(returned).then(
-      (value) => this.#settle(entry, { type: 'task.settled', outcome: outcomeOf(value) }),
+      (value) =>
+        this.#settle(
+          entry,
+          value === undefined ? SETTLED_VOID : { type: 'task.settled', outcome: outcomeOf(value) },
+        ),
       (e: unknown) =>
         this.#settle(entry, { type: 'task.settled', outcome: { type: 'threw', error: errorMessage(e) } }),
     );

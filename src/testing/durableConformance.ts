@@ -139,12 +139,59 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       );
     },
   ],
+  [
+    'two attempts race on one task: the holder writes, the stale attempt is refused, a step keeps one value',
+    async (d, tag) => {
+      const r = row(tag, `${tag}-race`);
+      await d.create(r);
+      await d.claim(r.task_id, 0, 'a', 1000);
+      const n = 8;
+      const each = <T>(f: (i: number) => Promise<T>) =>
+        Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+      // Attempt 1 writes while it is handed over: a write that lands before the release is its
+      // right, every one after must be refused.
+      const racing = each((i) => d.setStep(r.task_id, 1, 'a', 'cp', { a: i }, true));
+      ensure(await d.release(r.task_id, 1, 'a', 'lost', 1000), 'the holder could not release');
+      ensure((await d.claim(r.task_id, 1, 'b', 1000))?.attempt === 2, 'attempt 2 was not claimed');
+      const [cp, steps, stale, staleSteps] = await Promise.all([
+        each((i) => d.setStep(r.task_id, 2, 'b', 'cp', { b: i }, true)),
+        each((i) => d.setStep(r.task_id, 2, 'b', 'x', { b: i }, false)),
+        each((i) => d.setStep(r.task_id, 1, 'a', 'cp', { late: i }, true)),
+        each((i) => d.setStep(r.task_id, 1, 'a', 'x', { late: i }, false)),
+      ]);
+      await racing;
+      ensure(
+        stale.every((w) => w === undefined) && staleSteps.every((w) => w === undefined),
+        `the stale attempt wrote while attempt 2 held the task: ${JSON.stringify([stale, staleSteps])}`,
+      );
+      ensure(
+        cp.every((w) => w !== undefined),
+        "the holder's checkpoint writes were refused",
+      );
+      const first = steps[0]?.value;
+      ensure(
+        steps.every((w) => w !== undefined && sameJson(w.value, first)),
+        `concurrent writes of one step returned different values (the first must stay): ${JSON.stringify(steps)}`,
+      );
+      const stored = await d.steps(r.task_id);
+      ensure(
+        sameJson(stored.x, first) && steps.some((_, i) => sameJson(first, { b: i })),
+        `the step stored ${JSON.stringify(stored.x)}, its writes returned ${JSON.stringify(first)}`,
+      );
+      ensure(
+        cp.some((_, i) => sameJson(stored.cp, { b: i })),
+        `a stale write overwrote the holder's checkpoint: ${JSON.stringify(stored.cp)}`,
+      );
+    },
+  ],
 ];
 
 /**
  * The checks of a store's `durable` rows (run by `storeConformance` when the store has them):
- * exact round trip, per-thread idempotency keys under concurrency, the one conditional claim, and
- * the (attempt, owner) fence on releases, steps and checkpoints. Rejects on the first failure.
+ * exact round trip, per-thread idempotency keys under concurrency, the one conditional claim, the
+ * (attempt, owner) fence on releases, steps and checkpoints, and two attempts racing on one task
+ * (the holder's writes land, the stale one's are refused, concurrent writes of one step keep one
+ * value). Rejects on the first failure.
  *
  * @example
  * await durableConformance(() => new SqliteTaskStore(':memory:'));

@@ -1,7 +1,8 @@
 /** Test helpers: the real consumers of our output, Graphviz `dot` and mermaid in headless Chromium. */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 
 /** Runs `dot -Tsvg` on `source`; returns its exit code, stderr and SVG. */
 export function renderDot(source: string): { status: number | null; stderr: string; svg: string } {
@@ -9,18 +10,9 @@ export function renderDot(source: string): { status: number | null; stderr: stri
   return { status: r.status, stderr: r.stderr, svg: r.stdout };
 }
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** A headless Chromium page with mermaid's own dist build loaded from node_modules (no network). */
 export async function openMermaidPage(): Promise<{ browser: Browser; page: Page }> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage();
   await page.setContent('<!doctype html><html><body></body></html>');
   const require = createRequire(import.meta.url);

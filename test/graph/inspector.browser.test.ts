@@ -4,45 +4,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type InspectorServer, serveInspector } from '../../src/graph/index.js';
 import type { TaskContext, TaskSupervisor } from '../../src/supervisor/types.js';
+import { chromiumSuite } from '../helpers/chromium.js';
 import { gate, scriptedTree, tappedSupervisor } from './inspectorHelpers.js';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
-let browser: Browser;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function open(server: InspectorServer): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
-  cleanups.push(() => page.close());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  cleanups.push(async () => expect(errors).toEqual([]));
-  await page.goto(`${server.url}#token=${server.token}`);
-  return page;
-}
+const chrome = chromiumSuite();
+const open = (server: InspectorServer) => chrome.open(`${server.url}#token=${server.token}`);
 
 const node = (id: string): string => `.node[data-task-id="${id}"]`;
 
@@ -54,7 +24,7 @@ async function start(): Promise<{
   const { sup, tap } = tappedSupervisor();
   const g = gate();
   const server = await serveInspector(sup, { events: tap.subscribe });
-  cleanups.push(
+  chrome.defer(
     () => sup.stop(),
     () => server.close(),
     async () => g.open(),
@@ -100,9 +70,7 @@ it('shows the scripted tree, cancels a subtree with the button, page and supervi
 it('without the token in the URL the cancel button stays disabled', async () => {
   const { sup, server, g } = await start();
   const t = await scriptedTree(sup, g);
-  const page = await browser.newPage();
-  cleanups.push(() => page.close());
-  await page.goto(server.url);
+  const page = await chrome.open(server.url);
   await page.click(node(t.crawl));
   await page.waitForSelector('#cancel-btn');
   expect(await page.isDisabled('#cancel-btn')).toBe(true);

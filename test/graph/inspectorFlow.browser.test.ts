@@ -2,42 +2,15 @@
  * The inspector in real headless Chromium shows queued and waiting tasks (phases of `running`):
  * their own colour class, a data attribute, counts in the header and the request in the panel.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type InspectorServer, PHASE_COLORS, serveInspector } from '../../src/graph/index.js';
 import { createTaskSupervisor } from '../../src/index.js';
 import { createEventTap } from '../../src/graph/inspector/events.js';
 import { gate, until } from '../helpers/async.js';
+import { chromiumSuite } from '../helpers/chromium.js';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--no-first-run',
-];
-
-let browser: Browser;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function open(server: InspectorServer): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
-  cleanups.push(() => page.close());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  cleanups.push(async () => expect(errors).toEqual([]));
-  await page.goto(`${server.url}#token=${server.token}`);
-  return page;
-}
+const chrome = chromiumSuite();
+const open = (server: InspectorServer) => chrome.open(`${server.url}#token=${server.token}`);
 
 const node = (id: string): string => `.node[data-task-id="${id}"]`;
 
@@ -50,7 +23,7 @@ it('queued and waiting tasks are shown as such, with their colours, counts and t
   });
   const hold = gate();
   const server = await serveInspector(sup, { events: tap.subscribe });
-  cleanups.push(
+  chrome.defer(
     () => sup.stop(),
     () => server.close(),
     async () => hold.open(),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -41,10 +41,39 @@ async function asPostgres(cmd: string): Promise<string> {
   return stdout;
 }
 
+/**
+ * A port for a cluster, below the kernel's ephemeral range: a port in that range can be taken by
+ * any outgoing connection's local end while the test has its server stopped, and the restart then
+ * fails to bind it.
+ */
+function clusterPort(): number {
+  let low = 32_768; // Linux's default
+  try {
+    const read = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    if (Number.isSafeInteger(read) && read > 2_048) low = Math.min(read, low);
+  } catch {
+    // Not Linux: keep the default.
+  }
+  const from = Math.max(1_024, low - 12_000);
+  return from + Math.floor(Math.random() * (low - from));
+}
+
 export async function startOwnCluster(name: string): Promise<OwnCluster> {
   const bin = pgBinDir();
   if (bin === undefined) throw new Error('PostgreSQL binaries not found');
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  // A port another listener holds fails the first start: try another one (a few times).
+  for (let tries = 1; ; tries++) {
+    try {
+      return await startOn(bin, name, clusterPort());
+    } catch (e) {
+      if (tries >= 4) throw e;
+    }
+  }
+}
+
+async function startOn(bin: string, name: string, port: number): Promise<OwnCluster> {
   const data = `/tmp/awaken-${name}-${process.pid}-${port}`;
   await run('rm', ['-rf', data]);
   await run('mkdir', ['-p', data]);
@@ -52,7 +81,12 @@ export async function startOwnCluster(name: string): Promise<OwnCluster> {
   await asPostgres(`${bin}/initdb -D ${data} -A trust -U postgres >/dev/null`);
   const opts = `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off`;
   const start = () => asPostgres(`${bin}/pg_ctl -D ${data} -o '${opts}' -l ${data}/log -w start >/dev/null`);
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    await run('rm', ['-rf', data]);
+    throw e;
+  }
   await asPostgres(`${bin}/psql -h 127.0.0.1 -p ${port} -U postgres -c 'create database awaken' >/dev/null`);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/awaken`,

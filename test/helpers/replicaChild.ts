@@ -5,14 +5,18 @@ import { until } from '../stores/pgEnv.js';
 export type Line = { t: string; [k: string]: unknown };
 export type Reply = Line & { error?: string };
 
-/** A replica child process (test/fixtures/replica-child.mjs) and a request/reply channel to it. */
+/**
+ * A replica child process (test/fixtures/replica-child.mjs, or any fixture speaking its protocol:
+ * `{cmd, id, …}` lines in, `{t: 'reply', id, …}` lines out) and a request/reply channel to it.
+ */
 export class Replica {
   #next = 0;
   constructor(readonly child: Child) {}
   get lines(): Line[] {
     return this.child.lines as Line[];
   }
-  async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
+  /** Sends `cmd` and resolves with its reply, an `error` in it included. */
+  async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
     const id = ++this.#next;
     this.child.send({ cmd, id, ...args });
     let reply: Line | undefined;
@@ -22,6 +26,16 @@ export class Replica {
       `reply to ${cmd}`,
     );
     return reply as T;
+  }
+  /** Like `call`, but a reply with an `error` rejects with it. */
+  async callOk<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
+    const reply = await this.call<Reply>(cmd, args, timeoutMs);
+    if (typeof reply.error === 'string') throw new Error(`${cmd}: ${reply.error}`);
+    return reply as T;
+  }
+  /** The `epoch` of its `ready` line (the store's first epoch). */
+  get readyEpoch(): string {
+    return String(this.lines.find((l) => l.t === 'ready')?.epoch ?? '');
   }
   async spawn(args: Record<string, unknown>): Promise<string> {
     const r = await this.call<Reply & { task?: string }>('spawn', args);

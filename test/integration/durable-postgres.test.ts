@@ -205,7 +205,8 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
 
   it('a replica SIGSTOPped past its lease and resumed: its late checkpoint and result are refused; store, both replicas and the owner inbox agree', async () => {
     const table = newTable();
-    const a = await start(table, { MODE: 'stall', SPAWN: '1', TASKS: '1', INBOX: '1' });
+    // Only A's lease can end its life while it is stopped (its lock stays held): a short one.
+    const a = await start(table, { MODE: 'stall', SPAWN: '1', TASKS: '1', INBOX: '1', LEASE_MS: '3000' });
     await until(() => lines(a, 'started').length === 1, 20_000, 'attempt 1 started');
     const b = await start(table, { MODE: 'stall', INBOX: '1' });
     a.proc.kill('SIGSTOP');

@@ -1,37 +1,10 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { buildDist, startChild } from '../fixtures/childProcess.js';
+import { Replica } from '../helpers/replicaChild.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-flow-replicas.test.ts');
-
-type Line = { t: string; id?: number; [k: string]: unknown };
-
-/** A child replica (test/fixtures/flow-replica-child.mjs) with a request/reply channel. */
-class Replica {
-  #next = 0;
-  epoch = '';
-  constructor(readonly child: Child) {}
-  get lines(): Line[] {
-    return this.child.lines as Line[];
-  }
-  async call<T = Line & { error?: string }>(
-    cmd: string,
-    args: Record<string, unknown> = {},
-    timeoutMs = 30_000,
-  ): Promise<T> {
-    const id = ++this.#next;
-    this.child.send({ cmd, id, ...args });
-    let reply: Line | undefined;
-    await until(
-      () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
-      timeoutMs,
-      `reply to ${cmd}`,
-    );
-    if (typeof reply!.error === 'string') throw new Error(reply!.error);
-    return reply as T;
-  }
-}
 
 /** The most intervals open at once (an end at the same instant as a start closes first). */
 function maxOverlap(intervals: readonly { start: number; end: number }[]): number {
@@ -92,7 +65,6 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     const r = new Replica(child);
     running.push(r);
     await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
-    r.epoch = String(r.lines.find((l) => l.t === 'ready')!.epoch);
     return r;
   };
 
@@ -101,20 +73,24 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     // B's bodies run longer, so B holds slots when it is killed.
     const [a, b] = await Promise.all([start(t, { SLEEP_MS: '40' }), start(t, { SLEEP_MS: '300' })]);
     const [spawnedA, spawnedB] = await Promise.all([
-      a.call<{ tasks: string[] }>('spawnMany', { thread: 'TA', n: 50 }),
-      b.call<{ tasks: string[] }>('spawnMany', { thread: 'TB', n: 50 }),
+      a.callOk<{ tasks: string[] }>('spawnMany', { thread: 'TA', n: 50 }),
+      b.callOk<{ tasks: string[] }>('spawnMany', { thread: 'TB', n: 50 }),
     ]);
     expect(spawnedA.tasks).toHaveLength(50);
     expect(spawnedB.tasks).toHaveLength(50);
     // Kill B while it holds shared slots and a body of its own is running, as the database records
     // them (a slot is taken before its body writes its ledger row, so the slots alone do not say it).
+    // The slots table is made by the first slot taken, which may come after the spawns returned.
+    const slotsMade = async () =>
+      (await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`"${t}_slots"`])).rows[0].ok === true;
     await until(
       async () =>
+        (await slotsMade()) &&
         (
           await pool.query(
             `SELECT (SELECT count(*)::int FROM "${t}_slots" WHERE epoch = $1) >= 2
                 AND EXISTS (SELECT 1 FROM "${t}_ledger" WHERE pid = $2 AND ended_at IS NULL) AS ok`,
-            [b.epoch, b.child.proc.pid],
+            [b.readyEpoch, b.child.proc.pid],
           )
         ).rows[0].ok === true,
       20_000,
@@ -126,7 +102,7 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     const killedAt = Number(
       (await pool.query(`SELECT extract(epoch FROM clock_timestamp()) * 1000 AS at`)).rows[0].at,
     );
-    const { statuses } = await a.call<{ statuses: string[] }>('waitAll', {}, 60_000);
+    const { statuses } = await a.callOk<{ statuses: string[] }>('waitAll', {}, 60_000);
     expect(statuses).toEqual(Array(50).fill('completed'));
 
     const ledger = (
@@ -149,8 +125,8 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
   it('provideInput on another replica resumes a waiting task exactly once; phase and input_request are in the record', async () => {
     const t = await newTable();
     const [a, b] = await Promise.all([start(t), start(t)]);
-    const { task } = await a.call<{ task: string }>('ask', { thread: 'TQ' });
-    await a.call('wait', { task });
+    const { task } = await a.callOk<{ task: string }>('ask', { thread: 'TQ' });
+    await a.callOk('wait', { task });
     // The record says the task waits, and what it asked.
     await until(
       async () => {
@@ -161,16 +137,16 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
       20_000,
       'the waiting record',
     );
-    await b.call('load', { thread: 'TQ' });
-    const seen = await b.call<{ summary: Record<string, unknown> | null }>('get', { task });
+    await b.callOk('load', { thread: 'TQ' });
+    const seen = await b.callOk<{ summary: Record<string, unknown> | null }>('get', { task });
     expect(seen.summary).toMatchObject({
       status: 'running',
       phase: 'waiting',
       input_request: { question: 'go on?' },
     });
     // Answered on B: routed to A, which owns the task; a second answer from B is refused.
-    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'yes' })).ok).toBe(true);
-    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'no' })).ok).toBe(false);
+    expect((await b.callOk<{ ok: boolean }>('provide', { task, response: 'yes' })).ok).toBe(true);
+    expect((await b.callOk<{ ok: boolean }>('provide', { task, response: 'no' })).ok).toBe(false);
     await until(() => a.lines.some((l) => l.t === 'waited' && l.task === task), 20_000, 'the task to end');
     const waited = a.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
       string,
@@ -180,7 +156,7 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     expect(waited.phase).toBeUndefined();
     expect(waited.input_request).toBeUndefined();
     // Already answered: A refuses its own late answer too.
-    expect((await a.call<{ ok: boolean }>('provide', { task, response: 'late' })).ok).toBe(false);
+    expect((await a.callOk<{ ok: boolean }>('provide', { task, response: 'late' })).ok).toBe(false);
     const stored = JSON.parse(
       (await pool.query(`SELECT record FROM "${t}" WHERE task_id = $1`, [task])).rows[0].record,
     );
@@ -192,7 +168,7 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     const t = await newTable();
     const a = await start(t, { DURABLE: '1' });
     const b = await start(t, { DURABLE: '1' });
-    const { task } = await a.call<{ task: string }>('askDurable', { thread: 'TD' });
+    const { task } = await a.callOk<{ task: string }>('askDurable', { thread: 'TD' });
     await until(() => a.lines.some((l) => l.t === 'asking' && l.task === task), 20_000, 'attempt 1 to ask');
     const record = async () => {
       const row = (await pool.query(`SELECT record, owner_epoch FROM "${t}" WHERE task_id = $1`, [task]))
@@ -212,24 +188,26 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
     await until(
       async () => {
         const { rec, owner } = await record();
-        return rec.phase === 'waiting' && rec.input_request?.question === 'ship it?' && owner !== a.epoch;
+        return (
+          rec.phase === 'waiting' && rec.input_request?.question === 'ship it?' && owner !== a.readyEpoch
+        );
       },
       20_000,
       'the task waiting again',
     );
     const { owner } = await record();
-    const runner = owner === b.epoch ? b : a2;
+    const runner = owner === b.readyEpoch ? b : a2;
     const other = runner === b ? a2 : b;
-    expect([a2.epoch, b.epoch]).toContain(owner);
-    await runner.call('wait', { task });
-    await other.call('load', { thread: 'TD' });
+    expect([a2.readyEpoch, b.readyEpoch]).toContain(owner);
+    await runner.callOk('wait', { task });
+    await other.callOk('load', { thread: 'TD' });
     expect(
-      (await other.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
+      (await other.callOk<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
     ).toMatchObject({
       status: 'running',
       phase: 'waiting',
     });
-    expect((await other.call<{ ok: boolean }>('provide', { task, response: 'ship' })).ok).toBe(true);
+    expect((await other.callOk<{ ok: boolean }>('provide', { task, response: 'ship' })).ok).toBe(true);
     await until(
       () => runner.lines.some((l) => l.t === 'waited' && l.task === task),
       20_000,
@@ -245,30 +223,30 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
   it('an answer routed for an earlier request is dropped by the owner: the task asked again, only an answer to the new request resumes it', async () => {
     const t = await newTable();
     const [a, b] = await Promise.all([start(t), start(t)]);
-    const { task } = await a.call<{ task: string }>('askTwice', { thread: 'T2' });
-    await a.call('wait', { task });
-    await b.call('load', { thread: 'T2' });
+    const { task } = await a.callOk<{ task: string }>('askTwice', { thread: 'T2' });
+    await a.callOk('wait', { task });
+    await b.callOk('load', { thread: 'T2' });
     const waitingOn = async (r: Replica, q: number) =>
       until(
         async () => {
-          const s = (await r.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary;
+          const s = (await r.callOk<{ summary: Record<string, unknown> | null }>('get', { task })).summary;
           return s?.phase === 'waiting' && (s.input_request as { q?: number } | undefined)?.q === q;
         },
         20_000,
         `B to see the task waiting on q${q}`,
       );
     await waitingOn(b, 1);
-    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'one' })).ok).toBe(true);
+    expect((await b.callOk<{ ok: boolean }>('provide', { task, response: 'one' })).ok).toBe(true);
     await waitingOn(b, 2);
     // A late answer to the first request (as a replica with a stale view would record it).
     await pool.query(`INSERT INTO "${t}_control" (epoch, task_id, kind, body) VALUES ($1, $2, 'input', $3)`, [
-      a.epoch,
+      a.readyEpoch,
       task,
       JSON.stringify({ response: 'stale', request: { q: 1 } }),
     ]);
     await pool.query('SELECT pg_notify($1, $2)', [
       `awaken-tasks:${t}`,
-      JSON.stringify({ k: 'c', e: a.epoch }),
+      JSON.stringify({ k: 'c', e: a.readyEpoch }),
     ]);
     await until(
       async () => (await pool.query(`SELECT count(*)::int AS n FROM "${t}_control"`)).rows[0].n === 0,
@@ -276,12 +254,12 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
       'A to take the stale answer',
     );
     expect(
-      (await a.call<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
+      (await a.callOk<{ summary: Record<string, unknown> | null }>('get', { task })).summary,
     ).toMatchObject({
       phase: 'waiting',
       input_request: { q: 2 },
     });
-    expect((await b.call<{ ok: boolean }>('provide', { task, response: 'two' })).ok).toBe(true);
+    expect((await b.callOk<{ ok: boolean }>('provide', { task, response: 'two' })).ok).toBe(true);
     await until(() => a.lines.some((l) => l.t === 'waited' && l.task === task), 20_000, 'the task to end');
     const waited = a.lines.find((l) => l.t === 'waited' && l.task === task)!.summary as Record<
       string,

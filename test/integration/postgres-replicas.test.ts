@@ -69,6 +69,7 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     );
     expect(burst.error).toBeUndefined();
     const { loads } = await loop;
+    console.log(`[race] B loaded ${loads} times`);
     expect(loads).toBeGreaterThan(10);
     const rows = await pool.query(`SELECT status, count(*)::int AS n FROM "${t}" GROUP BY status`);
     expect(rows.rows).toEqual([{ status: 'completed', n: burst.tasks.length }]);
@@ -86,10 +87,12 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
   it('A stopped (SIGSTOP) past its lease, then resumed: the task ends once, A’s late completion is refused, A, B and the database agree', async () => {
     const t = newTable();
     const [a, b] = await Promise.all([start(t, { LEASE_MS: '3000', POLL_MS: '500' }), start(t)]);
-    // The body's timer falls due while A is stopped (the lease lapses at least 2.5 s after the
-    // last renewal), so on resuming its completion is written before A notices the lapse itself.
-    const task = await a.spawn({ thread: 'T', kind: 'timer', ms: 1500 });
+    // The body ends once released, and the release is sent while A is stopped: it cannot end
+    // before the stop however slow this machine is (a timer could), and on resuming its completion
+    // is written at once, before A learns of the lapse (that takes its heartbeat's round trips).
+    const task = await a.spawn({ thread: 'T', kind: 'gated', n: 0 });
     a.child.proc.kill('SIGSTOP');
+    const released = a.call('release', { task }, 60_000);
     await b.call('load', { thread: 'T' });
     expect((await b.get(task))?.status).toBe('running');
     await b.call('wait', { task });
@@ -101,6 +104,7 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
       'B to orphan the stalled task',
     );
     a.child.proc.kill('SIGCONT');
+    await released;
     // A's memory says `completed` from its body's return until its write is refused, then converges.
     await until(
       async () => (await a.get(task))?.status === 'failed',

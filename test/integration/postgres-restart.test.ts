@@ -173,20 +173,27 @@ describe.skipIf(unavailable !== undefined)('replicas across a database restart (
 
   it('an outage longer than the lease: the owner’s tasks are orphaned, its late completion refused, and it goes on under a new epoch', async () => {
     const t = uniqueTable('outage');
-    const [a, b] = await Promise.all([start(t, { LEASE_MS: '3000', POLL_MS: '300' }), start(t)]);
+    const leaseMs = 3000;
+    const [a, b] = await Promise.all([start(t, { LEASE_MS: String(leaseMs), POLL_MS: '300' }), start(t)]);
     const park = await a.spawn({ thread: 'L', kind: 'park' });
-    const timer = await a.spawn({ thread: 'L', kind: 'timer', ms: 1500 });
+    // Its body ends when released: during the outage, however slow the machine.
+    const timer = await a.spawn({ thread: 'L', kind: 'gated', n: 0 });
     await b.call('load', { thread: 'L' });
     // A receives thread R's events (its run loaded it); nobody else claims R meanwhile.
     await a.call('load', { thread: 'R' });
     const oldEpoch = await a.epoch();
     await cluster.stop();
-    // A's body completes while the database is down; its write waits. A is then held (SIGSTOP)
-    // so that B, not A, decides first once the database is back — past A's 3 s lease.
+    const downAt = Date.now();
+    // A's body completes while the database is down; its write waits (A's memory says completed
+    // until the write is refused). A is then held (SIGSTOP) so that B, not A, decides first once
+    // the database is back — past A's 3 s lease.
     await until(() => a.replicaEvents('connection_lost').length > 0, 10_000, 'A to see the outage');
-    await sleep(2500);
+    await a.call('release', { task: timer });
+    await until(async () => (await a.get(timer))?.status === 'completed', 10_000, 'A’s body to complete');
     a.child.proc.kill('SIGSTOP');
-    await sleep(1500);
+    // The outage outlasts A's lease (its last renewal was before the server was down; the server
+    // runs on this machine's clock): the scenario's length, not a wait for an outcome.
+    await sleep(Math.max(0, downAt + leaseMs + 500 - Date.now()));
     await cluster.start();
     await until(
       async () => {

@@ -4,31 +4,11 @@ import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
 import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { buildDist } from '../fixtures/childProcess.js';
+import { type Replica, startReplica } from '../helpers/replicaChild.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-wake.test.ts');
-
-type Line = { t: string; id?: number; [k: string]: unknown };
-
-/** A replica child (test/fixtures/replica-child.mjs) with a request/reply channel. */
-class Replica {
-  #next = 0;
-  constructor(readonly child: Child) {}
-  async call<T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<T> {
-    const id = ++this.#next;
-    this.child.send({ cmd, id, ...args });
-    let reply: Line | undefined;
-    const lines = this.child.lines as Line[];
-    await until(
-      () => (reply = lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
-      timeoutMs,
-      `reply to ${cmd}`,
-    );
-    if (typeof reply?.error === 'string') throw new Error(reply.error);
-    return reply as T;
-  }
-}
 
 function eventsIn(messages: readonly Message[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -44,15 +24,15 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   let pool: pg.Pool;
   const tables: string[] = [];
   const stores: PostgresTaskStore[] = [];
-  let children: Child[] = [];
+  let children: Replica[] = [];
 
   beforeAll(() => {
     dist = buildDist('wake');
     pool = new pg.Pool({ connectionString: pgUrl });
   }, 120_000);
   afterEach(async () => {
-    for (const c of children) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.closed.catch(() => undefined)));
+    for (const r of children) r.child.proc.kill('SIGKILL');
+    await Promise.all(children.map((r) => r.child.closed.catch(() => undefined)));
     children = [];
   });
   afterAll(async () => {
@@ -62,17 +42,9 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   });
 
   const startA = async (table: string) => {
-    const child = startChild('replica-child.mjs', {
-      AWAKEN_DIST: dist,
-      DATABASE_URL: pgUrl!,
-      TABLE: table,
-      LEASE_MS: '30000',
-      POLL_MS: '100',
-      DURABLE: '1',
-    });
-    children.push(child);
-    await until(() => (child.lines as Line[]).some((l) => l.t === 'ready'), 30_000, 'A ready');
-    return new Replica(child);
+    const r = await startReplica(dist, pgUrl!, table, { DURABLE: '1' });
+    children.push(r);
+    return r;
   };
 
   it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
@@ -81,7 +53,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     const a = await startA(table);
 
     // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
-    const { outcome: first, tasks } = await a.call<{ outcome: RunOutcome; tasks: string[] }>('turn', {
+    const { outcome: first, tasks } = await a.callOk<{ outcome: RunOutcome; tasks: string[] }>('turn', {
       thread: 'T',
       run: 'run-1',
       emits: [2, 1],
@@ -100,7 +72,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     const model = async (req: { messages: Message[]; tools: ToolDefinition[] }) => {
       if (scripted.requests.length === 0) {
         // t1 ends on A while B's first continuation turn is in progress.
-        await a.call('release', { task: t1 });
+        await a.callOk('release', { task: t1 });
         await until(async () => (await rowStatus(t1)) === 'completed', 10_000, 't1 completed on A');
       }
       return scripted(req);
@@ -115,7 +87,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
       untilIdle: { maxTurns: 5, waitFirst: true },
     });
     await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
-    await a.call('release', { task: t0 });
+    await a.callOk('release', { task: t0 });
     const outcome = await running;
 
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
@@ -141,7 +113,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     const table = uniqueTable('wake');
     tables.push(table);
     const a = await startA(table);
-    const { outcome: first, tasks } = await a.call<{ outcome: RunOutcome; tasks: string[] }>('turn', {
+    const { outcome: first, tasks } = await a.callOk<{ outcome: RunOutcome; tasks: string[] }>('turn', {
       thread: 'T',
       run: 'run-1',
       emits: [1, 0],
@@ -170,7 +142,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
       untilIdle: { maxTurns: 5, waitFirst: true, reloadMs: 200 },
     });
     await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
-    await a.call('release', { task: t0 });
+    await a.callOk('release', { task: t0 });
     const outcome = await running;
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
     const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];

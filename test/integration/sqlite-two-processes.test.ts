@@ -37,7 +37,8 @@ function bin(args: string[]): Promise<{ code: number | null; stdout: string; std
 async function startOwner(file: string) {
   const owner = startChild('sqlite-owner-child.mjs', { AWAKEN_DIST: dist, DB_FILE: file, ROLE: 'owner' });
   owners.push(owner);
-  await until(() => owner.lines.length > 0, 20_000, 'the owner ready');
+  // Every 20 ms, not every turn: a busy poll would take a core from the child it waits for.
+  await until(() => owner.lines.length > 0, 20_000, 'the owner ready', 20);
   const ready = owner.lines[0] as Line & { id: string; pid: number; instanceId: string };
   expect(ready.t).toBe('ready');
   return { owner, ready };

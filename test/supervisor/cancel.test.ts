@@ -261,4 +261,39 @@ describe('F. cancel, cancelTree, cancelAll, cancelDescendantsForRun', () => {
     expect((events() as TaskEvent[]).map((e) => e.kind)).toEqual(['completed']);
     await sup.stop();
   });
+
+  it('F4 while cancelling, each task actor says why it was asked, the first reason kept, and its summary ends with it', async () => {
+    const { sup } = setup();
+    const hold = gate();
+    // Bodies that ignore the request for now, so the tasks stay in running.cancelling.
+    const stubborn = async () => {
+      await hold.promise;
+      return TaskResult.cancelled();
+    };
+    const root = await sup.spawn(opts(), stubborn);
+    const child = await sup.spawn(opts({ parentContext: { task_id: root } }), stubborn);
+    const other = await sup.spawn(opts(), stubborn);
+    const before = sup.taskActor(child)!.getSnapshot();
+    expect(before.context.stopReason).toBeUndefined();
+    expect(sup.cancelTree(root)).toBe(2);
+    // A later cancel of the same task (another reason) does not replace the first.
+    expect(sup.cancel(child)).toBe(true);
+    expect(sup.cancelAll('t')).toBe(3);
+    for (const [id, why] of [
+      [root, 'user'],
+      [child, 'parent'],
+      [other, 'user'],
+    ] as const) {
+      const snapshot = sup.taskActor(id)!.getSnapshot();
+      expect(snapshot.value).toEqual({ running: 'cancelling' });
+      expect(snapshot.context.stopReason).toBe(why);
+    }
+    // Contexts are per task: the reason of one is not seen on another.
+    expect(sup.taskActor(root)!.getSnapshot().context).not.toBe(sup.taskActor(child)!.getSnapshot().context);
+    hold.open();
+    expect((await sup.wait(root)).stop_reason).toBe('user');
+    expect((await sup.wait(child)).stop_reason).toBe('parent');
+    expect((await sup.wait(other)).stop_reason).toBe('user');
+    await sup.stop();
+  });
 });

@@ -188,4 +188,23 @@ describe('concurrency limits and the queue', () => {
     );
     await sup.stop();
   });
+
+  it('a priority without limits, or a type without a budget, allocates no flow state (nothing it would use)', async () => {
+    const { sup } = setup({ budgetPerType: { costly: { tokens: 10 } } });
+    // The flow state is internal: read it from the registry.
+    const flowOf = (id: string) =>
+      (sup as unknown as { registry: { byId: Map<string, { flow?: unknown }> } }).registry.byId.get(id)?.flow;
+    const prioritised = await sup.spawn(opts({ priority: 5 }), parked);
+    const cheap = await sup.spawn(opts({ taskType: 'cheap' }), parked);
+    const costly = await sup.spawn(opts({ taskType: 'costly' }), parked);
+    const budgeted = await sup.spawn(opts({ budget: { tokens: 1 } }), parked);
+    expect(flowOf(prioritised)).toBeUndefined();
+    expect(flowOf(cheap)).toBeUndefined();
+    expect(flowOf(costly)).toBeDefined();
+    expect(flowOf(budgeted)).toBeDefined();
+    expect(sup.get(costly)!.budget).toEqual({ tokens: 10 });
+    expect(sup.get(prioritised)).not.toHaveProperty('priority');
+    sup.cancelAll('t');
+    await sup.stop();
+  });
 });

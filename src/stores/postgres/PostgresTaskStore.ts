@@ -197,6 +197,7 @@ export class PostgresTaskStore implements TaskStore {
       epoch: () => this.#epoch.current,
       lockGraceMs: this.#lockGraceMs,
       sweepMs: this.#pollMs,
+      onCorrupt: this.#onCorrupt,
     });
     return this.#durable;
   }

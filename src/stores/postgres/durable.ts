@@ -1,49 +1,22 @@
 import type { Pool } from 'pg';
 import type { Json, TaskId } from '../../wire/types.js';
-import type {
-  BackoffNumbers,
-  DurableCreated,
-  DurableRow,
-  DurableState,
-  DurableTaskStore,
-} from '../durable.js';
+import type { BackoffNumbers, DurableCreated, DurableRow, DurableTaskStore } from '../durable.js';
+import {
+  DURABLE_COLUMNS,
+  decodeDurableRows,
+  decodeSteps,
+  encodeDurableRow,
+  type StoredDurableRow,
+} from '../durableRows.js';
+import type { CorruptRecord } from '../types.js';
 import { revokeDead } from './orphan.js';
 import type { TableNames } from './schema.js';
 
-type Row = {
-  task_id: string;
-  thread_id: string;
-  task_type: string;
-  idempotency_key: string | null;
-  state: string;
-  attempt: number;
-  max_attempts: number;
-  next_run_at_ms: string;
-  owner: string | null;
-  record: string;
-  input: string;
-  errors: string[];
-};
+/** A row as `pg` reads it: `errors` is jsonb, which `pg` hands back parsed. */
+type Row = Omit<StoredDurableRow, 'errors'> & { errors: unknown };
 
-const COLS =
-  'task_id, thread_id, task_type, idempotency_key, state, attempt, max_attempts, next_run_at_ms, owner, record, input, errors';
-
-function decode(r: Row): DurableRow {
-  return {
-    task_id: r.task_id,
-    thread_id: r.thread_id,
-    task_type: r.task_type,
-    record: JSON.parse(r.record),
-    input: JSON.parse(r.input) as Json,
-    state: r.state as DurableState,
-    attempt: r.attempt,
-    max_attempts: r.max_attempts,
-    next_run_at_ms: Number(r.next_run_at_ms),
-    attempt_errors: r.errors,
-    ...(r.idempotency_key === null ? {} : { idempotency_key: r.idempotency_key }),
-    ...(r.owner === null ? {} : { owner: r.owner }),
-  };
-}
+const COLS = DURABLE_COLUMNS.join(', ');
+const T_COLS = DURABLE_COLUMNS.map((c) => `t.${c}`).join(', ');
 
 /** `true` while owner epoch `expr` exists and its lease (database clock) has not passed. */
 function live(n: TableNames, expr: string): string {
@@ -75,9 +48,7 @@ function statements(n: TableNames) {
       ), took AS (
         UPDATE ${d} t SET state = 'running', attempt = t.attempt + 1, owner = $3, owner_epoch = $5
         FROM c WHERE t.task_id = c.task_id
-        RETURNING ${COLS.split(', ')
-          .map((c) => `t.${c}`)
-          .join(', ')}
+        RETURNING ${T_COLS}
       ), rec AS (
         UPDATE ${n.tasks} r SET owner_epoch = $5 FROM took
         WHERE r.task_id = took.task_id AND r.status = 'running' AND r.owner_epoch IS DISTINCT FROM $5
@@ -91,19 +62,20 @@ function statements(n: TableNames) {
     finish: `UPDATE ${d} SET state = 'done', owner = NULL WHERE task_id = $1 AND state <> 'done'`,
     pending: `SELECT ${COLS} FROM ${d} WHERE task_type = $1 AND state <> 'done' ORDER BY seq`,
     steps: `SELECT name, value FROM ${n.durableSteps} WHERE task_id = $1`,
-    // A step keeps its first value; a checkpoint ($6) takes the new one. Both fenced.
-    setStep: `WITH f AS (SELECT 1 FROM ${d} WHERE ${held} FOR SHARE),
-      ins AS (
-        INSERT INTO ${n.durableSteps} (task_id, name, value) SELECT $1, $4, $5 FROM f
-        ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value WHERE $6::boolean
-        RETURNING value
-      )
-      SELECT (SELECT count(*) FROM f)::int AS held, (SELECT value FROM ins) AS written,
-        (SELECT value FROM ${n.durableSteps} WHERE task_id = $1 AND name = $4) AS kept`,
+    // A step keeps its first value, a checkpoint ($6) takes the new one; both fenced. The conflict
+    // arm always updates (a step to its own value), so RETURNING gives the value stored even when a
+    // racing write of the same attempt committed it after this statement's snapshot. No row: the
+    // fence refused the write.
+    setStep: `WITH f AS (SELECT 1 FROM ${d} WHERE ${held} FOR SHARE)
+      INSERT INTO ${n.durableSteps} AS s (task_id, name, value) SELECT $1, $4, $5 FROM f
+      ON CONFLICT (task_id, name) DO UPDATE
+        SET value = CASE WHEN $6::boolean THEN excluded.value ELSE s.value END
+      RETURNING value`,
     remove: `WITH s AS (DELETE FROM ${n.durableSteps} WHERE task_id = $1) DELETE FROM ${d} WHERE task_id = $1`,
     // The takeover of rows whose claimant is gone: ONE statement, rows locked with SKIP LOCKED (a
     // racing replica takes others), a running attempt recorded as lost with its backoff computed on
-    // the database clock, and the task's record moved to this epoch so its writes land.
+    // the database clock, and the task's record moved to this epoch so its writes land. A state it
+    // does not know is kept, so the row comes back as stored and is reported unreadable.
     adopt: `WITH lost AS (
         SELECT task_id FROM ${d} x
         WHERE x.task_type = $1 AND x.state <> 'done'
@@ -113,7 +85,8 @@ function statements(n: TableNames) {
         FOR UPDATE SKIP LOCKED
       ), took AS (
         UPDATE ${d} t SET owner_epoch = $2, owner = NULL,
-          state = CASE WHEN t.state = 'running' AND t.attempt >= t.max_attempts THEN 'done' ELSE 'waiting' END,
+          state = CASE WHEN t.state = 'running' AND t.attempt >= t.max_attempts THEN 'done'
+            WHEN t.state IN ('running', 'waiting') THEN 'waiting' ELSE t.state END,
           errors = CASE WHEN t.state = 'running'
             THEN t.errors || jsonb_build_array('attempt ' || t.attempt || ': ' || $4::text) ELSE t.errors END,
           next_run_at_ms = CASE WHEN t.state = 'running' THEN
@@ -122,9 +95,7 @@ function statements(n: TableNames) {
                 * (1 - $8::float8 * random()))::bigint
             ELSE t.next_run_at_ms END
         FROM lost WHERE t.task_id = lost.task_id
-        RETURNING ${COLS.split(', ')
-          .map((c) => `t.${c}`)
-          .join(', ')}, t.seq
+        RETURNING ${T_COLS}, t.seq
       ), rec AS (
         UPDATE ${n.tasks} r SET owner_epoch = $2 FROM took
         WHERE r.task_id = took.task_id AND r.status = 'running'
@@ -153,6 +124,7 @@ export class PgDurableStore implements DurableTaskStore {
   readonly #epoch: () => string;
   readonly #lockGraceMs: number;
   readonly #sql: ReturnType<typeof statements>;
+  readonly #onCorrupt: ((bad: CorruptRecord) => void) | undefined;
   readonly sweepMs: number;
 
   /** Made by `PostgresTaskStore#durable`. */
@@ -163,7 +135,10 @@ export class PgDurableStore implements DurableTaskStore {
     readonly epoch: () => string;
     readonly lockGraceMs: number;
     readonly sweepMs: number;
+    /** Hears of each row that cannot be read (skipped, never thrown). */
+    readonly onCorrupt?: ((bad: CorruptRecord) => void) | undefined;
   }) {
+    this.#onCorrupt = opts.onCorrupt;
     this.#pool = opts.pool;
     this.#names = opts.names;
     this.#ready = opts.ready;
@@ -175,19 +150,9 @@ export class PgDurableStore implements DurableTaskStore {
 
   async create(row: DurableRow): Promise<DurableCreated> {
     await this.#ready();
+    const values = encodeDurableRow(row);
     const res = await this.#pool.query(this.#sql.insert, [
-      row.task_id,
-      row.thread_id,
-      row.task_type,
-      row.idempotency_key ?? null,
-      row.state,
-      row.attempt,
-      row.max_attempts,
-      row.next_run_at_ms,
-      row.owner ?? null,
-      JSON.stringify(row.record),
-      JSON.stringify(row.input),
-      JSON.stringify(row.attempt_errors),
+      ...DURABLE_COLUMNS.map((c) => values[c]),
       this.#epoch(),
     ]);
     if (res.rowCount === 1) return { created: true };
@@ -202,7 +167,13 @@ export class PgDurableStore implements DurableTaskStore {
   async get(taskId: TaskId): Promise<DurableRow | undefined> {
     await this.#ready();
     const res = await this.#pool.query<Row>(this.#sql.get, [taskId]);
-    return res.rows[0] === undefined ? undefined : decode(res.rows[0]);
+    return this.#decode(res.rows)[0];
+  }
+
+  /** Validated rows; an unreadable one is left out and reported (`jsonb` errors back to text). */
+  #decode(rows: readonly Row[]): DurableRow[] {
+    const stored = rows.map((r) => ({ ...r, errors: JSON.stringify(r.errors) }));
+    return decodeDurableRows(stored, this.#onCorrupt);
   }
 
   async claim(
@@ -219,7 +190,7 @@ export class PgDurableStore implements DurableTaskStore {
       Math.floor(nowMs),
       this.#epoch(),
     ]);
-    return res.rows[0] === undefined ? undefined : decode(res.rows[0]);
+    return this.#decode(res.rows)[0];
   }
 
   async release(
@@ -247,15 +218,13 @@ export class PgDurableStore implements DurableTaskStore {
 
   async pending(taskType: string): Promise<DurableRow[]> {
     await this.#ready();
-    return (await this.#pool.query<Row>(this.#sql.pending, [taskType])).rows.map(decode);
+    return this.#decode((await this.#pool.query<Row>(this.#sql.pending, [taskType])).rows);
   }
 
   async steps(taskId: TaskId): Promise<Record<string, Json>> {
     await this.#ready();
-    const out: Record<string, Json> = {};
     const res = await this.#pool.query<{ name: string; value: string }>(this.#sql.steps, [taskId]);
-    for (const s of res.rows) out[s.name] = JSON.parse(s.value) as Json;
-    return out;
+    return decodeSteps(res.rows);
   }
 
   async setStep(
@@ -267,23 +236,18 @@ export class PgDurableStore implements DurableTaskStore {
     overwrite: boolean,
   ): Promise<{ value: Json } | undefined> {
     await this.#ready();
-    const res = await this.#pool.query<{ held: number; written: string | null; kept: string | null }>(
-      this.#sql.setStep,
-      [taskId, attempt, owner, name, JSON.stringify(value), overwrite],
-    );
-    const r = res.rows[0]!;
-    if (r.held === 0) return undefined;
-    if (r.written !== null) return { value };
-    // Not written: a step whose first value stays (read in the statement's snapshot, or after).
-    const kept =
-      r.kept ??
-      (
-        await this.#pool.query<{ value: string }>(
-          `SELECT value FROM ${this.#names.durableSteps} WHERE task_id = $1 AND name = $2`,
-          [taskId, name],
-        )
-      ).rows[0]!.value;
-    return { value: JSON.parse(kept) as Json };
+    const res = await this.#pool.query<{ value: string }>(this.#sql.setStep, [
+      taskId,
+      attempt,
+      owner,
+      name,
+      JSON.stringify(value),
+      overwrite,
+    ]);
+    const stored = res.rows[0];
+    if (stored === undefined) return undefined;
+    // Written: the value given; a step recorded before: the first value, as stored.
+    return { value: overwrite ? value : (JSON.parse(stored.value) as Json) };
   }
 
   async remove(taskId: TaskId): Promise<void> {
@@ -310,6 +274,6 @@ export class PgDurableStore implements DurableTaskStore {
       backoff.maximumIntervalMs,
       backoff.jitter,
     ]);
-    return res.rows.map(decode);
+    return this.#decode(res.rows);
   }
 }

@@ -119,7 +119,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#durable ??= new SqliteDurableStore(() => {
       this.#writable(this.#putTx);
       return this.#open();
-    });
+    }, this.#onCorrupt);
     return this.#durable;
   }
 

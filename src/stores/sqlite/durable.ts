@@ -1,6 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { Json, TaskId } from '../../wire/types.js';
-import type { DurableCreated, DurableRow, DurableState, DurableTaskStore } from '../durable.js';
+import type { DurableCreated, DurableRow, DurableTaskStore } from '../durable.js';
+import {
+  DURABLE_COLUMNS,
+  decodeDurableRows,
+  decodeSteps,
+  encodeDurableRow,
+  type StoredDurableRow,
+} from '../durableRows.js';
+import type { CorruptRecord } from '../types.js';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS durable_tasks (
@@ -37,41 +45,7 @@ type Pending = {
   value: unknown;
 };
 
-type Row = {
-  task_id: string;
-  thread_id: string;
-  task_type: string;
-  idempotency_key: string | null;
-  state: string;
-  attempt: number;
-  max_attempts: number;
-  next_run_at_ms: number;
-  owner: string | null;
-  record: string;
-  input: string;
-  errors: string;
-};
-
-function decode(r: Row): DurableRow {
-  const row: DurableRow = {
-    task_id: r.task_id,
-    thread_id: r.thread_id,
-    task_type: r.task_type,
-    record: JSON.parse(r.record),
-    input: JSON.parse(r.input),
-    state: r.state as DurableState,
-    attempt: r.attempt,
-    max_attempts: r.max_attempts,
-    next_run_at_ms: r.next_run_at_ms,
-    attempt_errors: JSON.parse(r.errors),
-    ...(r.idempotency_key === null ? {} : { idempotency_key: r.idempotency_key }),
-    ...(r.owner === null ? {} : { owner: r.owner }),
-  };
-  return row;
-}
-
-const COLS =
-  'task_id, thread_id, task_type, idempotency_key, state, attempt, max_attempts, next_run_at_ms, owner, record, input, errors';
+const COLS = DURABLE_COLUMNS.join(', ');
 
 function prepare(db: Database.Database) {
   db.exec(SCHEMA);
@@ -82,23 +56,30 @@ function prepare(db: Database.Database) {
     `INSERT INTO durable_tasks (${COLS}) VALUES (@task_id, @thread_id, @task_type, @idempotency_key,
        @state, @attempt, @max_attempts, @next_run_at_ms, @owner, @record, @input, @errors)`,
   );
-  const get = db.prepare<[string], Row>(`SELECT ${COLS} FROM durable_tasks WHERE task_id = ?`);
-  const claim = db.prepare<[string, string, number, number], Row>(
+  const get = db.prepare<[string], StoredDurableRow>(`SELECT ${COLS} FROM durable_tasks WHERE task_id = ?`);
+  const claim = db.prepare<[string, string, number, number], StoredDurableRow>(
     `UPDATE durable_tasks SET state = 'running', attempt = attempt + 1, owner = ?
      WHERE task_id = ? AND state = 'waiting' AND attempt = ? AND next_run_at_ms <= ?
      RETURNING ${COLS}`,
   );
-  const fenced = db.prepare<[string, number, string], { errors: string; next_run_at_ms: number }>(
-    `SELECT errors, next_run_at_ms FROM durable_tasks
-     WHERE task_id = ? AND state = 'running' AND attempt = ? AND owner = ?`,
+  // The fence: this very attempt of this very claimant.
+  const held = "task_id = @taskId AND state = 'running' AND attempt = @attempt AND owner = @owner";
+  const fenced = db.prepare<[{ taskId: string; attempt: number; owner: string }], { one: 1 }>(
+    `SELECT 1 AS one FROM durable_tasks WHERE ${held}`,
   );
-  const release = db.prepare<[string, number, string, string]>(
-    'UPDATE durable_tasks SET state = ?, next_run_at_ms = ?, owner = NULL, errors = ? WHERE task_id = ?',
+  // One fenced statement: the error appended in SQL, so nothing is read and written back.
+  const release = db.prepare<
+    [{ taskId: string; attempt: number; owner: string; error: string; next: number | null }]
+  >(
+    `UPDATE durable_tasks SET state = CASE WHEN @next IS NULL THEN 'done' ELSE 'waiting' END,
+       next_run_at_ms = coalesce(@next, next_run_at_ms), owner = NULL,
+       errors = json_insert(errors, '$[#]', @error)
+     WHERE ${held}`,
   );
   const finish = db.prepare<[string]>(
     "UPDATE durable_tasks SET state = 'done', owner = NULL WHERE task_id = ? AND state <> 'done'",
   );
-  const pending = db.prepare<[string], Row>(
+  const pending = db.prepare<[string], StoredDurableRow>(
     `SELECT ${COLS} FROM durable_tasks WHERE task_type = ? AND state <> 'done' ORDER BY seq`,
   );
   const steps = db.prepare<[string], { name: string; value: string }>(
@@ -122,39 +103,8 @@ function prepare(db: Database.Database) {
       const taken = byKey.get(row.thread_id, row.idempotency_key);
       if (taken !== undefined) return { created: false, taskId: taken.task_id };
     }
-    insert.run({
-      task_id: row.task_id,
-      thread_id: row.thread_id,
-      task_type: row.task_type,
-      idempotency_key: row.idempotency_key ?? null,
-      state: row.state,
-      attempt: row.attempt,
-      max_attempts: row.max_attempts,
-      next_run_at_ms: row.next_run_at_ms,
-      owner: row.owner ?? null,
-      record: JSON.stringify(row.record),
-      input: JSON.stringify(row.input),
-      errors: JSON.stringify(row.attempt_errors),
-    });
+    insert.run(encodeDurableRow(row));
     return { created: true };
-  };
-  const releaseTx = (
-    taskId: string,
-    attempt: number,
-    owner: string,
-    error: string,
-    next: number | undefined,
-  ) => {
-    const held = fenced.get(taskId, attempt, owner);
-    if (held === undefined) return false;
-    const errors = [...(JSON.parse(held.errors) as string[]), error];
-    release.run(
-      next === undefined ? 'done' : 'waiting',
-      next ?? held.next_run_at_ms,
-      JSON.stringify(errors),
-      taskId,
-    );
-    return true;
   };
   const stepTx = (
     taskId: string,
@@ -164,7 +114,7 @@ function prepare(db: Database.Database) {
     value: Json,
     overwrite: boolean,
   ) => {
-    if (fenced.get(taskId, attempt, owner) === undefined) return undefined;
+    if (fenced.get({ taskId, attempt, owner }) === undefined) return undefined;
     if (!overwrite) {
       const kept = step.get(taskId, name);
       if (kept !== undefined) return { value: JSON.parse(kept.value) as Json };
@@ -176,7 +126,7 @@ function prepare(db: Database.Database) {
     removeRow.run(taskId);
     removeSteps.run(taskId);
   };
-  return { batch, createTx, releaseTx, stepTx, removeTx, get, claim, finish, pending, steps };
+  return { batch, createTx, release, stepTx, removeTx, get, claim, finish, pending, steps };
 }
 
 /**
@@ -191,11 +141,20 @@ function prepare(db: Database.Database) {
  */
 export class SqliteDurableStore implements DurableTaskStore {
   readonly #open: () => Database.Database;
+  readonly #onCorrupt: ((bad: CorruptRecord) => void) | undefined;
   #s: ReturnType<typeof prepare> | undefined;
 
-  /** Made by `SqliteTaskStore#durable`; `open` returns the store's writable better-sqlite3 handle. */
-  constructor(open: () => object) {
+  /**
+   * Made by `SqliteTaskStore#durable`; `open` returns the store's writable better-sqlite3 handle,
+   * `onCorrupt` hears of each row that cannot be read (skipped, never thrown).
+   */
+  constructor(open: () => object, onCorrupt?: (bad: CorruptRecord) => void) {
     this.#open = open as () => Database.Database;
+    this.#onCorrupt = onCorrupt;
+  }
+
+  #decode(rows: StoredDurableRow[]): DurableRow[] {
+    return decodeDurableRows(rows, this.#onCorrupt);
   }
 
   /** Writes asked for in one tick, committed together in one immediate transaction (group commit). */
@@ -258,7 +217,7 @@ export class SqliteDurableStore implements DurableTaskStore {
 
   async get(taskId: TaskId): Promise<DurableRow | undefined> {
     const r = this.#stmts().get.get(taskId);
-    return r === undefined ? undefined : decode(r);
+    return r === undefined ? undefined : this.#decode([r])[0];
   }
 
   async claim(
@@ -268,7 +227,7 @@ export class SqliteDurableStore implements DurableTaskStore {
     nowMs: number,
   ): Promise<DurableRow | undefined> {
     const r = await this.#write((s) => s.claim.get(owner, taskId, afterAttempt, nowMs));
-    return r === undefined ? undefined : decode(r);
+    return r === undefined ? undefined : this.#decode([r])[0];
   }
 
   async release(
@@ -278,7 +237,8 @@ export class SqliteDurableStore implements DurableTaskStore {
     error: string,
     nextRunAtMs: number | undefined,
   ): Promise<boolean> {
-    return this.#write((s) => s.releaseTx(taskId, attempt, owner, error, nextRunAtMs));
+    const next = nextRunAtMs ?? null;
+    return this.#write((s) => s.release.run({ taskId, attempt, owner, error, next }).changes === 1);
   }
 
   async finish(taskId: TaskId): Promise<void> {
@@ -286,13 +246,11 @@ export class SqliteDurableStore implements DurableTaskStore {
   }
 
   async pending(taskType: string): Promise<DurableRow[]> {
-    return this.#stmts().pending.all(taskType).map(decode);
+    return this.#decode(this.#stmts().pending.all(taskType));
   }
 
   async steps(taskId: TaskId): Promise<Record<string, Json>> {
-    const out: Record<string, Json> = {};
-    for (const s of this.#stmts().steps.all(taskId)) out[s.name] = JSON.parse(s.value) as Json;
-    return out;
+    return decodeSteps(this.#stmts().steps.all(taskId));
   }
 
   async setStep(

@@ -93,7 +93,7 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   }
 
   async wasDelivered(threadId: string, id: string): Promise<boolean> {
-    return this.#read(threadId)?.sent.get(threadId, id) !== undefined;
+    return this.#read(threadId)?.wasSent(threadId, id) ?? false;
   }
 
   async retry(threadId: string, id: string): Promise<boolean> {
@@ -154,14 +154,7 @@ export class SqliteMessageOutbox implements MessageOutboxStore {
   #read(threadId: string): ReturnType<typeof prepare> | undefined {
     const db = this.#open();
     checkThreadId(threadId);
-    if (this.#s === undefined) {
-      const row = db
-        .prepare<[], { n: number }>(
-          "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'message_delivered'",
-        )
-        .get();
-      if (row?.n !== 1) return undefined;
-    }
+    if (this.#s === undefined && !hasTable(db, 'message_delivered')) return undefined;
     return this.#stmts(threadId);
   }
 
@@ -181,8 +174,45 @@ function toDelivered(r: DeliveredRow): DeliveredMessage {
   return { ...(JSON.parse(r.request) as DurableMessageRequest), dispatch_id: r.dispatch_id };
 }
 
+/** Whether `table` exists in `db`. */
+function hasTable(db: Database.Database, table: string): boolean {
+  return (
+    db
+      .prepare<[string], { n: number }>(
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?",
+      )
+      .get(table)?.n === 1
+  );
+}
+
+/**
+ * The statements of `message_sent`, which came after the other message tables: a file written
+ * before it and opened read-only lacks it until its owner creates it, and reads it as empty until
+ * then (`undefined` here, asked again on the next read).
+ */
+function sentStatements(db: Database.Database) {
+  let made:
+    | {
+        get: Database.Statement<[string, string], { one: number }>;
+        insert: Database.Statement<[string, string]>;
+        prune: Database.Statement<[number]>;
+      }
+    | undefined;
+  return () => {
+    if (made === undefined && hasTable(db, 'message_sent')) {
+      made = {
+        get: db.prepare('SELECT 1 AS one FROM message_sent WHERE thread_id = ? AND id = ?'),
+        insert: db.prepare('INSERT OR REPLACE INTO message_sent (thread_id, id) VALUES (?, ?)'),
+        prune: db.prepare('DELETE FROM message_sent WHERE seq <= (SELECT max(seq) FROM message_sent) - ?'),
+      };
+    }
+    return made;
+  };
+}
+
 function prepare(db: Database.Database) {
-  db.exec(SCHEMA);
+  // A read-only handle creates nothing (its reads come here only once `message_delivered` exists).
+  if (!db.readonly) db.exec(SCHEMA);
   const insert = db.prepare<[string, string, string, number]>(
     'INSERT INTO message_outbox (thread_id, id, route, attempts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
@@ -211,23 +241,18 @@ function prepare(db: Database.Database) {
     'SELECT seq, request, dispatch_id FROM message_delivered WHERE recipient_thread_id = ? AND taken = 0 ORDER BY seq',
   );
   const markTaken = db.prepare<[number]>('UPDATE message_delivered SET taken = 1 WHERE seq = ?');
-  const sentInsert = db.prepare<[string, string]>(
-    'INSERT OR REPLACE INTO message_sent (thread_id, id) VALUES (?, ?)',
-  );
-  const sentPrune = db.prepare<[number]>(
-    'DELETE FROM message_sent WHERE seq <= (SELECT max(seq) FROM message_sent) - ?',
-  );
+  const sent = sentStatements(db);
   return {
     insert,
     one,
     remove,
-    sent: db.prepare<[string, string], { one: number }>(
-      'SELECT 1 AS one FROM message_sent WHERE thread_id = ? AND id = ?',
-    ),
+    wasSent: (threadId: string, id: string): boolean => sent()?.get.get(threadId, id) !== undefined,
     removeSent: db.transaction((threadId: string, id: string): boolean => {
       if (remove.run(threadId, id).changes === 0) return false;
-      sentInsert.run(threadId, id);
-      sentPrune.run(DELIVERED_RETENTION);
+      // A writable handle made the table with the others (SCHEMA above).
+      const s = sent()!;
+      s.insert.run(threadId, id);
+      s.prune.run(DELIVERED_RETENTION);
       return true;
     }),
     pending: db.prepare<[string], EntryRow>(
