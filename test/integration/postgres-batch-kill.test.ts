@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTaskSupervisor } from '../../src/index.js';
+import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
 import type { InboxSender } from '../../src/inbox/types.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
@@ -106,8 +106,23 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
   });
 
   /** N tasks spawned (their running records in one batch), bodies held until `release`. */
-  async function spawnHeld(store: PostgresTaskStore) {
-    const { sender, events } = recordingInbox();
+  async function spawnHeld(store: PostgresTaskStore, durableInbox = false) {
+    let sender: InboxSender;
+    let events: TaskEvent[];
+    let pull = () => {};
+    if (durableInbox) {
+      // An acknowledging inbox: its terminal events are stored, taken by this replica's claim, and
+      // deleted once read.
+      const inbox = createDurableInbox();
+      sender = inbox.sender;
+      const got: TaskEvent[] = [];
+      events = got;
+      pull = () => {
+        for (const m of inbox.receiver.drain()) got.push(m as unknown as TaskEvent);
+      };
+    } else {
+      ({ sender, events } = recordingInbox());
+    }
     const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
     let release!: () => void;
     const gate = new Promise<void>((r) => {
@@ -121,7 +136,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
         }),
       ),
     );
-    return { supervisor, events, ids, release };
+    return { supervisor, events, ids, release, pull };
   }
 
   /** Every task completed once: in memory, in the store, and one terminal event each in the inbox. */
@@ -130,8 +145,16 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
     supervisor: ReturnType<typeof createTaskSupervisor>,
     events: TaskEvent[],
     ids: readonly TaskId[],
+    pull: () => void = () => {},
   ) {
-    await until(() => events.length >= N, 20_000, 'every terminal event delivered');
+    await until(
+      () => {
+        pull();
+        return events.length >= N;
+      },
+      20_000,
+      'every terminal event delivered',
+    );
     const terminal = events.filter((e) => e.kind !== 'custom');
     expect(terminal).toHaveLength(N);
     expect(new Set(terminal.map((e) => e.task_id)).size).toBe(N);
@@ -152,6 +175,12 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
       `SELECT task_id FROM "${table}_events" GROUP BY task_id HAVING count(*) > 1`,
     );
     expect(dup.rows).toEqual([]);
+    // Read events are acknowledged: none stays stored for a later run to receive again.
+    await until(
+      async () => Number((await pool.query(`SELECT count(*) AS n FROM "${table}_events"`)).rows[0].n) === 0,
+      20_000,
+      'read events acknowledged',
+    );
   }
 
   it('killed while its terminal batch is half applied (rolled back): the writer retries; every record lands once, every terminal event is delivered once', async () => {
@@ -195,35 +224,43 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
     await store.close();
   }, 60_000);
 
-  it('the batch commits but its reply is lost with the connection: the retry finds the rows already written; no record or event is lost or doubled', async () => {
-    const table = uniqueTable('bkack');
-    tables.push(table);
-    const proxy = await replyLosingProxy(new URL(pgUrl!));
-    const store = new PostgresTaskStore({ connectionString: proxy.url, table });
-    try {
-      const { supervisor, events, ids, release } = await spawnHeld(store);
-      // The next put (the terminal batch) commits unheard.
-      proxy.loseReplies('WITH data AS MATERIALIZED');
-      release();
-      await until(
-        async () =>
-          proxy.lost &&
-          Number(
-            (await pool.query(`SELECT count(*) AS n FROM "${table}" WHERE status = 'completed'`)).rows[0].n,
-          ) === N,
-        20_000,
-        'the terminal batch committed',
-      );
-      expect(events.filter((e) => e.kind !== 'custom')).toHaveLength(0);
-      proxy.cut();
-      await expectExactlyOnce(table, supervisor, events, ids);
-      // The retry failed over to a new connection and found its own rows: landed, not refused.
-      expect(supervisor.stats().storeFailures).toBeGreaterThan(0);
-      expect(supervisor.stats().storeRefused).toBe(0);
-      await supervisor.stop();
-    } finally {
-      await store.close();
-      await proxy.close();
-    }
-  }, 60_000);
+  it.each([
+    ['a plain inbox', false],
+    ['a durable (acknowledging) inbox', true],
+  ])(
+    'the batch commits but its reply is lost with the connection (%s): the retry finds the rows already written; no record or event is lost or doubled',
+    async (_label, durableInbox) => {
+      const table = uniqueTable('bkack');
+      tables.push(table);
+      const proxy = await replyLosingProxy(new URL(pgUrl!));
+      const store = new PostgresTaskStore({ connectionString: proxy.url, table });
+      try {
+        const { supervisor, events, ids, release, pull } = await spawnHeld(store, durableInbox);
+        // The next put (the terminal batch) commits unheard.
+        proxy.loseReplies('WITH data AS MATERIALIZED');
+        release();
+        await until(
+          async () =>
+            proxy.lost &&
+            Number(
+              (await pool.query(`SELECT count(*) AS n FROM "${table}" WHERE status = 'completed'`)).rows[0].n,
+            ) === N,
+          20_000,
+          'the terminal batch committed',
+        );
+        pull();
+        expect(events.filter((e) => e.kind !== 'custom')).toHaveLength(0);
+        proxy.cut();
+        await expectExactlyOnce(table, supervisor, events, ids, pull);
+        // The retry failed over to a new connection and found its own rows: landed, not refused.
+        expect(supervisor.stats().storeFailures).toBeGreaterThan(0);
+        expect(supervisor.stats().storeRefused).toBe(0);
+        await supervisor.stop();
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
 });
