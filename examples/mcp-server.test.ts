@@ -30,7 +30,13 @@ describe('examples/mcp-server (SQLite-backed MCP tasks)', () => {
       CreateTaskResultSchema,
       { onprogress: (p) => progress.push(`${p.progress}/${p.total}: ${p.message}`) },
     );
-    await until(async () => (await client.experimental.tasks.getTask(task.taskId)).status === 'completed');
+    // Each step is a durable SQLite write (an fsync): a busy disk, not the code, sets the pace.
+    await until(
+      async () => (await client.experimental.tasks.getTask(task.taskId)).status === 'completed',
+      10_000,
+      'the research task to complete',
+      10,
+    );
     expect(progress).toEqual(['1/3: read source 1/3', '2/3: read source 2/3', '3/3: read source 3/3']);
     const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
     expect(result.structuredContent).toEqual({

@@ -15,7 +15,7 @@ export type TaskMachineEvent =
   | { type: 'task.cancel'; reason?: StopReason }
   /** The body settled. */
   | { type: 'task.settled'; outcome: TaskOutcome }
-  /** A durable task waits for its delayed start (`queued`). */
+  /** A durable task waits for its delayed start, or (its retry due) for a concurrency slot (`queued`). */
   | { type: 'task.queue' }
   /** A durable task's attempt failed and another will follow (`retrying`). */
   | { type: 'task.retry' }
@@ -103,7 +103,8 @@ const returned = (event: TaskMachineEvent | TaskTimerEvent, status: TaskFinalSta
  * `task.cancel` may say why (`reason`), kept in `context.stopReason` (the first one wins).
  * A durable task leaves `running.active` for `queued` (`task.queue`: its delayed start) or
  * `retrying` (`task.retry`: between attempts) and returns with `task.start`; a cancel there ends
- * it `cancelled` at once.
+ * it `cancelled` at once. A retry due while its concurrency limit is full goes on to `queued`
+ * (`task.queue`) and waits there for a slot.
  *
  * Cancellation is cooperative: the final status is what the body returns; a body that throws
  * while `cancelling` ends `cancelled`, one that throws while `active` ends `failed`; a body that
@@ -233,6 +234,8 @@ export const taskMachine = setup({
     retrying: {
       on: {
         'task.start': 'running',
+        // Its backoff is over and every slot is taken: it waits for one like any queued task.
+        'task.queue': 'queued',
         'task.cancel': { target: 'cancelled', actions: ['noteStopReason', 'abortBody'] },
       },
     },

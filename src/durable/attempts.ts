@@ -32,10 +32,11 @@ const TIMED_OUT = Symbol('timed out');
 
 /**
  * The body of a durable task as the supervisor runs it: waits for the row's next run time (the
- * machine `queued` or `retrying`), claims the next attempt in the store (the one conditional
- * claim: act only on the row it returns), runs the typed body on an attempt context, and on a
- * retryable failure records the error and the next run time and loops. Returns the final outcome
- * for the task machine; marks the row `done` once the terminal record was written.
+ * machine `queued` or `retrying`, its concurrency slot given back), then for a slot (`queued`, in
+ * the queue's order), claims the next attempt in the store (the one conditional claim: act only
+ * on the row it returns), runs the typed body on an attempt context, and on a retryable failure
+ * records the error and the next run time and loops. Returns the final outcome for the task
+ * machine; marks the row `done` once the terminal record was written.
  */
 export async function runAttempts(
   rt: AttemptRuntime,
@@ -74,9 +75,19 @@ async function attemptLoop(
         row.attempt === 0 ? 'task.queue' : 'task.retry',
       );
       news = {};
+      // No body runs until then: its slot goes to the next task.
+      hooks.releaseSlot(id);
       await sleepFor(hooks, wait, outer);
     }
     if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    const slot = hooks.awaitSlot(id);
+    if (slot !== undefined) {
+      // Every slot is taken: it waits in the queue like a queued spawn.
+      hooks.patch(id, { ...news, phase: 'queued', next_attempt_at_ms: undefined }, 'task.queue');
+      news = {};
+      await Promise.race([slot, outer.cancelled()]);
+      if (outer.isCancelled()) return ended(rt, id, TaskResult.cancelled());
+    }
     const claimed = await claimAttempt(rt, outer, row);
     if (claimed === CANCELLED) return ended(rt, id, TaskResult.cancelled());
     if (claimed === undefined) {

@@ -45,10 +45,22 @@ export interface DurableSupervisorHooks {
       readonly extra: DurableSummaryFields;
       prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
       abandon(taskId: TaskId): Promise<void>;
+      /** It waits for a start time first, so it takes no concurrency slot at spawn. */
+      readonly startsLater?: boolean;
     },
   ): Promise<TaskId>;
-  /** Runs `body` as the stored task `meta` (recovery). `false` when the task is live here already. */
-  resume(meta: PersistedTaskMeta, body: (ctx: TaskContext) => unknown): boolean;
+  /**
+   * Runs `body` as the stored task `meta` (recovery); `startsLater`: it waits for its next run time
+   * first, so it takes no concurrency slot now. `false` when the task is live here already.
+   */
+  resume(meta: PersistedTaskMeta, body: (ctx: TaskContext) => unknown, startsLater?: boolean): boolean;
+  /**
+   * Its next attempt needs a concurrency slot: `undefined` when it may claim it now, else a promise
+   * resolved once it has one (it waits in the queue meanwhile).
+   */
+  awaitSlot(taskId: TaskId): Promise<void> | undefined;
+  /** It stops running until its start time or next attempt: its concurrency slot is freed. */
+  releaseSlot(taskId: TaskId): void;
   /** Sets durable summary fields (`undefined` removes one), writes the record, sends `event`. */
   patch(taskId: TaskId, fields: DurablePatch, event?: PhaseEvent): void;
   /** Whether `taskId` runs in this process now. */

@@ -197,7 +197,8 @@ export class DurableRuntime implements AttemptRuntime {
       finalError !== undefined
         ? () => ended(this, row.task_id, TaskResult.failed(finalError))
         : (ctx: TaskContext) => runAttempts(this, ctx, def, row);
-    return this.hooks.resume(meta, body);
+    // A task that waits for its next run time takes no concurrency slot until then.
+    return this.hooks.resume(meta, body, finalError === undefined && row.next_run_at_ms > this.hooks.now());
   }
 
   /** Spawns a durable task of `def` with its (checked) input; a key hit starts nothing. */
@@ -229,6 +230,7 @@ export class DurableRuntime implements AttemptRuntime {
           ...(key === undefined ? {} : { idempotency_key: key }),
         },
         abandon: (id) => this.store.remove(id),
+        startsLater: (startAfterMs ?? 0) > 0,
         prepare: async (id, meta) => {
           const created = {
             task_id: id,

@@ -125,16 +125,26 @@ export class Channel<T> {
   }
 
   takeAll(): T[] {
-    const out = new Array<T>(this.length);
+    const n = this.length;
     const buf = this.buf;
+    this.length = 0;
+    this.skip = 0;
+    if (this.head === 0 && n * 2 >= buf.length) {
+      // The queue fills the front of its ring: hand the ring itself out (the caller owns it from
+      // now on) and start a fresh one of the same size. No copy, and a ring that stays young, so
+      // storing new events in it costs no old-to-new write barrier.
+      const size = buf.length;
+      buf.length = n;
+      this.buf = new Array(size > SHRINK_ABOVE ? INITIAL_CAPACITY : size);
+      return buf as T[];
+    }
+    const out = new Array<T>(n);
     const mask = buf.length - 1;
-    for (let i = 0; i < this.length; i++) {
+    for (let i = 0; i < n; i++) {
       const slot = (this.head + i) & mask;
       out[i] = buf[slot] as T;
       buf[slot] = undefined;
     }
-    this.length = 0;
-    this.skip = 0;
     // Keep a small ring (steady drains then never regrow it); drop a big one so a burst's memory goes.
     this.reset();
     return out;

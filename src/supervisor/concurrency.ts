@@ -5,7 +5,8 @@ import { SpawnError } from './errors.js';
  * How many task bodies may run at once (`createTaskSupervisor({ concurrency })`). A spawn past a
  * limit is accepted and waits in the `queued` state; it starts when a slot frees, highest
  * `priority` first and first-in first-out within a priority. A task waiting in
- * `ctx.requestInput` holds no slot; a cancelling one still does until it settles.
+ * `ctx.requestInput` holds no slot; a cancelling one still does until it settles. A durable task
+ * holds one only while an attempt is in progress (none while it backs off or waits for its start).
  *
  * @example
  * const supervisor = createTaskSupervisor({

@@ -159,7 +159,10 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       clock: this.timers,
       store: this.#store.durable,
       spawn: (opts, body, hook) => this.spawnTask(opts, body as (ctx: never) => unknown, false, hook),
-      resume: (meta, body) => this.resumeTask(meta, body as (ctx: never) => unknown),
+      resume: (meta, body, startsLater) =>
+        this.resumeTask(meta, body as (ctx: never) => unknown, startsLater),
+      awaitSlot: (taskId) => this.awaitSlot(taskId),
+      releaseSlot: (taskId) => this.releaseSlot(taskId),
       patch: (taskId, fields, event) => this.patchDurable(taskId, fields, event),
       isLive: (taskId) => {
         const entry = this.registry.byId.get(taskId);

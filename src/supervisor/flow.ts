@@ -25,6 +25,8 @@ export interface TaskFlow {
   readonly seq: number;
   /** Higher first. */
   readonly priority: number;
+  /** A durable task's attempt loop waiting in the queue for its next attempt's slot. */
+  onSlot: (() => void) | undefined;
   /** A queued task's body and kind, until it starts. */
   body: ((ctx: never) => unknown) | undefined;
   readonly agent: boolean;
@@ -47,6 +49,7 @@ export function newFlow(priority: number, agent: boolean, budget: TaskUsage | un
     holdsSlot: false,
     seq: nextSeq++,
     priority,
+    onSlot: undefined,
     body: undefined,
     agent,
     activeSinceMs: undefined,

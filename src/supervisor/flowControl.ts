@@ -98,6 +98,31 @@ export class FlowControl {
     return false;
   }
 
+  /**
+   * A durable task's next attempt asks for a slot (it gave its slot back between attempts, or
+   * waited for its start time without one): `undefined` when it may go on now (it holds a slot, or
+   * no limit applies); else it waits in the queue in its priority and spawn order, and the promise
+   * resolves once it has one.
+   */
+  awaitSlot(entry: TaskEntry): Promise<void> | undefined {
+    const gate = this.gate;
+    const flow = entry.flow;
+    if (gate === undefined || flow === undefined || flow.holdsSlot || entry.done) return undefined;
+    const took = gate.tryAcquire(entry);
+    if (took && this.#shared?.applies(entry) !== true) return undefined;
+    return new Promise<void>((resolve) => {
+      flow.onSlot = resolve;
+      // Its local slot taken, it still needs its type's slot shared with other replicas.
+      if (took) this.#onSlot(entry);
+      else gate.enqueue(entry);
+    });
+  }
+
+  /** A durable task stops running between attempts (or until its start time): its slots go to the next tasks. */
+  releaseSlot(entry: TaskEntry): void {
+    if (entry.flow !== undefined) this.#release(entry);
+  }
+
   /** Frees the task's slot, and its shared one. */
   #release(entry: TaskEntry): void {
     this.#shared?.release(entry);
@@ -137,7 +162,12 @@ export class FlowControl {
 
   #onSlot(entry: TaskEntry): void {
     const go = () => {
-      if (entry.flow?.phase === 'waiting') this.#resumeNow(entry);
+      const flow = entry.flow;
+      const onSlot = flow?.onSlot;
+      if (onSlot !== undefined) {
+        flow!.onSlot = undefined;
+        onSlot();
+      } else if (flow?.phase === 'waiting') this.#resumeNow(entry);
       else this.#host.startQueued(entry);
     };
     const shared = this.#shared;
@@ -222,6 +252,7 @@ export class FlowControl {
     flow.input = undefined;
     flow.phase = undefined;
     flow.body = undefined;
+    flow.onSlot = undefined;
     const gate = this.gate;
     if (gate === undefined) return;
     this.#shared?.release(entry);

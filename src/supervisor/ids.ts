@@ -20,6 +20,8 @@ export class IdAllocator {
   #refill: Promise<void> | undefined;
   /** A block fetched ahead, used once the current one runs out. */
   #spare: { first: number; end: number } | undefined;
+  /** Calls to `ensure` since the last block was sized: the spawns waiting for ids. */
+  #asked = 0;
 
   constructor(store: TaskStore) {
     this.#store = store;
@@ -56,6 +58,7 @@ export class IdAllocator {
 
   /** Fetches the next block (one fetch at a time, shared by concurrent callers). */
   ensure(): Promise<void> {
+    this.#asked++;
     this.#refill ??= this.#fetch().finally(() => {
       this.#refill = undefined;
     });
@@ -76,7 +79,13 @@ export class IdAllocator {
       this.#end = Number.POSITIVE_INFINITY;
       return;
     }
-    const size = this.#blockSize;
+    // A burst of spawns in one synchronous run all ask before the request goes out (one microtask
+    // later): the block is sized for all of them, so the burst waits for one round trip, not one
+    // per doubling.
+    await undefined;
+    let size = this.#blockSize;
+    while (size < this.#asked && size < MAX_BLOCK) size *= 2;
+    this.#asked = 0;
     this.#blockSize = Math.min(size * 2, MAX_BLOCK);
     const first = await store.allocateIds(size);
     // Fetched ahead: the current block is used up first.

@@ -46,6 +46,8 @@ export interface DurableSpawnHook {
   prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
   /** Forgets the row of a spawn that failed after `prepare`. */
   abandon(taskId: TaskId): Promise<void>;
+  /** It waits for a start time first: it takes no concurrency slot now (its attempt loop asks for one). */
+  readonly startsLater?: boolean;
 }
 
 const DEADLINE: TaskTimerEvent = Object.freeze({ type: DEADLINE_EVENT });
@@ -259,7 +261,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       agentInbox: agent ? createInbox() : undefined,
     });
     const timeoutMs = opts.timeoutMs === Number.POSITIVE_INFINITY ? undefined : opts.timeoutMs;
-    const actor = this.#launch(entry, flow, body, timeoutMs);
+    const actor = this.#launch(entry, flow, body, timeoutMs, durable?.startsLater === true);
     try {
       await this.writer.writeDurable(this.metaOf(entry), false);
     } catch (e) {
@@ -291,19 +293,21 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   /**
    * Adds `entry` to the registry, gives it a concurrency slot or queues it with `body` (when it has
    * a `flow`), and starts its actor: in `running.active` with its deadline armed, or in `queued`.
-   * The one actor set-up of spawn and resume.
+   * The one actor set-up of spawn and resume. A durable task that `startsLater` takes no slot here:
+   * its attempt loop asks for one when its start time comes.
    */
   #launch(
     entry: TaskEntry,
     flow: TaskFlow | undefined,
     body: (ctx: never) => unknown,
     timeoutMs: number | undefined,
+    startsLater = false,
   ): NonNullable<TaskEntry['actor']> {
     const id = entry.id;
     this.registry.add(entry);
     if (flow !== undefined) {
       entry.flow = flow;
-      if (!this.flow.admit(entry)) {
+      if (!startsLater && !this.flow.admit(entry)) {
         flow.phase = 'queued';
         flow.body = body;
         entry.summary = Object.freeze({ ...entry.summary, phase: 'queued' });
@@ -332,10 +336,11 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   /**
    * Runs `body` as the stored task `meta` (durable recovery): a live local entry with an actor, its
    * record written again. Like a spawn it passes the concurrency limits: past one it waits in
-   * `queued` for a slot. A held entry without an actor (loaded from the store) is replaced, its
-   * waiters kept. `false` when the task already runs here or ended.
+   * `queued` for a slot (one that `startsLater`, after a backoff, asks for it then). A held entry
+   * without an actor (loaded from the store) is replaced, its waiters kept. `false` when the task
+   * already runs here or ended.
    */
-  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown): boolean {
+  protected resumeTask(meta: PersistedTaskMeta, body: (ctx: never) => unknown, startsLater = false): boolean {
     const held = this.registry.byId.get(meta.task_id);
     // An entry that ended here but whose record the store refused, still `running` there (its
     // attempt fenced by a replaced epoch), is taken up again like a held one.
@@ -362,7 +367,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       this.flow.gate !== undefined || budget !== undefined
         ? this.flow.newFlow(held?.flow?.priority, false, budget, entry.summary.usage)
         : undefined;
-    this.#launch(entry, flow, body, undefined);
+    this.#launch(entry, flow, body, undefined, startsLater);
     this.writer.write(this.metaOf(entry), true);
     this.notify('spawned', entry);
     // A queued task's body starts when a slot frees (`#startQueued`).
@@ -390,6 +395,18 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     if (event !== undefined) this.#send(entry, { type: event });
     this.notify('updated', entry);
     this.writer.write(this.metaOf(entry), true);
+  }
+
+  /** See {@link FlowControl.awaitSlot}: `undefined` when the durable task may claim its attempt now. */
+  protected awaitSlot(taskId: TaskId): Promise<void> | undefined {
+    const entry = this.registry.byId.get(taskId);
+    return entry === undefined || !entry.local ? undefined : this.flow.awaitSlot(entry);
+  }
+
+  /** A durable task stopped running until its start time or its next attempt: its slot goes to the next task. */
+  protected releaseSlot(taskId: TaskId): void {
+    const entry = this.registry.byId.get(taskId);
+    if (entry?.local === true) this.flow.releaseSlot(entry);
   }
 
   /** A queued task got its slot: it enters `running`, and its body starts once its record is durable. */
@@ -555,11 +572,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
   }
 
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
-    if (typeof eventType !== 'string') {
-      throw new TypeError(
-        `Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`,
-      );
-    }
+    // The hot path of a task's progress: the rare branches are calls, so V8 inlines the whole
+    // path (context → here → copy → delivery → ring) into the caller.
+    if (typeof eventType !== 'string') throw eventTypeError(eventType);
     const json = toJson(payload, 'payload');
     if (entry.done) return false;
     const event: CustomTaskEvent = {
@@ -571,8 +586,7 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     // The latest of each type without a map per emit: the previous event moves to the per-type
     // map only when the type changes (a task emitting one type never allocates it).
     const previous = entry.lastEvent;
-    if (previous !== undefined && previous.event_type !== eventType)
-      (entry.lastByType ??= new Map()).set(previous.event_type, previous);
+    if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
     entry.lastEvent = event;
     this.observe(event, entry.ownerThreadId);
     if (this.replicas !== undefined) return this.replicas.emit(entry, event);
@@ -677,4 +691,15 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
     }
     return true;
   };
+}
+
+function eventTypeError(eventType: unknown): TypeError {
+  return new TypeError(
+    `Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`,
+  );
+}
+
+/** Files an event that is no longer its task's latest under its type (`latestEvent(id, type)`). */
+function keepLatestOfType(entry: TaskEntry, previous: CustomTaskEvent): void {
+  (entry.lastByType ??= new Map()).set(previous.event_type, previous);
 }

@@ -69,7 +69,12 @@ function check(value: unknown, path: string, walk: Walk, member: boolean): strin
 export function toJson(value: unknown, what: string): Json {
   if (value === undefined) return null;
   const copy = copyPlainJson(value, 0);
-  if (copy !== NOT_PLAIN) return copy;
+  // The rest out of line, so this stays small enough for V8 to inline into `emit`.
+  return copy !== NOT_PLAIN ? copy : toJsonSlow(value, what);
+}
+
+/** `toJson` for a value the direct copy did not take: checked, then through `JSON.stringify`. */
+function toJsonSlow(value: unknown, what: string): Json {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
   }
@@ -92,48 +97,58 @@ export function toJson(value: unknown, what: string): Json {
 const FAST_DEPTH = 64;
 const NOT_PLAIN: unique symbol = Symbol('not plain');
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /**
  * The hot path of `emit` and of results: a copy of `value` when it is plain JSON that
  * `JSON.stringify` would keep as is, else `NOT_PLAIN`. It allocates only the copy (no visited set,
- * no paths): a cycle just runs past `FAST_DEPTH`, and the slow walk then names the problem.
+ * no paths, no key array): a cycle just runs past `FAST_DEPTH`, and the slow walk then names the
+ * problem.
  */
 function copyPlainJson(value: unknown, depth: number): Json | typeof NOT_PLAIN {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      return Number.isFinite(value) ? value : NOT_PLAIN;
-    case 'object': {
-      if (value === null) return null;
-      if (depth >= FAST_DEPTH) return NOT_PLAIN;
-      if (Array.isArray(value)) {
-        const out: Json[] = new Array(value.length);
-        for (let i = 0; i < value.length; i++) {
-          const v = copyPlainJson(value[i], depth + 1);
-          if (v === NOT_PLAIN) return NOT_PLAIN;
-          out[i] = v;
-        }
-        return out;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
-      const out: { [key: string]: Json } = {};
-      // Own enumerable string keys: exactly what JSON.stringify serialises.
-      const keys = Object.keys(value);
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        // Assigning `__proto__` would set the copy's prototype; JSON.parse keeps it as a key.
-        if (key === '__proto__') return NOT_PLAIN;
-        const member = (value as Record<string, unknown>)[key];
-        if (member === undefined) return NOT_PLAIN;
-        const v = copyPlainJson(member, depth + 1);
-        if (v === NOT_PLAIN) return NOT_PLAIN;
-        out[key] = v;
-      }
-      return out;
+  if (typeof value === 'object') return value === null ? null : copyPlainObject(value, depth);
+  return copyPrimitive(value);
+}
+
+/** A JSON primitive as is (`typeof` tests, not a `switch` on its result: those compile to checks). */
+function copyPrimitive(value: unknown): Json | typeof NOT_PLAIN {
+  if (typeof value === 'number') return value - value === 0 ? value : NOT_PLAIN; // NaN and ±Infinity fail
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  return NOT_PLAIN;
+}
+
+function copyPlainObject(value: object, depth: number): Json | typeof NOT_PLAIN {
+  if (depth >= FAST_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const n = value.length;
+    const out: Json[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const m: unknown = value[i];
+      const v =
+        typeof m === 'object' ? (m === null ? null : copyPlainObject(m, depth + 1)) : copyPrimitive(m);
+      if (v === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = v;
     }
-    default:
-      return NOT_PLAIN;
+    return out;
   }
+  // A named load first: its map check lets V8 fold the prototype read below to a constant (without
+  // it `Object.getPrototypeOf` calls into the runtime, the largest single cost of an emit). A
+  // `toJSON`, own or inherited, is for the slow path, as `JSON.stringify` calls it.
+  if ((value as { toJSON?: unknown }).toJSON !== undefined) return NOT_PLAIN;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+  const out: { [key: string]: Json } = {};
+  // Own enumerable string keys, in the order JSON.stringify serialises them; `for … in` reads the
+  // map's enum cache where `Object.keys` would allocate an array per copy.
+  for (const key in value) {
+    if (!hasOwn.call(value, key)) continue;
+    // Assigning `__proto__` would set the copy's prototype; JSON.parse keeps it as a key.
+    if (key.length === 9 && key === '__proto__') return NOT_PLAIN;
+    const m: unknown = (value as Record<string, unknown>)[key];
+    // An `undefined` member (which JSON drops) is for the slow path too.
+    const v = typeof m === 'object' ? (m === null ? null : copyPlainObject(m, depth + 1)) : copyPrimitive(m);
+    if (v === NOT_PLAIN) return NOT_PLAIN;
+    out[key] = v;
+  }
+  return out;
 }

@@ -47,7 +47,8 @@ describe('awaken-tasks/mcp over stdio, server killed mid-task and restarted', ()
       { onprogress: (p) => progress.push(p.message ?? '') },
     );
     expect(task.status).toBe('working');
-    await until(() => progress.length === 1);
+    // From the server process: every 10 ms, up to 10 s (a spin would take a core from it).
+    await until(() => progress.length === 1, 10_000, 'the first progress', 10);
     expect(progress).toEqual(['started']);
     // A client blocked on tasks/result when the server dies gets an error, not a hang.
     const pending = first.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);

@@ -17,7 +17,8 @@ async function waitForPane(pattern: RegExp, deadlineMs = 20_000): Promise<string
     const text = tmux('capture-pane', '-p', '-J', '-S', '-', '-t', 'demo');
     if (pattern.test(text)) return text;
     if (Date.now() > end) throw new Error(`pane never showed ${pattern}:\n${text}`);
-    await new Promise((r) => setImmediate(r));
+    // Each look spawns tmux: every 20 ms, not in a loop that takes the CPU from the demo.
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
 import { createTaskSupervisor, defineTask, LOST_ATTEMPT_ERROR } from '../../src/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
 import { gate, until } from '../helpers/async.js';
@@ -33,7 +34,11 @@ describe('stop() and durable tasks', () => {
       run: async () => 'ran',
     });
     let store = new SqliteTaskStore(file);
-    let sup = createTaskSupervisor({ store });
+    // The first life's clock stands still, so `queued` is still waiting for its start time when it
+    // stops, however slow the machine (a real 200 ms could pass during the writes before stop).
+    const clock = new SimulatedClock();
+    clock.set(Date.now());
+    let sup = createTaskSupervisor({ store, clock, now: () => clock.now() });
     const running = await job.spawn(sup, { threadId: 't', description: 'running' }, { n: 1 });
     const queued = await later.spawn(sup, { threadId: 't', description: 'queued', startAfterMs: 200 });
     const plain = await sup.spawn({ threadId: 't', taskType: 'plain', description: 'p' }, async (ctx) => {

@@ -161,6 +161,28 @@ describe('pending recv', () => {
     expect(receiver.size).toBe(1);
   });
 
+  it('drain hands out an array the caller owns: changing it reaches neither the queue nor later drains', () => {
+    const { sender, receiver } = createInbox<number>();
+    const drains: number[][] = [];
+    let next = 0;
+    // Full rings (handed out whole), partial ones (copied) and a wrapped one (after a tryRecv).
+    for (const count of [16, 64, 3, 64, 40, 1]) {
+      for (let i = 0; i < count; i++) sender.send(next++);
+      if (count === 40) expect(receiver.tryRecv()).toBe(next - 40);
+      drains.push(receiver.drain());
+    }
+    const firsts = drains.map((d) => d[0]);
+    for (const d of drains) d.fill(-1).push(-2);
+    expect(firsts).toEqual([0, 16, 80, 83, 148, 187]);
+    expect(drains.map((d) => d.length)).toEqual([17, 65, 4, 65, 40, 2]);
+    for (let i = 0; i < 70; i++) sender.send(i);
+    const last = receiver.drain();
+    expect(last).toEqual(Array.from({ length: 70 }, (_, i) => i));
+    expect(drains.every((d) => d !== last)).toBe(true);
+    expect(receiver.size).toBe(0);
+    expect(receiver.drain()).toEqual([]);
+  });
+
   it('several pending recv calls are served in call order', async () => {
     const { sender, receiver } = createInbox<number>();
     const ps = [receiver.recv(), receiver.recv(), receiver.recv()];

@@ -69,6 +69,7 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     );
     expect(burst.error).toBeUndefined();
     const { loads } = await loop;
+    console.log(`[race] B loaded ${loads} times`);
     expect(loads).toBeGreaterThan(10);
     const rows = await pool.query(`SELECT status, count(*)::int AS n FROM "${t}" GROUP BY status`);
     expect(rows.rows).toEqual([{ status: 'completed', n: burst.tasks.length }]);

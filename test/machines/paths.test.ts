@@ -121,6 +121,7 @@ const TASK_TRANSITIONS = [
   `task.running.active --task.queue--> task.queued`,
   `task.running.active --task.retry--> task.retrying`,
   `task.retrying --task.start--> task.running`,
+  `task.retrying --task.queue--> task.queued`,
   `task.retrying --task.cancel--> task.cancelled`,
 ].sort();
 const SUPERVISOR_TRANSITIONS = [

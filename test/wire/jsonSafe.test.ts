@@ -81,6 +81,43 @@ describe('toJson (section 6 item 29)', () => {
     expect(() => toJson(value, 'payload')).toThrow(message);
   });
 
+  it('copies plain objects member for member: keys in JSON order, null prototypes, own keys only', () => {
+    const v = { b: 1, a: 'x', 2: true, 1: null, n: { m: [0.5, -0] } };
+    const out = toJson(v, 'payload');
+    expect(JSON.stringify(out)).toBe(JSON.stringify(v));
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    const bare = Object.assign(Object.create(null) as object, { k: 1 });
+    expect(toJson(bare, 'payload')).toEqual({ k: 1 });
+    // Inherited enumerable members are not the object's: JSON.stringify skips them, so does the copy.
+    const child = Object.assign(Object.create({ inherited: 1 }) as object, { own: 2 });
+    expect(toJson(child, 'payload')).toEqual(JSON.parse(JSON.stringify(child)));
+    // Symbol-keyed and non-enumerable members are not JSON.
+    const hidden = { shown: 1, [Symbol('s')]: 2 };
+    Object.defineProperty(hidden, 'secret', { value: 3, enumerable: false });
+    expect(Reflect.ownKeys(toJson(hidden, 'payload') as object)).toEqual(['shown']);
+  });
+
+  it('keeps an own `__proto__` key as a key, and a `toJSON` member that is not a function as data', () => {
+    const v = JSON.parse('{"__proto__":{"x":1},"y":2}') as object;
+    const out = toJson(v, 'payload') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"x":1},"y":2}');
+    expect(toJson({ toJSON: 5, a: 1 }, 'payload')).toEqual({ toJSON: 5, a: 1 });
+  });
+
+  it('rejects a non-finite number wherever it is, and copies -0, huge and tiny finite numbers', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => toJson({ a: { b: [1, bad] } }, 'payload')).toThrow(
+        `Expected \`payload\` to be JSON-safe, got payload.a.b[1] is a non-finite number (${bad})`,
+      );
+    }
+    expect(toJson([Number.MAX_VALUE, Number.MIN_VALUE, -0], 'payload')).toEqual([
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      -0,
+    ]);
+  });
+
   it('throws TypeError for a cycle', () => {
     const a: unknown[] = [];
     a.push(a);

@@ -1,0 +1,266 @@
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
+import type { InboxSender } from '../../src/inbox/types.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import type { TaskEvent, TaskId } from '../../src/wire/types.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/integration/postgres-batch-kill.test.ts');
+
+const N = 200;
+const THREAD = 'batch-kill';
+
+/** An owner inbox that records every event it is sent. */
+function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
+  const events: TaskEvent[] = [];
+  const sender: InboxSender = {
+    send(e) {
+      events.push(e as unknown as TaskEvent);
+      return true;
+    },
+    trySend(e) {
+      return this.send(e);
+    },
+    isClosed: () => false,
+    clone() {
+      return this;
+    },
+    close() {},
+  };
+  return { sender, events };
+}
+
+/**
+ * A TCP proxy to the database whose `loseReplies()` swallows, on the connection that next sends
+ * `match`, everything the server answers from then on: the statement runs and commits, its
+ * client never hears of it (until `cut()` closes that connection, as a dying network would).
+ */
+async function replyLosingProxy(url: URL) {
+  const pairs = new Set<{ client: Socket; upstream: Socket; deaf: boolean }>();
+  let armed: string | undefined;
+  let victim: { client: Socket; upstream: Socket; deaf: boolean } | undefined;
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(url.port || 5432), url.hostname);
+    const pair = { client, upstream, deaf: false };
+    pairs.add(pair);
+    client.on('data', (b) => {
+      if (armed !== undefined && b.toString('latin1').includes(armed)) {
+        armed = undefined;
+        pair.deaf = true;
+        victim = pair;
+      }
+      upstream.write(b);
+    });
+    upstream.on('data', (b) => {
+      if (!pair.deaf) client.write(b);
+    });
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('close', end);
+      s.on('error', end);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const proxied = new URL(url.href);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(typeof address === 'object' && address !== null ? address.port : 0);
+  return {
+    url: proxied.href,
+    loseReplies(match: string) {
+      armed = match;
+    },
+    get lost() {
+      return victim !== undefined;
+    },
+    cut() {
+      victim?.client.destroy();
+      victim?.upstream.destroy();
+    },
+    async close() {
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', () => {
+  let pool: pg.Pool;
+  const tables: string[] = [];
+
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: pgUrl });
+  });
+  afterAll(async () => {
+    for (const t of tables) await dropTables(pool, t);
+    await pool.end();
+  });
+
+  /** N tasks spawned (their running records in one batch), bodies held until `release`. */
+  async function spawnHeld(store: PostgresTaskStore, durableInbox = false) {
+    let sender: InboxSender;
+    let events: TaskEvent[];
+    let pull = () => {};
+    if (durableInbox) {
+      // An acknowledging inbox: its terminal events are stored, taken by this replica's claim, and
+      // deleted once read.
+      const inbox = createDurableInbox();
+      sender = inbox.sender;
+      const got: TaskEvent[] = [];
+      events = got;
+      pull = () => {
+        for (const m of inbox.receiver.drain()) got.push(m as unknown as TaskEvent);
+      };
+    } else {
+      ({ sender, events } = recordingInbox());
+    }
+    const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ids = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
+          await gate;
+          return { i };
+        }),
+      ),
+    );
+    return { supervisor, events, ids, release, pull };
+  }
+
+  /** Every task completed once: in memory, in the store, and one terminal event each in the inbox. */
+  async function expectExactlyOnce(
+    table: string,
+    supervisor: ReturnType<typeof createTaskSupervisor>,
+    events: TaskEvent[],
+    ids: readonly TaskId[],
+    pull: () => void = () => {},
+  ) {
+    await until(
+      () => {
+        pull();
+        return events.length >= N;
+      },
+      20_000,
+      'every terminal event delivered',
+    );
+    const terminal = events.filter((e) => e.kind !== 'custom');
+    expect(terminal).toHaveLength(N);
+    expect(new Set(terminal.map((e) => e.task_id)).size).toBe(N);
+    expect(terminal.every((e) => e.kind === 'completed')).toBe(true);
+    for (const id of ids) expect(supervisor.get(id)?.status).toBe('completed');
+    const rows = await pool.query<{ task_id: string; status: string; record: string }>(
+      `SELECT task_id, status, record FROM "${table}"`,
+    );
+    expect(rows.rows).toHaveLength(N);
+    for (const row of rows.rows) {
+      expect(row.status).toBe('completed');
+      const rec = JSON.parse(row.record) as { status: string; result: { i: number }; description: string };
+      expect(rec.status).toBe('completed');
+      expect(`task ${rec.result.i}`).toBe(rec.description);
+    }
+    // No terminal event stored twice for the thread's receiver.
+    const dup = await pool.query(
+      `SELECT task_id FROM "${table}_events" GROUP BY task_id HAVING count(*) > 1`,
+    );
+    expect(dup.rows).toEqual([]);
+    // Read events are acknowledged: none stays stored for a later run to receive again.
+    await until(
+      async () => Number((await pool.query(`SELECT count(*) AS n FROM "${table}_events"`)).rows[0].n) === 0,
+      20_000,
+      'read events acknowledged',
+    );
+  }
+
+  it('killed while its terminal batch is half applied (rolled back): the writer retries; every record lands once, every terminal event is delivered once', async () => {
+    const table = uniqueTable('bkill');
+    tables.push(table);
+    const app = `bkill_${process.pid}_${Date.now()}`;
+    const url = new URL(pgUrl!);
+    url.searchParams.set('application_name', app);
+    const store = new PostgresTaskStore({ connectionString: url.href, table });
+    const { supervisor, events, ids, release } = await spawnHeld(store);
+    // A row in the middle of the batch is locked elsewhere: the batch's update stops there, with
+    // the rows before it already changed inside its transaction.
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[N >> 1]]);
+      release();
+      let victim: number | undefined;
+      await until(
+        async () => {
+          const r = await pool.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'
+               AND query LIKE '%WITH data AS MATERIALIZED%'`,
+            [app],
+          );
+          victim = r.rows[0]?.pid;
+          return victim !== undefined;
+        },
+        20_000,
+        'the terminal batch waiting on the locked row',
+      );
+      const killed = await pool.query('SELECT pg_terminate_backend($1) AS ok', [victim]);
+      expect(killed.rows[0].ok).toBe(true);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+    await expectExactlyOnce(table, supervisor, events, ids);
+    expect(supervisor.stats().storeFailures).toBeGreaterThan(0);
+    await supervisor.stop();
+    await store.close();
+  }, 60_000);
+
+  it.each([
+    ['a plain inbox', false],
+    ['a durable (acknowledging) inbox', true],
+  ])(
+    'the batch commits but its reply is lost with the connection (%s): the retry finds the rows already written; no record or event is lost or doubled',
+    async (_label, durableInbox) => {
+      const table = uniqueTable('bkack');
+      tables.push(table);
+      const proxy = await replyLosingProxy(new URL(pgUrl!));
+      const store = new PostgresTaskStore({ connectionString: proxy.url, table });
+      try {
+        const { supervisor, events, ids, release, pull } = await spawnHeld(store, durableInbox);
+        // The next put (the terminal batch) commits unheard.
+        proxy.loseReplies('WITH data AS MATERIALIZED');
+        release();
+        await until(
+          async () =>
+            proxy.lost &&
+            Number(
+              (await pool.query(`SELECT count(*) AS n FROM "${table}" WHERE status = 'completed'`)).rows[0].n,
+            ) === N,
+          20_000,
+          'the terminal batch committed',
+        );
+        pull();
+        expect(events.filter((e) => e.kind !== 'custom')).toHaveLength(0);
+        proxy.cut();
+        await expectExactlyOnce(table, supervisor, events, ids, pull);
+        // The retry failed over to a new connection and found its own rows: landed, not refused.
+        expect(supervisor.stats().storeFailures).toBeGreaterThan(0);
+        expect(supervisor.stats().storeRefused).toBe(0);
+        await supervisor.stop();
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
+});
