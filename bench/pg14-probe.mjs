@@ -66,7 +66,7 @@ for (const k of kinds) {
 }
 for (const t of tables) {
   await admin.query(
-    `DROP TABLE IF EXISTS ${['', '_leases', '_meta', '_epochs', '_events', '_control', '_receivers', '_runs'].map((s) => `"${t}${s}"`).join(', ')}`,
+    `DROP TABLE IF EXISTS ${['', '_leases', '_meta', '_epochs', '_events', '_control', '_receivers', '_runs', '_durable', '_durable_steps'].map((s) => `"${t}${s}"`).join(', ')}`,
   );
   await admin.query(`DROP SEQUENCE IF EXISTS "${t}_lock_ids"`);
 }
