@@ -135,14 +135,9 @@ export abstract class TaskRunner extends SupervisorQueries implements ContextHos
       actions: {
         abortBody: ({ context }) =>
           this.#abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
-        // The first stop reason is written on the task's own context object (each task has its own;
-        // no two share one) instead of by `assign`, which copies the context and rebuilds the
-        // snapshot (state value, tags) on every cancel: a tenth of a cancel's cost. The snapshot the
-        // transition ends in reads the same as the machine's own.
-        noteStopReason: ({ context, event }) => {
-          if (context.stopReason === undefined && event.type === 'task.cancel' && event.reason !== undefined)
-            (context as { stopReason?: StopReason }).stopReason = event.reason;
-        },
+        // The stop reason stays the machine's own `assign`: writing it onto the context in place
+        // was a tenth of a cancel cheaper (docs/design.md), but it changed snapshots a subscriber
+        // already holds, and XState's snapshots are immutable by contract.
         // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
         // has one, one grace timer per cancel batch.
         armDeadline: ({ context }) => {

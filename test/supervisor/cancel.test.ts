@@ -290,6 +290,9 @@ describe('F. cancel, cancelTree, cancelAll, cancelDescendantsForRun', () => {
     }
     // Contexts are per task: the reason of one is not seen on another.
     expect(sup.taskActor(root)!.getSnapshot().context).not.toBe(sup.taskActor(child)!.getSnapshot().context);
+    // A snapshot taken before the cancel is not changed by it (XState snapshots are immutable).
+    expect(before.context.stopReason).toBeUndefined();
+    expect(before.value).toEqual({ running: 'active' });
     hold.open();
     expect((await sup.wait(root)).stop_reason).toBe('user');
     expect((await sup.wait(child)).stop_reason).toBe('parent');
