@@ -47,21 +47,18 @@ function baselineRun(n, every) {
   return (n / (now() - t0)) * 1000;
 }
 
-async function oursSetup(capacity) {
-  // Drained every 64 the default bound is never reached; the burst keeps all 1M, so it is unbounded.
-  const inbox = createInbox(capacity === undefined ? undefined : { capacity });
-  const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+/** Spawns a task that parks on `supervisor` and resolves with its id and context. */
+async function parkedTask(supervisor) {
   let ctx;
-  await supervisor.spawn(OPTS, async (c) => {
+  const id = await supervisor.spawn(OPTS, async (c) => {
     ctx = c;
     await c.cancelled();
   });
-  return { inbox, supervisor, ctx };
+  return { id, ctx };
 }
 
-export async function oursRun(n, every) {
-  const { inbox, supervisor, ctx } = await oursSetup(every > n ? Number.POSITIVE_INFINITY : undefined);
-  const receiver = inbox.receiver;
+/** The timed part: n emits from `ctx`, the receiver drained every `every`; events/s. */
+function timedEmits(ctx, receiver, n, every) {
   let received = 0;
   const t0 = now();
   for (let i = 0; i < n; i++) {
@@ -77,6 +74,15 @@ export async function oursRun(n, every) {
   received += batch.length;
   const rate = (n / (now() - t0)) * 1000;
   if (received !== n) throw new Error(`ours: received ${received} of ${n}`);
+  return rate;
+}
+
+export async function oursRun(n, every) {
+  // Drained every 64 the default bound is never reached; the burst keeps all 1M, so it is unbounded.
+  const inbox = createInbox(every > n ? { capacity: Number.POSITIVE_INFINITY } : undefined);
+  const supervisor = createTaskSupervisor({ ownerInbox: inbox.sender });
+  const { ctx } = await parkedTask(supervisor);
+  const rate = timedEmits(ctx, inbox.receiver, n, every);
   supervisor.cancelAll(OPTS.threadId);
   await supervisor.stop();
   return rate;
@@ -94,31 +100,12 @@ export async function oursRunLongLived(n, every) {
     return { inbox, supervisor: createTaskSupervisor({ ownerInbox: inbox.sender }) };
   })();
   const { inbox, supervisor } = longLived;
-  let ctx;
-  const id = await supervisor.spawn(OPTS, async (c) => {
-    ctx = c;
-    await c.cancelled();
-  });
-  const receiver = inbox.receiver;
-  receiver.drain();
-  let received = 0;
-  const t0 = now();
-  for (let i = 0; i < n; i++) {
-    ctx.emit('progress', { percent: i & 127 });
-    if ((i & (every - 1)) === every - 1) {
-      const batch = receiver.drain();
-      for (let j = 0; j < batch.length; j++) consume(batch[j]);
-      received += batch.length;
-    }
-  }
-  const batch = receiver.drain();
-  for (let j = 0; j < batch.length; j++) consume(batch[j]);
-  received += batch.length;
-  const rate = (n / (now() - t0)) * 1000;
-  if (received !== n) throw new Error(`ours: received ${received} of ${n}`);
+  const { id, ctx } = await parkedTask(supervisor);
+  inbox.receiver.drain();
+  const rate = timedEmits(ctx, inbox.receiver, n, every);
   supervisor.cancel(id);
   await supervisor.wait(id);
-  receiver.drain();
+  inbox.receiver.drain();
   return rate;
 }
 
