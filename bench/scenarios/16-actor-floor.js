@@ -27,7 +27,7 @@ const transition = fromTransition(
   'running',
 );
 
-// The supervisor's way (src/supervisor/taskRunner.ts): template snapshot, shared root actor.
+// The supervisor's way (src/supervisor/taskActors.ts): template snapshot, shared root actor.
 const provided = taskMachine.provide({ actions: { abortBody: () => {} } });
 const template = createActor(provided, { input: { taskId: '', cancelGraceMs: 30_000 } }).getSnapshot();
 const asGiven = Object.create(provided, { restoreSnapshot: { value: (s) => s } });

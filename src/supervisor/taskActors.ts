@@ -1,0 +1,105 @@
+import { type AnyActorRef, createActor, createEmptyActor, type Snapshot } from 'xstate';
+import { taskMachine } from '../../machines/task.machine.js';
+import type { TaskId } from '../wire/types.js';
+import type { TaskEntry } from './entry.js';
+import type { Registry } from './registry.js';
+import type { TaskTimers } from './taskTimers.js';
+
+/** What the task machine's actions need from the task runner. */
+export interface TaskActorHost {
+  readonly registry: Registry;
+  readonly timers: TaskTimers;
+  /** The task entered `cancelling`: abort its body (with a `TimeoutError` when its deadline passed). */
+  abortBody(taskId: TaskId, timedOutAfterMs: number | undefined): void;
+}
+
+/**
+ * The task machine with the supervisor's actions, and the creation of each task's actor from a
+ * precomputed snapshot, as a child of one shared root actor.
+ */
+export class TaskActors {
+  readonly #grace: number;
+  /** The task machine with the supervisor's actions, restoring a snapshot as given (see below). */
+  readonly #taskLogic: typeof taskMachine;
+  /** The snapshot every task starts from (`running.active`), made once; each task gets its context. */
+  readonly #initial: Snapshot<unknown> & { context: unknown };
+  /** The `queued` counterpart of {@link #initial}, made on first use. */
+  #queued: (Snapshot<unknown> & { context: unknown }) | undefined;
+  /** The actor whose system task actors join (one system per supervisor instead of one per task). */
+  #parent: AnyActorRef;
+
+  constructor(host: TaskActorHost, grace: number) {
+    const { registry, timers } = host;
+    this.#grace = grace;
+    const logic = taskMachine.provide({
+      actions: {
+        abortBody: ({ context }) =>
+          host.abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
+        // The stop reason stays the machine's own `assign`: writing it onto the context in place
+        // was a tenth of a cancel cheaper (docs/design.md), but it changed snapshots a subscriber
+        // already holds, and XState's snapshots are immutable by contract.
+        // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
+        // has one, one grace timer per cancel batch.
+        armDeadline: ({ context }) => {
+          const entry = registry.byId.get(context.taskId);
+          const left = context.deadlineLeftMs ?? context.timeoutMs;
+          if (entry !== undefined && left !== undefined) timers.armDeadline(entry, left);
+        },
+        disarmDeadline: ({ context }) => {
+          const entry = registry.byId.get(context.taskId);
+          if (entry !== undefined) timers.disarmDeadline(entry);
+        },
+        armGrace: ({ context }) => {
+          const entry = registry.byId.get(context.taskId);
+          if (entry !== undefined) timers.armGrace(entry);
+        },
+      },
+    });
+    this.#initial = createActor(logic, { input: { taskId: '', cancelGraceMs: grace } }).getSnapshot();
+    // Every task starts in the same state: its actor is created from the precomputed initial
+    // snapshot (with this task's context) instead of running XState's initial microstep and
+    // `restoreSnapshot` (which rebuilds the state nodes), about a third of an actor's cost. The
+    // snapshot shares the template's immutable parts (state nodes, empty children, tags).
+    this.#taskLogic = Object.create(logic, {
+      restoreSnapshot: { value: (snapshot: unknown) => snapshot },
+    }) as typeof taskMachine;
+    this.#parent = createEmptyActor();
+    this.#parent.start();
+  }
+
+  /** Makes task actors children of `parent` in its actor system (for inspection). */
+  adoptInto(parent: AnyActorRef): void {
+    this.#parent.stop();
+    this.#parent = parent;
+  }
+
+  /**
+   * Creates and starts the task's actor, set on `entry.actor`: in `running.active`, or in `queued`.
+   * Its deadline is not armed here (the snapshot skips `running.active`'s entry).
+   */
+  start(entry: TaskEntry, timeoutMs: number | undefined, queued: boolean): NonNullable<TaskEntry['actor']> {
+    const id = entry.id;
+    const context =
+      timeoutMs === undefined
+        ? { taskId: id, cancelGraceMs: this.#grace }
+        : { taskId: id, cancelGraceMs: this.#grace, timeoutMs };
+    // The template is `running.active`; a queued task's differs only in its value (its snapshot
+    // has no `_nodes` of its own: XState derives them from the value on the first transition).
+    const snapshot = queued
+      ? this.#queuedSnapshot(context)
+      : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
+    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
+    entry.actor = actor;
+    actor.start();
+    return actor;
+  }
+
+  /** A queued task's first snapshot: the `queued` template with its context. */
+  #queuedSnapshot(context: object): Snapshot<unknown> {
+    this.#queued ??= createActor(Object.getPrototypeOf(this.#taskLogic) as typeof taskMachine, {
+      input: { taskId: '', cancelGraceMs: this.#grace },
+      snapshot: { ...this.#initial, value: 'queued' } as unknown as Snapshot<unknown>,
+    }).getSnapshot();
+    return { ...this.#queued, context } as unknown as Snapshot<unknown>;
+  }
+}
