@@ -6,19 +6,14 @@ import { MemoryMessageOutbox } from '../stores/memoryOutbox.js';
 import type { MessageOutboxStore } from '../stores/outbox.js';
 import type { TaskStore } from '../stores/types.js';
 import type { ReplicaEvent } from '../stores/coordination.js';
-import type { Json, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
-import type { StopReason } from '../../machines/task.machine.js';
+import type { Json, PersistedTaskMeta, TaskId, TaskSummary, TaskUsage } from '../wire/types.js';
 import type { UsageQuery } from './flowControl.js';
-import { reportOf, type StopReport, type StopTarget } from './stopReport.js';
-import * as cancelOps from './cancel.js';
 import { openEventStream, type TaskEventStream, type TaskEventStreamOptions } from './eventStream.js';
-import { StoreError } from './errors.js';
 import { Registry } from './registry.js';
 import { recordsOf, restoreRecords } from './restore.js';
 import { clock, resolveOptions } from './options.js';
 import { ReplicaLink } from './replicas.js';
-import type { TaskEntry } from './entry.js';
-import { TaskRunner } from './taskRunner.js';
+import { SupervisorShutdown } from './shutdown.js';
 import { waitFor } from './wait.js';
 import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import { sendToSubAgent } from './subAgentMessage.js';
@@ -59,28 +54,27 @@ export function createTaskSupervisor(options: SupervisorOptions = {}): TaskSuper
   return new Supervisor(options);
 }
 
-class Supervisor extends TaskRunner implements TaskSupervisor {
+class Supervisor extends SupervisorShutdown implements TaskSupervisor {
   readonly actor: Actor<typeof supervisorMachine>;
   readonly #store: TaskStore;
   #messages: MessageOutboxStore | undefined;
-  readonly #stopTimeoutMs: number;
-  readonly #graceMs: number;
-  #stopping: Promise<void> | undefined;
-  /** Records still unwritten when the drain's flush gave up. */
-  #unwritten: PersistedTaskMeta[] = [];
-  /** With replicas: events and control requests still unstored when the drain's flush gave up. */
-  #unstored: { events: TaskEvent[]; control: number } = { events: [], control: 0 };
 
   constructor(options: SupervisorOptions) {
     const { store, now, cancelGraceMs: grace, clock: timers, stopTimeoutMs } = resolveOptions(options);
-    super(new Registry(), store, now, grace, timers, {
-      concurrency: options.concurrency,
-      budgetPerType: options.budgetPerType,
-      sharedSlots: store.coordination?.slots,
-    });
+    super(
+      new Registry(),
+      store,
+      now,
+      grace,
+      timers,
+      {
+        concurrency: options.concurrency,
+        budgetPerType: options.budgetPerType,
+        sharedSlots: store.coordination?.slots,
+      },
+      stopTimeoutMs,
+    );
     this.#store = store;
-    this.#stopTimeoutMs = stopTimeoutMs;
-    this.#graceMs = grace;
     this.ownerInbox = options.ownerInbox;
     if (store.coordination !== undefined) {
       this.replicas = new ReplicaLink(
@@ -122,7 +116,7 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
           this.cancelBatch(() => {
             for (const entry of this.registry.byId.values()) this.requestCancel(entry, 'shutdown');
           }),
-        drain: () => void this.#drain(),
+        drain: () => void this.drainTasks(),
       },
     });
     // With an inspector, task actors join the supervisor's actor system so the inspection stream
@@ -133,10 +127,6 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     );
     if (options.inspect !== undefined) this.adoptTaskActorsInto(this.actor);
     this.actor.start();
-  }
-
-  protected isStopping(): boolean {
-    return this.#stopping !== undefined;
   }
 
   spawn(opts: SpawnOptions, body: (ctx: TaskContext) => unknown): Promise<TaskId> {
@@ -190,97 +180,6 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
   get messages(): MessageOutboxStore {
     this.#messages ??= this.#store.messages ?? new MemoryMessageOutbox();
     return this.#messages;
-  }
-
-  cancel(taskId: TaskId): boolean {
-    const entry = this.registry.byId.get(taskId);
-    if (entry === undefined) return false;
-    if (!entry.remote) return this.requestCancel(entry);
-    this.replicas?.cancel({ kind: 'task', taskId });
-    return entry.summary.status === 'running';
-  }
-
-  cancelTree(taskId: TaskId): number {
-    return this.#cancelScope('tree', taskId, this.#requestAny);
-  }
-
-  cancelAll(threadId: string): number {
-    return this.#cancelScope('thread', threadId, this.#requestAny);
-  }
-
-  cancelDescendantsForRun(runId: string): number {
-    return this.#cancelScope('run', runId, this.#requestAny);
-  }
-
-  /**
-   * Cancels, in one grace batch, a tree (`key`: its root's id), a thread's tasks or a run's, each
-   * task reached through `request`; returns how many were live here. With replicas the store then
-   * takes the same request: it walks the whole tree (reaching descendants this process has not
-   * loaded), and records a run as cancelled so every replica fences it.
-   */
-  #cancelScope(kind: 'tree' | 'thread' | 'run', key: string, request: cancelOps.RequestCancel): number {
-    let count: number;
-    if (kind === 'tree') count = this.cancelBatch(() => cancelOps.cancelTree(this.registry, key, request));
-    else if (kind === 'thread')
-      count = this.cancelBatch(() => cancelOps.cancelAll(this.registry, key, request));
-    else {
-      // The fence first, so a spawn racing the cascade cannot escape the cancelled run.
-      this.cancelledRuns.add(key.trim());
-      count = this.cancelBatch(() => cancelOps.cancelDescendantsForRun(this.registry, key, request));
-    }
-    this.replicas?.cancel(
-      kind === 'tree'
-        ? { kind, taskId: key }
-        : kind === 'thread'
-          ? { kind, threadId: key }
-          : { kind, runId: key },
-    );
-    return count;
-  }
-
-  /**
-   * Local entries are cancelled here; a remote one (only with replicas) counts while it runs, and
-   * the store routes the request to its owner.
-   */
-  readonly #requestAny = (entry: TaskEntry, reason?: StopReason): boolean =>
-    entry.remote ? entry.summary.status === 'running' : this.requestCancel(entry, reason);
-
-  async cancelWithReport(target: StopTarget): Promise<StopReport> {
-    if (typeof target !== 'object' || target === null)
-      throw new TypeError(
-        `Expected \`target\` to be an object, got ${target === null ? 'null' : typeof target}`,
-      );
-    const reached: TaskEntry[] = [];
-    const notFound: TaskId[] = [];
-    const collect = (entry: TaskEntry, reason?: StopReason): boolean => {
-      const live = this.#requestAny(entry, reason);
-      if (live) reached.push(entry);
-      return live;
-    };
-    if ('tree' in target) {
-      const roots = typeof target.tree === 'string' ? [target.tree] : target.tree;
-      for (const id of roots) {
-        if (typeof id !== 'string') throw new TypeError(`Expected a task id, got ${typeof id}`);
-        const root = this.registry.byId.get(id);
-        if (root === undefined || root.summary.status !== 'running') notFound.push(id);
-        this.#cancelScope('tree', id, collect);
-      }
-    } else if ('threadId' in target) {
-      this.#cancelScope('thread', target.threadId, collect);
-    } else if ('runId' in target) {
-      this.#cancelScope('run', target.runId, collect);
-    } else {
-      throw new TypeError('Expected `target` to have `tree`, `threadId` or `runId`');
-    }
-    return reportOf(reached, notFound, this.forceSettled);
-  }
-
-  async stopWithReport(): Promise<StopReport> {
-    const reached: TaskEntry[] = [];
-    for (const entry of this.registry.byId.values())
-      if (entry.local && !entry.done && !entry.remote) reached.push(entry);
-    await this.stop();
-    return reportOf(reached, [], this.forceSettled);
   }
 
   provideInput(taskId: TaskId, response: Json): boolean {
@@ -402,46 +301,6 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
     return this.registry.byId.get(taskId)?.actor;
   }
 
-  stop(): Promise<void> {
-    if (this.#stopping === undefined) {
-      const stopped = new Promise<void>((resolve) => {
-        const sub = this.actor.subscribe((snapshot) => {
-          if (snapshot.status === 'done') {
-            sub.unsubscribe();
-            resolve();
-          }
-        });
-      });
-      this.#stopping = stopped.then(() => this.#checkWritten(this.#unwritten));
-      this.actor.send({ type: 'supervisor.stop' });
-      return this.#stopping;
-    }
-    // After a stop that gave up on unwritten records, another call retries them for another bound.
-    const previous = this.#stopping;
-    const retry = previous.then(
-      () => undefined,
-      async () => {
-        const records = await this.writer.flush(this.#stopTimeoutMs);
-        this.#unstored = (await this.replicas?.flush(this.#stopTimeoutMs)) ?? { events: [], control: 0 };
-        this.#checkWritten(records);
-      },
-    );
-    this.#stopping = retry;
-    return retry;
-  }
-
-  #checkWritten(unwritten: readonly PersistedTaskMeta[]): void {
-    const { events, control } = this.#unstored;
-    if (unwritten.length === 0 && events.length === 0 && control === 0) return;
-    const ids = unwritten.map((m) => m.task_id);
-    const cause = ids.map((id) => this.writer.lastError(id)).find((e) => e !== undefined);
-    throw new StoreError('store_unwritten', ids, {
-      ...(cause === undefined ? {} : { cause }),
-      events,
-      controlRequests: control,
-    });
-  }
-
   override stats(): SupervisorStats {
     const stats = super.stats();
     const link = this.replicas;
@@ -461,23 +320,5 @@ class Supervisor extends TaskRunner implements TaskSupervisor {
       throw new TypeError(`Expected \`listener\` to be a function, got ${typeof listener}`);
     }
     return this.replicas?.events.add(listener) ?? (() => {});
-  }
-
-  async #drain(): Promise<void> {
-    const pending: Promise<unknown>[] = [];
-    for (const entry of this.registry.byId.values())
-      if (entry.local && !entry.delivered) pending.push(waitFor(entry, {}));
-    // Bodies get the grace period, then their writes `stopTimeoutMs`: a store whose put never
-    // settles must not hold stop() forever (what it holds is reported as unwritten).
-    let timer: unknown;
-    const stalled = new Promise<void>((resolve) => {
-      timer = clock.setTimeout(() => resolve(), this.#graceMs + this.#stopTimeoutMs);
-    });
-    await Promise.race([Promise.all(pending), stalled]);
-    clock.clearTimeout(timer);
-    this.#unwritten = await this.writer.flush(this.#stopTimeoutMs);
-    if (this.replicas !== undefined) this.#unstored = await this.replicas.flush(this.#stopTimeoutMs);
-    await this.settleRemovals();
-    this.actor.send({ type: 'supervisor.drained' });
   }
 }
