@@ -47,11 +47,11 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRet
   if (typeof p !== 'object' || p === null)
     throw new TypeError(`Expected \`durable.retry\` to be an object, got ${String(p)}`);
   const maximumAttempts = p.maximumAttempts ?? 3;
+  // Finite: the count is stored (an integer column on PostgreSQL) and sent as JSON.
   check(
-    maximumAttempts === Number.POSITIVE_INFINITY ||
-      (Number.isSafeInteger(maximumAttempts) && maximumAttempts >= 1),
+    Number.isSafeInteger(maximumAttempts) && maximumAttempts >= 1,
     'maximumAttempts',
-    'a positive integer or Infinity',
+    'a positive integer',
     maximumAttempts,
   );
   const initialIntervalMs = p.initialIntervalMs ?? 1000;

@@ -66,7 +66,8 @@ export interface InboxReceiver<T = Json> extends AsyncIterable<T> {
    */
   tryRecv(): T | undefined;
   /**
-   * Takes every queued message at once, oldest first (empty when none is queued).
+   * Takes every queued message at once, oldest first (empty when none is queued). The array is the
+   * caller's: the inbox keeps no reference to it, so later sends never change it.
    *
    * @example
    * for (const event of inbox.receiver.drain()) console.log(event);

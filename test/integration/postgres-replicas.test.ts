@@ -127,6 +127,44 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     expect(await a.drain()).toEqual([]);
   }, 60_000);
 
+  it('A stopped (SIGSTOP) for 3 s, well inside its lease (and past the lock grace): nothing is orphaned, A keeps its epoch, its completion lands once', async () => {
+    const t = newTable();
+    // The default 30 s lease here; 100 ms heartbeats (30 missed) and a 1 s lock grace.
+    const [a, b] = await Promise.all([start(t), start(t)]);
+    const before = await a.call<{ epoch: string }>('stats');
+    const task = await a.spawn({ thread: 'T', kind: 'gated', n: 0 });
+    a.child.proc.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const released = a.call('release', { task }, 60_000);
+    released.catch(() => undefined);
+    await b.call('load', { thread: 'T' });
+    await b.call('wait', { task });
+    // Throughout the stall B's loads see the task running on A: nobody orphans it.
+    while (Date.now() - stoppedAt < 3_000) {
+      const { tasks } = await b.call<{ tasks: TaskSummary[] }>('load', { thread: 'T' });
+      expect(tasks.find((s) => s.task_id === task)?.status).toBe('running');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    a.child.proc.kill('SIGCONT');
+    await released;
+    await until(
+      async () => (await b.get(task))?.status === 'completed',
+      15_000,
+      'B to see the task completed',
+    );
+    const fromA = await a.get(task);
+    expect(fromA).toMatchObject({ status: 'completed', result: { released: task } });
+    expect(await b.get(task)).toEqual(fromA);
+    expect((await row(t, task))?.status).toBe('completed');
+    const after = await a.call<{ refusals: number; epoch: string }>('stats');
+    expect(after).toMatchObject({ refusals: 0, epoch: before.epoch });
+    // Exactly one terminal event, the completion, reached the thread's receiver.
+    await until(() => b.seen('waited', task).length === 1, 15_000, 'B’s wait to resolve');
+    expect(b.seen('waited', task)[0]).toMatchObject({ summary: { status: 'completed' } });
+    const events = [...(await b.drain()), ...(await a.drain())];
+    expect(events).toEqual([{ kind: 'completed', task_id: task, result: { released: task } }]);
+  }, 60_000);
+
   it('cancel on B aborts A’s body; cancelTree on B cascades over a tree spanning A and C; send_message from B reaches A’s sub-agent once', async () => {
     const t = newTable();
     const [a, b, c] = await Promise.all([start(t), start(t), start(t)]);
