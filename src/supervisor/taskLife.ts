@@ -72,7 +72,7 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
       {
         registry,
         timers: this.taskTimers,
-        abortBody: (taskId, timedOutAfterMs) => this.#abortBody(taskId, timedOutAfterMs),
+        abortBody: this.#abortBody,
       },
       grace,
     );
@@ -162,7 +162,8 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
     this.flow.reportUsage(entry, usage);
   }
 
-  #abortBody(taskId: TaskId, timedOutAfterMs: number | undefined): void {
+  /** The task entered `cancelling` (the machine's `abortBody`): one function the actor host holds, no hop. */
+  readonly #abortBody = (taskId: TaskId, timedOutAfterMs: number | undefined): void => {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined) return;
     if (timedOutAfterMs !== undefined) {
@@ -177,7 +178,7 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
     entry.cancelWaiters = undefined;
     if (waiters !== undefined) for (const resolve of waiters) resolve();
     if (entry.flow !== undefined) this.flow.onCancelling(entry);
-  }
+  };
 
   protected readonly requestCancel = (entry: TaskEntry, reason: StopReason = 'user'): boolean => {
     if (entry.done || entry.actor === undefined) return false;
