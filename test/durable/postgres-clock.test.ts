@@ -307,7 +307,6 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
       },
       10_000,
       'the takeover to record attempt 1 lost',
-      20,
     );
     expect(row).toMatchObject({ state: 'waiting', attempt: 1 });
     const nextRunAt = Number(row.next_run_at_ms);
