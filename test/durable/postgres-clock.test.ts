@@ -269,4 +269,58 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
     expect((await taskRow(table, id)).owner_epoch).toBe(store.epoch);
   });
+
+  it('a lost attempt’s backoff starts when the takeover runs (database clock), not when its owner died', async () => {
+    const { table, store, sup } = setup();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const attempts: number[] = [];
+    const BACKOFF = 2_000;
+    const def = defineTask({
+      taskType: 'clock-lost',
+      durable: { retry: { initialIntervalMs: BACKOFF, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) await gate;
+        return { attempt: ctx.attempt };
+      },
+    });
+    const id = await def.spawn(sup, { threadId: 'T', description: 'lost' });
+    await until(() => attempts.length === 1, 5_000, 'attempt 1 started');
+    const old = store.epoch;
+    // The owner epoch died a minute ago by the database clock: a backoff counted from its death
+    // would be long over; counted from the takeover it still has BACKOFF to run.
+    const before = await dbNow();
+    await pool.query(
+      `UPDATE "${table}_epochs" SET expires_at = now() - interval '60 seconds' WHERE epoch = $1`,
+      [old],
+    );
+    let row = await durableRow(table, id);
+    let seenAt = 0;
+    await until(
+      async () => {
+        row = await durableRow(table, id);
+        seenAt = await dbNow();
+        return row.state !== 'running' || row.attempt !== 1;
+      },
+      10_000,
+      'the takeover to record attempt 1 lost',
+    );
+    expect(row).toMatchObject({ state: 'waiting', attempt: 1 });
+    const nextRunAt = Number(row.next_run_at_ms);
+    expect(nextRunAt).toBeGreaterThanOrEqual(before + BACKOFF - SLACK_MS);
+    expect(nextRunAt).toBeLessThanOrEqual(seenAt + BACKOFF + SLACK_MS);
+    // The late attempt 1 then ends (this process took its own row over: its result may land, as
+    // in the test above); one outcome either way, nothing stays running.
+    release();
+    await until(async () => (await taskRow(table, id)).status === 'completed', 15_000, 'stored completed');
+    const last = (await store.load('T')).find((r) => r.task_id === id)!.attempt!;
+    expect([1, 2]).toContain(last);
+    expect(attempts.slice(0, last)).toEqual(last === 1 ? [1] : [1, 2]);
+    await until(() => sup.get(id)?.status === 'completed', 5_000, 'memory completed');
+    expect(sup.get(id)).toMatchObject({ attempt: last, result: { attempt: last } });
+    await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+  });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import {
@@ -157,4 +158,43 @@ describe('stop() while a durable task backs off (durable-tasks.md, choices and l
     await sup.stop();
     await store.close();
   }, 20_000);
+});
+
+describe('recovery: a record already terminal wins (durable-tasks.md, recovery is a re-enqueue)', () => {
+  it.each(['running', 'waiting'] as const)(
+    'the process died after writing the terminal record, before marking its row done (row %s): register runs nothing, marks the row done, the result stays',
+    async (state) => {
+      const file = join(dir, `terminal-${files++}.db`);
+      const runs: number[] = [];
+      const job = defineTask<{ n: number }, Record<never, never>, { n: number }>({
+        taskType: 'job',
+        durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 3 } },
+        run: async (ctx, input) => {
+          runs.push(ctx.attempt);
+          return { n: input.n };
+        },
+      });
+      let store = new SqliteTaskStore(file);
+      let sup = createTaskSupervisor({ store });
+      const id = await job.spawn(sup, { threadId: 't', description: 'once' }, { n: 7 });
+      expect((await sup.wait(id)).status).toBe('completed');
+      await until(async () => (await store.durable.pending('job')).length === 0, 5_000, 'the row done');
+      await sup.stop();
+      await store.close();
+      // As if the process died between the two writes: the row still says the attempt runs (or waits).
+      const db = new Database(file);
+      db.prepare('UPDATE durable_tasks SET state = ? WHERE task_id = ?').run(state, id);
+      db.close();
+
+      store = new SqliteTaskStore(file);
+      sup = createTaskSupervisor({ store });
+      expect(await sup.register(job)).toBe(0);
+      expect(await store.durable.pending('job')).toEqual([]);
+      await sup.loadThread('t');
+      expect(sup.get(id)).toMatchObject({ status: 'completed', result: { n: 7 } });
+      expect(runs).toEqual([1]);
+      await sup.stop();
+      await store.close();
+    },
+  );
 });

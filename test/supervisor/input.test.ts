@@ -79,6 +79,46 @@ describe('waiting for input: ctx.requestInput and supervisor.provideInput', () =
     await sup.stop();
   });
 
+  it('a task cancelled while waiting winds down without taking a slot back: the queue goes on meanwhile', async () => {
+    const { sup } = setup({ concurrency: { global: 1 } });
+    const started: string[] = [];
+    const cleanup = gate();
+    const hold = gate<string>();
+    const asker = await sup.spawn(opts(), async (ctx) => {
+      try {
+        return await ctx.requestInput('q');
+      } catch (e) {
+        // Winding down after the cancel: slow cleanup, holding no slot.
+        started.push('asker cleaning up');
+        await cleanup.promise;
+        throw e;
+      }
+    });
+    await until(() => sup.get(asker)?.phase === 'waiting');
+    const other = await sup.spawn(opts(), async () => {
+      started.push('other');
+      return hold.promise;
+    });
+    const third = await sup.spawn(opts(), async () => {
+      started.push('third');
+      return 3;
+    });
+    expect(sup.get(third)?.phase).toBe('queued');
+    expect(sup.cancel(asker)).toBe(true);
+    await until(() => started.includes('asker cleaning up'), 2_000, 'the asker to wind down');
+    // The winding-down asker took no slot: other still runs, third still waits for other's slot.
+    expect(sup.get(other)?.status).toBe('running');
+    expect(sup.get(third)?.phase).toBe('queued');
+    hold.open('done');
+    // other's slot goes to third while the asker is still winding down.
+    expect((await sup.wait(third)).status).toBe('completed');
+    expect(sup.get(asker)?.status).toBe('running');
+    cleanup.open();
+    expect(await sup.wait(asker)).toMatchObject({ status: 'cancelled', stop_reason: 'user' });
+    expect(started).toEqual(['other', 'asker cleaning up', 'third']);
+    await sup.stop();
+  });
+
   it('a waiting task frees its slot; once answered it goes on when a slot frees, before queued tasks', async () => {
     const { sup } = setup({ concurrency: { global: 1 } });
     const started: string[] = [];
