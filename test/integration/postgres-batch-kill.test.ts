@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket, connect } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
@@ -6,6 +5,7 @@ import type { InboxSender } from '../../src/inbox/types.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { replyLosingProxy } from './replyLosingProxy.js';
 
 requirePostgres('test/integration/postgres-batch-kill.test.ts');
 
@@ -30,67 +30,6 @@ function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
     close() {},
   };
   return { sender, events };
-}
-
-/**
- * A TCP proxy to the database whose `loseReplies()` swallows, on the connection that next sends
- * `match`, everything the server answers from then on: the statement runs and commits, its
- * client never hears of it (until `cut()` closes that connection, as a dying network would).
- */
-async function replyLosingProxy(url: URL) {
-  const pairs = new Set<{ client: Socket; upstream: Socket; deaf: boolean }>();
-  let armed: string | undefined;
-  let victim: { client: Socket; upstream: Socket; deaf: boolean } | undefined;
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(url.port || 5432), url.hostname);
-    const pair = { client, upstream, deaf: false };
-    pairs.add(pair);
-    client.on('data', (b) => {
-      if (armed !== undefined && b.toString('latin1').includes(armed)) {
-        armed = undefined;
-        pair.deaf = true;
-        victim = pair;
-      }
-      upstream.write(b);
-    });
-    upstream.on('data', (b) => {
-      if (!pair.deaf) client.write(b);
-    });
-    const end = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const s of [client, upstream]) {
-      s.on('close', end);
-      s.on('error', end);
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const proxied = new URL(url.href);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(typeof address === 'object' && address !== null ? address.port : 0);
-  return {
-    url: proxied.href,
-    loseReplies(match: string) {
-      armed = match;
-    },
-    get lost() {
-      return victim !== undefined;
-    },
-    cut() {
-      victim?.client.destroy();
-      victim?.upstream.destroy();
-    },
-    async close() {
-      for (const p of pairs) {
-        p.client.destroy();
-        p.upstream.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', () => {

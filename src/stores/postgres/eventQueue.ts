@@ -26,6 +26,8 @@ export class EventQueue {
   #closing = false;
   /** Tasks this process lost with an ended epoch while their events waited: those events are dropped. */
   readonly #revoked = new Set<TaskId>();
+  /** The order of the last event appended: with the epoch at append, each event's key. */
+  #order = 0;
 
   constructor(private readonly fence: FenceState) {}
 
@@ -72,6 +74,8 @@ export class EventQueue {
         threadId,
         event,
         local: this.fence.localInbox.get(event.task_id),
+        key: `${this.fence.epoch()}:${++this.#order}`,
+        order: this.#order,
         resolve,
         reject,
       };

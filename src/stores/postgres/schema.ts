@@ -153,6 +153,12 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
       value   text NOT NULL,
       PRIMARY KEY (task_id, name)
     );`,
+  // Custom events keyed once at append, and each epoch's highest stored order: a retried batch
+  // whose first attempt committed unheard is recognised, not stored twice.
+  (n) => `
+    ALTER TABLE ${n.events} ADD COLUMN IF NOT EXISTS event_key text;
+    CREATE UNIQUE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_events_key" ON ${n.events} (event_key);
+    ALTER TABLE ${n.epochs} ADD COLUMN IF NOT EXISTS event_key bigint;`,
 ];
 
 /**
