@@ -154,6 +154,43 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
     60_000,
   );
 
+  it('a control request (a message to a task on another replica) committed with its reply lost: the retry records nothing; the task gets it once', async () => {
+    const t = uniqueTable('ctllost');
+    tables.push(t);
+    const proxy = await replyLosingProxy(new URL(pgUrl!));
+    const storeA = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
+    const storeB = new PostgresTaskStore({ connectionString: proxy.url, table: t, pollMs: 100 });
+    try {
+      const a = createTaskSupervisor({ store: storeA });
+      const b = createTaskSupervisor({ store: storeB });
+      const got: string[] = [];
+      const id = await a.spawnAgent({ threadId: 'T', name: 'kid', description: 'k' }, async (ctx) => {
+        for (;;) {
+          const m = (await ctx.inboxReceiver.recv(ctx.signal)) as { payload?: { content?: string } } | null;
+          const text = m?.payload?.content ?? JSON.stringify(m);
+          got.push(text);
+          if (text === 'last') return 'done';
+        }
+      });
+      expect(await b.loadThread('T')).toBe(1);
+      proxy.loseReplies("'message', $2 FROM");
+      b.sendTaskInboxMessage(id, 'T', 'parent', 'first');
+      await until(() => proxy.lost && got.length >= 1, 20_000, 'the message recorded and taken');
+      proxy.cut();
+      // Sent after the first, so recorded after its retry.
+      b.sendTaskInboxMessage(id, 'T', 'parent', 'last');
+      expect((await a.wait(id)).status).toBe('completed');
+      expect(got).toEqual(['first', 'last']);
+      expect(await count(`SELECT count(*) AS n FROM "${t}_control"`)).toBe(0);
+      await a.stop();
+      await b.stop();
+    } finally {
+      await storeA.close();
+      await storeB.close();
+      await proxy.close();
+    }
+  }, 60_000);
+
   it('an events table of the earlier shape (no key column) is migrated when a store opens it', async () => {
     const t = uniqueTable('evmig');
     tables.push(t);
@@ -163,7 +200,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
     // Back to the shape before event keys.
     await pool.query(`DROP INDEX "${t}_events_key"`);
     await pool.query(`ALTER TABLE "${t}_events" DROP COLUMN event_key`);
-    await pool.query(`ALTER TABLE "${t}_epochs" DROP COLUMN event_key`);
+    await pool.query(`ALTER TABLE "${t}_epochs" DROP COLUMN event_key, DROP COLUMN control_key`);
     await pool.query(`UPDATE "${t}_meta" SET value = 4 WHERE name = 'schema_version'`);
     await pool.query(`INSERT INTO "${t}_events" (thread_id, task_id, body) VALUES ('U', 'bg_old', '{}')`);
     const store = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });

@@ -62,7 +62,7 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     ]);
     await Promise.all(many.map((s) => s.close()));
     const v = await pool.query(`SELECT value FROM "${t}_meta" WHERE name = 'schema_version'`);
-    expect(v.rows).toEqual([{ value: '5' }]);
+    expect(v.rows).toEqual([{ value: '6' }]);
   });
 
   it('loads a thread through the (owner_thread_id, seq) index', async () => {

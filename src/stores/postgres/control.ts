@@ -1,7 +1,7 @@
 import type { Json, TaskId } from '../../wire/types.js';
 import type { CancelScope, ControlRequest } from '../coordination.js';
 import type { FenceState } from './fencedPut.js';
-import { recordInput } from './inputControl.js';
+import { onceCtes, recordInput } from './inputControl.js';
 import { backoff, MAX_BACKLOG } from './retry.js';
 
 function inputBody(body: string | null): { response: Json; request: Json } {
@@ -13,7 +13,8 @@ function inputBody(body: string | null): { response: Json; request: Json } {
  * Cancel and message requests between replicas: recorded in the control table for the epoch that
  * owns each task (and notified), taken by that owner with `DELETE … RETURNING` — each exactly
  * once, in the order recorded. Requests sent from one process are recorded in call order; one that
- * fails to write is retried (later ones wait behind it) until it is written or the store closes.
+ * fails to write is retried (later ones wait behind it) until it is written or the store closes;
+ * a retry of one whose earlier attempt committed unheard writes nothing (see `onceCtes`).
  */
 export class ControlRouter {
   readonly #s: FenceState;
@@ -25,6 +26,8 @@ export class ControlRouter {
   /** Requests refused because the backlog was full. */
   dropped = 0;
   #closing = false;
+  /** The order of the last request sent: a retry of a request already recorded writes nothing. */
+  #order = 0;
 
   constructor(state: FenceState, ready: () => Promise<void>) {
     this.#s = state;
@@ -66,7 +69,7 @@ export class ControlRouter {
   }
 
   cancel(scope: CancelScope): Promise<void> {
-    return this.#send(() => this.#cancel(scope));
+    return this.#send((order) => this.#cancel(scope, order));
   }
 
   sendMessage(
@@ -76,13 +79,13 @@ export class ControlRouter {
     content: string,
     messageId?: string,
   ): Promise<void> {
-    return this.#send(() => this.#sendMessage(taskId, threadId, from, content, messageId));
+    return this.#send((order) => this.#sendMessage(taskId, threadId, from, content, messageId, order));
   }
 
   provideInput(taskId: TaskId, response: Json, request: Json): Promise<void> {
-    return this.#send(async () => {
+    return this.#send(async (order) => {
       await this.#ready();
-      await recordInput(this.#s, taskId, response, request);
+      await recordInput(this.#s, taskId, response, request, order);
     });
   }
 
@@ -91,7 +94,7 @@ export class ControlRouter {
     this.#closing = true;
   }
 
-  #send(op: () => Promise<void>): Promise<void> {
+  #send(op: (order: number) => Promise<void>): Promise<void> {
     if (this.pending >= MAX_BACKLOG || this.#closing) {
       this.dropped++;
       return Promise.reject(
@@ -101,11 +104,12 @@ export class ControlRouter {
       );
     }
     this.pending++;
+    const order = ++this.#order;
     const run = this.#sent.then(async () => {
       try {
         for (let attempt = 0; ; attempt++) {
           try {
-            return await op();
+            return await op(order);
           } catch (e) {
             if (this.#closing) throw e;
             await backoff(attempt);
@@ -119,7 +123,7 @@ export class ControlRouter {
     return run;
   }
 
-  async #cancel(scope: CancelScope): Promise<void> {
+  async #cancel(scope: CancelScope, order: number): Promise<void> {
     await this.#ready();
     const n = this.#s.names;
     // The fence is keyed by the trimmed run id, as spawns look it up; a blank one names no run.
@@ -150,16 +154,17 @@ export class ControlRouter {
         : `WITH RECURSIVE sub(task_id) AS (${roots} UNION SELECT t.task_id FROM ${n.tasks} t JOIN sub ON t.parent_task_id = sub.task_id)
            SELECT task_id FROM sub`;
     await this.#s.pool.query(
-      `WITH ids AS (${walk}),
+      `WITH ids AS (${walk}), ${onceCtes(this.#s, 2, 4)},
        req AS (
          INSERT INTO ${n.control} (epoch, task_id, kind)
          SELECT t.owner_epoch, t.task_id, 'cancel' FROM ${n.tasks} t JOIN ids USING (task_id)
          WHERE t.status = 'running' AND t.owner_epoch IS NOT NULL AND t.owner_epoch <> $2
+           AND NOT (SELECT d FROM done)
          RETURNING epoch
        )
        SELECT e || coalesce(pg_notify($3, json_build_object('k', 'c', 'e', e)::text)::text, '')
        FROM (SELECT DISTINCT epoch AS e FROM req) x`,
-      [arg, this.#s.epoch(), n.channel],
+      [arg, this.#s.epoch(), n.channel, order],
     );
   }
 
@@ -169,18 +174,19 @@ export class ControlRouter {
     from: string,
     content: string,
     messageId: string | undefined,
+    order: number,
   ): Promise<void> {
     await this.#ready();
     const n = this.#s.names;
     await this.#s.pool.query(
-      `WITH req AS (
+      `WITH ${onceCtes(this.#s, 4, 5)}, req AS (
          INSERT INTO ${n.control} (epoch, task_id, kind, body)
          SELECT owner_epoch, task_id, 'message', $2 FROM ${n.tasks}
-         WHERE task_id = $1 AND status = 'running' AND owner_epoch IS NOT NULL
+         WHERE task_id = $1 AND status = 'running' AND owner_epoch IS NOT NULL AND NOT (SELECT d FROM done)
          RETURNING epoch
        )
        SELECT coalesce(pg_notify($3, json_build_object('k', 'c', 'e', epoch)::text)::text, '') FROM req`,
-      [taskId, JSON.stringify({ threadId, from, content, messageId }), n.channel],
+      [taskId, JSON.stringify({ threadId, from, content, messageId }), n.channel, this.#s.epoch(), order],
     );
   }
 }

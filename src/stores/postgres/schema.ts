@@ -159,6 +159,9 @@ const MIGRATIONS: readonly ((n: TableNames) => string)[] = [
     ALTER TABLE ${n.events} ADD COLUMN IF NOT EXISTS event_key text;
     CREATE UNIQUE INDEX IF NOT EXISTS "${n.tasks.slice(1, -1)}_events_key" ON ${n.events} (event_key);
     ALTER TABLE ${n.epochs} ADD COLUMN IF NOT EXISTS event_key bigint;`,
+  // Each epoch's highest recorded control request: a retried request whose first attempt
+  // committed unheard is recognised, not recorded twice.
+  (n) => `ALTER TABLE ${n.epochs} ADD COLUMN IF NOT EXISTS control_key bigint;`,
 ];
 
 /**
