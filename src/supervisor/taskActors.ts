@@ -35,9 +35,6 @@ export class TaskActors {
       actions: {
         abortBody: ({ context }) =>
           host.abortBody(context.taskId, context.timedOut === true ? context.timeoutMs : undefined),
-        // The stop reason stays the machine's own `assign`: writing it onto the context in place
-        // was a tenth of a cancel cheaper (docs/design.md), but it changed snapshots a subscriber
-        // already holds, and XState's snapshots are immutable by contract.
         // The deadline and grace timers are the supervisor's, on its clock: a deadline per task that
         // has one, one grace timer per cancel batch.
         armDeadline: ({ context }) => {

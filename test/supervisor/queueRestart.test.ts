@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createTaskSupervisor, MemoryTaskStore, ORPHAN_ERROR } from '../../src/index.js';
-import { opts, parked } from '../helpers/async.js';
+import { opts, parked, until } from '../helpers/async.js';
 
 describe('a process that dies with queued and waiting tasks', () => {
   it('a fresh supervisor on the same store orphans them: failed, stop_reason orphaned, nothing left queued', async () => {
     const store = new MemoryTaskStore();
     // The first supervisor is abandoned without stop(): as if its process had been killed.
     const dead = createTaskSupervisor({ store, concurrency: { global: 1 } });
+    // The asker takes the one slot first and gives it back while it waits for its answer.
+    const asker = await dead.spawn(opts({ threadId: 'other' }), (ctx) => ctx.requestInput('still there?'));
+    await until(() => dead.get(asker)?.phase === 'waiting', 2_000, 'asker waiting for input');
     const running = await dead.spawn(opts(), parked);
     const queued = await dead.spawn(opts(), parked);
-    const asker = await dead.spawn(opts({ threadId: 'other' }), (ctx) => ctx.requestInput('still there?'));
     expect(dead.get(queued)?.phase).toBe('queued');
-    expect(dead.get(asker)?.phase).toBe('queued');
+    expect(dead.get(asker)?.phase).toBe('waiting');
     const fresh = createTaskSupervisor({ store });
     await fresh.loadThread('t');
     await fresh.loadThread('other');

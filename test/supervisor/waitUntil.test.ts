@@ -41,18 +41,35 @@ describe('waitUntil: the timer and abort handling that wait and whenIdle share',
   it('timeoutMs rejects with a TimeoutError DOMException with the given message and takes the registration back', async () => {
     const { s, register } = slot<number>();
     const controller = new AbortController();
-    const p = waitUntil({ signal: controller.signal, timeoutMs: 1 }, () => 'thread t was not idle', register);
+    const listeners = { added: 0, removed: 0 };
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...a: Parameters<AbortSignal['addEventListener']>) => {
+      if (a[0] === 'abort') listeners.added++;
+      add(...a);
+    }) as AbortSignal['addEventListener'];
+    signal.removeEventListener = ((...a: Parameters<AbortSignal['removeEventListener']>) => {
+      if (a[0] === 'abort') listeners.removed++;
+      remove(...a);
+    }) as AbortSignal['removeEventListener'];
+    const p = waitUntil({ signal, timeoutMs: 1 }, () => 'thread t was not idle', register);
     const error = await p.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DOMException);
     expect(error).toMatchObject({ name: 'TimeoutError', message: 'thread t was not idle' });
     expect(s.done).toBeUndefined();
-    // The abort listener went with it: a later abort changes nothing.
+    // The abort listener went with it (added once, removed once): a later abort changes nothing.
+    expect(listeners.added).toBe(1);
+    expect(listeners.removed).toBe(1);
     controller.abort();
   });
 
   it('a timeout past the 32-bit timer range (Infinity) arms no timer; a callback called at once settles it', async () => {
     const { s, register } = slot<string>();
     const p = waitUntil({ timeoutMs: Number.POSITIVE_INFINITY }, () => 'never', register);
+    // Node would turn an out-of-range delay into 1 ms: past that, a timer armed for Infinity has
+    // fired. The pause is the adversary's, not a wait for an outcome.
+    await new Promise((r) => setTimeout(r, 20));
     s.done!('ok');
     await expect(p).resolves.toBe('ok');
     const eager = waitUntil<string>(
