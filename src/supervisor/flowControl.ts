@@ -113,7 +113,7 @@ export class FlowControl {
     return new Promise<void>((resolve) => {
       flow.onSlot = resolve;
       // Its local slot taken, it still needs its type's slot shared with other replicas.
-      if (took) this.#onSlot(entry);
+      if (took) this.#shared!.acquire(entry, () => this.#grant(entry));
       else gate.enqueue(entry);
     });
   }
@@ -161,18 +161,21 @@ export class FlowControl {
   }
 
   #onSlot(entry: TaskEntry): void {
-    const go = () => {
-      const flow = entry.flow;
-      const onSlot = flow?.onSlot;
-      if (onSlot !== undefined) {
-        flow!.onSlot = undefined;
-        onSlot();
-      } else if (flow?.phase === 'waiting') this.#resumeNow(entry);
-      else this.#host.startQueued(entry);
-    };
     const shared = this.#shared;
-    if (shared?.applies(entry)) shared.acquire(entry, go);
-    else go();
+    // A closure only when a shared slot must be waited for; a local slot goes on at once.
+    if (shared?.applies(entry)) shared.acquire(entry, () => this.#grant(entry));
+    else this.#grant(entry);
+  }
+
+  /** The task has every slot it needs: it goes on from where it waited. */
+  #grant(entry: TaskEntry): void {
+    const flow = entry.flow;
+    const onSlot = flow?.onSlot;
+    if (onSlot !== undefined) {
+      flow!.onSlot = undefined;
+      onSlot();
+    } else if (flow?.phase === 'waiting') this.#resumeNow(entry);
+    else this.#host.startQueued(entry);
   }
 
   /** `ctx.requestInput`: the task waits, its slot freed and its deadline paused, until answered. */

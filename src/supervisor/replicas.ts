@@ -10,6 +10,7 @@ import type {
   TaskCoordination,
 } from '../stores/coordination.js';
 import { summaryFromMeta } from '../wire/convert.js';
+import { sameJson } from '../wire/sameJson.js';
 import type { Json, PersistedTaskMeta, TaskEvent, TaskId } from '../wire/types.js';
 import { CANCEL_REASON } from './context.js';
 import { isDurableSender, STORED_DELIVERY } from './durableInbox.js';
@@ -57,8 +58,8 @@ export class ReplicaLink implements CoordinationHandler {
   readonly #adopted = new Set<string>();
   readonly #refreshing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
-  /** Remote tasks this replica answered, with the request (JSON) it answered. */
-  readonly #answered = new WeakMap<TaskEntry, string>();
+  /** Remote tasks this replica answered, with the request it answered. */
+  readonly #answered = new WeakMap<TaskEntry, Json>();
   /** Records the store refused: a later writer owned them. */
   refusals = 0;
   /** The replica events so far: counted, warned, handed to listeners. */
@@ -169,7 +170,7 @@ export class ReplicaLink implements CoordinationHandler {
     if (provide === undefined || entry.summary.status !== 'running' || entry.summary.phase !== 'waiting')
       return false;
     const { phase: _p, input_request: request = null, ...rest } = entry.summary;
-    this.#answered.set(entry, JSON.stringify(request));
+    this.#answered.set(entry, request);
     entry.summary = Object.freeze(rest);
     this.#host.notify('updated', entry);
     provide
@@ -316,13 +317,12 @@ export class ReplicaLink implements CoordinationHandler {
   #updateWait(entry: TaskEntry, meta: PersistedTaskMeta): void {
     const had = entry.summary.input_request;
     const now = meta.input_request;
-    const nowJson = now === undefined ? undefined : JSON.stringify(now);
-    if (had === now || (had !== undefined && JSON.stringify(had) === nowJson)) return;
+    if (had === now || (had !== undefined && now !== undefined && sameJson(had, now))) return;
     // The record still shows the request this replica answered (the owner has not taken the
     // answer yet): it stays answered here.
     const answered = this.#answered.get(entry);
     if (answered !== undefined) {
-      if (answered === nowJson) return;
+      if (now !== undefined && sameJson(answered, now)) return;
       this.#answered.delete(entry);
     }
     entry.summary = Object.freeze(summaryFromMeta(meta));

@@ -11,7 +11,7 @@ import { withTimeouts } from './dedicated.js';
 import { OwnerEpoch } from './epoch.js';
 import { type FenceState, fencedPut } from './fencedPut.js';
 import { PgDurableStore } from './durable.js';
-import { applyStatusColumn, orphanOwnerless, revokeDead } from './orphan.js';
+import { applyStatusColumn, orphanOwnerless, reapDead } from './orphan.js';
 import { PostgresMessageOutbox } from './outbox.js';
 import { migrate, type TableNames, tableNames } from './schema.js';
 
@@ -373,10 +373,9 @@ export class PostgresTaskStore implements TaskStore {
     }
     await this.#epoch.start();
     // A restart with the same instanceId ends its previous life now, on every replica.
-    const revoked = await revokeDead(this.#pool, this.#names, this.#lockGraceMs, {
+    await reapDead(this.#pool, this.#names, this.#lockGraceMs, {
       instanceId: this.instanceId,
       current: this.#epoch.current,
     });
-    if (revoked.length > 0) await orphanOwnerless(this.#pool, this.#names);
   }
 }

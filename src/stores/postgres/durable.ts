@@ -9,7 +9,7 @@ import {
   type StoredDurableRow,
 } from '../durableRows.js';
 import type { CorruptRecord } from '../types.js';
-import { revokeDead } from './orphan.js';
+import { reapDead } from './orphan.js';
 import type { TableNames } from './schema.js';
 
 /** A row as `pg` reads it: `errors` is jsonb, which `pg` hands back parsed. */
@@ -262,8 +262,9 @@ export class PgDurableStore implements DurableTaskStore {
     limit: number,
   ): Promise<DurableRow[]> {
     await this.#ready();
-    // Owners PostgreSQL judges dead (lease expired, or lock gone past its grace) are revoked first.
-    await revokeDead(this.#pool, this.#names, this.#lockGraceMs);
+    // Owners PostgreSQL judges dead (lease expired, or lock gone past its grace) are revoked first,
+    // and their plain tasks orphaned with them.
+    await reapDead(this.#pool, this.#names, this.#lockGraceMs);
     const res = await this.#pool.query<Row>(this.#sql.adopt, [
       taskType,
       this.#epoch(),

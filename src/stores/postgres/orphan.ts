@@ -43,6 +43,22 @@ export async function revokeDead(
 }
 
 /**
+ * Revokes the epochs PostgreSQL judges dead ({@link revokeDead}) and, when it revoked any, orphans
+ * their tasks at once ({@link orphanOwnerless}): whoever notices a dead replica first also ends its
+ * tasks, so none waits `running` for the next `loadThread` of its thread.
+ */
+export async function reapDead(
+  pool: Pool,
+  n: TableNames,
+  lockGraceMs: number,
+  previousLivesOf?: { instanceId: string; current: string },
+): Promise<string[]> {
+  const revoked = await revokeDead(pool, n, lockGraceMs, previousLivesOf);
+  if (revoked.length > 0) await orphanOwnerless(pool, n);
+  return revoked;
+}
+
+/**
  * Marks every `running` task whose owner epoch no longer exists `failed` (orphaned) — except a
  * durable task with work left, which a live replica adopts instead — and records
  * its terminal event, in ONE statement: the decision is the database's, so a completion that

@@ -1,7 +1,7 @@
 import type { TaskId } from '../../wire/types.js';
 import type { SharedSlots } from '../coordination.js';
 import type { FenceState } from './fencedPut.js';
-import { orphanOwnerless, revokeDead } from './orphan.js';
+import { reapDead } from './orphan.js';
 import { backoff } from './retry.js';
 
 /** How often, at most, a full slot key looks for dead epochs to revoke. */
@@ -70,9 +70,8 @@ export class PgSlots implements SharedSlots {
     // Full: a dead replica may hold slots. Revoke the epochs PostgreSQL judges dead (their tasks
     // orphaned, as a load would), then try once more.
     this.#lastRevoke = Date.now();
-    const revoked = await revokeDead(this.#s.pool, this.#s.names, this.#lockGraceMs);
+    const revoked = await reapDead(this.#s.pool, this.#s.names, this.#lockGraceMs);
     if (revoked.length === 0) return false;
-    await orphanOwnerless(this.#s.pool, this.#s.names);
     return this.#take(key, limit, taskId);
   }
 
