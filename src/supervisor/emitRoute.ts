@@ -3,6 +3,7 @@ import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import { notifyObservers, type Observer } from './eventObservers.js';
+import { keepPayloadShape } from './payloadShapes.js';
 import type { ReplicaLink } from './replicas.js';
 
 /** The counts a supervisor reports in `stats()`. Internal. */
@@ -70,9 +71,11 @@ export function emitCustom(
     payload: json,
   };
   // The latest of each type without a map per emit: the previous event moves to the per-type
-  // map only when the type changes (a task emitting one type never allocates it).
+  // map only when the type changes (a task emitting one type never allocates it). A task's first
+  // event keeps its payload's hidden class for later tasks (see `keepPayloadShape`).
   const previous = entry.lastEvent;
-  if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
+  if (previous === undefined) keepPayloadShape(json);
+  else if (previous.event_type !== eventType) keepLatestOfType(entry, previous);
   entry.lastEvent = event;
   if (route.observers.size > 0) notifyObservers(route.observers, event, entry.ownerThreadId);
   const replicas = route.replicas;
