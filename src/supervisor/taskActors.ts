@@ -4,6 +4,7 @@ import type { TaskId } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import type { Registry } from './registry.js';
 import type { TaskTimers } from './taskTimers.js';
+import { memoizedTransition } from './transitionMemo.js';
 
 /** What the task machine's actions need from the task runner. */
 export interface TaskActorHost {
@@ -57,8 +58,12 @@ export class TaskActors {
     // snapshot (with this task's context) instead of running XState's initial microstep and
     // `restoreSnapshot` (which rebuilds the state nodes), about a third of an actor's cost. The
     // snapshot shares the template's immutable parts (state nodes, empty children, tags).
+    // A task's transitions that only move between states (settling, most of all) replay XState's
+    // first answer instead of recomputing it (see transitionMemo.ts).
+    const transition = memoizedTransition(logic);
     this.#taskLogic = Object.create(logic, {
       restoreSnapshot: { value: (snapshot: unknown) => snapshot },
+      ...(transition === undefined ? {} : { transition: { value: transition } }),
     }) as typeof taskMachine;
     this.#parent = createEmptyActor();
     this.#parent.start();
