@@ -143,12 +143,14 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
     `WITH data AS MATERIALIZED (
        SELECT task_id, coalesce(owner_thread_id, $16) AS owner_thread_id, coalesce(status, $17) AS status,
          record::text AS record, name, parent_task_id, run_id, coalesce(epoch, $9) AS epoch,
-         coalesce(local_inbox, false) AS local_inbox, coalesce(acks, false) AS acks, fence_run, ord
+         nullif(event::text, 'null') AS event, coalesce(local_inbox, false) AS local_inbox,
+         coalesce(acks, false) AS acks, fence_run, ord
        FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]),
          json_array_elements($4::json), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]),
-         unnest($8::text[]), unnest($13::bool[]), unnest($14::bool[]), unnest($15::text[])) WITH ORDINALITY
-         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, local_inbox, acks,
-           fence_run, ord)
+         unnest($8::text[]), json_array_elements($19::json), unnest($13::bool[]), unnest($14::bool[]),
+         unnest($15::text[])) WITH ORDINALITY
+         AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox,
+           acks, fence_run, ord)
      ), ep AS (
        SELECT epoch FROM ${n.epochs} WHERE epoch = $9 FOR SHARE
      ), runs_up AS (
@@ -163,8 +165,7 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        UPDATE ${n.tasks} t SET status = d.status, record = d.record, writer = $10
        FROM data d WHERE t.task_id = d.task_id AND t.status = 'running' AND t.owner_epoch = d.epoch
        -- What the terminal event needs comes back from the update: no second join with data.
-       RETURNING t.task_id, t.owner_thread_id, d.owner_thread_id AS thread, d.status, d.record, d.local_inbox,
-         d.acks, d.ord
+       RETURNING t.task_id, t.owner_thread_id, d.owner_thread_id AS thread, d.event, d.local_inbox, d.acks, d.ord
      ), ins AS (
        INSERT INTO ${n.tasks} (task_id, owner_thread_id, status, record, writer, owner_epoch, name, parent_task_id, run_id)
        SELECT d.task_id, d.owner_thread_id, d.status, d.record, $10,
@@ -179,21 +180,12 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
        ON CONFLICT DO NOTHING
        RETURNING task_id, owner_thread_id, status
      ), ended AS (
-       SELECT u.task_id, u.thread, u.status, u.record, u.acks, u.ord, r.claim
+       SELECT u.task_id, u.thread, u.event, u.acks, u.ord, r.claim
        FROM upd u LEFT JOIN recv r ON u.local_inbox AND r.thread_id = u.thread
-       WHERE u.status <> 'running'
+       WHERE u.event IS NOT NULL
      ), ev AS (
-       -- The terminal event is made from the stored record, and only for the rows that store one
-       -- (an event taken here for an inbox that does not acknowledge reads is never stored).
        INSERT INTO ${n.events} (thread_id, task_id, body, taken_by)
-       SELECT thread, task_id, (CASE status
-           WHEN 'completed' THEN json_build_object('kind', 'completed', 'task_id', task_id,
-             'result', coalesce(j -> 'result', 'null'::json))
-           WHEN 'failed' THEN json_build_object('kind', 'failed', 'task_id', task_id,
-             'error', CASE WHEN coalesce(json_typeof(j -> 'error'), 'null') = 'null'
-               THEN to_json('task failed'::text) ELSE j -> 'error' END)
-           ELSE json_build_object('kind', 'cancelled', 'task_id', task_id) END)::text, claim
-       FROM ended, LATERAL (SELECT record::json AS j) x WHERE claim IS NULL OR acks
+       SELECT thread, task_id, event, claim FROM ended WHERE claim IS NULL OR acks
        ORDER BY ord
        RETURNING task_id, seq, taken_by, thread_id
      ), nx AS (
@@ -236,6 +228,10 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       thread,
       status,
       batch.length,
+      // The terminal events; '[]' for a batch of running records (every row reads NULL).
+      batch.some((r) => r.status !== 'running')
+        ? JSON.stringify(batch.map((r) => (r.status === 'running' ? null : terminalEvent(r))))
+        : '[]',
     ],
   );
   // Only the exceptions come back (a result row per record costs more than the write itself):
