@@ -17,6 +17,18 @@ export async function settleHeap() {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
 }
 
+/**
+ * Before a trial: pending reactions drained and one full collection, so the trial starts without
+ * the previous one's garbage. One, not `settleHeap`'s three: V8 flushes the bytecode of a function
+ * that has not run for five full collections (`--bytecode-old-age`), so three per side would
+ * recompile from source, inside every timed trial, whatever runs only in the timed part (the
+ * cancel path of scenario 3, say): a cold start each trial, which no running process sees.
+ */
+async function quiesce() {
+  await new Promise((r) => setImmediate(r));
+  globalThis.gc?.();
+}
+
 /** The next macrotask: lets finished work's reactions drain between trials. */
 export const tick = () => new Promise((r) => setImmediate(r));
 
@@ -27,16 +39,16 @@ export const tick = () => new Promise((r) => setImmediate(r));
  */
 export async function interleave({ trials, warmup = 1, baseline, ours }) {
   for (let i = 0; i < warmup; i++) {
-    await settleHeap();
+    await quiesce();
     await baseline();
-    await settleHeap();
+    await quiesce();
     await ours();
   }
   const out = { baseline: [], ours: [] };
   for (let i = 0; i < trials; i++) {
-    await settleHeap();
+    await quiesce();
     out.baseline.push(await baseline());
-    await settleHeap();
+    await quiesce();
     out.ours.push(await ours());
   }
   return out;

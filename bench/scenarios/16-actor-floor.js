@@ -4,9 +4,12 @@
 //
 // "taskMachine (createActor)" is the exported machine run as its TSDoc shows; "taskMachine (as the
 // supervisor runs it)" is what a spawn costs in XState: the actor created from the precomputed
-// `running.active` snapshot, a child of one root actor (one actor system per supervisor).
+// `running.active` snapshot, a child of one root actor (one actor system per supervisor), its
+// transitions answered by the supervisor's memo (src/supervisor/transitionMemo.ts) once XState has
+// computed them.
 import { createActor, createEmptyActor, createMachine, fromTransition } from 'xstate';
 import { taskMachine } from '../../dist/src/index.js';
+import { memoizedTransition } from '../../dist/src/supervisor/transitionMemo.js';
 import { counter, interleave, now, row } from '../lib/measure.js';
 import { countingSupervisor, spawnWaves } from '../lib/ours.js';
 
@@ -30,7 +33,10 @@ const transition = fromTransition(
 // The supervisor's way (src/supervisor/taskActors.ts): template snapshot, shared root actor.
 const provided = taskMachine.provide({ actions: { abortBody: () => {} } });
 const template = createActor(provided, { input: { taskId: '', cancelGraceMs: 30_000 } }).getSnapshot();
-const asGiven = Object.create(provided, { restoreSnapshot: { value: (s) => s } });
+const asGiven = Object.create(provided, {
+  restoreSnapshot: { value: (s) => s },
+  transition: { value: memoizedTransition(provided) },
+});
 
 function timed(total, make) {
   const t0 = now();

@@ -1,9 +1,10 @@
 import { type AnyActorRef, createActor, createEmptyActor, type Snapshot } from 'xstate';
-import { taskMachine } from '../../machines/task.machine.js';
+import { type TaskMachineInput, taskMachine } from '../../machines/task.machine.js';
 import type { TaskId } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import type { Registry } from './registry.js';
 import type { TaskTimers } from './taskTimers.js';
+import { memoizedTransition } from './transitionMemo.js';
 
 /** What the task machine's actions need from the task runner. */
 export interface TaskActorHost {
@@ -27,6 +28,8 @@ export class TaskActors {
   #queued: (Snapshot<unknown> & { context: unknown }) | undefined;
   /** The actor whose system task actors join (one system per supervisor instead of one per task). */
   #parent: AnyActorRef;
+  /** Whether an inspector watches the task actors (it sees each actor's input in its init event). */
+  #inspected = false;
 
   constructor(host: TaskActorHost, grace: number) {
     const { registry, timers } = host;
@@ -57,8 +60,12 @@ export class TaskActors {
     // snapshot (with this task's context) instead of running XState's initial microstep and
     // `restoreSnapshot` (which rebuilds the state nodes), about a third of an actor's cost. The
     // snapshot shares the template's immutable parts (state nodes, empty children, tags).
+    // A task's transitions that only move between states (settling, most of all) replay XState's
+    // first answer instead of recomputing it (see transitionMemo.ts).
+    const transition = memoizedTransition(logic);
     this.#taskLogic = Object.create(logic, {
       restoreSnapshot: { value: (snapshot: unknown) => snapshot },
+      ...(transition === undefined ? {} : { transition: { value: transition } }),
     }) as typeof taskMachine;
     this.#parent = createEmptyActor();
     this.#parent.start();
@@ -68,6 +75,7 @@ export class TaskActors {
   adoptInto(parent: AnyActorRef): void {
     this.#parent.stop();
     this.#parent = parent;
+    this.#inspected = true;
   }
 
   /**
@@ -85,7 +93,13 @@ export class TaskActors {
     const snapshot = queued
       ? this.#queuedSnapshot(context)
       : ({ ...this.#initial, context } as unknown as Snapshot<unknown>);
-    const actor = createActor(this.#taskLogic, { id, input: context, snapshot, parent: this.#parent });
+    // The input only reaches an inspector (the actor starts from `snapshot`), and each option
+    // costs: XState's `Actor` spreads them onto its defaults, and V8 11.3 (Node 20) adds each
+    // property of that second spread at ~0.7 µs (bench/results/actor-issue25-pass4.txt).
+    const parent = this.#parent;
+    const options = this.#inspected ? { id, input: context, snapshot, parent } : { id, snapshot, parent };
+    // Typed as XState requires (the machine declares an input); without one it starts from `snapshot`.
+    const actor = createActor(this.#taskLogic, options as typeof options & { input: TaskMachineInput });
     entry.actor = actor;
     actor.start();
     return actor;

@@ -98,6 +98,16 @@ describe('inspect', () => {
     expect(task).toBeDefined();
     expect((task?.actorRef as { _parent?: unknown } | undefined)?._parent).toBe(sup.actor);
     expect(events.some((e) => e.type === '@xstate.event' && e.event.type === 'task.cancel')).toBe(true);
+    // The task actor's init event carries its input, and each transition is reported as a microstep.
+    const init = events.find(
+      (e) => e.type === '@xstate.event' && e.event.type === 'xstate.init' && e.actorRef === task?.actorRef,
+    );
+    expect((init as { event?: { input?: { taskId?: string } } } | undefined)?.event?.input?.taskId).toBe(id);
+    const steps = events.filter((e) => e.type === '@xstate.microstep' && e.actorRef === task?.actorRef);
+    expect(steps.map((e) => (e as unknown as { snapshot: { value: unknown } }).snapshot.value)).toEqual([
+      { running: 'cancelling' },
+      'cancelled',
+    ]);
   });
 
   it('an observer object is accepted too', async () => {
