@@ -314,7 +314,10 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     const ids = ['bg_0', 'bg_1', 'bg_2', 'bg_3', 'bg_4', 'bg_5', 'bg_6'];
     await a.put(ids.map((id) => rec(id)));
     const ended = [
-      rec('bg_0', { status: 'completed', result: { odd, n: 1.5, big: 12345678901234567890, deep: [null, {}] } }),
+      rec('bg_0', {
+        status: 'completed',
+        result: { odd, n: 1.5, big: 12345678901234567000, deep: [null, {}] },
+      }),
       rec('bg_1', { status: 'completed' }),
       rec('bg_2', { status: 'completed', result: null }),
       rec('bg_3', { status: 'failed', error: odd }),
@@ -329,7 +332,11 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     );
     expect(rows.rows.map((r) => r.task_id)).toEqual(ids);
     expect(rows.rows.map((r) => JSON.parse(r.body))).toEqual([
-      { kind: 'completed', task_id: 'bg_0', result: { odd, n: 1.5, big: 12345678901234567890, deep: [null, {}] } },
+      {
+        kind: 'completed',
+        task_id: 'bg_0',
+        result: { odd, n: 1.5, big: 12345678901234567000, deep: [null, {}] },
+      },
       { kind: 'completed', task_id: 'bg_1', result: null },
       { kind: 'completed', task_id: 'bg_2', result: null },
       { kind: 'failed', task_id: 'bg_3', error: odd },
