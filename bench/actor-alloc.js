@@ -7,11 +7,17 @@
 //   node --expose-gc --max-semi-space-size=1024 --min-semi-space-size=1024 bench/actor-alloc.js
 import { createActor, createEmptyActor } from 'xstate';
 import { taskMachine } from '../dist/machines/task.machine.js';
+import { memoizedTransition } from '../dist/src/supervisor/transitionMemo.js';
 
 const noop = () => {};
 const logic0 = taskMachine.provide({ actions: { abortBody: noop, armGrace: noop, noteStopReason: noop } });
 const initial = createActor(logic0, { input: { taskId: '', cancelGraceMs: 1000 } }).getSnapshot();
-const logic = Object.create(logic0, { restoreSnapshot: { value: (s) => s } });
+// `--no-memo`: XState's own transitions, as before the supervisor remembered them.
+const memo = !process.argv.includes('--no-memo');
+const logic = Object.create(logic0, {
+  restoreSnapshot: { value: (s) => s },
+  ...(memo ? { transition: { value: memoizedTransition(logic0) } } : {}),
+});
 const parent = createEmptyActor();
 parent.start();
 const N = 10_000;
@@ -25,7 +31,7 @@ function create() {
   for (let i = 0; i < N; i++) {
     const context = { taskId: `bg_${i}`, cancelGraceMs: 1000 };
     const snapshot = { ...initial, context };
-    actors[i] = createActor(logic, { id: context.taskId, input: context, snapshot, parent }).start();
+    actors[i] = createActor(logic, { id: context.taskId, snapshot, parent }).start();
   }
   return actors;
 }

@@ -1,13 +1,13 @@
 import type { InboxReceiver, InboxSender } from '../inbox/types.js';
 import type { Json, TaskId } from '../wire/types.js';
+import { type EmitRoute, emitCustom } from './emitRoute.js';
 import type { TaskEntry } from './entry.js';
 import type { Usage } from './budget.js';
 import type { RequestInputOptions } from './input.js';
 import type { AgentTaskContext, TaskContext } from './types.js';
 
-/** What a context needs from its supervisor. */
+/** What a context needs from its supervisor (`emit` goes through the supervisor's `EmitRoute`). */
 export interface ContextHost {
-  emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean;
   requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json>;
   reportUsage(entry: TaskEntry, usage: unknown): void;
 }
@@ -61,12 +61,12 @@ class BaseContext {
 
 /** A plain task's context. */
 export class PlainTaskContext extends BaseContext implements TaskContext {
-  readonly #host: ContextHost;
+  readonly #route: EmitRoute;
   readonly #entry: TaskEntry;
 
-  constructor(host: ContextHost, entry: TaskEntry) {
+  constructor(host: ContextHost, route: EmitRoute, entry: TaskEntry) {
     super(host, entry);
-    this.#host = host;
+    this.#route = route;
     this.#entry = entry;
   }
 
@@ -75,7 +75,7 @@ export class PlainTaskContext extends BaseContext implements TaskContext {
   }
 
   emit(eventType: string, payload?: Json): boolean {
-    return this.#host.emit(this.#entry, eventType, payload);
+    return emitCustom(this.#route, this.#entry, eventType, payload);
   }
 }
 

@@ -17,6 +17,7 @@ import { SupervisorShutdown } from './shutdown.js';
 import { waitFor } from './wait.js';
 import type { ThreadIdleEvent, ThreadIdleListener, WhenIdleOptions } from './idle.js';
 import { sendToSubAgent } from './subAgentMessage.js';
+import './keptShapes.js';
 import { DURABLE_RUNTIME } from '../durable/host.js';
 import { DurableRuntime } from '../durable/runtime.js';
 import { describeType, durableDefOf } from '../durable/typeDef.js';
@@ -107,6 +108,7 @@ class Supervisor extends SupervisorShutdown implements TaskSupervisor {
         },
         store.coordination,
       );
+      this.route.replicas = this.replicas;
       const link = this.replicas;
       this.writer.onRefused = (rows) => link.refused(rows);
     }

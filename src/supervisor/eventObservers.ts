@@ -9,7 +9,8 @@ export interface TaskEventFilter {
 /** Called with each task event as the supervisor produces it, and the task's owner thread. */
 export type TaskEventListener = (event: TaskEvent, threadId: string) => void;
 
-interface Observer {
+/** One `onEvent` registration. Internal. */
+export interface Observer {
   readonly listener: TaskEventListener;
   readonly threadId: string | undefined;
   readonly taskId: TaskId | undefined;
@@ -21,6 +22,11 @@ interface Observer {
  */
 export class EventObservers {
   readonly #observers = new Set<Observer>();
+
+  /** The registrations, which the emit path reads directly (`EmitRoute.observers`). */
+  get set(): ReadonlySet<Observer> {
+    return this.#observers;
+  }
 
   get size(): number {
     return this.#observers.size;
@@ -50,15 +56,26 @@ export class EventObservers {
   }
 
   emit(event: TaskEvent, threadId: string): void {
-    for (const o of this.#observers) {
-      if (o.threadId !== undefined && o.threadId !== threadId) continue;
-      if (o.taskId !== undefined && o.taskId !== event.task_id) continue;
-      try {
-        o.listener(event, threadId);
-      } catch (error) {
-        // An observer's bug must not break a task's lifecycle; surface it without throwing here.
-        process.emitWarning(`awaken-tasks: an onEvent listener threw: ${String(error)}`);
-      }
+    notifyObservers(this.#observers, event, threadId);
+  }
+}
+
+/**
+ * Shows `event` to each observer whose filter takes it; an observer that throws is reported as a
+ * process warning and does not stop the others.
+ *
+ * @example
+ * notifyObservers(new Set(), { kind: 'custom', task_id: 'bg_1', event_type: 'x', payload: null }, 't');
+ */
+export function notifyObservers(observers: ReadonlySet<Observer>, event: TaskEvent, threadId: string): void {
+  for (const o of observers) {
+    if (o.threadId !== undefined && o.threadId !== threadId) continue;
+    if (o.taskId !== undefined && o.taskId !== event.task_id) continue;
+    try {
+      o.listener(event, threadId);
+    } catch (error) {
+      // An observer's bug must not break a task's lifecycle; surface it without throwing here.
+      process.emitWarning(`awaken-tasks: an onEvent listener threw: ${String(error)}`);
     }
   }
 }

@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
+import { deliverCounted, type EmitRoute, newEmitRoute, type SupervisorCounters } from './emitRoute.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
@@ -25,9 +26,11 @@ export abstract class SupervisorQueries {
   protected readonly registry: Registry;
   protected readonly writer: StoreWriter;
   protected readonly now: () => number;
-  protected readonly counters = { spawned: 0, eventsDelivered: 0, eventsUndelivered: 0, eventsDropped: 0 };
   readonly #listeners = new Set<(change: TaskChange) => void>();
   protected readonly observers = new EventObservers();
+  /** What a task's `ctx.emit` reaches (a plain object: see `EmitRoute`). */
+  protected readonly route: EmitRoute = newEmitRoute(this.observers.set);
+  protected readonly counters: SupervisorCounters = this.route.counters;
   /** Per-thread idleness (`whenIdle`, `onIdle`). */
   protected readonly idle: IdleWatch;
   readonly #store: TaskStore;
@@ -252,22 +255,9 @@ export abstract class SupervisorQueries {
     if (this.observers.size > 0) this.observers.emit(event, threadId);
   }
 
-  /**
-   * Sends an event to an inbox, counting it; a sender that throws counts as undelivered. Custom
-   * events a bounded inbox drops to make room (or drops on arrival) count in `eventsDropped`.
-   */
+  /** See {@link deliverCounted}. */
   protected deliver(inbox: InboxSender, event: TaskEvent): boolean {
-    let ok = false;
-    try {
-      const before = inbox.dropped;
-      ok = inbox.send(event);
-      if (before !== undefined) this.counters.eventsDropped += (inbox.dropped ?? before) - before;
-    } catch {
-      ok = false;
-    }
-    if (ok) this.counters.eventsDelivered++;
-    else this.counters.eventsUndelivered++;
-    return ok;
+    return deliverCounted(this.counters, inbox, event);
   }
 
   /** A remote (other process's) running task whose newer record arrived. */

@@ -1,11 +1,11 @@
 import type { StopReason, TaskMachineEvent } from '../../machines/task.machine.js';
 import { runAsTask } from '../lineage/lineage.js';
 import type { TaskStore } from '../stores/types.js';
-import { toJson } from '../wire/jsonSafe.js';
-import type { CustomTaskEvent, Json, TaskId } from '../wire/types.js';
+import type { Json, TaskId } from '../wire/types.js';
 import { cancelTree } from './cancel.js';
 import { CANCEL_REASON, type ContextHost, PlainTaskContext, SubAgentContext } from './context.js';
 import { timeoutReason } from './deadline.js';
+import { emitCustom } from './emitRoute.js';
 import type { TaskEntry } from './entry.js';
 import { FlowControl, type FlowOptions } from './flowControl.js';
 import type { RequestInputOptions } from './input.js';
@@ -94,7 +94,7 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
 
   /** Runs the task's body with its context; its return, throw or promise settles the task. */
   protected startBody(entry: TaskEntry, body: (ctx: never) => unknown, agent: boolean): void {
-    const ctx = agent ? new SubAgentContext(this, entry) : new PlainTaskContext(this, entry);
+    const ctx = agent ? new SubAgentContext(this, entry) : new PlainTaskContext(this, this.route, entry);
     let returned: unknown;
     try {
       returned = runAsTask(entry.summary, body, ctx as never);
@@ -132,26 +132,7 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
   }
 
   emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
-    // The hot path of a task's progress: the rare branches are calls, so V8 inlines the whole
-    // path (context → here → copy → delivery → ring) into the caller.
-    if (typeof eventType !== 'string') throw eventTypeError(eventType);
-    const json = toJson(payload, 'payload');
-    if (entry.done) return false;
-    const event: CustomTaskEvent = {
-      kind: 'custom',
-      task_id: entry.id,
-      event_type: eventType,
-      payload: json,
-    };
-    // The latest of each type without a map per emit: the previous event moves to the per-type
-    // map only when the type changes (a task emitting one type never allocates it).
-    const previous = entry.lastEvent;
-    if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
-    entry.lastEvent = event;
-    this.observe(event, entry.ownerThreadId);
-    if (this.replicas !== undefined) return this.replicas.emit(entry, event);
-    const inbox = entry.inbox;
-    return inbox === undefined ? false : this.deliver(inbox, event);
+    return emitCustom(this.route, entry, eventType, payload);
   }
 
   requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json> {
@@ -188,15 +169,4 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
     }
     return true;
   };
-}
-
-function eventTypeError(eventType: unknown): TypeError {
-  return new TypeError(
-    `Expected \`eventType\` to be a string, got ${eventType === null ? 'null' : typeof eventType}`,
-  );
-}
-
-/** Files an event that is no longer its task's latest under its type (`latestEvent(id, type)`). */
-function keepLatestOfType(entry: TaskEntry, previous: CustomTaskEvent): void {
-  (entry.lastByType ??= new Map()).set(previous.event_type, previous);
 }

@@ -1,0 +1,58 @@
+import type { Json } from '../wire/types.js';
+
+/** How many payload shapes are kept (a ring: the oldest goes first). */
+const KEPT = 16;
+const shapes: (object | undefined)[] = new Array(KEPT);
+let next = 0;
+
+/**
+ * Keeps the hidden class of a payload copy (and of its nested objects) alive after every event of
+ * that shape is gone, by holding an object of the same shape whose values are blanked: `''` for a
+ * string, `0` for a number, `false` for a boolean, `[]` for an array. V8 holds an object's hidden
+ * class only while an object has it, and code optimised for it (the emit path's copy, a consumer
+ * reading `event.payload`) is thrown away when it dies. The emit path calls this once per task, on
+ * its first event; the last {@link KEPT} shapes are kept, and no payload value is (see
+ * docs/design.md, fourth pass on the emit path).
+ *
+ * @example
+ * keepPayloadShape({ percent: 40, stage: 'build' }); // keeps { percent: 0, stage: '' }
+ */
+export function keepPayloadShape(copy: Json): void {
+  if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) return;
+  shapes[next] = blank(copy, 0);
+  next = (next + 1) % KEPT;
+}
+
+/**
+ * The shapes kept, oldest first (for tests).
+ *
+ * @example
+ * keptPayloadShapes().length; // at most 16
+ */
+export function keptPayloadShapes(): object[] {
+  const out: object[] = [];
+  for (let i = 0; i < KEPT; i++) {
+    const shape = shapes[(next + i) % KEPT];
+    if (shape !== undefined) out.push(shape);
+  }
+  return out;
+}
+
+/**
+ * The same keys, added in the same order as the copy's (so the same hidden classes), with blank
+ * values of the same kind (so the same field representations).
+ */
+function blank(copy: { [key: string]: Json }, depth: number): object {
+  const out: { [key: string]: unknown } = {};
+  for (const key in copy) out[key] = blankValue(copy[key]!, depth);
+  return out;
+}
+
+function blankValue(v: Json, depth: number): unknown {
+  if (typeof v === 'string') return '';
+  if (typeof v === 'number') return 0;
+  if (typeof v === 'boolean') return false;
+  if (v === null) return null;
+  if (Array.isArray(v)) return [];
+  return depth < 8 ? blank(v, depth + 1) : null;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { keepPayloadShape, keptPayloadShapes } from '../../src/supervisor/payloadShapes.js';
+import { opts, setup } from '../helpers/async.js';
+
+const newest = (): object | undefined => keptPayloadShapes().at(-1);
+
+describe('payload shapes kept for the emit path', () => {
+  it("a task's first event keeps its payload's shape with every value blanked", async () => {
+    const { sup, events } = setup();
+    const payload = { secret: 'token-123', n: 42.5, ok: true, nested: { s: 'x', list: [1, 2] }, nil: null };
+    const id = await sup.spawn(opts(), (ctx) => {
+      ctx.emit('progress', payload);
+    });
+    await sup.wait(id);
+    expect(newest()).toEqual({ secret: '', n: 0, ok: false, nested: { s: '', list: [] }, nil: null });
+    expect(JSON.stringify(keptPayloadShapes())).not.toContain('token-123');
+    expect(JSON.stringify(keptPayloadShapes())).not.toContain('42.5');
+    // The delivered event is the payload's copy, untouched.
+    expect(events()[0]).toMatchObject({ kind: 'custom', payload });
+    await sup.stop();
+  });
+
+  it("only a task's first event keeps a shape; later events and other tasks' events follow their own first", async () => {
+    const { sup } = setup();
+    const id = await sup.spawn(opts(), (ctx) => {
+      ctx.emit('a', { first: 1 });
+      ctx.emit('b', { second: 'x' });
+      ctx.emit('a', { third: true });
+    });
+    await sup.wait(id);
+    expect(newest()).toEqual({ first: 0 });
+    const other = await sup.spawn(opts(), (ctx) => {
+      ctx.emit('c', { other: 'y' });
+    });
+    await sup.wait(other);
+    expect(newest()).toEqual({ other: '' });
+    await sup.stop();
+  });
+
+  it('an emit that throws or returns false keeps nothing', async () => {
+    const { sup } = setup();
+    keepPayloadShape({ marker: 1 });
+    const id = await sup.spawn(opts(), (ctx) => {
+      expect(() => ctx.emit('bad', { n: 1n } as never)).toThrow(TypeError);
+    });
+    await sup.wait(id);
+    let late: ((type: string, payload: object) => boolean) | undefined;
+    const done = await sup.spawn(opts(), (ctx) => {
+      late = (type, payload) => ctx.emit(type, payload as never);
+    });
+    await sup.wait(done);
+    expect(late?.('late', { after: 'end' })).toBe(false);
+    expect(newest()).toEqual({ marker: 0 });
+    await sup.stop();
+  });
+
+  it('keeps at most 16 shapes, the newest last, and ignores arrays and primitives', () => {
+    for (let i = 0; i < 40; i++) keepPayloadShape({ [`k${i}`]: i });
+    const kept = keptPayloadShapes();
+    expect(kept).toHaveLength(16);
+    expect(kept[0]).toEqual({ k24: 0 });
+    expect(kept.at(-1)).toEqual({ k39: 0 });
+    keepPayloadShape([{ a: 1 }]);
+    keepPayloadShape('text');
+    keepPayloadShape(null);
+    expect(keptPayloadShapes().at(-1)).toEqual({ k39: 0 });
+  });
+
+  it('blanks nested objects to a bounded depth', () => {
+    let deep: Record<string, unknown> = { leaf: 'v' };
+    for (let i = 0; i < 12; i++) deep = { d: deep };
+    keepPayloadShape(deep as never);
+    let shape = newest() as Record<string, unknown>;
+    let depth = 0;
+    while (shape !== null && typeof shape === 'object' && 'd' in shape) {
+      shape = shape.d as Record<string, unknown>;
+      depth++;
+    }
+    expect(depth).toBeLessThanOrEqual(9);
+    expect(JSON.stringify(newest())).not.toContain('"v"');
+  });
+});
