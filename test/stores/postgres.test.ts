@@ -307,6 +307,45 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM "${t}_events"`)).rows[0].n).toBe(1);
   });
 
+  it('fenced put: each terminal event stored for a receiver is the one its record stands for, whatever it holds', async () => {
+    const t = table('evbody');
+    const a = open({ table: t, leaseMs: 60_000 });
+    const odd = 'say "hi" \\ \u2028 é 😀 \ud800 {x,"y"} NULL';
+    const ids = ['bg_0', 'bg_1', 'bg_2', 'bg_3', 'bg_4', 'bg_5', 'bg_6'];
+    await a.put(ids.map((id) => rec(id)));
+    const ended = [
+      rec('bg_0', {
+        status: 'completed',
+        result: { odd, n: 1.5, big: 12345678901234567000, deep: [null, {}] },
+      }),
+      rec('bg_1', { status: 'completed' }),
+      rec('bg_2', { status: 'completed', result: null }),
+      rec('bg_3', { status: 'failed', error: odd }),
+      rec('bg_4', { status: 'failed' }),
+      rec('bg_5', { status: 'cancelled', stop_reason: 'user' }),
+      rec('bg_6', { status: 'completed', result: 'text "quoted"' }),
+    ];
+    // No inbox here: every terminal event is stored for the thread's receiver.
+    expect((await a.put(ended)).refused).toEqual([]);
+    const rows = await pool.query<{ task_id: string; body: string }>(
+      `SELECT task_id, body FROM "${t}_events" ORDER BY seq`,
+    );
+    expect(rows.rows.map((r) => r.task_id)).toEqual(ids);
+    expect(rows.rows.map((r) => JSON.parse(r.body))).toEqual([
+      {
+        kind: 'completed',
+        task_id: 'bg_0',
+        result: { odd, n: 1.5, big: 12345678901234567000, deep: [null, {}] },
+      },
+      { kind: 'completed', task_id: 'bg_1', result: null },
+      { kind: 'completed', task_id: 'bg_2', result: null },
+      { kind: 'failed', task_id: 'bg_3', error: odd },
+      { kind: 'failed', task_id: 'bg_4', error: 'task failed' },
+      { kind: 'cancelled', task_id: 'bg_5' },
+      { kind: 'completed', task_id: 'bg_6', result: 'text "quoted"' },
+    ]);
+  });
+
   it("notifications of a store's own put wake it only when it left events for the thread's receiver", async () => {
     const t = table('selfnote');
     const a = open({ table: t, leaseMs: 60_000 });
