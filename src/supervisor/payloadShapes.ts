@@ -2,6 +2,12 @@ import type { Json } from '../wire/types.js';
 
 /** How many payload shapes are kept (a ring: the oldest goes first). */
 const KEPT = 16;
+/**
+ * The most keys a kept shape may have in all: a payload wider than that (a map keyed by data, a
+ * table) is not kept. Its keys would stay in memory, and so wide an object's hidden class is
+ * rarely shared by the next payload anyway.
+ */
+const MAX_KEYS = 64;
 const shapes: (object | undefined)[] = new Array(KEPT);
 let next = 0;
 
@@ -11,15 +17,18 @@ let next = 0;
  * string, `0` for a number, `false` for a boolean, `[]` for an array. V8 holds an object's hidden
  * class only while an object has it, and code optimised for it (the emit path's copy, a consumer
  * reading `event.payload`) is thrown away when it dies. The emit path calls this once per task, on
- * its first event; the last {@link KEPT} shapes are kept, and no payload value is (see
- * docs/design.md, fourth pass on the emit path).
+ * its first event; the last {@link KEPT} shapes are kept, and no payload value is. The keys are
+ * kept: a shape with more than {@link MAX_KEYS} keys in all, or an own `__proto__` key, is not
+ * (see docs/design.md, fourth pass on the emit path).
  *
  * @example
  * keepPayloadShape({ percent: 40, stage: 'build' }); // keeps { percent: 0, stage: '' }
  */
 export function keepPayloadShape(copy: Json): void {
   if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) return;
-  shapes[next] = blank(copy, 0);
+  const shape = blank(copy, 0, { keys: 0 });
+  if (shape === undefined) return;
+  shapes[next] = shape;
   next = (next + 1) % KEPT;
 }
 
@@ -42,17 +51,23 @@ export function keptPayloadShapes(): object[] {
  * The same keys, added in the same order as the copy's (so the same hidden classes), with blank
  * values of the same kind (so the same field representations).
  */
-function blank(copy: { [key: string]: Json }, depth: number): object {
+function blank(copy: { [key: string]: Json }, depth: number, count: { keys: number }): object | undefined {
   const out: { [key: string]: unknown } = {};
-  for (const key in copy) out[key] = blankValue(copy[key]!, depth);
+  for (const key in copy) {
+    // Too wide to keep; and an assignment to `__proto__` would set the prototype, not a key.
+    if (++count.keys > MAX_KEYS || key === '__proto__') return undefined;
+    const value = blankValue(copy[key]!, depth, count);
+    if (value === undefined) return undefined;
+    out[key] = value;
+  }
   return out;
 }
 
-function blankValue(v: Json, depth: number): unknown {
+function blankValue(v: Json, depth: number, count: { keys: number }): unknown {
   if (typeof v === 'string') return '';
   if (typeof v === 'number') return 0;
   if (typeof v === 'boolean') return false;
   if (v === null) return null;
   if (Array.isArray(v)) return [];
-  return depth < 8 ? blank(v, depth + 1) : null;
+  return depth < 8 ? blank(v, depth + 1, count) : null;
 }

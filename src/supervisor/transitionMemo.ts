@@ -106,16 +106,20 @@ function remember(machine: AnyStateMachine, t: Transition, prev: Snapshot, next:
   if (!empty(prev.children) || !empty(next.children) || !empty(next.historyValue)) return false;
   const before = new Set(prev._nodes);
   const after = new Set(next._nodes);
-  // A target already active is exited and entered again: the difference below would miss it.
-  for (const target of t.target) if (before.has(target)) return false;
+  // A target already active is exited and entered again: the difference below would miss it. A
+  // target not active afterwards means XState took another transition than `t` (a guard that
+  // answered differently the second time): nothing to remember.
+  for (const target of t.target) if (before.has(target) || !after.has(target)) return false;
   const exited = prev._nodes.filter((node) => !after.has(node)).sort((a, b) => b.order - a.order);
   const entered = next._nodes.filter((node) => !before.has(node)).sort((a, b) => a.order - b.order);
   for (const node of exited) if (node.invoke.length > 0) return false;
   for (const node of entered) {
     if (node.invoke.length > 0) return false;
     if (node.initial !== undefined && node.initial.actions.length > 0) return false;
-    // Reaching a final state below the root raises `xstate.done.state.*`, which may take transitions.
-    if (node.type === 'final' && node.parent?.parent !== undefined) return false;
+    // Reaching a final state below the root raises `xstate.done.state.*`, which may take
+    // transitions; a final state's `output` is evaluated on entry (and may throw).
+    if (node.type === 'final' && (node.parent?.parent !== undefined || node.output !== undefined))
+      return false;
   }
   if (next.status === 'done') {
     if (next.output !== undefined) return false;
@@ -128,7 +132,8 @@ function remember(machine: AnyStateMachine, t: Transition, prev: Snapshot, next:
     if (s === undefined) return false;
     steps.push(s);
   }
-  return { next, steps };
+  // The context is each use's own: the first task's is not kept.
+  return { next: { ...next, context: undefined } as Snapshot, steps };
 }
 
 /** An `assign` replayed may not spawn: the memo keeps no child actors. */
@@ -164,6 +169,22 @@ function replay(steps: readonly Step[], context: unknown, event: EventObject, sc
   return current;
 }
 
+/** Reports a microstep to the system's inspectors, as XState's macrostep does for each one. */
+function inspect(
+  scope: AnyActorScope,
+  event: EventObject,
+  snapshot: Snapshot,
+  transitions: readonly Transition[],
+): void {
+  (scope.system as unknown as { _sendInspectionEvent(e: object): void })._sendInspectionEvent({
+    type: '@xstate.microstep',
+    actorRef: scope.self,
+    event,
+    snapshot,
+    _transitions: transitions,
+  });
+}
+
 /**
  * A `transition` for `machine` that remembers, per transition definition, what XState computed
  * the first time it was taken (the snapshot it led to, and the actions it ran) when that is the
@@ -181,7 +202,12 @@ function replay(steps: readonly Step[], context: unknown, event: EventObject, sc
  * replays XState's answers.
  *
  * Returns `undefined` when the machine has parallel or history states, eventless transitions or an
- * output, which this memo does not reason about.
+ * output, which this memo does not reason about. Two things XState asks of a machine the memo
+ * relies on: guards are pure (they are evaluated again on a remembered transition, and the first
+ * answer is only remembered when XState's macrostep reached `t`'s targets), and an `assign` on a
+ * remembered transition does not spawn (one that did not the first time is remembered; a later
+ * spawn from it fails the actor with a `TypeError` saying so). The task machine's guards read only
+ * the event and its `assign`s only compute values.
  */
 export function memoizedTransition(machine: AnyStateMachine): Transitioner | undefined {
   if (!supported(machine.root as unknown as Node)) return undefined;
@@ -203,7 +229,11 @@ export function memoizedTransition(machine: AnyStateMachine): Transitioner | und
     )
       return base(snapshot, event, scope);
     const transitions = machine.getTransitionData(snapshot, event) as unknown as readonly Transition[];
-    if (transitions.length === 0) return snapshot;
+    if (transitions.length === 0) {
+      // XState reports an event no transition takes as a microstep that changed nothing.
+      inspect(scope, event, snapshot, transitions);
+      return snapshot;
+    }
     if (transitions.length > 1) return base(snapshot, event, scope);
     const t = transitions[0] as Transition;
     const known = memo.get(t);
@@ -219,14 +249,7 @@ export function memoizedTransition(machine: AnyStateMachine): Transitioner | und
     const context =
       known.steps.length === 0 ? snapshot.context : replay(known.steps, snapshot.context, event, scope);
     const next = { ...known.next, context } as Snapshot;
-    // XState reports each microstep to the system's inspectors; so does the memo.
-    (scope.system as unknown as { _sendInspectionEvent(e: object): void })._sendInspectionEvent({
-      type: '@xstate.microstep',
-      actorRef: scope.self,
-      event,
-      snapshot: next,
-      _transitions: transitions,
-    });
+    inspect(scope, event, next, transitions);
     return next;
   };
 }

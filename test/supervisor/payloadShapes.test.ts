@@ -66,6 +66,22 @@ describe('payload shapes kept for the emit path', () => {
     expect(keptPayloadShapes().at(-1)).toEqual({ k39: 0 });
   });
 
+  it('keeps no shape wider than 64 keys in all, nor one with an own __proto__ key', () => {
+    keepPayloadShape({ marker: 1 });
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 65; i++) wide[`user${i}@example.com`] = i;
+    keepPayloadShape(wide);
+    const nested: Record<string, unknown> = { a: {} as Record<string, number> };
+    for (let i = 0; i < 64; i++) (nested.a as Record<string, number>)[`k${i}`] = i;
+    keepPayloadShape(nested as never);
+    keepPayloadShape(JSON.parse('{"__proto__": {"x": 1}}'));
+    expect(newest()).toEqual({ marker: 0 });
+    const exactly: Record<string, number> = {};
+    for (let i = 0; i < 64; i++) exactly[`k${i}`] = i;
+    keepPayloadShape(exactly);
+    expect(Object.keys(newest() as object)).toHaveLength(64);
+  });
+
   it('blanks nested objects to a bounded depth', () => {
     let deep: Record<string, unknown> = { leaf: 'v' };
     for (let i = 0; i < 12; i++) deep = { d: deep };

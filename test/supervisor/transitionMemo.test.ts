@@ -273,6 +273,86 @@ describe('memoized task transitions', () => {
     expect(memoizedTransition(taskMachine)).toBeTypeOf('function');
   });
 
+  it('R-perf: inspectors see the same microsteps as from XState, an event no transition takes included', () => {
+    const run = (machine: AnyStateMachine) => {
+      const steps: unknown[] = [];
+      for (const taskId of ['a', 'b']) {
+        const actor = createActor(machine, {
+          input: { taskId, cancelGraceMs: 1 },
+          inspect: (e) => {
+            if (e.type !== '@xstate.microstep') return;
+            const step = e as unknown as { snapshot: { value: unknown }; _transitions: unknown[] };
+            steps.push([taskId, step.snapshot.value, step._transitions.length]);
+          },
+        }).start();
+        // The second cancel and the grace event after the body settled find no transition.
+        actor.send({ type: 'task.cancel', reason: 'user' });
+        actor.send({ type: 'task.cancel' });
+        actor.send(settled('cancelled'));
+      }
+      return steps;
+    };
+    const plain = run(taskMachine.provide({ actions: { abortBody: () => {} } }));
+    expect(run(memoized(taskMachine.provide({ actions: { abortBody: () => {} } })))).toEqual(plain);
+    expect(plain).toContainEqual(['b', { running: 'cancelling' }, 0]);
+  });
+
+  it("R-perf: a final state's output is evaluated on every entry, as XState does", () => {
+    const machine = createMachine({
+      types: {} as { context: { bad: boolean }; input: { bad: boolean } },
+      context: ({ input }) => ({ bad: input.bad }),
+      initial: 'a',
+      states: {
+        a: { on: { go: 'end' } },
+        end: {
+          type: 'final',
+          output: ({ context }) => {
+            if (context.bad) throw new Error('bad output');
+            return 1;
+          },
+        },
+      },
+    });
+    const fast = memoized(machine);
+    const results = [false, true].map((bad) => {
+      const actor = createActor(fast, { input: { bad } });
+      actor.subscribe({ error: () => {} });
+      actor.start();
+      actor.send({ type: 'go' });
+      return actor.getSnapshot().status;
+    });
+    expect(results).toEqual(['done', 'error']);
+  });
+
+  it('R-perf: an assign that spawns on a remembered transition fails the actor, saying why (a documented limit)', () => {
+    const machine = setup({
+      types: {} as { context: { ref?: unknown }; events: { type: 'go'; spawn?: boolean } },
+      actors: { job: fromPromise(async () => 1) },
+    }).createMachine({
+      context: {},
+      initial: 'a',
+      states: {
+        a: {
+          on: {
+            go: {
+              target: 'b',
+              actions: assign(({ event, spawn }) => (event.spawn ? { ref: spawn('job') } : {})),
+            },
+          },
+        },
+        b: {},
+      },
+    });
+    const fast = memoized(machine);
+    createActor(fast).start().send({ type: 'go' });
+    const second = createActor(fast);
+    let error: unknown;
+    second.subscribe({ error: (e) => void (error = e) });
+    second.start().send({ type: 'go', spawn: true });
+    expect(second.getSnapshot().status).toBe('error');
+    expect(String(error)).toMatch(/cannot spawn an actor in `assign`/);
+  });
+
   it('R-perf: inspectors see each remembered transition as a microstep, as XState reports it', () => {
     const machine = memoized(taskMachine);
     const steps: unknown[] = [];
