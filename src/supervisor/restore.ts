@@ -67,7 +67,9 @@ export async function restoreRecords(
       if (held.remote && !remote) {
         // Its writer finished it, or died: take the newer record, or orphan it now.
         const next =
-          meta.status === 'running' && meta.max_attempts === undefined ? orphaned(meta, host.now()) : meta;
+          meta.status === 'running' && meta.max_attempts === undefined
+            ? orphanedMeta(meta, host.now())
+            : meta;
         host.replaceRemote(held, next);
         if (next !== meta) writes.push(host.write(next));
       }
@@ -76,7 +78,7 @@ export async function restoreRecords(
     host.bumpPast(meta.task_id);
     // A durable task (its record has `max_attempts`) is not orphaned: registering its type resumes it.
     if (meta.status === 'running' && !remote && meta.max_attempts === undefined)
-      meta = orphaned(meta, host.now());
+      meta = orphanedMeta(meta, host.now());
     const entry = storedEntry(meta, threadId);
     entry.remote = remote;
     host.add(entry);
@@ -88,14 +90,26 @@ export async function restoreRecords(
   return added;
 }
 
-function orphaned(meta: PersistedTaskMeta, now: number): PersistedTaskMeta {
-  const next: PersistedTaskMeta = {
+/**
+ * The record of a task orphaned at `completedAtMs`: `failed` with {@link ORPHAN_ERROR} and
+ * `stop_reason: 'orphaned'`, without a result, and without what only a running task has (its
+ * phase and input request; a durable task's next attempt), as a task that ends any other way.
+ * Restore and the PostgreSQL store (a row orphaned in SQL) both make it here.
+ *
+ * @example
+ * orphanedMeta(runningRecord, Date.now()).status; // 'failed'
+ */
+export function orphanedMeta(meta: PersistedTaskMeta, completedAtMs: number): PersistedTaskMeta {
+  const next: PersistedTaskMeta & { phase?: unknown } = {
     ...meta,
     status: 'failed',
     error: ORPHAN_ERROR,
-    completed_at_ms: now,
+    completed_at_ms: completedAtMs,
     stop_reason: 'orphaned',
   };
   delete next.result;
+  delete next.phase;
+  delete next.input_request;
+  if (next.max_attempts !== undefined) delete next.next_attempt_at_ms;
   return next;
 }

@@ -152,7 +152,11 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
     const t = table('live');
     const a = open({ table: t, leaseMs: 60_000, pollMs: 50 });
     const b = open({ table: t, leaseMs: 60_000 });
-    await a.put([rec('bg_0'), rec('bg_1', { status: 'completed' })]);
+    // bg_0 waits for input when its owner stalls.
+    await a.put([
+      rec('bg_0', { input_request: { question: 'deploy?' } }),
+      rec('bg_1', { status: 'completed' }),
+    ]);
     await b.put([rec('bg_2')]);
     // Both live: loading orphans nothing.
     let rows = await b.coordination.loadThread('t');
@@ -172,6 +176,9 @@ describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
       ['bg_1', 'completed', undefined],
       ['bg_2', 'running', undefined],
     ]);
+    // An orphaned record is a task that ended: what it was waiting for is not kept.
+    expect(rows[0]?.meta).not.toHaveProperty('input_request');
+    expect(rows[0]?.meta.stop_reason).toBe('orphaned');
     expect(await epochRow(t, old)).toBe(0);
     // The orphaned terminal event waits for the thread's receiver.
     expect((await b.coordination.claimAndTake('t', false)).map((x) => x.event)).toEqual([

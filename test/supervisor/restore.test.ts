@@ -217,6 +217,29 @@ describe('§6.18 loadThread', () => {
     await Promise.all([first.stop(), second.stop()]);
   });
 
+  it('§6.17 a task orphaned while waiting for input keeps neither its phase nor its request, in memory and in the store', async () => {
+    const store = new FlakyStore();
+    const first = createTaskSupervisor({ store });
+    const id = await first.spawn(opts(), (ctx) => ctx.requestInput({ question: 'deploy?' }));
+    await until(async () => (await store.load('t')).some((m) => m.input_request !== undefined));
+    // The first process "dies" while its task waits: the record in the store says so.
+    expect((await store.load('t')).find((m) => m.task_id === id)).toMatchObject({
+      input_request: { question: 'deploy?' },
+    });
+    const second = createTaskSupervisor({ store, now: () => 42 });
+    expect(await second.loadThread('t')).toBe(1);
+    const summary = second.get(id);
+    expect(summary).toMatchObject({ status: 'failed', error: ORPHAN_ERROR, stop_reason: 'orphaned' });
+    expect(summary).not.toHaveProperty('phase');
+    expect(summary).not.toHaveProperty('input_request');
+    await until(async () => (await store.load('t')).find((m) => m.task_id === id)?.status === 'failed');
+    const stored = (await store.load('t')).find((m) => m.task_id === id);
+    expect(stored).not.toHaveProperty('phase');
+    expect(stored).not.toHaveProperty('input_request');
+    first.cancel(id);
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
   it('loadThread skips the ids this supervisor holds', async () => {
     const store = new FlakyStore();
     const { sup } = setup({ store });

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { ORPHAN_ERROR } from '../../supervisor/restore.js';
+import { ORPHAN_ERROR, orphanedMeta } from '../../supervisor/restore.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import type { TableNames } from './schema.js';
 
@@ -94,13 +94,5 @@ export function applyStatusColumn(
   orphanedAtMs: string | number | null,
 ): PersistedTaskMeta {
   if (status === meta.status || orphanedAtMs === null) return meta;
-  const next: PersistedTaskMeta = {
-    ...meta,
-    status: 'failed',
-    error: ORPHAN_ERROR,
-    completed_at_ms: Number(orphanedAtMs),
-    stop_reason: 'orphaned',
-  };
-  delete next.result;
-  return next;
+  return orphanedMeta(meta, Number(orphanedAtMs));
 }
