@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTaskSupervisor, defineTask, type TaskSupervisor } from '../../src/index.js';
+import {
+  createInbox,
+  createTaskSupervisor,
+  defineTask,
+  type TaskEvent,
+  type TaskSupervisor,
+} from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
 
@@ -42,9 +48,19 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
       pollMs: 100,
       ...(leaseMs === undefined ? {} : { leaseMs }),
     });
-    const sup = createTaskSupervisor({ store });
+    const inbox = createInbox<TaskEvent>();
+    const sup = createTaskSupervisor({ store, ownerInbox: inbox.sender });
     open.push({ store, sup });
-    return { table, store, sup };
+    return { table, store, sup, receiver: inbox.receiver };
+  };
+  /** The terminal events delivered for `id` once its record is stored and nothing is left to write. */
+  const terminalEvents = async (
+    sup: TaskSupervisor,
+    receiver: ReturnType<typeof createInbox<TaskEvent>>['receiver'],
+    id: string,
+  ) => {
+    await until(() => sup.stats().storeBacklog === 0, 5_000, 'nothing left to write');
+    return receiver.drain().filter((e) => e.task_id === id && e.kind !== 'custom');
   };
   const dbNow = async (): Promise<number> =>
     Number(
@@ -226,7 +242,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
   });
 
   it('an owner epoch replaced while an attempt runs: the late attempt is fenced, one outcome, nothing stays running', async () => {
-    const { table, store, sup } = setup();
+    const { table, store, sup, receiver } = setup();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -268,10 +284,14 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     expect(sup.get(id)).toMatchObject({ attempt: last, result: { attempt: last } });
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
     expect((await taskRow(table, id)).owner_epoch).toBe(store.epoch);
+    // One outcome, one terminal event: the late attempt's result and attempt 2's do not both arrive.
+    expect(await terminalEvents(sup, receiver, id)).toEqual([
+      { kind: 'completed', task_id: id, result: { attempt: last } },
+    ]);
   });
 
   it('a lost attempt’s backoff starts when the takeover runs (database clock), not when its owner died', async () => {
-    const { table, store, sup } = setup();
+    const { table, store, sup, receiver } = setup();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -322,5 +342,8 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     await until(() => sup.get(id)?.status === 'completed', 5_000, 'memory completed');
     expect(sup.get(id)).toMatchObject({ attempt: last, result: { attempt: last } });
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
+    expect(await terminalEvents(sup, receiver, id)).toEqual([
+      { kind: 'completed', task_id: id, result: { attempt: last } },
+    ]);
   });
 });
