@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { textArray } from '../../src/stores/postgres/fencedPut.js';
+import { textArray } from '../../src/stores/postgres/arrays.js';
 
 const pgUtils = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(v: unknown): unknown };
 

@@ -4,6 +4,7 @@ import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
 import { decodeRows } from '../decode.js';
 import type { TakenEvent } from '../coordination.js';
 import type { PutResult } from '../types.js';
+import { boolArray, column, recordsArray, textArray } from './arrays.js';
 import { echoes, type StoredRow, takeEchoed } from './echo.js';
 import { applyStatusColumn } from './orphan.js';
 import type { TableNames } from './schema.js';
@@ -31,71 +32,6 @@ export class RejectedRecordError extends Error {
     super(message);
     this.code = code;
   }
-}
-
-const NEEDS_ESCAPE = /["\\]/;
-
-/** One element of a PostgreSQL text-array literal, quoted as node-postgres quotes it. */
-function element(v: string | null | undefined): string {
-  if (v === null || v === undefined) return 'NULL';
-  return NEEDS_ESCAPE.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`;
-}
-
-/**
- * A PostgreSQL text-array literal of `values` (what node-postgres builds for a JS array, every
- * element quoted), made without running two regex replacements over each element that needs none.
- * The elements are joined once, so the literal is one flat string: the driver measures and copies
- * it without first flattening a chain of a thousand concatenations.
- */
-export function textArray(values: readonly (string | null | undefined)[]): string {
-  const parts = new Array<string>(values.length);
-  for (let i = 0; i < values.length; i++) parts[i] = element(values[i]);
-  return `{${parts.join(',')}}`;
-}
-
-/**
- * A text-array literal of one column of `batch`, where `NULL` stands for `common` (a value most
- * rows share, sent once). A column with no other value is sent as `{}`: `ROWS FROM` pads the
- * shorter columns with `NULL`, so the database reads `common` for every row.
- */
-function column(
-  batch: readonly PersistedTaskMeta[],
-  get: (r: PersistedTaskMeta) => string | null | undefined,
-  common: string | null = null,
-): string {
-  let parts: string[] | undefined;
-  for (let i = 0; i < batch.length; i++) {
-    const v = get(batch[i]!) ?? null;
-    if (v === common) {
-      if (parts !== undefined) parts[i] = 'NULL';
-    } else {
-      if (parts === undefined) parts = new Array<string>(batch.length).fill('NULL', 0, i);
-      parts[i] = element(v);
-    }
-  }
-  return parts === undefined ? '{}' : `{${parts.join(',')}}`;
-}
-
-/**
- * The records as one JSON array, each element the text the store keeps for its record (what
- * `JSON.stringify(record)` gives). Throws before anything is written for a record JSON cannot
- * hold (a `BigInt`, a cycle), so a put stays all-or-nothing.
- */
-function recordsArray(records: readonly PersistedTaskMeta[]): string {
-  for (const r of records) {
-    if (typeof r.task_id !== 'string' || typeof r.owner_thread_id !== 'string') {
-      throw new TypeError('Expected `task_id` and `owner_thread_id` to be strings');
-    }
-  }
-  return JSON.stringify(records);
-}
-
-/** A PostgreSQL boolean-array literal of `values`; `{}` (all `NULL`, read as false) when none is true. */
-function boolArray(values: readonly boolean[]): string {
-  if (!values.includes(true)) return '{}';
-  const parts = new Array<string>(values.length);
-  for (let i = 0; i < values.length; i++) parts[i] = values[i] ? 't' : 'f';
-  return `{${parts.join(',')}}`;
 }
 
 /** The terminal event a terminal record stands for. */
