@@ -74,11 +74,22 @@ export function decodeRecord(taskId: string, text: string): PersistedTaskMeta | 
  */
 export function encodeRecords(records: readonly PersistedTaskMeta[]): string[] {
   return records.map((r) => {
-    if (typeof r.task_id !== 'string' || typeof r.owner_thread_id !== 'string') {
-      throw new TypeError('Expected `task_id` and `owner_thread_id` to be strings');
-    }
+    assertRecordIds(r);
     return JSON.stringify(r);
   });
+}
+
+/**
+ * Throws a `TypeError` for a record whose `task_id` or `owner_thread_id` is not a string: no
+ * store can key it.
+ *
+ * @example
+ * assertRecordIds(meta); // returns, or throws before anything is written
+ */
+export function assertRecordIds(r: PersistedTaskMeta): void {
+  if (typeof r.task_id !== 'string' || typeof r.owner_thread_id !== 'string') {
+    throw new TypeError('Expected `task_id` and `owner_thread_id` to be strings');
+  }
 }
 
 function message(e: unknown): string {

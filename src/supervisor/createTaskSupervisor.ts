@@ -78,7 +78,7 @@ class Supervisor extends SupervisorShutdown implements TaskSupervisor {
     this.#store = store;
     this.ownerInbox = options.ownerInbox;
     if (store.coordination !== undefined) {
-      this.replicas = new ReplicaLink(
+      this.route.replicas = new ReplicaLink(
         {
           registry: this.registry,
           idle: this.idle,
@@ -108,8 +108,7 @@ class Supervisor extends SupervisorShutdown implements TaskSupervisor {
         },
         store.coordination,
       );
-      this.route.replicas = this.replicas;
-      const link = this.replicas;
+      const link = this.route.replicas;
       this.writer.onRefused = (rows) => link.refused(rows);
     }
     const logic = supervisorMachine.provide({

@@ -94,7 +94,7 @@ export class FlowControl {
     }
     const shared = this.#shared;
     if (shared === undefined || !shared.applies(entry)) return true;
-    shared.acquire(entry, () => this.#host.startQueued(entry));
+    shared.acquire(entry, () => this.#grant(entry));
     return false;
   }
 
@@ -105,17 +105,17 @@ export class FlowControl {
    * resolves once it has one.
    */
   awaitSlot(entry: TaskEntry): Promise<void> | undefined {
-    const gate = this.gate;
     const flow = entry.flow;
-    if (gate === undefined || flow === undefined || flow.holdsSlot || entry.done) return undefined;
-    const took = gate.tryAcquire(entry);
-    if (took && this.#shared?.applies(entry) !== true) return undefined;
-    return new Promise<void>((resolve) => {
-      flow.onSlot = resolve;
-      // Its local slot taken, it still needs its type's slot shared with other replicas.
-      if (took) this.#shared!.acquire(entry, () => this.#grant(entry));
-      else gate.enqueue(entry);
+    if (this.gate === undefined || flow === undefined || flow.holdsSlot || entry.done) return undefined;
+    // As a new task is admitted; `#grant` then resolves this wait instead of starting a body.
+    let granted!: () => void;
+    const waiting = new Promise<void>((resolve) => {
+      granted = resolve;
     });
+    flow.onSlot = granted;
+    if (!this.admit(entry)) return waiting;
+    flow.onSlot = undefined;
+    return undefined;
   }
 
   /** A durable task stops running between attempts (or until its start time): its slots go to the next tasks. */

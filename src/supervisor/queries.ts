@@ -3,6 +3,7 @@ import type { TaskStore } from '../stores/types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
+import { resolveWaiters } from './wait.js';
 import { deliverCounted, type EmitRoute, newEmitRoute, type SupervisorCounters } from './emitRoute.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
 import { IdleWatch } from './idle.js';
@@ -268,9 +269,7 @@ export abstract class SupervisorQueries {
     entry.done = true;
     entry.delivered = true;
     entry.summary = Object.freeze(summaryFromMeta(meta));
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    resolveWaiters(entry);
     this.notify('updated', entry);
     this.idle.ended(entry.ownerThreadId, entry.summary);
   }

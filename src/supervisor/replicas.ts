@@ -20,6 +20,7 @@ import { ReplicaEvents } from './replicaEvents.js';
 import { deadLetterRouted } from './routedDeadLetter.js';
 import type { IdleWatch } from './idle.js';
 import type { Registry } from './registry.js';
+import { resolveWaiters } from './wait.js';
 
 /** What the replica link needs from its supervisor. */
 export interface ReplicaHost {
@@ -375,9 +376,7 @@ export class ReplicaLink implements CoordinationHandler {
     entry.summary = summary;
     entry.delivered = true;
     entry.agentInbox?.receiver.close();
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve(summary);
+    resolveWaiters(entry, summary);
     this.#host.notify('updated', entry);
     this.#host.idle.ended(entry.ownerThreadId, summary);
   }

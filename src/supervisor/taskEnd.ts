@@ -8,6 +8,7 @@ import type { TaskStore } from '../stores/types.js';
 import type { TaskEvent } from '../wire/types.js';
 import { markTimedOut } from './deadline.js';
 import type { TaskEntry } from './entry.js';
+import { resolveWaiters } from './wait.js';
 import type { FlowControl } from './flowControl.js';
 import { finish, terminalEventOf } from './lifecycle.js';
 import type { TimerClock } from './options.js';
@@ -22,8 +23,13 @@ import { TaskTimers } from './taskTimers.js';
  * at shutdown). The timers that end tasks (deadline, grace batches) run here too.
  */
 export abstract class TaskEnd extends SupervisorQueries {
-  /** Set when the store coordinates several replicas; `undefined` keeps the single-process path. */
-  protected replicas: ReplicaLink | undefined;
+  /**
+   * Set when the store coordinates several replicas; `undefined` keeps the single-process path.
+   * Held once, on the emit route (which `ctx.emit` reads), so the two paths cannot disagree.
+   */
+  protected get replicas(): ReplicaLink | undefined {
+    return this.route.replicas;
+  }
   /** Tasks the grace timer settled (their body did not return in time), for stop reports. */
   protected readonly forceSettled = new WeakSet<TaskEntry>();
   /** The deadline and grace timers of task actors. */
@@ -115,9 +121,7 @@ export abstract class TaskEnd extends SupervisorQueries {
       if (this.replicas !== undefined) this.replicas.deliverTerminal(entry, writeFailed);
       else if (entry.inbox !== undefined) this.deliver(entry.inbox, event);
     }
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    resolveWaiters(entry);
     this.idle.ended(entry.ownerThreadId, entry.summary);
   }
 
@@ -130,8 +134,6 @@ export abstract class TaskEnd extends SupervisorQueries {
     this.registry.markTerminal(entry);
     entry.cancelWaiters = undefined;
     entry.delivered = true;
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve(entry.summary);
+    resolveWaiters(entry);
   }
 }

@@ -57,7 +57,7 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
         registry,
         now: () => this.now(),
         notify: (entry) => this.notify('updated', entry),
-        emit: (entry, type, payload) => this.emit(entry, type, payload),
+        emit: (entry, type, payload) => emitCustom(this.route, entry, type, payload),
         startQueued: (entry) => this.#startQueued(entry),
         persist: (entry) => {
           if (entry.committed && !entry.done) this.writer.write(this.metaOf(entry), true);
@@ -129,10 +129,6 @@ export abstract class TaskLife extends TaskEnd implements ContextHost {
   #settle(entry: TaskEntry, event: TaskMachineEvent): void {
     // After the grace period the task is already `cancelled`; what the body returns later is ignored.
     if (!entry.done) this.sendEvent(entry, event);
-  }
-
-  emit(entry: TaskEntry, eventType: string, payload: Json | undefined): boolean {
-    return emitCustom(this.route, entry, eventType, payload);
   }
 
   requestInput(entry: TaskEntry, request: unknown, options: RequestInputOptions | undefined): Promise<Json> {

@@ -69,3 +69,16 @@ export function waitFor(entry: TaskEntry, opts: WaitOptions): Promise<TaskSummar
     },
   );
 }
+
+/**
+ * Settles every `waitFor` on `entry` with `summary` (its final one, by default) and forgets them:
+ * the task ended, was suspended, or another writer's record ended it.
+ *
+ * @example
+ * resolveWaiters(entry); // each sup.wait(entry.id) resolves with entry.summary
+ */
+export function resolveWaiters(entry: TaskEntry, summary: TaskSummary = entry.summary): void {
+  const waiters = entry.waiters;
+  entry.waiters = undefined;
+  if (waiters !== undefined) for (const resolve of waiters) resolve(summary);
+}

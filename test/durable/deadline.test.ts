@@ -38,16 +38,22 @@ async function startAttempt2(
   await until(() => started.length === 2, 5_000, 'attempt 2 to start');
 }
 
+/** A durable task spawned with a 1 s timeout on a simulated clock, its attempt 2 just started. */
+async function timedAtAttempt2() {
+  const clock = new SimulatedClock();
+  clock.set(1_000_000);
+  const sup = createTaskSupervisor({ clock, now: () => clock.now() });
+  const gates = [gate(), gate()];
+  const started: number[] = [];
+  const job = gatedJob(gates, started);
+  const id = await job.spawn(sup, { threadId: 't', description: 'timed', timeoutMs: 1_000 }, {});
+  await startAttempt2(clock, gates, started, sup, id);
+  return { clock, sup, gates, started, id };
+}
+
 describe('a spawn’s timeoutMs on a durable task (durable-tasks.md, choices and limits)', () => {
   it('applies to each stay in running: two attempts of 800 ms under a 1 s timeout complete', async () => {
-    const clock = new SimulatedClock();
-    clock.set(1_000_000);
-    const sup = createTaskSupervisor({ clock, now: () => clock.now() });
-    const gates = [gate(), gate()];
-    const started: number[] = [];
-    const job = gatedJob(gates, started);
-    const id = await job.spawn(sup, { threadId: 't', description: 'timed', timeoutMs: 1_000 }, {});
-    await startAttempt2(clock, gates, started, sup, id);
+    const { clock, sup, gates, id } = await timedAtAttempt2();
     // 1.6 s of running in all, 800 ms of it in this attempt: within the timeout.
     clock.increment(800);
     expect(sup.get(id)!.status).toBe('running');
@@ -59,14 +65,7 @@ describe('a spawn’s timeoutMs on a durable task (durable-tasks.md, choices and
   });
 
   it('an attempt that outlives it ends the task cancelled (stop_reason timeout), not retried', async () => {
-    const clock = new SimulatedClock();
-    clock.set(1_000_000);
-    const sup = createTaskSupervisor({ clock, now: () => clock.now() });
-    const gates = [gate(), gate()];
-    const started: number[] = [];
-    const job = gatedJob(gates, started);
-    const id = await job.spawn(sup, { threadId: 't', description: 'timed', timeoutMs: 1_000 }, {});
-    await startAttempt2(clock, gates, started, sup, id);
+    const { clock, sup, started, id } = await timedAtAttempt2();
     clock.increment(1_000);
     const end = await sup.wait(id);
     expect(end.status).toBe('cancelled');

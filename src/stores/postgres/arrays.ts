@@ -1,4 +1,5 @@
 import type { PersistedTaskMeta } from '../../wire/types.js';
+import { assertRecordIds } from '../decode.js';
 
 // The fenced put's parameters: PostgreSQL array literals built as node-postgres would, without its
 // per-element work, and the records as one JSON array.
@@ -61,11 +62,7 @@ export function column(
  * recordsArray([record]); // '[{"task_id":"bg_0",…}]'
  */
 export function recordsArray(records: readonly PersistedTaskMeta[]): string {
-  for (const r of records) {
-    if (typeof r.task_id !== 'string' || typeof r.owner_thread_id !== 'string') {
-      throw new TypeError('Expected `task_id` and `owner_thread_id` to be strings');
-    }
-  }
+  for (const r of records) assertRecordIds(r);
   return JSON.stringify(records);
 }
 
