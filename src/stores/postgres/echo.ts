@@ -44,11 +44,7 @@ export function echoes(
  * acknowledging inbox) by its seq, an event not stored at all (it was taken for the local inbox)
  * under the thread's current claim. An event stored for the thread's receiver stays there.
  */
-export async function takeEchoed(
-  s: FenceState,
-  landed: readonly PersistedTaskMeta[],
-  terminalEvent: (r: PersistedTaskMeta) => TaskEvent,
-): Promise<void> {
+export async function takeEchoed(s: FenceState, landed: readonly PersistedTaskMeta[]): Promise<void> {
   const local = landed.filter((r) => s.localInbox.has(r.task_id));
   if (local.length > 0) {
     const n = s.names;
@@ -68,16 +64,39 @@ export async function takeEchoed(
       const claim = claims.get(r.owner_thread_id);
       const ev = stored.get(r.task_id);
       if (claim === undefined || (ev !== undefined && ev.claim !== claim)) continue;
-      s.tookTerminal.set(r.task_id, {
-        threadId: r.owner_thread_id,
-        event: terminalEvent(r),
-        claim,
-        seq: ev?.seq,
-      });
+      takeTerminal(s, r, claim, ev?.seq);
     }
   }
   for (const r of landed) {
     s.epochOf.delete(r.task_id);
     s.localInbox.delete(r.task_id);
   }
+}
+
+/**
+ * The terminal event a terminal record stands for.
+ *
+ * @example
+ * terminalEvent({ ...meta, status: 'failed', error: 'x' }); // { kind: 'failed', task_id, error: 'x' }
+ */
+export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
+  if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
+  if (r.status === 'failed') return { kind: 'failed', task_id: r.task_id, error: r.error ?? 'task failed' };
+  return { kind: 'cancelled', task_id: r.task_id };
+}
+
+/**
+ * A landed terminal record's event is taken for this process's local inbox, under the thread's
+ * `claim` (and its stored `seq`, for an acknowledging inbox): the supervisor delivers it.
+ *
+ * @example
+ * takeTerminal(s, record, claim, undefined);
+ */
+export function takeTerminal(
+  s: FenceState,
+  r: PersistedTaskMeta,
+  claim: string,
+  seq: number | undefined,
+): void {
+  s.tookTerminal.set(r.task_id, { threadId: r.owner_thread_id, event: terminalEvent(r), claim, seq });
 }

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import { taskIdNumber } from '../../wire/convert.js';
-import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
+import type { PersistedTaskMeta } from '../../wire/types.js';
 import { decodeRows } from '../decode.js';
 import type { TakenEvent } from '../coordination.js';
 import type { PutResult } from '../types.js';
 import { boolArray, column, recordsArray, textArray } from './arrays.js';
-import { echoes, type StoredRow, takeEchoed } from './echo.js';
+import { echoes, type StoredRow, takeEchoed, takeTerminal, terminalEvent } from './echo.js';
 import { applyStatusColumn } from './orphan.js';
 import type { TableNames } from './schema.js';
 
@@ -32,13 +32,6 @@ export class RejectedRecordError extends Error {
     super(message);
     this.code = code;
   }
-}
-
-/** The terminal event a terminal record stands for. */
-export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
-  if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
-  if (r.status === 'failed') return { kind: 'failed', task_id: r.task_id, error: r.error ?? 'task failed' };
-  return { kind: 'cancelled', task_id: r.task_id };
 }
 
 /**
@@ -195,14 +188,7 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
         // A terminal record that updated a row (not inserted) recorded its terminal event; the
         // event was taken here when the task has a local inbox and this epoch receives its thread.
         const claim = local[i] && !inserted.has(r.task_id) ? claims.get(r.owner_thread_id) : undefined;
-        if (claim !== undefined) {
-          s.tookTerminal.set(r.task_id, {
-            threadId: r.owner_thread_id,
-            event: terminalEvent(r),
-            claim,
-            seq: stored.get(r.task_id),
-          });
-        }
+        if (claim !== undefined) takeTerminal(s, r, claim, stored.get(r.task_id));
         s.epochOf.delete(r.task_id);
         s.localInbox.delete(r.task_id);
       }
@@ -225,7 +211,7 @@ async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<Put
   // A retry of a put that committed but whose reply was lost finds its own records: they landed.
   const landed = echoes(s, missing, byId);
   if (landed.length > 0) {
-    await takeEchoed(s, landed, terminalEvent);
+    await takeEchoed(s, landed);
     for (const r of landed) byId.delete(r.task_id);
     const done = new Set(landed);
     missing = missing.filter((r) => !done.has(r));
