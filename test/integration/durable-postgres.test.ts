@@ -94,8 +94,12 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
         ])
         .sort((x, y) => (x.task_id < y.task_id ? -1 : x.task_id > y.task_id ? 1 : x.attempt - y.attempt)),
     );
-    const left = await pool.query(`SELECT count(*)::int AS n FROM "${table}_durable" WHERE state <> 'done'`);
-    expect(left.rows[0].n).toBe(0);
+    // The durable row is marked done after the terminal record lands (a second statement), so the
+    // stored `completed` above can be seen a moment before it: wait for it rather than race it.
+    const open = async () =>
+      (await pool.query(`SELECT count(*)::int AS n FROM "${table}_durable" WHERE state <> 'done'`)).rows[0].n;
+    await until(async () => (await open()) === 0, 20_000, 'every durable row done');
+    expect(await open()).toBe(0);
   }, 60_000);
 
   it('a restarted process (same instanceId) re-enqueues its previous life’s durable tasks at register', async () => {
