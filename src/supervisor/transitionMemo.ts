@@ -247,7 +247,9 @@ function inspect(
  * answer is only remembered when XState's macrostep reached `t`'s targets), and an `assign` on a
  * remembered transition does not spawn (one that did not the first time is remembered; a later
  * spawn from it fails the actor with a `TypeError` saying so). The task machine's guards read only
- * the event and its `assign`s only compute values.
+ * the event and its `assign`s only compute values. Parts of XState it reads beyond the public API
+ * (a snapshot's active nodes, the system's inspection call) are checked where read: a version of
+ * XState where they differ gets no memo, and XState answers every event.
  */
 export function memoizedTransition(machine: AnyStateMachine): Transitioner | undefined {
   if (!readable(machine) || !supported(machine.root as unknown as Node)) return undefined;
