@@ -213,7 +213,7 @@ async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<Put
   // A retry of a put that committed but whose reply was lost finds its own records: they landed.
   const landed = echoes(s, missing, byId);
   if (landed.length > 0) {
-    await takeEchoed(s, landed);
+    await takeEchoed(s, landed, byId);
     for (const r of landed) byId.delete(r.task_id);
     const done = new Set(landed);
     missing = missing.filter((r) => !done.has(r));
