@@ -12,6 +12,7 @@ import {
   claimAttempt,
   readSteps,
   releaseAttempt,
+  STORE_RETRY_DELAYS_MS,
   StoreCallFailed,
   wait as sleepFor,
 } from './storeCalls.js';
@@ -139,10 +140,33 @@ async function attemptLoop(
  */
 export function ended(rt: Pick<AttemptRuntime, 'hooks' | 'store'>, id: string, value: unknown): unknown {
   rt.hooks.settled(id).then(
-    (s) => (s.status === 'running' ? undefined : rt.store.finish(id).catch(() => {})),
+    (s) => (s.status === 'running' ? undefined : finishRow(rt, id)),
     () => {},
   );
   return value;
+}
+
+/**
+ * `finish(id)`, tried again on the store-call schedule while the store rejects. Giving up (the
+ * supervisor stops, or the last try failed) loses nothing: the task's terminal record is written,
+ * and whoever next takes the row up (a restart's `register`, another replica's takeover) reads
+ * that record and marks the row done instead of running the task again.
+ */
+async function finishRow(rt: Pick<AttemptRuntime, 'hooks' | 'store'>, id: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      await rt.store.finish(id);
+      return;
+    } catch {
+      const delay = STORE_RETRY_DELAYS_MS[tries];
+      if (delay === undefined || rt.hooks.stopping?.() === true) return;
+      await new Promise<void>((resolve) => {
+        const timer = rt.hooks.clock.setTimeout(() => resolve(), delay) as { unref?: () => void } | undefined;
+        // A retry must not keep the process alive on its own.
+        timer?.unref?.();
+      });
+    }
+  }
 }
 
 async function runOne(

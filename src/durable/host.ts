@@ -1,6 +1,7 @@
 import type { DurableTaskStore } from '../stores/durable.js';
 import type { SpawnOptions, TaskContext } from '../supervisor/types.js';
 import type { TimerClock } from '../supervisor/options.js';
+import type { DurableSpawnHook } from '../supervisor/taskRunner.js';
 import type { DurableSummaryFields, Json, PersistedTaskMeta, TaskId, TaskSummary } from '../wire/types.js';
 import type { ResolvedRetryPolicy } from './policy.js';
 
@@ -41,13 +42,7 @@ export interface DurableSupervisorHooks {
   spawn(
     opts: SpawnOptions,
     body: (ctx: TaskContext) => unknown,
-    hook: {
-      readonly extra: DurableSummaryFields;
-      prepare(taskId: TaskId, meta: PersistedTaskMeta): Promise<TaskId | undefined>;
-      abandon(taskId: TaskId): Promise<void>;
-      /** It waits for a start time first, so it takes no concurrency slot at spawn. */
-      readonly startsLater?: boolean;
-    },
+    hook: DurableSpawnHook & { readonly extra: DurableSummaryFields },
   ): Promise<TaskId>;
   /**
    * Runs `body` as the stored task `meta` (recovery); `startsLater`: it waits for its next run time

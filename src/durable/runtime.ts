@@ -86,14 +86,8 @@ export class DurableRuntime implements AttemptRuntime {
     const records = new RecordCache(this.hooks);
     let taken = 0;
     for (const row of rows) {
-      if (this.hooks.isLive(row.task_id)) continue;
-      const record = await records.get(row);
-      if (record !== undefined && record.status !== 'running') {
-        // Its end was written before the row heard of it: the record decides.
-        await this.store.finish(row.task_id);
-        continue;
-      }
-      if (await this.#recover(def, row, record)) taken++;
+      const found = await this.#unfinished(row, records);
+      if (found !== undefined && (await this.#recover(def, row, found.record))) taken++;
     }
     return taken;
   }
@@ -110,19 +104,31 @@ export class DurableRuntime implements AttemptRuntime {
       if (this.hooks.stopping?.() === true) return taken;
       const rows = await adopt(def.taskType, def.policy, LOST_ATTEMPT_ERROR, ADOPT_BATCH);
       for (const row of rows) {
-        if (this.hooks.isLive(row.task_id)) continue;
-        const record = await records.get(row);
-        if (record !== undefined && record.status !== 'running') {
-          await this.store.finish(row.task_id);
-          continue;
-        }
+        const found = await this.#unfinished(row, records);
+        if (found === undefined) continue;
         const finalError = row.state === 'done' ? row.attempt_errors.at(-1) : undefined;
-        if (this.#resume(def, row, record, finalError)) taken++;
+        if (this.#resume(def, row, found.record, finalError)) taken++;
       }
       // Until a batch comes back empty: the store leaves unreadable rows out of a batch, so a short
       // one is not the last. Every row taken is this process's now, so none comes back twice.
       if (rows.length === 0) return taken;
     }
+  }
+
+  /**
+   * The stored record of `row`'s task when the task is to be taken up here (`record` undefined: not
+   * written yet); `undefined` when it is live in this process, or already ended: its end was
+   * written before the row heard of it, so the record decides and the row is marked done.
+   */
+  async #unfinished(
+    row: DurableRow,
+    records: RecordCache,
+  ): Promise<{ record: PersistedTaskMeta | undefined } | undefined> {
+    if (this.hooks.isLive(row.task_id)) return undefined;
+    const record = await records.get(row);
+    if (record === undefined || record.status === 'running') return { record };
+    await this.store.finish(row.task_id);
+    return undefined;
   }
 
   #sweep: ReturnType<typeof setInterval> | undefined;

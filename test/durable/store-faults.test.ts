@@ -19,23 +19,24 @@ const dir = mkdtempSync(join(tmpdir(), 'awaken-durable-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
-type Method = 'claim' | 'release';
+type Method = 'claim' | 'release' | 'finish';
 
 /**
  * A SQLite store whose durable `claim` / `release` reject: the next `n` calls of a method
  * (`Infinity`: for good), either before the write (`'before'`) or after it landed, its reply lost
  * (`'after'`). Counts the calls that reached the real store.
  */
-function faultyOf(open: () => SqliteTaskStore | PostgresTaskStore) {
-  const store = open();
+function faultyOf(open: Open) {
+  const { store, key } = open();
   const real: DurableTaskStore = store.durable;
   const faults: Record<Method, { n: number; when: 'before' | 'after' }> = {
     claim: { n: 0, when: 'before' },
     release: { n: 0, when: 'before' },
+    finish: { n: 0, when: 'before' },
   };
-  const calls: Record<Method, number> = { claim: 0, release: 0 };
+  const calls: Record<Method, number> = { claim: 0, release: 0, finish: 0 };
   /** Opened by the first call of each method (failing or not). */
-  const tried: Record<Method, Gate> = { claim: gate(), release: gate() };
+  const tried: Record<Method, Gate> = { claim: gate(), release: gate(), finish: gate() };
   const wrap =
     <A extends unknown[], R>(m: Method, f: (...a: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -58,7 +59,7 @@ function faultyOf(open: () => SqliteTaskStore | PostgresTaskStore) {
     get: (id) => real.get(id),
     claim: wrap('claim', real.claim.bind(real)),
     release: wrap('release', real.release.bind(real)),
-    finish: (id) => real.finish(id),
+    finish: wrap('finish', real.finish.bind(real)),
     pending: (type) => real.pending(type),
     steps: (id) => real.steps(id),
     setStep: (...a) => real.setStep(...a),
@@ -69,7 +70,7 @@ function faultyOf(open: () => SqliteTaskStore | PostgresTaskStore) {
       : { adopt: real.adopt.bind(real), ...(real.sweepMs === undefined ? {} : { sweepMs: real.sweepMs }) }),
   };
   Object.defineProperty(store, 'durable', { value: durable });
-  return { store, real, faults, calls, tried };
+  return { store, real, faults, calls, tried, key };
 }
 
 const failing = (runs: number[]) =>
@@ -106,16 +107,22 @@ afterAll(async () => {
   await pool.end();
 });
 
-const BACKENDS: ReadonlyArray<readonly [string, (() => SqliteTaskStore | PostgresTaskStore) | undefined]> = [
-  ['SQLite', () => new SqliteTaskStore(join(dir, `faults-${files++}.db`))],
+/** Opens a new store, or (given the `key` of an earlier one) the same file or table again. */
+type Open = (key?: string) => { store: SqliteTaskStore | PostgresTaskStore; key: string };
+
+const BACKENDS: ReadonlyArray<readonly [string, Open | undefined]> = [
+  ['SQLite', (key = `faults-${files++}.db`) => ({ store: new SqliteTaskStore(join(dir, key)), key })],
   [
     'PostgreSQL',
     pgUrl === undefined
       ? undefined
-      : () => {
-          const table = uniqueTable('dfault');
-          pgTables.push(table);
-          return new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+      : (key) => {
+          const table = key ?? uniqueTable('dfault');
+          if (key === undefined) pgTables.push(table);
+          return {
+            store: new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 }),
+            key: table,
+          };
         },
   ],
 ];
@@ -216,6 +223,57 @@ describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-
       await store.close();
     });
   }
+
+  it('finish rejects three times: the completed task stays completed and its row is marked done on a later try', async () => {
+    const { store, real, faults, calls } = faultyStore();
+    const runs: number[] = [];
+    const job = failing(runs);
+    const sup = createTaskSupervisor({ store, clock: fastClock });
+    faults.finish = { n: 3, when: 'before' };
+    const id = await job.spawn(sup, { threadId: 't', description: 'j' }, { failFirst: false });
+    expect((await sup.wait(id)).status).toBe('completed');
+    await until(async () => (await real.get(id))?.state === 'done', 5_000, 'row done');
+    expect(faults.finish.n).toBe(0);
+    expect(calls.finish).toBe(1);
+    expect(runs).toEqual([1]);
+    await sup.stop();
+    await store.close();
+  });
+
+  it('finish rejects for good: the task stays completed, and the next process marks its row done without running it', async () => {
+    const { store, real, faults, calls, tried, key } = faultyStore();
+    const runs: number[] = [];
+    const job = failing(runs);
+    const sup = createTaskSupervisor({ store, clock: fastClock });
+    const inbox = createInbox<TaskEvent>();
+    faults.finish = { n: Number.POSITIVE_INFINITY, when: 'before' };
+    const id = await job.spawn(
+      sup,
+      { threadId: 't', description: 'j', inbox: inbox.sender },
+      { failFirst: false },
+    );
+    expect((await sup.wait(id)).status).toBe('completed');
+    await tried.finish.promise;
+    await sup.stop();
+    expect(calls.finish).toBe(0);
+    expect((await real.get(id))?.state).toBe('running');
+    expect(terminalEvents(inbox.receiver.drain()).map((e) => e.kind)).toEqual(['completed']);
+    await store.close();
+
+    // The next process (a new store on the same file or table: on PostgreSQL a new epoch, the old
+    // one closed) reads the completed record and marks the row done; the body does not run again.
+    const again = open!(key).store;
+    const next = createTaskSupervisor({ store: again });
+    expect(await next.register(job)).toBe(0);
+    expect(await again.durable.get(id)).toMatchObject({ state: 'done' });
+    expect(runs).toEqual([1]);
+    expect((await again.load('t')).find((r) => r.task_id === id)).toMatchObject({
+      status: 'completed',
+      result: { attempt: 1 },
+    });
+    await next.stop();
+    await again.close();
+  });
 
   it('a cancel while a rejected claim waits for its next try ends the task cancelled at once, no body run', async () => {
     const { store, faults, tried } = faultyStore();
