@@ -1,7 +1,7 @@
 import type { InboxSender } from '../inbox/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent } from '../wire/types.js';
-import type { TaskEntry } from './entry.js';
+import { LATEST_BOX_STORES, type TaskEntry } from './entry.js';
 import { notifyObservers, type Observer } from './eventObservers.js';
 import type { ReplicaLink } from './replicas.js';
 
@@ -71,11 +71,16 @@ export function emitCustom(
   };
   // The latest of each type without a map per emit: the previous event moves to the per-type
   // map only when the type changes (a task emitting one type never allocates it). The payload's
-  // hidden class is kept for later tasks when the task ends (`keepEventShape`), not here: a call
+  // hidden class is kept for later tasks when the task ends (`keepPayloadShape`), not here: a call
   // that only a task's first event makes would throw the optimised path away at every new task.
-  const previous = entry.lastEvent;
+  const box = entry.latest;
+  const previous = box === undefined ? undefined : box[0];
   if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
-  entry.lastEvent = event;
+  // A young one-slot array holds it (see `TaskEntry.latest`), replaced every LATEST_BOX_STORES.
+  if (box === undefined || ++entry.latestStores >= LATEST_BOX_STORES) {
+    entry.latest = [event];
+    entry.latestStores = 0;
+  } else box[0] = event;
   if (route.observers.size > 0) notifyObservers(route.observers, event, entry.ownerThreadId);
   const replicas = route.replicas;
   if (replicas !== undefined) return replicas.emit(entry, event);

@@ -22,7 +22,7 @@ export const KEPT_SHAPES: readonly object[] = [
 ];
 
 /**
- * An entry whose fields a task's end writes are written once already. V8 first treats a field that
+ * An entry whose fields a task's end (and its emits) write are written once already. V8 first treats a field that
  * has only been initialised as constant, and the optimised emit path relies on that for `done`;
  * the first task to end rewrote it and threw that code away (a "code dependencies"
  * deoptimisation), so the next task relearned it while emitting. Written here, before any code
@@ -41,5 +41,7 @@ function keptEntry() {
   entry.cancelRequested = true;
   entry.done = true;
   entry.delivered = true;
+  entry.latest = [];
+  entry.latestStores = 1;
   return entry;
 }

@@ -2,7 +2,7 @@ import type { InboxSender } from '../inbox/types.js';
 import type { TaskStore } from '../stores/types.js';
 import { metaFromSummary, summaryFromMeta } from '../wire/convert.js';
 import type { CustomTaskEvent, PersistedTaskMeta, TaskEvent, TaskId, TaskSummary } from '../wire/types.js';
-import type { TaskEntry } from './entry.js';
+import { lastEventOf, type TaskEntry } from './entry.js';
 import { resolveWaiters } from './wait.js';
 import { deliverCounted, type EmitRoute, newEmitRoute, type SupervisorCounters } from './emitRoute.js';
 import { EventObservers, type TaskEventFilter, type TaskEventListener } from './eventObservers.js';
@@ -60,7 +60,7 @@ export abstract class SupervisorQueries {
   latestEvent(taskId: TaskId, eventType?: string): CustomTaskEvent | undefined {
     const entry = this.registry.byId.get(taskId);
     if (entry === undefined) return undefined;
-    const last = entry.lastEvent;
+    const last = lastEventOf(entry);
     if (eventType === undefined || last?.event_type === eventType) return last;
     return entry.lastByType?.get(eventType);
   }

@@ -7,7 +7,7 @@ import type {
 import type { TaskStore } from '../stores/types.js';
 import type { TaskEvent } from '../wire/types.js';
 import { markTimedOut } from './deadline.js';
-import type { TaskEntry } from './entry.js';
+import { lastEventOf, type TaskEntry } from './entry.js';
 import { resolveWaiters } from './wait.js';
 import type { FlowControl } from './flowControl.js';
 import { keepPayloadShape } from './payloadShapes.js';
@@ -96,7 +96,8 @@ export abstract class TaskEnd extends SupervisorQueries {
     entry.actor = undefined;
     this.taskTimers.clear(entry);
     // Its latest event keeps its payload's hidden class for the next task's emit path.
-    if (entry.lastEvent !== undefined) keepPayloadShape(entry.lastEvent.payload);
+    const last = lastEventOf(entry);
+    if (last !== undefined) keepPayloadShape(last.payload);
     // Settled by the grace timer, not by its body.
     if (event.type !== 'task.settled' && event.type !== 'task.cancel') this.forceSettled.add(entry);
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now(), stopReason);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createInbox, createTaskSupervisor, TaskResult } from '../../src/index.js';
 import type { TaskContext, TaskEvent, TaskEventStream } from '../../src/index.js';
+import fc from 'fast-check';
 import { gate, isSettled, opts, parked } from '../helpers/async.js';
+import { assertWithSeed, runsFor } from '../property/seed.js';
 
 /** Reads a stream to its end. */
 async function readAll(stream: AsyncIterable<TaskEvent>): Promise<TaskEvent[]> {
@@ -181,6 +183,49 @@ describe('latestEvent(): a task progress without an inbox', () => {
     expect(sup.latestEvent(quiet)).toBeUndefined();
     sup.cancel(quiet);
     await sup.stop();
+  });
+
+  it('across hundreds of events (the latest is kept in a slot renewed every 64): the latest overall and per type, while running and after', async () => {
+    await assertWithSeed(
+      'latestEvent over many events',
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('progress', 'log', 'step'), fc.integer()), {
+          minLength: 1,
+          maxLength: 400,
+          size: 'max',
+        }),
+        async (emits) => {
+          const sup = createTaskSupervisor();
+          const g = gate();
+          const id = await sup.spawn(opts(), async (ctx) => {
+            for (const [type, n] of emits) ctx.emit(type, { n });
+            await g.promise;
+            return null;
+          });
+          const expected = new Map<string, number>();
+          for (const [type, n] of emits) expected.set(type, n);
+          const check = () => {
+            const [lastType, lastN] = emits[emits.length - 1]!;
+            expect(sup.latestEvent(id)).toEqual({
+              kind: 'custom',
+              task_id: id,
+              event_type: lastType,
+              payload: { n: lastN },
+            });
+            for (const type of ['progress', 'log', 'step'])
+              expect(sup.latestEvent(id, type)?.payload).toEqual(
+                expected.has(type) ? { n: expected.get(type) } : undefined,
+              );
+          };
+          check();
+          g.open();
+          await sup.wait(id);
+          check();
+          await sup.stop();
+        },
+      ),
+      runsFor(60),
+    );
   });
 
   it('interleaved event types: each type keeps its own latest, whatever came after it', async () => {
