@@ -90,6 +90,9 @@ function step(machine: AnyStateMachine, action: Action): Step | undefined {
       params,
     };
   if (implementation.type !== 'xstate.assign') return undefined;
+  const a = implementation.assignment;
+  // An assign shaped otherwise (another XState version) is left to XState.
+  if (typeof a !== 'function' && (typeof a !== 'object' || a === null)) return undefined;
   return { kind: 'assign', assignment: implementation.assignment as Step & object as never, params };
 }
 
@@ -104,6 +107,7 @@ function remember(machine: AnyStateMachine, t: Transition, prev: Snapshot, next:
   if (t.source.type !== 'atomic' || t.reenter || !t.target?.length) return false;
   if (next === prev || next.status === 'error') return false;
   if (!empty(prev.children) || !empty(next.children) || !empty(next.historyValue)) return false;
+  if (!Array.isArray(prev._nodes) || !Array.isArray(next._nodes)) return false;
   const before = new Set(prev._nodes);
   const after = new Set(next._nodes);
   // A target already active is exited and entered again: the difference below would miss it. A
@@ -134,6 +138,42 @@ function remember(machine: AnyStateMachine, t: Transition, prev: Snapshot, next:
   }
   // The context is each use's own: the first task's is not kept.
   return { next: { ...next, context: undefined } as Snapshot, steps };
+}
+
+/**
+ * `remember`, where anything of XState's it cannot read as expected (a state node or snapshot
+ * shaped by another XState version) means nothing is remembered: XState answers every time.
+ */
+function rememberSafely(
+  machine: AnyStateMachine,
+  t: Transition,
+  prev: Snapshot,
+  next: Snapshot,
+): Entry | false {
+  try {
+    return remember(machine, t, prev, next);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the actor system reports inspection events the way the memo does (see `inspect`). */
+const canInspect = (scope: AnyActorScope): boolean =>
+  typeof (scope.system as unknown as { _sendInspectionEvent?: unknown })._sendInspectionEvent === 'function';
+
+/**
+ * Whether `machine` has the parts of XState's machine API the memo calls. They are XState's own
+ * (`getTransitionData`, `microstep`, `implementations`); a version without them is left to XState.
+ */
+function readable(machine: AnyStateMachine): boolean {
+  const m = machine as unknown as Record<string, unknown> & { implementations?: { actions?: unknown } };
+  return (
+    typeof m.getTransitionData === 'function' &&
+    typeof m.microstep === 'function' &&
+    typeof m.transition === 'function' &&
+    typeof m.implementations?.actions === 'object' &&
+    m.implementations.actions !== null
+  );
 }
 
 /** An `assign` replayed may not spawn: the memo keeps no child actors. */
@@ -207,10 +247,12 @@ function inspect(
  * answer is only remembered when XState's macrostep reached `t`'s targets), and an `assign` on a
  * remembered transition does not spawn (one that did not the first time is remembered; a later
  * spawn from it fails the actor with a `TypeError` saying so). The task machine's guards read only
- * the event and its `assign`s only compute values.
+ * the event and its `assign`s only compute values. Parts of XState it reads beyond the public API
+ * (a snapshot's active nodes, the system's inspection call) are checked where read: a version of
+ * XState where they differ gets no memo, and XState answers every event.
  */
 export function memoizedTransition(machine: AnyStateMachine): Transitioner | undefined {
-  if (!supported(machine.root as unknown as Node)) return undefined;
+  if (!readable(machine) || !supported(machine.root as unknown as Node)) return undefined;
   const base = machine.transition.bind(machine) as unknown as Transitioner;
   const microsteps = machine.microstep.bind(machine) as unknown as (
     ...args: Parameters<Transitioner>
@@ -242,7 +284,10 @@ export function memoizedTransition(machine: AnyStateMachine): Transitioner | und
       // when it was the whole macrostep (nothing it raised took another transition).
       const steps = microsteps(snapshot, event, scope);
       const next = steps[steps.length - 1] ?? snapshot;
-      memo.set(t, steps.length === 1 ? remember(machine, t, snapshot, next) : false);
+      memo.set(
+        t,
+        steps.length === 1 && canInspect(scope) ? rememberSafely(machine, t, snapshot, next) : false,
+      );
       return next;
     }
     if (known === false) return base(snapshot, event, scope);

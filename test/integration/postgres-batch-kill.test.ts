@@ -5,6 +5,7 @@ import type { InboxSender } from '../../src/inbox/types.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
 import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { rec } from '../helpers/records.js';
 import { replyLosingProxy } from './replyLosingProxy.js';
 
 requirePostgres('test/integration/postgres-batch-kill.test.ts');
@@ -202,4 +203,32 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
     },
     60_000,
   );
+  it('a terminal record for an unknown id commits but its reply is lost: the retry finds it as written, landed and not refused', async () => {
+    // A task cancelled before its running record was written has only its terminal record, which
+    // is inserted as is (no owner epoch). Its retry must recognise it as the first attempt's.
+    const table = uniqueTable('bkfresh');
+    tables.push(table);
+    const proxy = await replyLosingProxy(new URL(pgUrl!));
+    const store = new PostgresTaskStore({ connectionString: proxy.url, table });
+    try {
+      const record = rec('bg_0', { status: 'cancelled', completed_at_ms: 5 });
+      await store.load(THREAD);
+      proxy.loseReplies('WITH data AS MATERIALIZED');
+      const first = store.put([record]);
+      await until(
+        async () =>
+          proxy.lost && (await pool.query(`SELECT 1 FROM "${table}" WHERE task_id = 'bg_0'`)).rowCount === 1,
+        20_000,
+        'the put committed',
+      );
+      proxy.cut();
+      await expect(first).rejects.toThrow();
+      expect(await store.put([record])).toEqual({ refused: [] });
+      expect(store.refusals).toBe(0);
+      expect((await store.load('t')).map((r) => [r.task_id, r.status])).toEqual([['bg_0', 'cancelled']]);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+  }, 60_000);
 });

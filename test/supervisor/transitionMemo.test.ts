@@ -273,6 +273,48 @@ describe('memoized task transitions', () => {
     expect(memoizedTransition(taskMachine)).toBeTypeOf('function');
   });
 
+  it('R-perf: an XState without the machine API the memo calls (another version) is left to XState', () => {
+    for (const part of ['getTransitionData', 'microstep', 'implementations']) {
+      const other = Object.create(taskMachine, { [part]: { value: undefined } }) as AnyStateMachine;
+      expect(memoizedTransition(other), part).toBeUndefined();
+    }
+  });
+
+  it("R-perf: the first cancel goes through XState's macrostep, later ones are replayed without XState's transition", () => {
+    // Counts which of XState's paths answer each event: its macrostep (a transition taken the first
+    // time), its plain transition (never remembered), or neither (a remembered one, replayed).
+    const calls: string[] = [];
+    const machine = recordingTaskMachine([]);
+    const counted = Object.create(machine, {
+      microstep: {
+        value: (...a: unknown[]) => {
+          calls.push('microstep');
+          return machine.microstep(...(a as [never, never, never]));
+        },
+      },
+      transition: {
+        value: (...a: unknown[]) => {
+          calls.push('transition');
+          return machine.transition(...(a as [never, never, never]));
+        },
+      },
+    }) as AnyStateMachine;
+    // One memo for every actor, as the supervisor's task actors share one.
+    const fast = memoized(counted);
+    const actors = ['a', 'b', 'c'].map((taskId) =>
+      createActor(fast, { input: { taskId, cancelGraceMs: 1 } }).start(),
+    );
+    const perCancel = actors.map((actor) => {
+      calls.length = 0;
+      actor.send({ type: 'task.cancel' });
+      expect(actor.getSnapshot().value).toEqual({ running: 'cancelling' });
+      const took = [...calls];
+      actor.stop();
+      return took;
+    });
+    expect(perCancel).toEqual([['microstep'], [], []]);
+  });
+
   it('R-perf: inspectors see the same microsteps as from XState, an event no transition takes included', () => {
     const run = (machine: AnyStateMachine) => {
       const steps: unknown[] = [];

@@ -13,7 +13,8 @@ export interface StoredRow {
 /**
  * The terminal records of `missing` that this process's own earlier attempt already wrote: a put
  * whose reply was lost with its connection (it committed) and is now retried. Such a record is
- * stored exactly as sent, by this writer, on the row it owned: it landed, it is not refused.
+ * stored exactly as sent, by this writer, on the row it owned (or, for an id the store did not
+ * know, inserted as is, with no owner epoch): it landed, it is not refused.
  */
 export function echoes(
   s: FenceState,
@@ -29,7 +30,9 @@ export function echoes(
       r.status !== 'running' &&
       row.status === r.status &&
       row.writer === s.instanceId &&
-      row.owner_epoch === (s.epochOf.get(r.task_id) ?? epoch) &&
+      (row.owner_epoch === null
+        ? !s.epochOf.has(r.task_id)
+        : row.owner_epoch === (s.epochOf.get(r.task_id) ?? epoch)) &&
       row.record === JSON.stringify(r)
     ) {
       out.push(r);
@@ -40,12 +43,19 @@ export function echoes(
 
 /**
  * Takes, for local delivery, the terminal events of `landed` (records an earlier attempt wrote,
- * see `echoes`) as that attempt would have: an event stored for this epoch's claim (an
+ * see `echoes`; `byId` their rows as stored) as that attempt would have: an event stored for this epoch's claim (an
  * acknowledging inbox) by its seq, an event not stored at all (it was taken for the local inbox)
  * under the thread's current claim. An event stored for the thread's receiver stays there.
  */
-export async function takeEchoed(s: FenceState, landed: readonly PersistedTaskMeta[]): Promise<void> {
-  const local = landed.filter((r) => s.localInbox.has(r.task_id));
+export async function takeEchoed(
+  s: FenceState,
+  landed: readonly PersistedTaskMeta[],
+  byId: ReadonlyMap<string, StoredRow>,
+): Promise<void> {
+  // A record inserted as is (no owner epoch) recorded no terminal event, as on its first attempt.
+  const local = landed.filter(
+    (r) => s.localInbox.has(r.task_id) && byId.get(r.task_id)?.owner_epoch !== null,
+  );
   if (local.length > 0) {
     const n = s.names;
     const res = await s.pool.query<{ k: string; id: string; claim: string | null; seq: string | null }>(

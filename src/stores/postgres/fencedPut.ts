@@ -81,7 +81,9 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
          AS d(task_id, owner_thread_id, status, record, name, parent_task_id, run_id, epoch, event, local_inbox,
            acks, fence_run, ord)
      ), ep AS (
-       SELECT epoch FROM ${n.epochs} WHERE epoch = $9 FOR SHARE
+       -- KEY SHARE: the epoch's revocation (its DELETE) waits for this put, but the updates every
+       -- live epoch's row gets (lease, event and control keys) neither wait for it nor hold it up.
+       SELECT epoch FROM ${n.epochs} WHERE epoch = $9 FOR KEY SHARE
      ), runs_up AS (
        INSERT INTO ${n.runs} (run_id)
        SELECT DISTINCT fence_run FROM data WHERE status = 'running' AND fence_run IS NOT NULL
@@ -211,7 +213,7 @@ async function explain(s: FenceState, missing: PersistedTaskMeta[]): Promise<Put
   // A retry of a put that committed but whose reply was lost finds its own records: they landed.
   const landed = echoes(s, missing, byId);
   if (landed.length > 0) {
-    await takeEchoed(s, landed);
+    await takeEchoed(s, landed, byId);
     for (const r of landed) byId.delete(r.task_id);
     const done = new Set(landed);
     missing = missing.filter((r) => !done.has(r));
