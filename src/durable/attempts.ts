@@ -165,6 +165,8 @@ async function finishRow(rt: Pick<AttemptRuntime, 'hooks' | 'store'>, id: string
         // A retry must not keep the process alive on its own.
         timer?.unref?.();
       });
+      // Stopped meanwhile: the store may be closed; the next process marks the row.
+      if (rt.hooks.stopping?.() === true) return;
     }
   }
 }

@@ -52,11 +52,19 @@ export class Channel<T> {
   dropped = 0;
   /** Slots `0 … skip-1` (from head) are known not droppable, so an overflow scan starts after them. */
   skip = 0;
+  /**
+   * `capacity` is finite. `push` tests this before comparing with `capacity`, so that compare only
+   * ever sees integers: optimised code that had compared with a finite bound is not thrown away
+   * (deoptimised) when an unbounded inbox (`Infinity`, not an integer to V8) comes along.
+   */
+  readonly bounded: boolean;
 
   constructor(
     readonly onClosed: ((undelivered: T) => void) | undefined,
     readonly capacity: number,
-  ) {}
+  ) {
+    this.bounded = capacity !== Number.POSITIVE_INFINITY;
+  }
 
   /** No more messages can ever arrive and none are queued. */
   get ended(): boolean {
@@ -70,7 +78,7 @@ export class Channel<T> {
       this.settle(w, msg);
       return;
     }
-    if (this.length >= this.capacity && !this.makeRoom(msg)) {
+    if (this.bounded && this.length >= this.capacity && !this.makeRoom(msg)) {
       this.dropped++;
       return;
     }
@@ -134,7 +142,8 @@ export class Channel<T> {
       // now on) and start a fresh one of the same size. No copy, and a ring that stays young, so
       // storing new events in it costs no old-to-new write barrier.
       const size = buf.length;
-      buf.length = n;
+      // Drained every time it fills, the ring is full: no length to set (a generic store).
+      if (n !== size) buf.length = n;
       this.buf = new Array(size > SHRINK_ABOVE ? INITIAL_CAPACITY : size);
       return buf as T[];
     }

@@ -3,7 +3,6 @@ import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent } from '../wire/types.js';
 import type { TaskEntry } from './entry.js';
 import { notifyObservers, type Observer } from './eventObservers.js';
-import { keepPayloadShape } from './payloadShapes.js';
 import type { ReplicaLink } from './replicas.js';
 
 /** The counts a supervisor reports in `stats()`. Internal. */
@@ -71,11 +70,11 @@ export function emitCustom(
     payload: json,
   };
   // The latest of each type without a map per emit: the previous event moves to the per-type
-  // map only when the type changes (a task emitting one type never allocates it). A task's first
-  // event keeps its payload's hidden class for later tasks (see `keepPayloadShape`).
+  // map only when the type changes (a task emitting one type never allocates it). The payload's
+  // hidden class is kept for later tasks when the task ends (`keepEventShape`), not here: a call
+  // that only a task's first event makes would throw the optimised path away at every new task.
   const previous = entry.lastEvent;
-  if (previous === undefined) keepPayloadShape(json);
-  else if (previous.event_type !== eventType) keepLatestOfType(entry, previous);
+  if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
   entry.lastEvent = event;
   if (route.observers.size > 0) notifyObservers(route.observers, event, entry.ownerThreadId);
   const replicas = route.replicas;

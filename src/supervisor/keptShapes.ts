@@ -21,8 +21,15 @@ export const KEPT_SHAPES: readonly object[] = [
   new PlainTaskContext({} as ContextHost, newEmitRoute(new Set()), keptEntry()),
 ];
 
+/**
+ * An entry whose fields a task's end writes are written once already. V8 first treats a field that
+ * has only been initialised as constant, and the optimised emit path relies on that for `done`;
+ * the first task to end rewrote it and threw that code away (a "code dependencies"
+ * deoptimisation), so the next task relearned it while emitting. Written here, before any code
+ * is optimised, the fields are variable from the start.
+ */
 function keptEntry() {
-  return newEntry({
+  const entry = newEntry({
     id: '',
     ownerThreadId: '',
     name: undefined,
@@ -31,4 +38,8 @@ function keptEntry() {
     inbox: undefined,
     agentInbox: undefined,
   });
+  entry.cancelRequested = true;
+  entry.done = true;
+  entry.delivered = true;
+  return entry;
 }

@@ -16,10 +16,11 @@ let next = 0;
  * that shape is gone, by holding an object of the same shape whose values are blanked: `''` for a
  * string, `0` for a number, `false` for a boolean, `[]` for an array. V8 holds an object's hidden
  * class only while an object has it, and code optimised for it (the emit path's copy, a consumer
- * reading `event.payload`) is thrown away when it dies. The emit path calls this once per task, on
- * its first event; the last {@link KEPT} shapes are kept, and no payload value is. The keys are
+ * reading `event.payload`) is thrown away when it dies. The supervisor calls this once per task,
+ * when the task ends, with its latest event's payload (while the task lives, that event keeps the
+ * class alive); the last {@link KEPT} shapes are kept, and no payload value is. The keys are
  * kept: a shape with more than {@link MAX_KEYS} keys in all, or an own `__proto__` key, is not
- * (see docs/design.md, fourth pass on the emit path).
+ * (see docs/design.md, fourth and fifth passes on the emit path).
  *
  * @example
  * keepPayloadShape({ percent: 40, stage: 'build' }); // keeps { percent: 0, stage: '' }

@@ -10,6 +10,7 @@ import { markTimedOut } from './deadline.js';
 import type { TaskEntry } from './entry.js';
 import { resolveWaiters } from './wait.js';
 import type { FlowControl } from './flowControl.js';
+import { keepPayloadShape } from './payloadShapes.js';
 import { finish, terminalEventOf } from './lifecycle.js';
 import type { TimerClock } from './options.js';
 import { SupervisorQueries } from './queries.js';
@@ -94,6 +95,8 @@ export abstract class TaskEnd extends SupervisorQueries {
     entry.done = true;
     entry.actor = undefined;
     this.taskTimers.clear(entry);
+    // Its latest event keeps its payload's hidden class for the next task's emit path.
+    if (entry.lastEvent !== undefined) keepPayloadShape(entry.lastEvent.payload);
     // Settled by the grace timer, not by its body.
     if (event.type !== 'task.settled' && event.type !== 'task.cancel') this.forceSettled.add(entry);
     const { summary, event: terminal } = finish(entry.summary, status, event, this.now(), stopReason);

@@ -273,6 +273,7 @@ export function memoizedTransition(machine: AnyStateMachine): Transitioner | und
     const transitions = machine.getTransitionData(snapshot, event) as unknown as readonly Transition[];
     if (transitions.length === 0) {
       // XState reports an event no transition takes as a microstep that changed nothing.
+      if (!canInspect(scope)) return base(snapshot, event, scope);
       inspect(scope, event, snapshot, transitions);
       return snapshot;
     }

@@ -22,7 +22,7 @@ let files = 0;
 type Method = 'claim' | 'release' | 'finish';
 
 /**
- * A SQLite store whose durable `claim` / `release` reject: the next `n` calls of a method
+ * A SQLite or PostgreSQL store whose durable `claim` / `release` / `finish` reject: the next `n` calls of a method
  * (`Infinity`: for good), either before the write (`'before'`) or after it landed, its reply lost
  * (`'after'`). Counts the calls that reached the real store.
  */
@@ -127,7 +127,7 @@ const BACKENDS: ReadonlyArray<readonly [string, Open | undefined]> = [
   ],
 ];
 
-describe.each(BACKENDS)('a durable store (%s) that rejects claim or release mid-task', (_name, open) => {
+describe.each(BACKENDS)('a durable store (%s) that rejects claim, release or finish', (_name, open) => {
   if (open === undefined) return;
   const faultyStore = () => faultyOf(open);
   for (const when of ['before', 'after'] as const) {

@@ -203,6 +203,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
     },
     60_000,
   );
+
   it('a terminal record for an unknown id commits but its reply is lost: the retry finds it as written, landed and not refused', async () => {
     // A task cancelled before its running record was written has only its terminal record, which
     // is inserted as is (no owner epoch). Its retry must recognise it as the first attempt's.

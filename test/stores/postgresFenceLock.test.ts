@@ -49,9 +49,12 @@ describe.skipIf(!pgUrl)('PostgreSQL fenced put: the lock on its epoch row', () =
   /** Settles with the put's result, or with 'waits' as soon as the put is seen waiting for a lock. */
   const raceLock = async (t: string, put: Promise<PutResult>): Promise<PutResult | 'waits'> => {
     let result: PutResult | undefined;
-    put.then((r) => {
-      result = r;
-    });
+    put.then(
+      (r) => {
+        result = r;
+      },
+      () => {},
+    );
     let waits = false;
     await until(
       async () => {
@@ -82,6 +85,8 @@ describe.skipIf(!pgUrl)('PostgreSQL fenced put: the lock on its epoch row', () =
       });
       await c.query('COMMIT');
     } finally {
+      // A failed expectation leaves the transaction open: never hand it back to the pool so.
+      await c.query('ROLLBACK').catch(() => {});
       c.release();
     }
     expect((await s.load('t')).map((r) => [r.task_id, r.status])).toEqual([
@@ -102,6 +107,8 @@ describe.skipIf(!pgUrl)('PostgreSQL fenced put: the lock on its epoch row', () =
       expect(await raceLock(t, put)).toBe('waits');
       await c.query('COMMIT');
     } finally {
+      // A failed expectation leaves the transaction open: never hand it back to the pool so.
+      await c.query('ROLLBACK').catch(() => {});
       c.release();
     }
     const r = await put;

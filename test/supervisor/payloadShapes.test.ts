@@ -5,7 +5,7 @@ import { opts, setup } from '../helpers/async.js';
 const newest = (): object | undefined => keptPayloadShapes().at(-1);
 
 describe('payload shapes kept for the emit path', () => {
-  it("a task's first event keeps its payload's shape with every value blanked", async () => {
+  it("a task's end keeps its latest event's payload shape with every value blanked", async () => {
     const { sup, events } = setup();
     const payload = { secret: 'token-123', n: 42.5, ok: true, nested: { s: 'x', list: [1, 2] }, nil: null };
     const id = await sup.spawn(opts(), (ctx) => {
@@ -20,15 +20,30 @@ describe('payload shapes kept for the emit path', () => {
     await sup.stop();
   });
 
-  it("only a task's first event keeps a shape; later events and other tasks' events follow their own first", async () => {
+  it("only a task's end keeps a shape, its latest event's; a running task keeps none", async () => {
     const { sup } = setup();
-    const id = await sup.spawn(opts(), (ctx) => {
+    keepPayloadShape({ marker: 1 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let emitted: () => void = () => {};
+    const emittedAll = new Promise<void>((resolve) => {
+      emitted = resolve;
+    });
+    const id = await sup.spawn(opts(), async (ctx) => {
       ctx.emit('a', { first: 1 });
       ctx.emit('b', { second: 'x' });
       ctx.emit('a', { third: true });
+      emitted();
+      await gate;
     });
+    await emittedAll;
+    // While the task runs, its latest event holds the shape: nothing is kept yet.
+    expect(newest()).toEqual({ marker: 0 });
+    release();
     await sup.wait(id);
-    expect(newest()).toEqual({ first: 0 });
+    expect(newest()).toEqual({ third: false });
     const other = await sup.spawn(opts(), (ctx) => {
       ctx.emit('c', { other: 'y' });
     });

@@ -43,9 +43,10 @@ export function echoes(
 
 /**
  * Takes, for local delivery, the terminal events of `landed` (records an earlier attempt wrote,
- * see `echoes`; `byId` their rows as stored) as that attempt would have: an event stored for this epoch's claim (an
- * acknowledging inbox) by its seq, an event not stored at all (it was taken for the local inbox)
- * under the thread's current claim. An event stored for the thread's receiver stays there.
+ * see `echoes`; `byId` holds their rows as stored) as that attempt would have: an event stored
+ * for this epoch's claim (an acknowledging inbox) by its seq, an event not stored at all (it was
+ * taken for the local inbox) under the thread's current claim. An event stored for the thread's
+ * receiver stays there.
  */
 export async function takeEchoed(
   s: FenceState,
