@@ -42,7 +42,9 @@ it('shows the scripted tree, cancels a subtree with the button, page and supervi
   expect(await page.locator(`${node(t.root)} + ul ${node(t.crawl)} + ul ${node(t.pageA)}`).count()).toBe(1);
   expect(await page.locator(`section[data-thread-id="side"] ${node(t.side)}`).count()).toBe(1);
   // Text stays text: the description's markup is not interpreted.
-  await expect.poll(() => page.locator(node(t.crawl)).textContent()).toContain('crawl <docs> & "site"');
+  await expect
+    .poll(() => page.locator(node(t.crawl)).textContent(), { timeout: 10_000 })
+    .toContain('crawl <docs> & "site"');
   await page.waitForSelector(`${node(t.crawl)} .e:has-text("started")`);
 
   await page.click(node(t.crawl));

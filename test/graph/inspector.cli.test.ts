@@ -62,13 +62,16 @@ it('serve --db FILE shows a store another supervisor writes, read-only, updating
   );
   g.open();
   await sup.wait(b);
-  await vi.waitFor(async () => {
-    const s = JSON.parse((await http(`${server.url}api/threads`)).body) as InspectorSnapshot;
-    expect(s.threads[0]?.nodes.map((n) => `${n.summary.task_id}:${n.summary.status}`)).toEqual([
-      `${a}:completed`,
-      `${b}:completed`,
-    ]);
-  });
+  await vi.waitFor(
+    async () => {
+      const s = JSON.parse((await http(`${server.url}api/threads`)).body) as InspectorSnapshot;
+      expect(s.threads[0]?.nodes.map((n) => `${n.summary.task_id}:${n.summary.status}`)).toEqual([
+        `${a}:completed`,
+        `${b}:completed`,
+      ]);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
   const r = await http(`${server.url}cancel`, {
     method: 'POST',
     headers: { 'x-inspector-token': server.token, 'content-type': 'application/json' },

@@ -13,6 +13,9 @@ import {
   tappedSupervisor,
 } from './inspectorHelpers.js';
 
+/** vi.waitFor's own default (1 s) is too short on a loaded two-core CI machine. */
+const POLL = { timeout: 10_000, interval: 20 };
+
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -80,7 +83,7 @@ describe('serveInspector', () => {
     await vi.waitFor(async () => {
       const d2 = JSON.parse((await http(`${server.url}api/tasks/${t.pageA}`)).body) as InspectorTaskDetail;
       expect(d2.events.map((e) => e.event.kind)).toEqual(['custom', 'completed']);
-    });
+    }, POLL);
     expect((await http(`${server.url}api/tasks/bg_999`)).status).toBe(404);
   });
 
@@ -127,7 +130,7 @@ describe('serveInspector', () => {
       expect(first.event).toBe('snapshot');
       expect(listenerCount(sup)).toBe(before + 1);
       s.close();
-      await vi.waitFor(() => expect(listenerCount(sup)).toBe(before), { timeout: 2000, interval: 2 });
+      await vi.waitFor(() => expect(listenerCount(sup)).toBe(before), { timeout: 10_000, interval: 2 });
     }
     expect(listenerCount(sup)).toBe(before);
   });
@@ -149,7 +152,7 @@ describe('serveInspector', () => {
       }
       expect(seen.size).toBe(300);
       expect([...seen.values()].every((st) => st === 'completed')).toBe(true);
-    });
+    }, POLL);
     const batches = s.messages.length - 1;
     // 600 changes and 600 events went out in far fewer messages.
     expect(batches).toBeLessThan(100);
@@ -171,7 +174,7 @@ describe('serveInspector', () => {
     await s.opened;
     const before = listenerCount(sup);
     await server.close();
-    await vi.waitFor(() => expect(listenerCount(sup)).toBe(before - 1));
+    await vi.waitFor(() => expect(listenerCount(sup)).toBe(before - 1), POLL);
     await expect(http(server.url)).rejects.toThrow();
   });
 });

@@ -4,6 +4,9 @@ import type { InspectorServer, InspectorTaskDetail } from '../../src/graph/index
 import { createInbox, createTaskSupervisor } from '../../src/index.js';
 import { gate, http } from './inspectorHelpers.js';
 
+/** vi.waitFor's own default (1 s) is too short on a loaded two-core CI machine. */
+const POLL = { timeout: 10_000, interval: 20 };
+
 let cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -53,13 +56,13 @@ describe('the inspector on the supervisor events (no inbox tap)', () => {
       expect(d.events.map((e) => e.event)).toEqual([
         { kind: 'custom', task_id: child, event_type: 'progress', payload: { percent: 50 } },
       ]);
-    });
+    }, POLL);
     g.open();
     await sup.wait(agent);
     await vi.waitFor(async () => {
       const d = JSON.parse((await http(`${server.url}api/tasks/${child}`)).body) as InspectorTaskDetail;
       expect(d.events.map((e) => e.event.kind)).toEqual(['custom', 'completed']);
-    });
+    }, POLL);
     // The owner inbox got exactly the agent's terminal event: nothing was taken or added.
     expect(inbox.receiver.drain()).toEqual([{ kind: 'completed', task_id: agent, result: null }]);
     await server.close();

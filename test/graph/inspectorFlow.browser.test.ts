@@ -47,7 +47,9 @@ it('queued and waiting tasks are shown as such, with their colours, counts and t
   await page.waitForSelector(`${node(asker)}[data-phase="waiting"].ph-waiting`, { timeout: 10_000 });
   await page.waitForSelector(`${node(queued)}[data-phase="queued"].ph-queued`);
   expect(await page.locator(`${node(holder)}[data-phase]`).count()).toBe(0);
-  await expect.poll(() => page.locator(node(queued)).textContent()).toContain('running · queued');
+  await expect
+    .poll(() => page.locator(node(queued)).textContent(), { timeout: 10_000 })
+    .toContain('running · queued');
   const fill = await page.locator(node(asker)).evaluate((e) => getComputedStyle(e).backgroundColor);
   expect(fill).toBe('rgb(255, 243, 205)'); // PHASE_COLORS.waiting.fill
   expect(PHASE_COLORS.waiting.fill).toBe('#fff3cd');

@@ -31,11 +31,13 @@ export function gate<T = void>(): Gate<T> {
 
 /**
  * Polls `cond` (sync or async) on every macrotask turn, or every `intervalMs` when given, until it
- * holds; rejects after `timeoutMs`.
+ * holds; rejects after `timeoutMs`. The default bound is long (10 s, a third of the suite's 30 s per
+ * test): on a loaded two-core CI machine a process can be kept off the CPU or paused by GC for more
+ * than a couple of seconds, and an eventual condition must not fail for that.
  */
 export async function until(
   cond: () => boolean | Promise<boolean>,
-  timeoutMs = 2_000,
+  timeoutMs = 10_000,
   what = 'condition',
   intervalMs = 0,
 ): Promise<void> {

@@ -65,8 +65,10 @@ describe('model-based suite: deadlines (the after:deadline transition)', () => {
       ),
       // A runtime that ignores deadlines can leave a run waiting forever for a task the model
       // says has ended: such a run fails by its time limit, and that first counterexample is
-      // kept unshrunk (shrinking through hanging runs would take minutes).
-      { numRuns: 2_000, seed: SEED, timeout: 2_000, endOnFailure: true },
+      // kept unshrunk (shrinking through hanging runs would take minutes). The limit is far above a
+      // run's few milliseconds so that a healthy run slowed by a loaded machine is never the
+      // "counterexample" (it would then lack the deadline and tick the checks below look for).
+      { numRuns: 2_000, seed: SEED, timeout: 10_000, endOnFailure: true },
     );
     expect(out.failed, 'a runtime without deadlines passed the model suite').toBe(true);
     const ran = [...(out.counterexample![0] as Iterable<{ hasRan: boolean; toString(): string }>)]

@@ -54,7 +54,7 @@ describe('concurrency limits and the queue', () => {
     finish('first');
     await sup.wait(first);
     for (const label of ['high1', 'high2', 'low1', 'low2']) {
-      await until(() => started.at(-1) === label, 2_000, label);
+      await until(() => started.at(-1) === label, 10_000, label);
       finish(label);
     }
     expect(started).toEqual(['first', 'high1', 'high2', 'low1', 'low2']);

@@ -57,11 +57,11 @@ describe('B13 / §6.14 a spawn whose store write fails never existed', () => {
       () => 'spawned',
       (e: { code: string }) => e.code,
     );
-    await until(() => sup.taskActor('bg_1') !== undefined, 2_000, 'bg_1 registered');
+    await until(() => sup.taskActor('bg_1') !== undefined, 10_000, 'bg_1 registered');
     expect(sup.cancel('bg_1')).toBe(true);
     // cancelGraceMs 0: the grace settles it while its spawn write is still pending.
     const actor = sup.taskActor('bg_1');
-    await until(() => actor?.getSnapshot().status === 'done', 2_000, 'bg_1 actor final');
+    await until(() => actor?.getSnapshot().status === 'done', 10_000, 'bg_1 actor final');
     // Its final state is held back until the spawn write resolves: still no terminal event.
     expect(sup.get('bg_1')?.status).toBe('running');
     store.hold = undefined;

@@ -71,7 +71,7 @@ describe('whenIdle / onIdle: a thread with no work left', () => {
     g.open();
     await sup.wait(t1);
     await sup.wait(t2);
-    await until(() => all.length === 2, 2_000, 'two idle events');
+    await until(() => all.length === 2, 10_000, 'two idle events');
     expect(all.map((e) => [e.thread_id, e.finished.map((s) => s.task_id)])).toEqual([
       ['u', [u1]],
       ['t', [t1, t2]],
@@ -79,9 +79,9 @@ describe('whenIdle / onIdle: a thread with no work left', () => {
     expect(onlyU.map((e) => e.finished[0]?.status)).toEqual(['failed']);
     stop();
     await sup.spawn(opts({ threadId: 'u' }), () => 3);
-    await until(() => all.length === 3, 2_000, 'third idle event');
+    await until(() => all.length === 3, 10_000, 'third idle event');
     expect(onlyU).toHaveLength(1);
-    await until(() => warnings.some((w) => w.includes('onIdle listener threw')), 2_000, 'warning');
+    await until(() => warnings.some((w) => w.includes('onIdle listener threw')), 10_000, 'warning');
     process.off('warning', onWarning);
     await sup.stop();
   });
@@ -98,7 +98,7 @@ describe('whenIdle / onIdle: a thread with no work left', () => {
     store.hold = () => hold.promise;
     const idle = sup.whenIdle('t');
     g.open();
-    await until(() => sup.get(id)?.status === 'completed', 2_000, 'terminal in memory');
+    await until(() => sup.get(id)?.status === 'completed', 10_000, 'terminal in memory');
     // Terminal in memory, its write held: not idle yet (the event is not in the inbox).
     expect(sup.hasRunning('t')).toBe(false);
     expect(await isSettled(idle)).toBe(false);
@@ -118,7 +118,7 @@ describe('whenIdle / onIdle: a thread with no work left', () => {
     const hold = gate();
     store.hold = () => hold.promise;
     const spawning = sup.spawn(opts(), () => 1);
-    await until(() => sup.hasRunning('t'), 2_000, 'spawn registered');
+    await until(() => sup.hasRunning('t'), 10_000, 'spawn registered');
     const idle = sup.whenIdle('t');
     store.failing = true;
     hold.open();

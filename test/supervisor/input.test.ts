@@ -105,7 +105,7 @@ describe('waiting for input: ctx.requestInput and supervisor.provideInput', () =
     });
     expect(sup.get(third)?.phase).toBe('queued');
     expect(sup.cancel(asker)).toBe(true);
-    await until(() => started.includes('asker cleaning up'), 2_000, 'the asker to wind down');
+    await until(() => started.includes('asker cleaning up'), 10_000, 'the asker to wind down');
     // The winding-down asker took no slot: other still runs, third still waits for other's slot.
     expect(sup.get(other)?.status).toBe('running');
     expect(sup.get(third)?.phase).toBe('queued');

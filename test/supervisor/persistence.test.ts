@@ -73,7 +73,7 @@ describe('I. persistence', () => {
     expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(1);
     expect((await store.record(id))?.status).toBe('running');
     store.failing = false;
-    await until(async () => (await store.record(id))?.status === 'completed', 3_000, 'the retried write');
+    await until(async () => (await store.record(id))?.status === 'completed', 10_000, 'the retried write');
     expect(await store.record(id)).toMatchObject({ result: { answer: 42 } });
     const failures = sup.stats().storeFailures;
     await sup.stop();
@@ -88,10 +88,10 @@ describe('I. persistence', () => {
     const before = store.attempts;
     sup.cancel(id);
     await sup.wait(id);
-    await until(() => store.attempts >= before + 2, 3_000, 'a retry');
+    await until(() => store.attempts >= before + 2, 10_000, 'a retry');
     expect(sup.stats().storeFailures).toBe(store.attempts - before);
     store.failing = false;
-    await until(async () => (await store.record(id))?.status === 'cancelled', 3_000);
+    await until(async () => (await store.record(id))?.status === 'cancelled');
     await sup.stop();
   });
 
@@ -128,7 +128,7 @@ describe('I. persistence', () => {
     expect(events().map((e) => e.kind)).toEqual(['completed']);
     expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(1);
     store.failing = false;
-    await until(async () => (await store.record(id))?.status === 'completed', 3_000);
+    await until(async () => (await store.record(id))?.status === 'completed');
     await sup.stop();
   });
 

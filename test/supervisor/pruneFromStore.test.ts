@@ -36,7 +36,7 @@ describe('prune({ fromStore: true }) gives the store room back', () => {
     const live = await sup.spawn(opts(), parked);
     clock.set(6_000);
     expect(sup.prune({ threadId: 't', olderThanMs: 2_000, fromStore: true })).toBe(1);
-    await until(async () => !(await ids(store)).includes(old), 2_000, 'the pruned record deleted');
+    await until(async () => !(await ids(store)).includes(old), 10_000, 'the pruned record deleted');
     expect(await ids(store)).toEqual([other, recent, live]);
     expect(sup.prune({ fromStore: true })).toBe(2);
     await sup.stop();
@@ -75,7 +75,7 @@ describe('prune({ fromStore: true }) gives the store room back', () => {
     expect(store.attempts).toBeGreaterThan(attempts);
     expect((await store.record(id))?.status).toBe('running');
     expect(sup.prune({ fromStore: true })).toBe(1);
-    await until(() => store.deletes === 1, 2_000, 'the delete');
+    await until(() => store.deletes === 1, 10_000, 'the delete');
     store.failing = false;
     await sup.stop(); // flushes every pending write
     expect(await store.record(id)).toBeUndefined();
@@ -101,7 +101,7 @@ describe('prune({ fromStore: true }) gives the store room back', () => {
     expect(sup.prune({ fromStore: true })).toBe(1);
     expect(store.deletes).toBe(0);
     held.open();
-    await until(() => store.deletes === 1, 2_000, 'the delete after the put');
+    await until(() => store.deletes === 1, 10_000, 'the delete after the put');
     expect((await store.load()).map((r) => r.task_id)).not.toContain(id);
     await sup.stop();
     expect(await store.record(id)).toBeUndefined();
@@ -114,11 +114,11 @@ describe('prune({ fromStore: true }) gives the store room back', () => {
     await sup.wait(id);
     store.deleteFailing = true;
     expect(sup.prune({ fromStore: true })).toBe(1);
-    await until(() => sup.stats().storeFailures === 1, 2_000, 'the failed delete counted');
+    await until(() => sup.stats().storeFailures === 1, 10_000, 'the failed delete counted');
     expect(await store.record(id)).toBeDefined();
     store.deleteFailing = false;
     expect(sup.prune({ fromStore: true })).toBe(0);
-    await until(async () => (await store.record(id)) === undefined, 2_000, 'the retried delete');
+    await until(async () => (await store.record(id)) === undefined, 10_000, 'the retried delete');
     expect(store.deletes).toBe(2);
     await sup.stop();
   });
@@ -131,7 +131,7 @@ describe('prune({ fromStore: true }) gives the store room back', () => {
     await Promise.all(done.map((id) => sup.wait(id)));
     const live = await sup.spawn(opts(), parked);
     expect(sup.prune({ fromStore: true })).toBe(5);
-    await until(async () => (await store.load('t')).length === 1, 2_000, 'the deletes');
+    await until(async () => (await store.load('t')).length === 1, 10_000, 'the deletes');
     sup.cancel(live);
     await sup.stop();
     await store.close();

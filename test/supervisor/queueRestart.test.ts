@@ -9,7 +9,7 @@ describe('a process that dies with queued and waiting tasks', () => {
     const dead = createTaskSupervisor({ store, concurrency: { global: 1 } });
     // The asker takes the one slot first and gives it back while it waits for its answer.
     const asker = await dead.spawn(opts({ threadId: 'other' }), (ctx) => ctx.requestInput('still there?'));
-    await until(() => dead.get(asker)?.phase === 'waiting', 2_000, 'asker waiting for input');
+    await until(() => dead.get(asker)?.phase === 'waiting', 10_000, 'asker waiting for input');
     const running = await dead.spawn(opts(), parked);
     const queued = await dead.spawn(opts(), parked);
     expect(dead.get(queued)?.phase).toBe('queued');

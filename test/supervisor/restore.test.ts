@@ -181,7 +181,7 @@ describe('I. restore, orphans, id counter', () => {
     expect(sup.get('bg_1')?.status).toBe('failed');
     expect(sup.stats().storeFailures).toBeGreaterThanOrEqual(1);
     store.failing = false;
-    await until(async () => (await store.record('bg_1'))?.status === 'failed', 3_000);
+    await until(async () => (await store.record('bg_1'))?.status === 'failed');
     await sup.stop();
   });
 });

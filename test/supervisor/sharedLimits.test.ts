@@ -50,10 +50,10 @@ describe('SharedLimits (perType limits across replicas)', () => {
     const b = entry('bg_2');
     limits.acquire(a, () => started.push('bg_1'));
     limits.acquire(b, () => started.push('bg_2'));
-    await until(() => started.length === 1, 2_000, 'the first start', 5);
+    await until(() => started.length === 1, 10_000, 'the first start', 5);
     expect(started).toEqual(['bg_1']);
     limits.release(a);
-    await until(() => started.length === 2, 2_000, 'the second start', 5);
+    await until(() => started.length === 2, 10_000, 'the second start', 5);
     expect(slots.log).toEqual(['take bg_1', 'give bg_1', 'take bg_2']);
   });
 
@@ -71,7 +71,7 @@ describe('SharedLimits (perType limits across replicas)', () => {
     limits.acquire(entry('bg_1'), () => {
       started = true;
     });
-    await until(() => started, 5_000, 'the start', 5);
+    await until(() => started, 10_000, 'the start', 5);
     expect(slots.failures).toBe(0);
   });
 
@@ -82,14 +82,14 @@ describe('SharedLimits (perType limits across replicas)', () => {
     const b = entry('bg_2');
     const started: string[] = [];
     limits.acquire(a, () => started.push('bg_1'));
-    await until(() => started.length === 1, 2_000, 'the first start', 5);
+    await until(() => started.length === 1, 10_000, 'the first start', 5);
     limits.acquire(b, () => started.push('bg_2'));
     limits.release(b); // cancelled while it waits
     limits.release(a);
-    await until(() => slots.held.size === 0 && slots.log.includes('give bg_1'), 2_000, 'all given back', 5);
+    await until(() => slots.held.size === 0 && slots.log.includes('give bg_1'), 10_000, 'all given back', 5);
     const c = entry('bg_3');
     limits.acquire(c, () => started.push('bg_3'));
-    await until(() => started.includes('bg_3'), 2_000, 'the third start', 5);
+    await until(() => started.includes('bg_3'), 10_000, 'the third start', 5);
     expect(started).toEqual(['bg_1', 'bg_3']);
   });
 
@@ -99,10 +99,10 @@ describe('SharedLimits (perType limits across replicas)', () => {
     const a = entry('bg_1');
     let starts = 0;
     limits.acquire(a, () => starts++);
-    await until(() => starts === 1, 2_000, 'the start', 5);
+    await until(() => starts === 1, 10_000, 'the start', 5);
     limits.release(a);
     limits.acquire(a, () => starts++);
-    await until(() => starts === 2, 2_000, 'the resume', 5);
+    await until(() => starts === 2, 10_000, 'the resume', 5);
     // The release landed before the new take: the slot is held, not deleted behind the claim.
     expect(slots.held.get('bg_1')).toBe('type:browser');
     expect(slots.log).toEqual(['take bg_1', 'give bg_1', 'take bg_1']);

@@ -13,7 +13,7 @@ describe('§6.9 cancelGraceMs', () => {
     const id = await sup.spawn(opts(), () => late.promise.then(() => TaskResult.success('too late')));
     sup.cancel(id);
     expect(sup.get(id)?.status).toBe('running');
-    await until(() => sup.get(id)?.status === 'cancelled', 2_000, 'the grace period');
+    await until(() => sup.get(id)?.status === 'cancelled', 10_000, 'the grace period');
     await sup.wait(id);
     expect(sup.hasRunning('t')).toBe(false);
     late.open();

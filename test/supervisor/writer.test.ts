@@ -156,11 +156,11 @@ describe('StoreWriter', () => {
 
   it('stop() keeps retrying within stopTimeoutMs and resolves once the store recovers', async () => {
     const store = new FaultyTaskStore();
-    const { sup } = setup({ store, stopTimeoutMs: 5_000 });
+    const { sup } = setup({ store, stopTimeoutMs: 20_000 });
     const ids = [await sup.spawn(opts(), parked), await sup.spawn(opts(), parked)];
     store.down = true;
     const stopping = sup.stop();
-    await until(() => store.failures >= 3, 3_000, 'retries during stop');
+    await until(() => store.failures >= 3, 10_000, 'retries during stop');
     store.down = false;
     await stopping;
     const stored = await store.inner.load();
