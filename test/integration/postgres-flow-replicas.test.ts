@@ -70,8 +70,10 @@ describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', ()
 
   it('a type limit of 3 holds across two replicas spawning 100 tasks while one is SIGKILLed; the survivor completes all its tasks', async () => {
     const t = await newTable();
-    // B's bodies run longer, so B holds slots when it is killed.
-    const [a, b] = await Promise.all([start(t, { SLEEP_MS: '40' }), start(t, { SLEEP_MS: '300' })]);
+    // B's bodies run longer, so B holds slots when it is killed. A's are long enough that A still
+    // has work left once B's slots come back (a lock grace and a reap after the kill): at 40 ms a
+    // late kill on a loaded machine could leave A with fewer than three tasks by then.
+    const [a, b] = await Promise.all([start(t, { SLEEP_MS: '100' }), start(t, { SLEEP_MS: '300' })]);
     const [spawnedA, spawnedB] = await Promise.all([
       a.callOk<{ tasks: string[] }>('spawnMany', { thread: 'TA', n: 50 }),
       b.callOk<{ tasks: string[] }>('spawnMany', { thread: 'TB', n: 50 }),

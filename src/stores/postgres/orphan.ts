@@ -1,4 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+
+/** A pool, or one of its clients inside a transaction. */
+type Queryable = Pool | PoolClient;
 import { ORPHAN_ERROR, orphanedMeta } from '../../supervisor/restore.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import type { TableNames } from './schema.js';
@@ -19,7 +22,7 @@ export function lockHeldSql(n: TableNames): string {
  * revoked owner's heartbeat finds no row, so it can never renew itself back to life.
  */
 export async function revokeDead(
-  pool: Pool,
+  pool: Queryable,
   n: TableNames,
   lockGraceMs: number,
   previousLivesOf?: { instanceId: string; current: string },
@@ -45,7 +48,10 @@ export async function revokeDead(
 /**
  * Revokes the epochs PostgreSQL judges dead ({@link revokeDead}) and, when it revoked any, orphans
  * their tasks at once ({@link orphanOwnerless}): whoever notices a dead replica first also ends its
- * tasks, so none waits `running` for the next `loadThread` of its thread.
+ * tasks, so none waits `running` for the next `loadThread` of its thread. Both in one transaction:
+ * a revocation whose orphaning did not commit (the connection lost between them) is undone, so the
+ * next reaper finds the epoch dead again and does both, where it would otherwise find nothing left
+ * to revoke and never orphan those tasks.
  */
 export async function reapDead(
   pool: Pool,
@@ -53,9 +59,23 @@ export async function reapDead(
   lockGraceMs: number,
   previousLivesOf?: { instanceId: string; current: string },
 ): Promise<string[]> {
-  const revoked = await revokeDead(pool, n, lockGraceMs, previousLivesOf);
-  if (revoked.length > 0) await orphanOwnerless(pool, n);
-  return revoked;
+  const client = await pool.connect();
+  let broken: unknown;
+  try {
+    await client.query('BEGIN');
+    const revoked = await revokeDead(client, n, lockGraceMs, previousLivesOf);
+    if (revoked.length > 0) await orphanOwnerless(client, n);
+    await client.query('COMMIT');
+    return revoked;
+  } catch (e) {
+    await client.query('ROLLBACK').catch((lost: unknown) => {
+      broken = lost;
+    });
+    throw e;
+  } finally {
+    // A connection that could not even roll back is not handed back to the pool.
+    client.release(broken as Error | undefined);
+  }
 }
 
 /**
@@ -65,7 +85,7 @@ export async function reapDead(
  * commits first wins and an orphaning that commits first makes the late completion a refused write.
  * Notifies each affected thread. Returns how many tasks it orphaned.
  */
-export async function orphanOwnerless(pool: Pool, n: TableNames): Promise<number> {
+export async function orphanOwnerless(pool: Queryable, n: TableNames): Promise<number> {
   const res = await pool.query(
     `WITH orph AS (
        UPDATE ${n.tasks} t SET status = 'failed',
