@@ -79,7 +79,7 @@ describe('awaken-tasks tree walks iteratively (issue 11: depth 100,000 works)', 
     expect(node.task_id).toBe('bg_100000');
     expect(renderTree(threads, 'mermaid')).toContain('t99999 --> t100000');
     expect(renderTree(threads, 'dot')).toContain('t99999 -> t100000;');
-  });
+  }, 60_000);
 
   it(`json is indented up to depth ${MAX_PRETTY_DEPTH} and compact beyond it`, () => {
     const pretty = jsonTree([{ thread_id: 't', tasks: chain(MAX_PRETTY_DEPTH) }]);
