@@ -189,8 +189,12 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
             ? { kind: 'dead_letter', error: 'x' }
             : { kind: 'remove' };
       });
-      // Wait until the first pass holds m1, then a concurrent pass must skip it.
-      for (let i = 0; i < 500 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+      void first.catch(() => undefined); // awaited below; a rejection meanwhile is not unhandled
+      // Wait until the first pass holds m1, however long the store takes to hand it out (a
+      // database under load can take seconds), then a concurrent pass must skip it.
+      const deadline = Date.now() + 10_000;
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      ensure(seen.length > 0, 'the first dispatch pass handed out nothing within 10 s');
       const second: string[] = [];
       await o.dispatch(t, async (e) => {
         second.push(e.id);

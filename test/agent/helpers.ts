@@ -12,8 +12,8 @@ import type { Json } from '../../src/wire/types.js';
 
 export { gate, parked } from '../helpers/async.js';
 
-/** `until` with the agent tests' longer default (loops make several model turns). */
-export const waitFor = (cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> =>
+/** `until` for the agent tests (loops make several model turns): the same long default bound. */
+export const waitFor = (cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> =>
   until(cond, timeoutMs, what);
 
 /** A supervisor reporting to a fresh owner inbox; stopped by `cleanup`. */
