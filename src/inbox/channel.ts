@@ -55,7 +55,8 @@ export class Channel<T> {
   /**
    * `capacity` is finite. `push` tests this before comparing with `capacity`, so that compare only
    * ever sees integers: optimised code that had compared with a finite bound is not thrown away
-   * (deoptimised) when an unbounded inbox (`Infinity`, not an integer to V8) comes along.
+   * (deoptimised) when an unbounded inbox (`Infinity`, not an integer to V8) comes along. Tested
+   * with `=== true`: a bare truthiness test of a field compiles to a check of every falsy kind.
    */
   readonly bounded: boolean;
 
@@ -78,7 +79,7 @@ export class Channel<T> {
       this.settle(w, msg);
       return;
     }
-    if (this.bounded && this.length >= this.capacity && !this.makeRoom(msg)) {
+    if (this.bounded === true && this.length >= this.capacity && !this.makeRoom(msg)) {
       this.dropped++;
       return;
     }

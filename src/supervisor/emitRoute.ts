@@ -1,7 +1,7 @@
 import type { InboxSender } from '../inbox/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { CustomTaskEvent, Json, TaskEvent } from '../wire/types.js';
-import { LATEST_BOX_STORES, type TaskEntry } from './entry.js';
+import type { TaskEntry } from './entry.js';
 import { notifyObservers, type Observer } from './eventObservers.js';
 import type { ReplicaLink } from './replicas.js';
 
@@ -74,13 +74,14 @@ export function emitCustom(
   // hidden class is kept for later tasks when the task ends (`keepPayloadShape`), not here: a call
   // that only a task's first event makes would throw the optimised path away at every new task.
   const box = entry.latest;
-  const previous = box === undefined ? undefined : box[0];
+  const previous = box === undefined ? undefined : box.event;
   if (previous !== undefined && previous.event_type !== eventType) keepLatestOfType(entry, previous);
-  // A young one-slot array holds it (see `TaskEntry.latest`), replaced every LATEST_BOX_STORES.
-  if (box === undefined || ++entry.latestStores >= LATEST_BOX_STORES) {
-    entry.latest = [event];
+  // A young holder keeps it (see `TaskEntry.latest`), a new one every 64 events (the literal, not
+  // an imported constant: that would be a checked module-binding load on every event).
+  if (box === undefined || ++entry.latestStores >= 64) {
+    entry.latest = { event };
     entry.latestStores = 0;
-  } else box[0] = event;
+  } else box.event = event;
   if (route.observers.size > 0) notifyObservers(route.observers, event, entry.ownerThreadId);
   const replicas = route.replicas;
   if (replicas !== undefined) return replicas.emit(entry, event);
@@ -100,7 +101,8 @@ export function deliverCounted(counters: SupervisorCounters, inbox: InboxSender,
   try {
     const before = inbox.dropped;
     ok = inbox.send(event);
-    if (before !== undefined) counters.eventsDropped += (inbox.dropped ?? before) - before;
+    const after = inbox.dropped;
+    if (after !== before && before !== undefined) counters.eventsDropped += (after ?? before) - before;
   } catch {
     ok = false;
   }

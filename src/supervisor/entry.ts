@@ -56,12 +56,12 @@ export interface TaskEntry {
   delivered: boolean;
   waiters: ((summary: TaskSummary) => void)[] | undefined;
   /**
-   * The latest custom event it emitted (`latestEvent`), in slot 0 of a one-slot array that the
-   * emit path replaces every {@link LATEST_BOX_STORES} events (read it with {@link lastEventOf}).
-   * The array is young, so storing each (young) event in it costs no old-to-new write barrier,
-   * which storing it on the long-lived entry itself cost on every event (~50 instructions).
+   * The latest custom event it emitted (`latestEvent`), in a holder that the emit path replaces
+   * every 64 events (read it with {@link lastEventOf}). The holder is young, so storing each
+   * (young) event in it costs no old-to-new write barrier, which storing it on the long-lived
+   * entry itself cost on every event (~50 instructions).
    */
-  latest: CustomTaskEvent[] | undefined;
+  latest: { event: CustomTaskEvent } | undefined;
   /** Events stored in `latest` since it was made. */
   latestStores: number;
   /** Per event type, the latest one that is not the latest event (filled when the type changes). */
@@ -70,9 +70,6 @@ export interface TaskEntry {
   flow: TaskFlow | undefined;
 }
 
-/** How many events the emit path stores in one `latest` array before it makes a new one. */
-export const LATEST_BOX_STORES = 64;
-
 /**
  * The latest custom event a task emitted, or `undefined`.
  *
@@ -80,8 +77,7 @@ export const LATEST_BOX_STORES = 64;
  * lastEventOf(entry)?.event_type; // 'progress'
  */
 export function lastEventOf(entry: TaskEntry): CustomTaskEvent | undefined {
-  const box = entry.latest;
-  return box === undefined ? undefined : box[0];
+  return entry.latest?.event;
 }
 
 const XSTATE_STOP = Object.freeze({ type: 'xstate.stop' });

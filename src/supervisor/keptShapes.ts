@@ -41,7 +41,7 @@ function keptEntry() {
   entry.cancelRequested = true;
   entry.done = true;
   entry.delivered = true;
-  entry.latest = [];
+  entry.latest = { event: { kind: 'custom', task_id: '', event_type: '', payload: null } };
   entry.latestStores = 1;
   return entry;
 }
