@@ -35,9 +35,11 @@ export const tick = () => new Promise((r) => setImmediate(r));
 /**
  * Runs `warmup` untimed rounds, then `trials` rounds alternating baseline and ours
  * (baseline, ours, baseline, ours …), with a GC before each. Each fn resolves to one figure.
+ * `swap`: every second round runs ours first (baseline, ours, ours, baseline …), so neither side
+ * always runs right after the other's garbage, for ratios near 1 where that order shows.
  * Returns { baseline: number[], ours: number[] }.
  */
-export async function interleave({ trials, warmup = 1, baseline, ours }) {
+export async function interleave({ trials, warmup = 1, baseline, ours, swap = false }) {
   for (let i = 0; i < warmup; i++) {
     await quiesce();
     await baseline();
@@ -46,10 +48,17 @@ export async function interleave({ trials, warmup = 1, baseline, ours }) {
   }
   const out = { baseline: [], ours: [] };
   for (let i = 0; i < trials; i++) {
+    const oursFirst = swap && i % 2 === 1;
+    if (oursFirst) {
+      await quiesce();
+      out.ours.push(await ours());
+    }
     await quiesce();
     out.baseline.push(await baseline());
-    await quiesce();
-    out.ours.push(await ours());
+    if (!oursFirst) {
+      await quiesce();
+      out.ours.push(await ours());
+    }
   }
   return out;
 }

@@ -220,6 +220,35 @@ describe('awaken-tasks/otel traceTasks (R4, R5, gaps 15/16)', () => {
     await supervisor.stop();
   });
 
+  it('the no-op tracer keeps no span for a task with no trace to continue, and keeps those that continue a trace', async () => {
+    const supervisor = createTaskSupervisor();
+    const tracing = traceTasks(supervisor, { tracer: trace.getTracer('noop') });
+    const release = gate();
+    const park = async () => {
+      await release.promise;
+      return 1;
+    };
+    const opts = { threadId: 't1', taskType: 'x', description: 'd' };
+    const inert = await supervisor.spawn(opts, park);
+    expect(tracing.openSpans).toBe(0);
+    // Spawned where a trace is active (an incoming request's): the no-op span carries it on, and a
+    // child task's span continues it from its parent's.
+    const remote = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const parent = await context.with(remote, () => supervisor.spawn(opts, park));
+    await supervisor.spawn({ ...opts, parentContext: { task_id: parent } }, park);
+    expect(tracing.openSpans).toBe(2);
+    release.open();
+    for (const t of supervisor.list('t1')) await supervisor.wait(t.task_id);
+    expect(supervisor.get(inert)?.status).toBe('completed');
+    expect(tracing.openSpans).toBe(0);
+    await supervisor.stop();
+  });
+
   it('bad arguments are TypeErrors', () => {
     expect(() => traceTasks(null as never)).toThrow(TypeError);
     const supervisor = createTaskSupervisor();

@@ -10,7 +10,7 @@ import {
 } from './attributes.js';
 import { otel } from './peer.js';
 
-const { context, SpanKind, SpanStatusCode, trace } = otel;
+const { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } = otel;
 
 /** What `traceTasks` takes. */
 export interface TraceTasksOptions {
@@ -24,7 +24,7 @@ export interface TraceTasksOptions {
 
 /** A running instrumentation, from `traceTasks`. */
 export interface TaskTracing {
-  /** Spans started and not yet ended. */
+  /** Spans started and not yet ended (an inert span of the API's no-op tracer is not kept). */
   readonly openSpans: number;
   /**
    * Stops observing the supervisor and ends every open span with `close_reason` = `reason`
@@ -99,6 +99,13 @@ export function traceTasks(supervisor: TaskSupervisor, options: TraceTasksOption
     );
     // Attributes are built only for a recording span: with no SDK, tracing costs next to nothing.
     if (span.isRecording()) span.setAttributes(startAttributes(summary, threadId));
+    // With no SDK and no trace to continue the span is inert (nothing recorded, nothing to
+    // propagate): it is not kept, so a task pays no bookkeeping for it.
+    else {
+      const sc = span.spanContext();
+      // The no-op tracer's shared constant first: the validity check runs two regular expressions.
+      if (sc === INVALID_SPAN_CONTEXT || !trace.isSpanContextValid(sc)) return;
+    }
     open.set(summary.task_id, { span, parent, ctx: undefined, parentTaskId, events: 0, dropped: 0 });
   };
 
