@@ -2,7 +2,12 @@
 // awaken-tasks benchmark: each scenario beside the plain-JavaScript baseline (async function +
 // AbortController + Map of summaries) in the same process, trials interleaved baseline/ours.
 //
-//   node bench/run.js [--only=1,3] [--trials=3] [--scale=1] [--save] [--no-sqlite]
+//   node bench/run.js [--only=1,3] [--trials=3] [--scale=1] [--save] [--no-sqlite] [--shared]
+//
+// Each scenario runs in a fresh process of its own (baseline and ours together in it), so what
+// the JIT learned from one scenario (the shapes and call targets its code saw) does not shape the
+// code the next one measures: run after scenario 1 in one process, scenario 4 read 0.48 where it
+// reads 0.63 alone. --shared runs every scenario in this one process instead.
 //
 // --scale shrinks every scenario's size (for quick looks); --save also writes
 // bench/results/<date>.json. Always writes bench/results/latest.json. Exit code 0 even when a
@@ -63,14 +68,42 @@ const files = [
   '20-concurrency-limit.js',
 ];
 
-const { fmt } = await import('./lib/measure.js');
+const { fmt, settleProcess } = await import('./lib/measure.js');
 const started = Date.now();
 const load0 = loadavg();
 const rows = [];
 const skipped = [];
-console.log(
-  `awaken-tasks bench — node ${process.version}, ${cpus().length} CPUs, load ${load0.map((x) => x.toFixed(2)).join(' ')}, trials ${trials}, scale ${scale}`,
-);
+const child = args.child === 'true';
+const isolate = !child && args.shared !== 'true';
+if (!child)
+  console.log(
+    `awaken-tasks bench — node ${process.version}, ${cpus().length} CPUs, load ${load0.map((x) => x.toFixed(2)).join(' ')}, trials ${trials}, scale ${scale}, ${isolate ? 'a process per scenario' : 'one process'}`,
+  );
+const ROWS = '@@rows ';
+
+/** Runs scenario `id` in a fresh process; its report lines are printed, its rows returned. */
+function runIsolated(id) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      ...process.execArgv.filter((a) => a !== '--expose-gc'),
+      fileURLToPath(import.meta.url),
+      `--only=${id}`,
+      `--trials=${trials}`,
+      `--scale=${scale}`,
+      '--child',
+      ...(args['no-sqlite'] ? ['--no-sqlite'] : []),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024 },
+  );
+  const out = (r.stdout ?? '').split('\n');
+  const last = out.find((l) => l.startsWith(ROWS));
+  for (const l of out) if (l !== '' && !l.startsWith(ROWS)) console.log(l);
+  if (r.status !== 0 || last === undefined) throw new Error(`scenario process exited ${r.status ?? r.signal}`);
+  return JSON.parse(last.slice(ROWS.length));
+}
+
 for (const file of files) {
   const mod = await import(pathToFileURL(join(here, 'scenarios', file)).href);
   if (only && !only.has(mod.id)) continue;
@@ -91,6 +124,16 @@ for (const file of files) {
     console.log(`  ${mod.id} ${mod.title}: skipped (DATABASE_URL is not set)`);
     continue;
   }
+  if (isolate) {
+    try {
+      rows.push(...runIsolated(mod.id));
+    } catch (e) {
+      console.log(`  ERROR ${mod.id} ${mod.title}: ${e?.message ?? e}`);
+      rows.push({ scenario: `${mod.id} ${mod.title}`, error: String(e?.message ?? e), pass: false });
+    }
+    continue;
+  }
+  await settleProcess();
   const t0 = Date.now();
   try {
     const got = await mod.run({ trials, scale });
@@ -104,6 +147,11 @@ for (const file of files) {
     console.log(`  ERROR ${mod.id} ${mod.title}: ${e?.stack ?? e}`);
     rows.push({ scenario: `${mod.id} ${mod.title}`, error: String(e?.message ?? e), pass: false });
   }
+}
+
+if (child) {
+  console.log(`${ROWS}${JSON.stringify(rows)}`);
+  process.exit(0);
 }
 
 // The table: medians of the interleaved trials, with the trial range in brackets.

@@ -29,6 +29,20 @@ async function quiesce() {
   globalThis.gc?.();
 }
 
+/**
+ * Between two scenarios: a few turns of the event loop, each followed by a full collection. What
+ * one scenario leaves behind must not be measured in the next: the last supervisor of a 100k-task
+ * scenario (its summaries, tens of MB) stays reachable for a couple of turns after its `stop()`
+ * resolved, and a collection in the same turn keeps it; the next scenario's trials then run with
+ * that much more heap to mark.
+ */
+export async function settleProcess() {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    globalThis.gc?.();
+  }
+}
+
 /** The next macrotask: lets finished work's reactions drain between trials. */
 export const tick = () => new Promise((r) => setImmediate(r));
 
