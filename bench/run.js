@@ -100,7 +100,8 @@ function runIsolated(id) {
   const out = (r.stdout ?? '').split('\n');
   const last = out.find((l) => l.startsWith(ROWS));
   for (const l of out) if (l !== '' && !l.startsWith(ROWS)) console.log(l);
-  if (r.status !== 0 || last === undefined) throw new Error(`scenario process exited ${r.status ?? r.signal}`);
+  if (r.status !== 0 || last === undefined)
+    throw new Error(`scenario process exited ${r.status ?? r.signal}`);
   return JSON.parse(last.slice(ROWS.length));
 }
 
