@@ -53,21 +53,6 @@ export function outcomeOf(value: unknown): TaskOutcome {
   }
 }
 
-/** The terminal event that reports `summary`, or `undefined` while it is `running`. */
-export function terminalEventOf(summary: TaskSummary): TaskEvent | undefined {
-  const taskId = summary.task_id;
-  switch (summary.status) {
-    case 'completed':
-      return { kind: 'completed', task_id: taskId, result: (summary.result ?? null) as never };
-    case 'failed':
-      return { kind: 'failed', task_id: taskId, error: summary.error ?? 'task failed' };
-    case 'cancelled':
-      return { kind: 'cancelled', task_id: taskId };
-    default:
-      return undefined;
-  }
-}
-
 /**
  * The terminal summary for `status`, reached by `event` (a settle, or the grace timer), and the
  * event to deliver. Summaries are immutable: the next one is a frozen copy of the last.

@@ -1,4 +1,4 @@
-import type { PersistedTaskMeta, TaskParentContext, TaskSummary } from './types.js';
+import type { PersistedTaskMeta, TaskEvent, TaskParentContext, TaskSummary } from './types.js';
 import { isEmptyParentContext } from './types.js';
 import { copyDurableFields } from './durableFields.js';
 
@@ -98,4 +98,27 @@ export function taskIdNumber(id: string): number | undefined {
     n = n * 10 + d;
   }
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * The terminal event that reports a task's summary or stored record, or `undefined` while it is
+ * `running`: the supervisor delivers it, and the PostgreSQL store records it with the record.
+ *
+ * @example
+ * terminalEventOf({ task_id: 'bg_1', status: 'failed', error: 'x' }); // { kind: 'failed', task_id: 'bg_1', error: 'x' }
+ */
+export function terminalEventOf(
+  r: Pick<TaskSummary, 'task_id' | 'status' | 'result' | 'error'>,
+): TaskEvent | undefined {
+  const taskId = r.task_id;
+  switch (r.status) {
+    case 'completed':
+      return { kind: 'completed', task_id: taskId, result: (r.result ?? null) as never };
+    case 'failed':
+      return { kind: 'failed', task_id: taskId, error: r.error ?? 'task failed' };
+    case 'cancelled':
+      return { kind: 'cancelled', task_id: taskId };
+    default:
+      return undefined;
+  }
 }

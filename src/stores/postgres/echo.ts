@@ -1,4 +1,5 @@
-import type { PersistedTaskMeta, TaskEvent } from '../../wire/types.js';
+import { terminalEventOf } from '../../wire/convert.js';
+import type { PersistedTaskMeta } from '../../wire/types.js';
 import type { FenceState } from './fencedPut.js';
 
 /** A stored row as `explain` reads it for a record that did not land. */
@@ -85,18 +86,6 @@ export async function takeEchoed(
 }
 
 /**
- * The terminal event a terminal record stands for.
- *
- * @example
- * terminalEvent({ ...meta, status: 'failed', error: 'x' }); // { kind: 'failed', task_id, error: 'x' }
- */
-export function terminalEvent(r: PersistedTaskMeta): TaskEvent {
-  if (r.status === 'completed') return { kind: 'completed', task_id: r.task_id, result: r.result ?? null };
-  if (r.status === 'failed') return { kind: 'failed', task_id: r.task_id, error: r.error ?? 'task failed' };
-  return { kind: 'cancelled', task_id: r.task_id };
-}
-
-/**
  * A landed terminal record's event is taken for this process's local inbox, under the thread's
  * `claim` (and its stored `seq`, for an acknowledging inbox): the supervisor delivers it.
  *
@@ -109,5 +98,5 @@ export function takeTerminal(
   claim: string,
   seq: number | undefined,
 ): void {
-  s.tookTerminal.set(r.task_id, { threadId: r.owner_thread_id, event: terminalEvent(r), claim, seq });
+  s.tookTerminal.set(r.task_id, { threadId: r.owner_thread_id, event: terminalEventOf(r)!, claim, seq });
 }

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
-import { taskIdNumber } from '../../wire/convert.js';
+import { taskIdNumber, terminalEventOf } from '../../wire/convert.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
 import { decodeRows } from '../decode.js';
 import type { TakenEvent } from '../coordination.js';
 import type { PutResult } from '../types.js';
 import { boolArray, column, recordsArray, textArray } from './arrays.js';
-import { echoes, type StoredRow, takeEchoed, takeTerminal, terminalEvent } from './echo.js';
+import { echoes, type StoredRow, takeEchoed, takeTerminal } from './echo.js';
 import { applyStatusColumn } from './orphan.js';
 import type { TableNames } from './schema.js';
 
@@ -161,7 +161,7 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
       batch.length,
       // The terminal events; '[]' for a batch of running records (every row reads NULL).
       batch.some((r) => r.status !== 'running')
-        ? JSON.stringify(batch.map((r) => (r.status === 'running' ? null : terminalEvent(r))))
+        ? JSON.stringify(batch.map((r) => terminalEventOf(r) ?? null))
         : '[]',
     ],
   );
