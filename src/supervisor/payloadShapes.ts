@@ -14,9 +14,10 @@ let next = 0;
 /**
  * Keeps the hidden class of a payload copy (and of its nested objects) alive after every event of
  * that shape is gone, by holding an object of the same shape whose values are blanked: `''` for a
- * string, `0` for a number, `false` for a boolean, `[]` for an array. V8 holds an object's hidden
- * class only while an object has it, and code optimised for it (the emit path's copy, a consumer
- * reading `event.payload`) is thrown away when it dies. The supervisor calls this once per task,
+ * string, `0` for a small integer and `0.5` for any other number, `false` for a boolean, `[]` for
+ * an array. V8 holds an object's hidden class only while an object has it, and code optimised for
+ * it (the emit path's copy, a consumer reading `event.payload`) is thrown away when it dies. The
+ * supervisor calls this once per task,
  * when the task ends, with its latest event's payload (while the task lives, that event keeps the
  * class alive); the last {@link KEPT} shapes are kept, and no payload value is. The keys are
  * kept: a shape with more than {@link MAX_KEYS} keys in all, or an own `__proto__` key, is not
@@ -66,7 +67,9 @@ function blank(copy: { [key: string]: Json }, depth: number, count: { keys: numb
 
 function blankValue(v: Json, depth: number, count: { keys: number }): unknown {
   if (typeof v === 'string') return '';
-  if (typeof v === 'number') return 0;
+  // A small integer and any other number are stored differently (a field's representation):
+  // the blank is of the same kind, so code optimised for the payload's fields stays valid.
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) <= 0x3fffffff ? 0 : 0.5;
   if (typeof v === 'boolean') return false;
   if (v === null) return null;
   if (Array.isArray(v)) return [];
