@@ -180,8 +180,13 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
       const held = new Promise<void>((r) => {
         release = r;
       });
+      let handedOut: () => void = () => undefined;
+      const handed = new Promise<void>((r) => {
+        handedOut = r;
+      });
       const first = o.dispatch(t, async (e) => {
         seen.push(e.id);
+        handedOut();
         if (e.id === 'm1') await held;
         return e.id === 'm2'
           ? { kind: 'retry' }
@@ -189,12 +194,17 @@ export const OUTBOX_CHECKS: ReadonlyArray<readonly [string, Check]> = [
             ? { kind: 'dead_letter', error: 'x' }
             : { kind: 'remove' };
       });
-      void first.catch(() => undefined); // awaited below; a rejection meanwhile is not unhandled
       // Wait until the first pass holds m1, however long the store takes to hand it out (a
-      // database under load can take seconds), then a concurrent pass must skip it.
-      const deadline = Date.now() + 10_000;
-      while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-      ensure(seen.length > 0, 'the first dispatch pass handed out nothing within 10 s');
+      // database under load can take seconds), then a concurrent pass must skip it. A pass that
+      // ends (or fails) without handing anything out ends the wait too.
+      await Promise.race([
+        handed,
+        first.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ]);
+      ensure(seen.length > 0, 'the first dispatch pass handed out nothing');
       const second: string[] = [];
       await o.dispatch(t, async (e) => {
         second.push(e.id);
