@@ -102,7 +102,8 @@ export function deliverCounted(counters: SupervisorCounters, inbox: InboxSender,
     const before = inbox.dropped;
     ok = inbox.send(event);
     const after = inbox.dropped;
-    if (after !== before && before !== undefined) counters.eventsDropped += (after ?? before) - before;
+    if (after !== before && before !== undefined && after !== undefined)
+      counters.eventsDropped += after - before;
   } catch {
     ok = false;
   }
