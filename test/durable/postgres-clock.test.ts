@@ -53,14 +53,40 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     open.push({ store, sup });
     return { table, store, sup, receiver: inbox.receiver };
   };
-  /** The terminal events delivered for `id` once its record is stored and nothing is left to write. */
+  /**
+   * The terminal events delivered for `id`: waits for the first, then until nothing is left to
+   * write and no stored event of the task is left untaken, and drains again (a duplicate would be
+   * delivered by then). A task whose epoch was replaced while it ran has no local inbox in the
+   * store any more: its terminal event is stored for the thread's receiver (this process) and
+   * arrives by notification, after its record and row landed, not with the write.
+   */
   const terminalEvents = async (
     sup: TaskSupervisor,
     receiver: ReturnType<typeof createInbox<TaskEvent>>['receiver'],
+    table: string,
     id: string,
   ) => {
-    await until(() => sup.stats().storeBacklog === 0, 5_000, 'nothing left to write');
-    return receiver.drain().filter((e) => e.task_id === id && e.kind !== 'custom');
+    const got: TaskEvent[] = [];
+    const take = () => {
+      for (const e of receiver.drain()) if (e.task_id === id && e.kind !== 'custom') got.push(e);
+    };
+    await until(
+      () => {
+        take();
+        return got.length > 0;
+      },
+      10_000,
+      'the terminal event delivered',
+    );
+    await until(() => sup.stats().storeBacklog === 0, 10_000, 'nothing left to write');
+    await until(
+      async () =>
+        (await pool.query(`SELECT 1 FROM "${table}_events" WHERE task_id = $1`, [id])).rowCount === 0,
+      10_000,
+      'every stored event of the task taken',
+    );
+    take();
+    return got;
   };
   const dbNow = async (): Promise<number> =>
     Number(
@@ -285,7 +311,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
     expect((await taskRow(table, id)).owner_epoch).toBe(store.epoch);
     // One outcome, one terminal event: the late attempt's result and attempt 2's do not both arrive.
-    expect(await terminalEvents(sup, receiver, id)).toEqual([
+    expect(await terminalEvents(sup, receiver, table, id)).toEqual([
       { kind: 'completed', task_id: id, result: { attempt: last } },
     ]);
   });
@@ -342,7 +368,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: timing on the database clo
     await until(() => sup.get(id)?.status === 'completed', 5_000, 'memory completed');
     expect(sup.get(id)).toMatchObject({ attempt: last, result: { attempt: last } });
     await until(async () => (await durableRow(table, id)).state === 'done', 5_000, 'row done');
-    expect(await terminalEvents(sup, receiver, id)).toEqual([
+    expect(await terminalEvents(sup, receiver, table, id)).toEqual([
       { kind: 'completed', task_id: id, result: { attempt: last } },
     ]);
   });
