@@ -1,8 +1,7 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDurableInbox, createInbox, createTaskSupervisor } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 import { replyLosingProxy } from './replyLosingProxy.js';
 
 requirePostgres('test/integration/postgres-event-lost-reply.test.ts');
@@ -14,16 +13,7 @@ const EVENTS_SQL = 'AS d(thread_id, task_id, body, local, acks';
 type Got = { kind: string; task_id: string; type?: string; payload?: { i: number } };
 
 describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its reply lost', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { pool, table: newTable } = pgSuite();
 
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await pool.query(sql, params)).rows[0].n);
@@ -50,8 +40,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   }
 
   it('received on the other replica: the retry finds the batch stored (even once consumed); each event is delivered once, in order', async () => {
-    const t = uniqueTable('evlost');
-    tables.push(t);
+    const t = newTable('evlost');
     const proxy = await replyLosingProxy(new URL(pgUrl!));
     const storeA = new PostgresTaskStore({ connectionString: proxy.url, table: t, pollMs: 100 });
     const storeB = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
@@ -99,8 +88,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   ])(
     'taken for a local inbox (%s): the retry answers as the lost attempt did; each event is delivered once, none stays stored (a plain inbox stores none, so it was never doubled: a guard)',
     async (_label, durable) => {
-      const t = uniqueTable('evlostl');
-      tables.push(t);
+      const t = newTable('evlostl');
       const app = `evlostl_${process.pid}_${Date.now()}`;
       const url = new URL(pgUrl!);
       url.searchParams.set('application_name', app);
@@ -155,8 +143,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   );
 
   it('a control request (a message to a task on another replica) committed with its reply lost: the retry records nothing; the task gets it once', async () => {
-    const t = uniqueTable('ctllost');
-    tables.push(t);
+    const t = newTable('ctllost');
     const proxy = await replyLosingProxy(new URL(pgUrl!));
     const storeA = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
     const storeB = new PostgresTaskStore({ connectionString: proxy.url, table: t, pollMs: 100 });
@@ -192,8 +179,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   }, 60_000);
 
   it('an events table of the earlier shape (no key column) is migrated when a store opens it', async () => {
-    const t = uniqueTable('evmig');
-    tables.push(t);
+    const t = newTable('evmig');
     const first = new PostgresTaskStore({ connectionString: pgUrl!, table: t });
     await first.load();
     await first.close();
