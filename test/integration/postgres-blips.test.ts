@@ -1,55 +1,31 @@
 import fc from 'fast-check';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { buildDist } from '../fixtures/childProcess.js';
-import { checkStreams, type Replica, type Reply, startReplica } from '../helpers/replicaChild.js';
+import { checkStreams, type Replica, type Reply, replicaChildren } from '../helpers/replicaChild.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { SEED } from '../property/seed.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-blips.test.ts');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!pgUrl)('replicas through connection blips on the shared PostgreSQL (issue 22)', () => {
-  let dist = '';
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  let running: Replica[] = [];
+  const db = pgSuite();
+  const { pool } = db;
   let proxies: TcpProxy[] = [];
-
-  beforeAll(() => {
-    dist = buildDist('pgblip');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
+  // Registered before the replicas' hooks, so it runs after their children are killed.
   afterEach(async () => {
-    for (const r of running) {
-      r.child.proc.kill('SIGCONT');
-      r.child.proc.kill('SIGKILL');
-    }
-    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
-    running = [];
     for (const p of proxies) await p.close();
     proxies = [];
   });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const replicas = replicaChildren('pgblip');
 
-  const newTable = () => {
-    const t = uniqueTable('blip');
-    tables.push(t);
-    return t;
-  };
-  const start = async (table: string, env: Record<string, string> = {}, url = pgUrl!) => {
-    const r = await startReplica(dist, url, table, env);
-    running.push(r);
-    return r;
-  };
+  const newTable = () => db.table('blip');
+  const start = (table: string, env: Record<string, string> = {}, url = pgUrl!) =>
+    replicas.start(url, table, env);
   /** Terminates the dedicated connection (the one holding the epoch's advisory lock) of `epoch`. */
   const terminateDedicated = async (table: string, epoch: string) =>
     (

@@ -1,12 +1,9 @@
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
 import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { buildDist } from '../fixtures/childProcess.js';
-import { type Replica, startReplica } from '../helpers/replicaChild.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { replicaChildren } from '../helpers/replicaChild.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-wake.test.ts');
 
@@ -20,36 +17,13 @@ function eventsIn(messages: readonly Message[]): Array<[string, string]> {
 }
 
 describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
-  let dist = '';
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
-  let children: Replica[] = [];
-
-  beforeAll(() => {
-    dist = buildDist('wake');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
-  afterEach(async () => {
-    for (const r of children) r.child.proc.kill('SIGKILL');
-    await Promise.all(children.map((r) => r.child.closed.catch(() => undefined)));
-    children = [];
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
-
-  const startA = async (table: string) => {
-    const r = await startReplica(dist, pgUrl!, table, { DURABLE: '1' });
-    children.push(r);
-    return r;
-  };
+  const db = pgSuite();
+  const { pool } = db;
+  const replicas = replicaChildren('wake');
+  const startA = (table: string) => replicas.start(pgUrl!, table, { DURABLE: '1' });
 
   it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
-    const table = uniqueTable('wake');
-    tables.push(table);
+    const table = db.table('wake');
     const a = await startA(table);
 
     // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
@@ -62,8 +36,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     const [t0, t1] = tasks as [string, string];
 
     // Replica B resumes run-1: it waits first, and its model releases t1 during t0's turn.
-    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(store);
+    const store = db.store(table);
     const inbox = createDurableInbox();
     const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
     const scripted = scriptedModel([{ text: 'saw the first' }, { text: 'saw the second' }]);
@@ -110,8 +83,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   }, 90_000);
 
   it('A is SIGKILLed while B waits: B’s periodic reload orphans A’s task and the failure wakes one more turn', async () => {
-    const table = uniqueTable('wake');
-    tables.push(table);
+    const table = db.table('wake');
     const a = await startA(table);
     const { outcome: first, tasks } = await a.callOk<{ outcome: RunOutcome; tasks: string[] }>('turn', {
       thread: 'T',
@@ -119,8 +91,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
       emits: [1, 0],
     });
     const [t0, t1] = tasks as [string, string];
-    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(store);
+    const store = db.store(table);
     const inbox = createDurableInbox();
     const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
     const scripted = scriptedModel([{ text: 'saw t0' }, { text: 'saw t1 fail' }]);
