@@ -32,6 +32,20 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
     return { id, release };
   }
 
+  /** Drains `receiver` into `got` until `done()` holds (20 s at most). */
+  const receiveUntil = (receiver: { drain(): unknown[] }, got: Got[], done: () => boolean, what: string) =>
+    until(
+      () => {
+        for (const m of receiver.drain()) got.push(m as Got);
+        return done();
+      },
+      20_000,
+      what,
+    );
+  /** Drains `receiver` into `got` until the terminal event is in. */
+  const receiveTerminal = (receiver: { drain(): unknown[] }, got: Got[]) =>
+    receiveUntil(receiver, got, () => got.some((e) => e.kind === 'completed'), 'the terminal event');
+
   function expectOnceInOrder(got: Got[], id: string) {
     const custom = got.filter((e) => e.kind === 'custom' && e.task_id === id);
     expect(custom.map((e) => e.payload?.i)).toEqual(Array.from({ length: M }, (_, i) => i));
@@ -54,23 +68,14 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
       proxy.loseReplies(EVENTS_SQL);
       release();
       // The batch commits unheard; B, notified, receives (and consumes) every event of it.
-      await until(
-        () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-          return proxy.lost && got.length >= M;
-        },
-        20_000,
+      await receiveUntil(
+        inbox.receiver,
+        got,
+        () => proxy.lost && got.length >= M,
         'the events batch committed and received',
       );
       proxy.cut();
-      await until(
-        () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-          return got.some((e) => e.kind === 'completed');
-        },
-        20_000,
-        'the terminal event',
-      );
+      await receiveTerminal(inbox.receiver, got);
       expectOnceInOrder(got, id);
       expect(await count(`SELECT count(*) AS n FROM "${t}_events"`)).toBe(0);
       await a.stop();
@@ -99,9 +104,6 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
         const a = createTaskSupervisor({ store, ownerInbox: inbox.sender });
         const { id, release } = await emitter(a);
         const got: Got[] = [];
-        const pull = () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-        };
         proxy.loseReplies(EVENTS_SQL);
         release();
         await until(
@@ -115,18 +117,10 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
           20_000,
           'the events batch committed',
         );
-        pull();
-        expect(got).toHaveLength(0);
+        expect(inbox.receiver.drain()).toHaveLength(0);
         if (durable) expect(await count(`SELECT count(*) AS n FROM "${t}_events"`)).toBe(M);
         proxy.cut();
-        await until(
-          () => {
-            pull();
-            return got.some((e) => e.kind === 'completed');
-          },
-          20_000,
-          'the terminal event',
-        );
+        await receiveTerminal(inbox.receiver, got);
         expectOnceInOrder(got, id);
         await until(
           async () => (await count(`SELECT count(*) AS n FROM "${t}_events"`)) === 0,
@@ -212,14 +206,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
         await b.loadThread('T');
         release();
         const got: Got[] = [];
-        await until(
-          () => {
-            for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-            return got.some((e) => e.kind === 'completed');
-          },
-          20_000,
-          'the terminal event',
-        );
+        await receiveTerminal(inbox.receiver, got);
         expectOnceInOrder(got, id);
         await a.stop();
         await b.stop();
