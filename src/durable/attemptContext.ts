@@ -1,12 +1,13 @@
 import type { InboxSender } from '../inbox/types.js';
-import type { DurableTaskStore } from '../stores/durable.js';
 import type { RequestInputOptions } from '../supervisor/input.js';
 import type { Usage } from '../supervisor/budget.js';
 import type { TaskContext } from '../supervisor/types.js';
 import { toJson } from '../wire/jsonSafe.js';
 import type { Json, TaskId } from '../wire/types.js';
 import { AttemptFencedError } from './errors.js';
+import type { AttemptRuntime } from './attempts.js';
 import type { AttemptTaskContext } from './host.js';
+import { CANCELLED, recordStep } from './storeCalls.js';
 
 /** One attempt's hold on its task: live until it ends, times out, or a write is refused. */
 export class AttemptScope {
@@ -26,31 +27,29 @@ const CHECKPOINT = 'checkpoint:';
 /**
  * The context of one attempt: the task's context seen through the attempt's scope. Its signal
  * aborts on cancel, on the attempt's timeout and on a refused write; every write (event, step,
- * checkpoint) checks the scope and is fenced in the store by (attempt, owner).
+ * checkpoint) checks the scope and is fenced in the store by (attempt, owner). A step or checkpoint
+ * write the store rejects is tried again on the store-call schedule (`recordStep`).
  */
 export class AttemptContext implements AttemptTaskContext {
+  readonly #rt: AttemptRuntime;
   readonly #outer: TaskContext;
   readonly #scope: AttemptScope;
-  readonly #store: DurableTaskStore;
-  readonly #owner: string;
   /** The task's recorded steps and checkpoints (shared by its attempts in this process). */
   readonly #recorded: Record<string, Json>;
   readonly attempt: number;
   readonly previousError: string | undefined;
 
   constructor(
+    rt: AttemptRuntime,
     outer: TaskContext,
     scope: AttemptScope,
-    store: DurableTaskStore,
-    owner: string,
     recorded: Record<string, Json>,
     attempt: number,
     previousError: string | undefined,
   ) {
+    this.#rt = rt;
     this.#outer = outer;
     this.#scope = scope;
-    this.#store = store;
-    this.#owner = owner;
     this.#recorded = recorded;
     this.attempt = attempt;
     this.previousError = previousError;
@@ -97,7 +96,7 @@ export class AttemptContext implements AttemptTaskContext {
     if (Object.hasOwn(this.#recorded, key)) return this.#recorded[key]!;
     this.#assertLive();
     const value = toJson(await fn(), 'step result');
-    return this.#record(key, value, false);
+    return this.#record(key, value, false, `step '${name}'`);
   }
 
   async checkpointGet(key: string): Promise<Json | undefined> {
@@ -108,13 +107,25 @@ export class AttemptContext implements AttemptTaskContext {
 
   async checkpointSet(key: string, value: unknown): Promise<void> {
     checkName(key, 'key');
-    await this.#record(CHECKPOINT + key, toJson(value, 'value'), true);
+    await this.#record(CHECKPOINT + key, toJson(value, 'value'), true, `checkpoint '${key}'`);
   }
 
-  async #record(key: string, value: Json, overwrite: boolean): Promise<Json> {
+  /**
+   * Writes `key` fenced by (attempt, owner), tried again while the store rejects (the write is
+   * idempotent). Throws the cancel's reason when the task is cancelled between tries, an
+   * `AttemptFencedError` when the attempt lost the task (refused, timed out), and the store call's
+   * error once the last try failed.
+   */
+  async #record(key: string, value: Json, overwrite: boolean, what: string): Promise<Json> {
     this.#assertLive();
-    const kept = await this.#store.setStep(this.taskId, this.attempt, this.#owner, key, value, overwrite);
-    if (kept === undefined || !this.#scope.live) {
+    const { hooks, store, owner } = this.#rt;
+    const scope = this.#scope;
+    const kept = await recordStep(hooks, this.#outer, scope.controller.signal, what, async () =>
+      // The attempt lost the task between tries: no write, refused like a fenced one.
+      scope.live ? store.setStep(this.taskId, this.attempt, owner, key, value, overwrite) : undefined,
+    );
+    if (kept === CANCELLED && scope.live && this.#outer.isCancelled()) throw this.#outer.signal.reason;
+    if (kept === CANCELLED || kept === undefined || !scope.live) {
       const e = this.#fencedError();
       this.#scope.fence(e);
       throw e;

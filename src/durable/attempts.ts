@@ -184,7 +184,7 @@ async function runOne(
   if (outerSignal.aborted) onCancel();
   else outerSignal.addEventListener('abort', onCancel, { once: true });
   const previous = row.attempt_errors.at(-1);
-  const ctx = new AttemptContext(outer, scope, rt.store, rt.owner, recorded, row.attempt, previous);
+  const ctx = new AttemptContext(rt, outer, scope, recorded, row.attempt, previous);
   const ms = def.attemptTimeoutMs;
   let timer: unknown;
   const body = Promise.resolve()

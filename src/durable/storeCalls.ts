@@ -27,14 +27,16 @@ export class StoreCallFailed extends Error {
 /**
  * Runs `call` until it resolves, waiting {@link STORE_RETRY_DELAYS_MS} between tries; `call` is
  * told whether an earlier try rejected (its write may have landed with its reply lost). Resolves
- * with {@link CANCELLED} when the task is cancelled between tries; rejects after the last try with
- * an error naming the task, `what`, the number of tries and the store's last error (as `cause`).
+ * with {@link CANCELLED} when the task is cancelled (or `stop` aborts) between tries; rejects after
+ * the last try with an error naming the task, `what`, the number of tries and the store's last
+ * error (as `cause`).
  */
 async function retrying<T>(
   hooks: DurableSupervisorHooks,
   outer: TaskContext,
   what: string,
   call: (afterFailure: boolean) => Promise<T>,
+  stop?: AbortSignal,
 ): Promise<T | typeof CANCELLED> {
   for (let tries = 0; ; tries++) {
     try {
@@ -47,8 +49,8 @@ async function retrying<T>(
           { cause: e },
         );
       }
-      await wait(hooks, delay, outer);
-      if (outer.isCancelled()) return CANCELLED;
+      await wait(hooks, delay, outer, stop);
+      if (outer.isCancelled() || stop?.aborted === true) return CANCELLED;
     }
   }
 }
@@ -110,13 +112,42 @@ export function readSteps(
   return retrying(rt.hooks, outer, 'read its steps', () => rt.store.steps(outer.taskId));
 }
 
-/** Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled. */
-export function wait(hooks: DurableSupervisorHooks, ms: number, outer: TaskContext): Promise<void> {
+/**
+ * Records a step or checkpoint (`setStep`), tried again while the store rejects: the write is
+ * fenced by (attempt, owner) and idempotent (a step keeps its first value, a checkpoint takes the
+ * same value again), so a try after one whose reply was lost gives the stored value. `write`
+ * resolves `undefined` when the fence refused it. Resolves with {@link CANCELLED} when the task is
+ * cancelled, or the attempt's `signal` aborts (its timeout, a refused write), between tries.
+ */
+export function recordStep(
+  hooks: DurableSupervisorHooks,
+  outer: TaskContext,
+  signal: AbortSignal,
+  what: string,
+  write: () => Promise<{ value: Json } | undefined>,
+): Promise<{ value: Json } | undefined | typeof CANCELLED> {
+  return retrying(hooks, outer, `record ${what}`, write, signal);
+}
+
+/**
+ * Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled (or `stop`
+ * aborts).
+ */
+export function wait(
+  hooks: DurableSupervisorHooks,
+  ms: number,
+  outer: TaskContext,
+  stop?: AbortSignal,
+): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = hooks.clock.setTimeout(() => resolve(), ms);
-    outer.cancelled().then(() => {
+    const done = (): void => {
       hooks.clock.clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = hooks.clock.setTimeout(done, ms);
+    outer.cancelled().then(done);
+    if (stop?.aborted === true) done();
+    else stop?.addEventListener('abort', done, { once: true });
   });
 }

@@ -28,7 +28,9 @@ export interface TypedTaskContext<E> extends Omit<TaskContext, 'emit'> {
    * Runs `fn` once for the task and returns its JSON result. In a durable task the result is
    * recorded (fenced: only while this attempt holds the task) and later attempts get it back
    * without running `fn` again; a write after the attempt lost its task throws
-   * `AttemptFencedError` and aborts `signal`.
+   * `AttemptFencedError` and aborts `signal`. A write the store rejects is tried again (about
+   * 22 s): a cancel meanwhile rejects with `signal.reason`, and a store still failing after the
+   * last try rejects with its error (the attempt fails with it unless caught).
    *
    * @example
    * const pages = await ctx.step('fetch', async () => (await fetchPages(input.url)).length);
@@ -55,6 +57,7 @@ export interface TaskCheckpoint {
   get<T extends JsonCompatible<T>>(key: string): Promise<T | undefined>;
   /**
    * Records `value` under `key`; rejects with `AttemptFencedError` once the attempt lost its task.
+   * Like a step's, a write the store rejects is tried again for about 22 s.
    *
    * @example
    * await ctx.checkpoint.set('cursor', 'page-7');

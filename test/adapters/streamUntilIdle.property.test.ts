@@ -5,18 +5,14 @@
  * shows exactly one ended task; every task's end is seen exactly once — shown to the model, in
  * `unread`, or still in the inbox when `maxTurns` cut the call short — and the turn bound holds.
  */
-import { jsonSchema, stepCountIs, streamText, type UIMessageChunk } from 'ai';
+import { jsonSchema } from 'ai';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import {
-  backgroundTaskTool,
-  type StreamUntilIdleOutcome,
-  streamUntilIdle,
-} from '../../src/adapters/ai-sdk/index.js';
+import { backgroundTaskTool } from '../../src/adapters/ai-sdk/index.js';
 import { createInbox, createTaskSupervisor, type Json } from '../../src/index.js';
 import { type Gate, gate } from '../helpers/async.js';
 import { assertWithSeed, runsFor } from '../property/seed.js';
-import { scriptedStreamingModel } from './streamUntilIdleScenario.js';
+import { scriptedStreamingModel, streamToEnd } from './streamUntilIdleScenario.js';
 
 const terminalIdOf = (e: Json): string | undefined => {
   const { kind, task_id } = e as { kind?: string; task_id?: string };
@@ -64,21 +60,17 @@ it('each task end: one continuation that sees exactly it, never twice, never mis
         const upTo = Math.min(n, released + (batches[batch++] ?? n));
         for (; released < upTo; released++) gates[released]!.open();
       });
-      let outcome: StreamUntilIdleOutcome | undefined;
-      const stream = streamUntilIdle({
-        supervisor,
-        threadId: 't',
-        inbox: inbox.receiver,
-        messages: [{ role: 'user', content: 'go' }],
-        stream: ({ messages, abortSignal }) =>
-          streamText({ model, tools: { job }, messages, stopWhen: stepCountIs(3), abortSignal }),
-        maxTurns,
-        onFinish: (o) => {
-          outcome = o;
+      const { outcome, chunks } = await streamToEnd(
+        model,
+        { job },
+        {
+          supervisor,
+          threadId: 't',
+          inbox: inbox.receiver,
+          messages: [{ role: 'user', content: 'go' }],
+          maxTurns,
         },
-      });
-      const chunks: UIMessageChunk[] = [];
-      for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(c);
+      );
 
       const ids = supervisor.list('t').map((s) => s.task_id);
       expect(ids).toHaveLength(n);

@@ -17,7 +17,7 @@ import {
   type TaskSupervisor,
 } from '../../src/index.js';
 import { type Gate, gate } from '../helpers/async.js';
-import { scriptedStreamingModel } from './streamUntilIdleScenario.js';
+import { scriptedStreamingModel, streamToEnd } from './streamUntilIdleScenario.js';
 
 type Setup = {
   supervisor: TaskSupervisor;
@@ -51,21 +51,17 @@ function setup(): Setup {
   });
   const run: Setup['run'] = async (steps, extra = {}, onCall) => {
     const { model, prompts } = scriptedStreamingModel(steps, onCall);
-    let outcome: StreamUntilIdleOutcome | undefined;
-    const stream = streamUntilIdle({
-      supervisor,
-      threadId: 't',
-      inbox: inbox.receiver,
-      messages: [{ role: 'user', content: 'go' }],
-      stream: ({ messages, abortSignal }) =>
-        streamText({ model, tools: { job }, messages, stopWhen: stepCountIs(3), abortSignal }),
-      onFinish: (o) => {
-        outcome = o;
+    const { outcome, chunks } = await streamToEnd(
+      model,
+      { job },
+      {
+        supervisor,
+        threadId: 't',
+        inbox: inbox.receiver,
+        messages: [{ role: 'user', content: 'go' }],
+        ...extra,
       },
-      ...extra,
-    });
-    const chunks: UIMessageChunk[] = [];
-    for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(c);
+    );
     return { outcome: outcome!, prompts, chunks };
   };
   return { supervisor, inbox, gates, run };
@@ -310,20 +306,12 @@ describe('streamUntilIdle bounds', () => {
         }
       },
     );
-    let outcome: StreamUntilIdleOutcome | undefined;
-    const chunks: UIMessageChunk[] = [];
-    const stream = streamUntilIdle({
-      supervisor,
-      threadId: 't',
-      inbox: inbox.receiver,
-      messages: [{ role: 'user', content: 'deploy' }],
-      stream: ({ messages, abortSignal }) =>
-        streamText({ model, tools: { deploy }, messages, stopWhen: stepCountIs(3), abortSignal }),
-      onFinish: (o) => {
-        outcome = o;
-      },
-    });
-    for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>) chunks.push(structuredClone(c));
+    const { outcome, chunks } = await streamToEnd(
+      model,
+      { deploy },
+      { supervisor, threadId: 't', inbox: inbox.receiver, messages: [{ role: 'user', content: 'deploy' }] },
+      true,
+    );
     expect(outcome).toMatchObject({ reason: 'idle', turns: 3 });
     expect(prompts[2]).toContain('Deploy to production?');
     expect(prompts[2]).not.toContain('kind=\\"completed\\"');

@@ -10,11 +10,13 @@ import {
   stepCountIs,
   streamText,
   ToolLoopAgent,
+  type ToolSet,
   type UIMessageChunk,
 } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3 } from 'ai/test';
 import {
   backgroundTaskTool,
+  type StreamUntilIdleOptions,
   type StreamUntilIdleOutcome,
   streamUntilIdle,
   type TaskCard,
@@ -70,6 +72,32 @@ export function scriptedStreamingModel(
     },
   });
   return { model, prompts };
+}
+
+/**
+ * Runs `streamUntilIdle` to its end, each turn a `streamText` call (three steps at most) of `model`
+ * with `tools`, and collects every chunk (with `snapshot`, a deep copy of each as it arrives). The
+ * outcome is the one `onFinish` reports, `undefined` when `options` brings its own `onFinish`.
+ */
+export async function streamToEnd(
+  model: ReturnType<typeof scriptedStreamingModel>['model'],
+  tools: ToolSet,
+  options: Omit<StreamUntilIdleOptions, 'stream'>,
+  snapshot = false,
+): Promise<{ outcome: StreamUntilIdleOutcome | undefined; chunks: UIMessageChunk[] }> {
+  let outcome: StreamUntilIdleOutcome | undefined;
+  const stream = streamUntilIdle({
+    stream: ({ messages, abortSignal }) =>
+      streamText({ model, tools, messages, stopWhen: stepCountIs(3), abortSignal }),
+    onFinish: (o) => {
+      outcome = o;
+    },
+    ...options,
+  });
+  const chunks: UIMessageChunk[] = [];
+  for await (const c of stream as unknown as AsyncIterable<UIMessageChunk>)
+    chunks.push(snapshot ? structuredClone(c) : c);
+  return { outcome, chunks };
 }
 
 /** What the scenario observed. */

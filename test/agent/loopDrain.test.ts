@@ -16,18 +16,15 @@ function fresh(): ReturnType<typeof setup> {
   return s;
 }
 const call = (name: string, id = 'call-1', args: Json = {}) => ({ toolCalls: [{ id, name, args }] });
-const compacted: Json = {
+/** A custom event of task `bg_c`. */
+const custom = (event_type: string, payload: Json): Json => ({
   kind: 'custom',
   task_id: 'bg_c',
-  event_type: 'context.compacted',
-  payload: { boundary_message_id: 'm1', summary: 's', pre_tokens: 10 },
-};
-const failedCompaction: Json = {
-  kind: 'custom',
-  task_id: 'bg_c',
-  event_type: 'context.compaction_failed',
-  payload: { boundary_message_id: 'm1', error: 'e' },
-};
+  event_type,
+  payload,
+});
+const compacted = custom('context.compacted', { boundary_message_id: 'm1', summary: 's', pre_tokens: 10 });
+const failedCompaction = custom('context.compaction_failed', { boundary_message_id: 'm1', error: 'e' });
 /** A model that pushes `payloads` into `inbox` on its first call, then follows `script`. */
 function pushingModel(
   inbox: { send(m: Json): boolean },
@@ -38,6 +35,18 @@ function pushingModel(
     if (script.requests.length === 0) for (const p of payloads) inbox.send(p);
     return script(req);
   };
+}
+/** A run on thread `t` with an inbox, into which `payloads` arrive during the model's first call. */
+async function runWhilePushing(payloads: Json[], script: ReturnType<typeof scriptedModel>) {
+  const { supervisor } = fresh();
+  const inbox = createInbox();
+  const out = await runAgentLoop({
+    model: pushingModel(inbox.sender, payloads, script),
+    supervisor,
+    threadId: 't',
+    inbox,
+  });
+  return { out, inbox };
 }
 const sendingTool = (inbox: { send(m: Json): boolean }, payloads: Json[]): ToolDefinition => ({
   name: 'send_events',
@@ -70,58 +79,35 @@ describe('drain points (O16)', () => {
   });
 
   it('O16 at a natural end compaction events are consumed in place and do not cause another turn', async () => {
-    const { supervisor } = fresh();
-    const inbox = createInbox();
-    const script = scriptedModel([{ text: 'end' }]);
-    const out = await runAgentLoop({
-      model: pushingModel(inbox.sender, [compacted, failedCompaction], script),
-      supervisor,
-      threadId: 't',
-      inbox,
-    });
+    const { out, inbox } = await runWhilePushing(
+      [compacted, failedCompaction],
+      scriptedModel([{ text: 'end' }]),
+    );
     expect(out).toMatchObject({ status: 'done', status_reason: 'natural', steps: 1 });
     expect(eventsIn(out.messages)).toEqual([]);
     expect(inbox.receiver.size).toBe(0);
   });
 
   it('S13 gap 18: at a natural end 0.6 compaction.started and compaction.skipped are consumed in place too and do not cause another turn', async () => {
-    const { supervisor } = fresh();
-    const inbox = createInbox();
-    const script = scriptedModel([{ text: 'end' }]);
-    const started: Json = {
-      kind: 'custom',
+    const started = custom('compaction.started', {
       task_id: 'bg_c',
-      event_type: 'compaction.started',
-      payload: { task_id: 'bg_c', boundary_message_id: 'm1', pre_tokens: 10 },
-    };
-    const skipped: Json = {
-      kind: 'custom',
-      task_id: 'bg_c',
-      event_type: 'compaction.skipped',
-      payload: { reason: 'min_savings_ratio' },
-    };
-    const out = await runAgentLoop({
-      model: pushingModel(inbox.sender, [started, skipped, compacted], script),
-      supervisor,
-      threadId: 't',
-      inbox,
+      boundary_message_id: 'm1',
+      pre_tokens: 10,
     });
+    const skipped = custom('compaction.skipped', { reason: 'min_savings_ratio' });
+    const { out, inbox } = await runWhilePushing(
+      [started, skipped, compacted],
+      scriptedModel([{ text: 'end' }]),
+    );
     expect(out).toMatchObject({ status: 'done', status_reason: 'natural', steps: 1 });
     expect(eventsIn(out.messages)).toEqual([]);
     expect(inbox.receiver.size).toBe(0);
   });
 
   it('O16 at a natural end any other payload is appended and the model takes another turn', async () => {
-    const { supervisor } = fresh();
-    const inbox = createInbox();
     const steering: Json = { kind: 'messages', messages: [{ role: 'user', content: 'also check 2023' }] };
     const script = scriptedModel([{ text: 'first answer' }, { text: 'second answer' }]);
-    const out = await runAgentLoop({
-      model: pushingModel(inbox.sender, [compacted, steering], script),
-      supervisor,
-      threadId: 't',
-      inbox,
-    });
+    const { out } = await runWhilePushing([compacted, steering], script);
     expect(out).toMatchObject({ status: 'done', steps: 2, response: 'second answer' });
     expect(script.requests[1]?.messages.at(-1)).toEqual({
       role: 'user',
@@ -426,20 +412,14 @@ describe('tool plumbing', () => {
   it('S10 the model is offered the user tools and the plugin tools (recover_failed_messages can be switched off)', async () => {
     const { supervisor } = fresh();
     const seen: string[][] = [];
+    /** Records the names of the tools it is offered. */
+    const model: AgentModel = async (req) => {
+      seen.push(req.tools.map((t) => t.name));
+      return { text: 'x' };
+    };
+    await runAgentLoop({ model, supervisor, threadId: 't', tools: [spawnTool(supervisor, parked)] });
     await runAgentLoop({
-      model: async (req) => {
-        seen.push(req.tools.map((t) => t.name));
-        return { text: 'x' };
-      },
-      supervisor,
-      threadId: 't',
-      tools: [spawnTool(supervisor, parked)],
-    });
-    await runAgentLoop({
-      model: async (req) => {
-        seen.push(req.tools.map((t) => t.name));
-        return { text: 'x' };
-      },
+      model,
       supervisor,
       threadId: 't',
       recoverFailedMessages: false,

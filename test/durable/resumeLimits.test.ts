@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTaskSupervisor, defineTask, LOST_ATTEMPT_ERROR, type TaskId } from '../../src/index.js';
+import {
+  createTaskSupervisor,
+  defineTask,
+  LOST_ATTEMPT_ERROR,
+  type SupervisorOptions,
+  type TaskId,
+  type TaskSupervisor,
+} from '../../src/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
 import { gate, until } from '../helpers/async.js';
 
@@ -46,17 +53,47 @@ function counted() {
   return { state, job };
 }
 
-/** The first process: spawns five durable tasks, sees their bodies start, and is abandoned. */
-async function firstLife(file: string, job: ReturnType<typeof counted>['job'], state: { started: number }) {
+/**
+ * A first process on `file`: `spawn` starts its tasks; once `started` resolves the process "dies":
+ * never stopped, its store closed under it.
+ */
+async function firstProcess<T>(
+  file: string,
+  spawn: (sup: TaskSupervisor) => Promise<T>,
+  started: (store: SqliteTaskStore) => Promise<unknown>,
+): Promise<T> {
   const store = new SqliteTaskStore(file);
-  const sup = createTaskSupervisor({ store });
-  const ids: TaskId[] = [];
-  for (let n = 0; n < 5; n++)
-    ids.push(await job.spawn(sup, { threadId: 't', description: `job ${n}` }, { n }));
-  await until(() => state.started === 5, 5_000, 'five bodies started');
-  // The process "dies": never stopped, its store closed under it.
+  const spawned = await spawn(createTaskSupervisor({ store }));
+  await started(store);
   await store.close();
-  return ids;
+  return spawned;
+}
+
+/** The first process of `counted`: spawns five durable tasks, sees their bodies start, and is abandoned. */
+function firstLife(file: string, job: ReturnType<typeof counted>['job'], state: { started: number }) {
+  return firstProcess(
+    file,
+    async (sup) => {
+      const ids: TaskId[] = [];
+      for (let n = 0; n < 5; n++)
+        ids.push(await job.spawn(sup, { threadId: 't', description: `job ${n}` }, { n }));
+      return ids;
+    },
+    () => until(() => state.started === 5, 5_000, 'five bodies started'),
+  );
+}
+
+/** A next process on `file` whose `register(type)` takes up `resumed` unfinished tasks. */
+async function nextProcess(
+  file: string,
+  type: { readonly taskType: string },
+  resumed: number,
+  options: SupervisorOptions = {},
+) {
+  const store = new SqliteTaskStore(file);
+  const sup = createTaskSupervisor({ store, ...options });
+  expect(await sup.register(type)).toBe(resumed);
+  return { store, sup };
 }
 
 describe('durable tasks taken up at register() pass through the concurrency limits', () => {
@@ -66,9 +103,7 @@ describe('durable tasks taken up at register() pass through the concurrency limi
     const ids = await firstLife(file, job, state);
 
     state.life = 2;
-    const store = new SqliteTaskStore(file);
-    const sup = createTaskSupervisor({ store, concurrency: { global: 2 } });
-    expect(await sup.register(job)).toBe(5);
+    const { store, sup } = await nextProcess(file, job, 5, { concurrency: { global: 2 } });
     const queued = () => ids.filter((id) => sup.get(id)?.phase === 'queued').length;
     // Every task has either started its body or waits for a slot.
     await until(() => state.running + queued() === 5, 5_000, 'five bodies running or queued');
@@ -95,9 +130,7 @@ describe('durable tasks taken up at register() pass through the concurrency limi
     const ids = await firstLife(file, job, state);
 
     state.life = 2;
-    let store = new SqliteTaskStore(file);
-    let sup = createTaskSupervisor({ store, concurrency: { global: 1 } });
-    expect(await sup.register(job)).toBe(5);
+    let { store, sup } = await nextProcess(file, job, 5, { concurrency: { global: 1 } });
     const isQueued = (id: TaskId) => sup.get(id)?.phase === 'queued';
     await until(() => state.running + ids.filter(isQueued).length === 5, 5_000, 'running or queued');
     expect(state.running).toBe(1);
@@ -148,16 +181,14 @@ describe('a durable task taken up at register() keeps its stored budget', () => 
         return 'spent';
       },
     });
-    let store = new SqliteTaskStore(file);
-    const first = createTaskSupervisor({ store });
-    const id = await spender.spawn(first, { threadId: 't', description: 's', budget: { tokens: 100 } });
-    await started.promise;
-    await store.close();
+    const id = await firstProcess(
+      file,
+      (first) => spender.spawn(first, { threadId: 't', description: 's', budget: { tokens: 100 } }),
+      () => started.promise,
+    );
 
     life = 2;
-    store = new SqliteTaskStore(file);
-    const sup = createTaskSupervisor({ store });
-    expect(await sup.register(spender)).toBe(1);
+    const { store, sup } = await nextProcess(file, spender, 1);
     const s = await sup.wait(id);
     expect(s).toMatchObject({ status: 'cancelled', stop_reason: 'budget', budget: { tokens: 100 } });
     await sup.stop();
@@ -186,17 +217,17 @@ describe('a durable task taken up at register() keeps its stored budget', () => 
         return 'spent';
       },
     });
-    let store = new SqliteTaskStore(file);
-    const first = createTaskSupervisor({ store });
-    const id = await spender.spawn(first, { threadId: 't', description: 's', budget: { tokens: 100 } });
-    await hanging.promise;
-    await until(async () => (await store.load('t'))[0]?.usage?.tokens === 60, 5_000, 'usage stored');
-    await store.close();
+    const id = await firstProcess(
+      file,
+      (first) => spender.spawn(first, { threadId: 't', description: 's', budget: { tokens: 100 } }),
+      async (store) => {
+        await hanging.promise;
+        await until(async () => (await store.load('t'))[0]?.usage?.tokens === 60, 5_000, 'usage stored');
+      },
+    );
 
     life = 2;
-    store = new SqliteTaskStore(file);
-    const sup = createTaskSupervisor({ store });
-    expect(await sup.register(spender)).toBe(1);
+    const { store, sup } = await nextProcess(file, spender, 1);
     const s = await sup.wait(id);
     expect(s).toMatchObject({ status: 'cancelled', stop_reason: 'budget', usage: { tokens: 120 } });
     expect(sup.usageOf({ taskId: id, tree: true })).toEqual({ tokens: 120 });

@@ -1,5 +1,6 @@
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { type Child, startChild } from '../fixtures/childProcess.js';
+import { afterEach, beforeAll } from 'vitest';
+import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
 import { until } from '../stores/pgEnv.js';
 
 export type Line = { t: string; [k: string]: unknown };
@@ -63,24 +64,52 @@ export class Replica {
   }
 }
 
-/** Starts a replica child on `table` at `url` and waits until it is ready. */
-export async function startReplica(
-  dist: string,
-  url: string,
-  table: string,
-  env: Record<string, string> = {},
-): Promise<Replica> {
-  const child = startChild('replica-child.mjs', {
-    AWAKEN_DIST: dist,
-    DATABASE_URL: url,
-    TABLE: table,
-    LEASE_MS: '30000',
-    POLL_MS: '100',
-    ...env,
+/**
+ * The replica child processes of a describe block. The package is built once before all
+ * (`buildDist(name)`); after each test every child started is killed (SIGCONT first, so a
+ * SIGSTOPped one dies too) and reaped.
+ */
+export interface ReplicaChildren {
+  /** Starts `test/fixtures/<fixture>` with `env` (and AWAKEN_DIST) and waits until it is ready. */
+  launch(fixture: string, env: Record<string, string>): Promise<Replica>;
+  /**
+   * Starts a replica-child.mjs on `table` at `url` (a 30 s lease, a 100 ms poll: `env` overrides)
+   * and waits until it is ready.
+   */
+  start(url: string, table: string, env?: Record<string, string>): Promise<Replica>;
+}
+
+export function replicaChildren(name: string): ReplicaChildren {
+  let dist = '';
+  let running: Replica[] = [];
+  beforeAll(() => {
+    dist = buildDist(name);
+  }, 120_000);
+  afterEach(async () => {
+    for (const r of running) {
+      r.child.proc.kill('SIGCONT');
+      r.child.proc.kill('SIGKILL');
+    }
+    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
+    running = [];
   });
-  const r = new Replica(child);
-  await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
-  return r;
+  const launch = async (fixture: string, env: Record<string, string>) => {
+    const r = new Replica(startChild(fixture, { AWAKEN_DIST: dist, ...env }));
+    running.push(r);
+    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
+    return r;
+  };
+  return {
+    launch,
+    start: (url, table, env = {}) =>
+      launch('replica-child.mjs', {
+        DATABASE_URL: url,
+        TABLE: table,
+        LEASE_MS: '30000',
+        POLL_MS: '100',
+        ...env,
+      }),
+  };
 }
 
 /**

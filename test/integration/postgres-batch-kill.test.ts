@@ -1,10 +1,9 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
 import type { InboxSender } from '../../src/inbox/types.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 import { rec } from '../helpers/records.js';
 import { replyLosingProxy } from './replyLosingProxy.js';
 
@@ -34,16 +33,7 @@ function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
 }
 
 describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { pool, table: newTable } = pgSuite();
 
   /** N tasks spawned (their running records in one batch), bodies held until `release`. */
   async function spawnHeld(store: PostgresTaskStore, durableInbox = false) {
@@ -124,8 +114,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
   }
 
   it('killed while its terminal batch is half applied (rolled back): the writer retries; every record lands once, every terminal event is delivered once', async () => {
-    const table = uniqueTable('bkill');
-    tables.push(table);
+    const table = newTable('bkill');
     const app = `bkill_${process.pid}_${Date.now()}`;
     const url = new URL(pgUrl!);
     url.searchParams.set('application_name', app);
@@ -170,8 +159,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
   ])(
     'the batch commits but its reply is lost with the connection (%s): the retry finds the rows already written; no record or event is lost or doubled',
     async (_label, durableInbox) => {
-      const table = uniqueTable('bkack');
-      tables.push(table);
+      const table = newTable('bkack');
       const proxy = await replyLosingProxy(new URL(pgUrl!));
       const store = new PostgresTaskStore({ connectionString: proxy.url, table });
       try {
@@ -207,8 +195,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
   it('a terminal record for an unknown id commits but its reply is lost: the retry finds it as written, landed and not refused', async () => {
     // A task cancelled before its running record was written has only its terminal record, which
     // is inserted as is (no owner epoch). Its retry must recognise it as the first attempt's.
-    const table = uniqueTable('bkfresh');
-    tables.push(table);
+    const table = newTable('bkfresh');
     const proxy = await replyLosingProxy(new URL(pgUrl!));
     const store = new PostgresTaskStore({ connectionString: proxy.url, table });
     try {

@@ -1,54 +1,39 @@
 import fc from 'fast-check';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { buildDist } from '../fixtures/childProcess.js';
-import { checkStreams, type Replica, type Reply, startReplica } from '../helpers/replicaChild.js';
+import { checkStreams, type Replica, type Reply, replicaChildren } from '../helpers/replicaChild.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 import { SEED } from '../property/seed.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-blips.test.ts');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!pgUrl)('replicas through connection blips on the shared PostgreSQL (issue 22)', () => {
-  let dist = '';
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  let running: Replica[] = [];
+  const db = pgSuite();
+  const { pool } = db;
   let proxies: TcpProxy[] = [];
-
-  beforeAll(() => {
-    dist = buildDist('pgblip');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
+  // Registered before the replicas' hooks, so it runs after their children are killed.
   afterEach(async () => {
-    for (const r of running) {
-      r.child.proc.kill('SIGCONT');
-      r.child.proc.kill('SIGKILL');
-    }
-    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
-    running = [];
     for (const p of proxies) await p.close();
     proxies = [];
   });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const replicas = replicaChildren('pgblip');
 
-  const newTable = () => {
-    const t = uniqueTable('blip');
-    tables.push(t);
-    return t;
-  };
-  const start = async (table: string, env: Record<string, string> = {}, url = pgUrl!) => {
-    const r = await startReplica(dist, url, table, env);
-    running.push(r);
-    return r;
+  const newTable = () => db.table('blip');
+  const start = (table: string, env: Record<string, string> = {}, url = pgUrl!) =>
+    replicas.start(url, table, env);
+  /** A replica on `table` whose every database connection goes through a new TCP proxy. */
+  const startProxied = async (table: string, env: Record<string, string>) => {
+    const target = new URL(pgUrl!);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    proxies.push(proxy);
+    const viaProxy = new URL(pgUrl!);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    return { proxy, replica: await start(table, env, viaProxy.toString()) };
   };
   /** Terminates the dedicated connection (the one holding the epoch's advisory lock) of `epoch`. */
   const terminateDedicated = async (table: string, epoch: string) =>
@@ -125,18 +110,13 @@ describe.skipIf(!pgUrl)('replicas through connection blips on the shared Postgre
 
   it('a half-open socket (a proxy that stops forwarding without closing): detected within pollMs + queryTimeoutMs (+1 s of slack), recovered with the epoch kept, warned; cancels and events delivered after', async () => {
     const t = newTable();
-    const target = new URL(pgUrl!);
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    proxies.push(proxy);
-    const viaProxy = new URL(pgUrl!);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
     // pollMs 200 + queryTimeoutMs 1000: the heartbeat that meets the dead socket fails within 1.2 s.
     // The pool's own connections through the proxy die with it; they time out after leaseMs (6 s).
-    const a = await start(
-      t,
-      { LEASE_MS: '6000', POLL_MS: '200', QUERY_TIMEOUT_MS: '1000' },
-      viaProxy.toString(),
-    );
+    const { proxy, replica: a } = await startProxied(t, {
+      LEASE_MS: '6000',
+      POLL_MS: '200',
+      QUERY_TIMEOUT_MS: '1000',
+    });
     const b = await start(t);
     await b.call('load', { thread: 'T' });
     const parks: string[] = [];
@@ -191,17 +171,12 @@ describe.skipIf(!pgUrl)('replicas through connection blips on the shared Postgre
 
   it('the polling fallback runs on its own schedule: with the listening connection hung (and its heartbeat waiting on it), a cancel still arrives by polling before the hang is even detected', async () => {
     const t = newTable();
-    const target = new URL(pgUrl!);
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    proxies.push(proxy);
-    const viaProxy = new URL(pgUrl!);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
     // A slow verdict on purpose: a hung heartbeat counts as lost only after 8 s.
-    const a = await start(
-      t,
-      { LEASE_MS: '30000', POLL_MS: '200', QUERY_TIMEOUT_MS: '8000' },
-      viaProxy.toString(),
-    );
+    const { proxy, replica: a } = await startProxied(t, {
+      LEASE_MS: '30000',
+      POLL_MS: '200',
+      QUERY_TIMEOUT_MS: '8000',
+    });
     const b = await start(t);
     const park = await a.spawn({ thread: 'T', kind: 'park' });
     await b.call('load', { thread: 'T' });

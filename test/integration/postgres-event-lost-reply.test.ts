@@ -1,8 +1,7 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDurableInbox, createInbox, createTaskSupervisor } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 import { replyLosingProxy } from './replyLosingProxy.js';
 
 requirePostgres('test/integration/postgres-event-lost-reply.test.ts');
@@ -14,16 +13,7 @@ const EVENTS_SQL = 'AS d(thread_id, task_id, body, local, acks';
 type Got = { kind: string; task_id: string; type?: string; payload?: { i: number } };
 
 describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its reply lost', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { pool, table: newTable } = pgSuite();
 
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await pool.query(sql, params)).rows[0].n);
@@ -42,6 +32,20 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
     return { id, release };
   }
 
+  /** Drains `receiver` into `got` until `done()` holds (20 s at most). */
+  const receiveUntil = (receiver: { drain(): unknown[] }, got: Got[], done: () => boolean, what: string) =>
+    until(
+      () => {
+        for (const m of receiver.drain()) got.push(m as Got);
+        return done();
+      },
+      20_000,
+      what,
+    );
+  /** Drains `receiver` into `got` until the terminal event is in. */
+  const receiveTerminal = (receiver: { drain(): unknown[] }, got: Got[]) =>
+    receiveUntil(receiver, got, () => got.some((e) => e.kind === 'completed'), 'the terminal event');
+
   function expectOnceInOrder(got: Got[], id: string) {
     const custom = got.filter((e) => e.kind === 'custom' && e.task_id === id);
     expect(custom.map((e) => e.payload?.i)).toEqual(Array.from({ length: M }, (_, i) => i));
@@ -50,8 +54,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   }
 
   it('received on the other replica: the retry finds the batch stored (even once consumed); each event is delivered once, in order', async () => {
-    const t = uniqueTable('evlost');
-    tables.push(t);
+    const t = newTable('evlost');
     const proxy = await replyLosingProxy(new URL(pgUrl!));
     const storeA = new PostgresTaskStore({ connectionString: proxy.url, table: t, pollMs: 100 });
     const storeB = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
@@ -65,23 +68,14 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
       proxy.loseReplies(EVENTS_SQL);
       release();
       // The batch commits unheard; B, notified, receives (and consumes) every event of it.
-      await until(
-        () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-          return proxy.lost && got.length >= M;
-        },
-        20_000,
+      await receiveUntil(
+        inbox.receiver,
+        got,
+        () => proxy.lost && got.length >= M,
         'the events batch committed and received',
       );
       proxy.cut();
-      await until(
-        () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-          return got.some((e) => e.kind === 'completed');
-        },
-        20_000,
-        'the terminal event',
-      );
+      await receiveTerminal(inbox.receiver, got);
       expectOnceInOrder(got, id);
       expect(await count(`SELECT count(*) AS n FROM "${t}_events"`)).toBe(0);
       await a.stop();
@@ -99,8 +93,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   ])(
     'taken for a local inbox (%s): the retry answers as the lost attempt did; each event is delivered once, none stays stored (a plain inbox stores none, so it was never doubled: a guard)',
     async (_label, durable) => {
-      const t = uniqueTable('evlostl');
-      tables.push(t);
+      const t = newTable('evlostl');
       const app = `evlostl_${process.pid}_${Date.now()}`;
       const url = new URL(pgUrl!);
       url.searchParams.set('application_name', app);
@@ -111,9 +104,6 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
         const a = createTaskSupervisor({ store, ownerInbox: inbox.sender });
         const { id, release } = await emitter(a);
         const got: Got[] = [];
-        const pull = () => {
-          for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-        };
         proxy.loseReplies(EVENTS_SQL);
         release();
         await until(
@@ -127,18 +117,10 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
           20_000,
           'the events batch committed',
         );
-        pull();
-        expect(got).toHaveLength(0);
+        expect(inbox.receiver.drain()).toHaveLength(0);
         if (durable) expect(await count(`SELECT count(*) AS n FROM "${t}_events"`)).toBe(M);
         proxy.cut();
-        await until(
-          () => {
-            pull();
-            return got.some((e) => e.kind === 'completed');
-          },
-          20_000,
-          'the terminal event',
-        );
+        await receiveTerminal(inbox.receiver, got);
         expectOnceInOrder(got, id);
         await until(
           async () => (await count(`SELECT count(*) AS n FROM "${t}_events"`)) === 0,
@@ -155,8 +137,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   );
 
   it('a control request (a message to a task on another replica) committed with its reply lost: the retry records nothing; the task gets it once', async () => {
-    const t = uniqueTable('ctllost');
-    tables.push(t);
+    const t = newTable('ctllost');
     const proxy = await replyLosingProxy(new URL(pgUrl!));
     const storeA = new PostgresTaskStore({ connectionString: pgUrl!, table: t, pollMs: 100 });
     const storeB = new PostgresTaskStore({ connectionString: proxy.url, table: t, pollMs: 100 });
@@ -192,8 +173,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
   }, 60_000);
 
   it('an events table of the earlier shape (no key column) is migrated when a store opens it', async () => {
-    const t = uniqueTable('evmig');
-    tables.push(t);
+    const t = newTable('evmig');
     const first = new PostgresTaskStore({ connectionString: pgUrl!, table: t });
     await first.load();
     await first.close();
@@ -226,14 +206,7 @@ describe.skipIf(!pgUrl)('PostgreSQL custom events: a batch committed with its re
         await b.loadThread('T');
         release();
         const got: Got[] = [];
-        await until(
-          () => {
-            for (const m of inbox.receiver.drain()) got.push(m as unknown as Got);
-            return got.some((e) => e.kind === 'completed');
-          },
-          20_000,
-          'the terminal event',
-        );
+        await receiveTerminal(inbox.receiver, got);
         expectOnceInOrder(got, id);
         await a.stop();
         await b.stop();

@@ -1,8 +1,6 @@
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, startChild } from '../fixtures/childProcess.js';
-import { Replica } from '../helpers/replicaChild.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Replica, replicaChildren } from '../helpers/replicaChild.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-flow-replicas.test.ts');
 
@@ -23,50 +21,31 @@ function maxOverlap(intervals: readonly { start: number; end: number }[]): numbe
 }
 
 describe.skipIf(!pgUrl)('flow control across PostgreSQL replicas (issue 23)', () => {
-  let dist = '';
-  let pool: pg.Pool;
+  const db = pgSuite();
+  const { pool } = db;
   const tables: string[] = [];
-  let running: Replica[] = [];
-
-  beforeAll(() => {
-    dist = buildDist('flow-replicas');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
-  afterEach(async () => {
-    for (const r of running) r.child.proc.kill('SIGKILL');
-    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
-    running = [];
-  });
+  // Runs before pgSuite's cleanup (after-hooks run last registered first).
   afterAll(async () => {
-    for (const t of tables) {
-      await dropTables(pool, t);
-      await pool.query(`DROP TABLE IF EXISTS "${t}_slots", "${t}_ledger"`);
-    }
-    await pool.end();
+    for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}_slots", "${t}_ledger"`);
   });
+  const replicas = replicaChildren('flow-replicas');
 
   const newTable = async () => {
-    const t = uniqueTable('flow');
+    const t = db.table('flow');
     tables.push(t);
     await pool.query(
       `CREATE TABLE "${t}_ledger" (task_id text PRIMARY KEY, pid int NOT NULL, started_at timestamptz NOT NULL, ended_at timestamptz)`,
     );
     return t;
   };
-  const start = async (table: string, env: Record<string, string> = {}) => {
-    const child = startChild('flow-replica-child.mjs', {
-      AWAKEN_DIST: dist,
+  const start = (table: string, env: Record<string, string> = {}) =>
+    replicas.launch('flow-replica-child.mjs', {
       DATABASE_URL: pgUrl!,
       TABLE: table,
       LEDGER: `${table}_ledger`,
       LIMIT: '3',
       ...env,
     });
-    const r = new Replica(child);
-    running.push(r);
-    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
-    return r;
-  };
 
   it('a type limit of 3 holds across two replicas spawning 100 tasks while one is SIGKILLed; the survivor completes all its tasks', async () => {
     const t = await newTable();

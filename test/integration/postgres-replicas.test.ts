@@ -1,59 +1,22 @@
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { buildDist, startChild } from '../fixtures/childProcess.js';
-import { Replica, type Reply } from '../helpers/replicaChild.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { type Reply, replicaChildren } from '../helpers/replicaChild.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-replicas.test.ts');
 
 describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => {
-  let dist = '';
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  let running: Replica[] = [];
+  const db = pgSuite();
+  const { pool } = db;
+  const replicas = replicaChildren('replicas');
 
-  beforeAll(() => {
-    dist = buildDist('replicas');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
-  afterEach(async () => {
-    for (const r of running) {
-      r.child.proc.kill('SIGCONT');
-      r.child.proc.kill('SIGKILL');
-    }
-    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
-    running = [];
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
-
-  const newTable = () => {
-    const t = uniqueTable('rep');
-    tables.push(t);
-    return t;
-  };
-  const start = async (table: string, env: Record<string, string> = {}) => {
-    const child = startChild('replica-child.mjs', {
-      AWAKEN_DIST: dist,
-      DATABASE_URL: pgUrl!,
-      TABLE: table,
-      // Death by kill is seen at once (advisory lock); only the stall test needs a short lease,
-      // and a long one keeps a busy CI machine from making a live replica look stalled.
-      LEASE_MS: '30000',
-      POLL_MS: '100',
-      // A killed replica's lock is gone at once; it is judged dead once gone this long.
-      LOCK_GRACE_MS: '1000',
-      ...env,
-    });
-    const r = new Replica(child);
-    running.push(r);
-    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
-    return r;
-  };
+  const newTable = () => db.table('rep');
+  // Death by kill is seen at once (advisory lock); only the stall test needs a short lease (the
+  // default is long, so a busy CI machine cannot make a live replica look stalled). A killed
+  // replica's lock is gone at once; it is judged dead once gone LOCK_GRACE_MS.
+  const start = (table: string, env: Record<string, string> = {}) =>
+    replicas.start(pgUrl!, table, { LOCK_GRACE_MS: '1000', ...env });
   const row = async (table: string, task: string) =>
     (await pool.query(`SELECT status, record, orphaned_at_ms FROM "${table}" WHERE task_id = $1`, [task]))
       .rows[0] as { status: string; record: string } | undefined;

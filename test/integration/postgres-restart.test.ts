@@ -1,10 +1,9 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
-import { buildDist } from '../fixtures/childProcess.js';
 import { clusterUnavailable, type OwnCluster, startOwnCluster } from '../helpers/pgCluster.js';
-import { checkStreams, type Replica, type Reply, startReplica } from '../helpers/replicaChild.js';
+import { checkStreams, type Reply, replicaChildren } from '../helpers/replicaChild.js';
 import { uniqueTable, until } from '../stores/pgEnv.js';
 
 // These tests restart a PostgreSQL cluster: always one they start themselves, on their own port
@@ -20,35 +19,22 @@ if (unavailable !== undefined) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(unavailable !== undefined)('replicas across a database restart (issue 22)', () => {
-  let dist = '';
   let cluster: OwnCluster;
   let pool: pg.Pool;
-  let running: Replica[] = [];
+  const replicas = replicaChildren('pgblip-restart');
 
   beforeAll(async () => {
-    dist = buildDist('pgblip-restart');
     cluster = await startOwnCluster('pgblip');
     pool = new pg.Pool({ connectionString: cluster.url });
     pool.on('error', () => undefined);
   }, 180_000);
-  afterEach(async () => {
-    for (const r of running) {
-      r.child.proc.kill('SIGCONT');
-      r.child.proc.kill('SIGKILL');
-    }
-    await Promise.all(running.map((r) => r.child.closed.catch(() => undefined)));
-    running = [];
-  });
   afterAll(async () => {
     await pool?.end();
     await cluster?.destroy();
   });
 
-  const start = async (table: string, env: Record<string, string> = {}) => {
-    const r = await startReplica(dist, cluster.url, table, { LEASE_MS: '20000', POLL_MS: '200', ...env });
-    running.push(r);
-    return r;
-  };
+  const start = (table: string, env: Record<string, string> = {}) =>
+    replicas.start(cluster.url, table, { LEASE_MS: '20000', POLL_MS: '200', ...env });
 
   it('a restart while 50 tasks run and emit: all complete with their results, every event reaches the other replica’s receiver in order and once, cancels sent during and after reach their bodies, spawns fail only while the database is down', async () => {
     const t = uniqueTable('restart');

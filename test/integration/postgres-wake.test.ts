@@ -1,12 +1,9 @@
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
 import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { buildDist } from '../fixtures/childProcess.js';
-import { type Replica, startReplica } from '../helpers/replicaChild.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { replicaChildren } from '../helpers/replicaChild.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-wake.test.ts');
 
@@ -20,52 +17,34 @@ function eventsIn(messages: readonly Message[]): Array<[string, string]> {
 }
 
 describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
-  let dist = '';
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
-  let children: Replica[] = [];
+  const db = pgSuite();
+  const { pool } = db;
+  const replicas = replicaChildren('wake');
 
-  beforeAll(() => {
-    dist = buildDist('wake');
-    pool = new pg.Pool({ connectionString: pgUrl });
-  }, 120_000);
-  afterEach(async () => {
-    for (const r of children) r.child.proc.kill('SIGKILL');
-    await Promise.all(children.map((r) => r.child.closed.catch(() => undefined)));
-    children = [];
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
-
-  const startA = async (table: string) => {
-    const r = await startReplica(dist, pgUrl!, table, { DURABLE: '1' });
-    children.push(r);
-    return r;
-  };
-
-  it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
-    const table = uniqueTable('wake');
-    tables.push(table);
-    const a = await startA(table);
-
-    // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
+  /**
+   * Replica A (a child process) runs turn 1 of run-1, whose two tasks emit `emits` events each and
+   * wait; replica B (here) opens the same table with a durable inbox.
+   */
+  async function turnOnA(emits: [number, number]) {
+    const table = db.table('wake');
+    const a = await replicas.start(pgUrl!, table, { DURABLE: '1' });
     const { outcome: first, tasks } = await a.callOk<{ outcome: RunOutcome; tasks: string[] }>('turn', {
       thread: 'T',
       run: 'run-1',
-      emits: [2, 1],
+      emits,
     });
+    const inbox = createDurableInbox();
+    const b = createTaskSupervisor({ store: db.store(table), ownerInbox: inbox.sender });
+    return { table, a, first, tasks: tasks as [string, string], inbox, b };
+  }
+
+  it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
+    // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
+    const { table, a, first, tasks, inbox, b } = await turnOnA([2, 1]);
     expect(first).toMatchObject({ status: 'waiting', status_reason: 'awaiting_tasks' });
-    const [t0, t1] = tasks as [string, string];
+    const [t0, t1] = tasks;
 
     // Replica B resumes run-1: it waits first, and its model releases t1 during t0's turn.
-    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(store);
-    const inbox = createDurableInbox();
-    const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
     const scripted = scriptedModel([{ text: 'saw the first' }, { text: 'saw the second' }]);
     const rowStatus = async (id: string) =>
       (await pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status;
@@ -110,19 +89,8 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   }, 90_000);
 
   it('A is SIGKILLed while B waits: B’s periodic reload orphans A’s task and the failure wakes one more turn', async () => {
-    const table = uniqueTable('wake');
-    tables.push(table);
-    const a = await startA(table);
-    const { outcome: first, tasks } = await a.callOk<{ outcome: RunOutcome; tasks: string[] }>('turn', {
-      thread: 'T',
-      run: 'run-1',
-      emits: [1, 0],
-    });
-    const [t0, t1] = tasks as [string, string];
-    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(store);
-    const inbox = createDurableInbox();
-    const b = createTaskSupervisor({ store, ownerInbox: inbox.sender });
+    const { a, first, tasks, inbox, b } = await turnOnA([1, 0]);
+    const [t0, t1] = tasks;
     const scripted = scriptedModel([{ text: 'saw t0' }, { text: 'saw t1 fail' }]);
     const model = async (req: { messages: Message[]; tools: ToolDefinition[] }) => {
       // During t0's turn, A dies with t1 still running.

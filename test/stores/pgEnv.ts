@@ -1,6 +1,7 @@
+import pg from 'pg';
+import { afterAll, it } from 'vitest';
+import { PostgresTaskStore, type PostgresTaskStoreOptions } from '../../src/stores/postgres/index.js';
 import { until as untilCondition } from '../helpers/async.js';
-import type pg from 'pg';
-import { it } from 'vitest';
 
 /**
  * The PostgreSQL server the tests use. In CI (`CI` set) it must be configured — `.ci/run` starts
@@ -54,3 +55,50 @@ export const until = (
   timeoutMs = 10_000,
   what = 'condition',
 ): Promise<void> => untilCondition(cond, timeoutMs, what, 20);
+
+/** A test file's (or describe block's) connection to the shared server; see {@link pgSuite}. */
+export interface PgSuite {
+  /** A pool of its own on `DATABASE_URL`, ended after all. */
+  readonly pool: pg.Pool;
+  /** A new {@link uniqueTable} of `prefix`, dropped (with {@link dropTables}) after all. */
+  table(prefix: string): string;
+  /**
+   * A store on `table` at `DATABASE_URL` polling every 100 ms (`options` override), closed after
+   * all, before the tables are dropped.
+   */
+  store(table: string, options?: Omit<PostgresTaskStoreOptions, 'table'>): PostgresTaskStore;
+  /** Closes `store` after all with the others (for a store made another way). */
+  track<S extends PostgresTaskStore>(store: S): S;
+}
+
+/**
+ * Call inside a `describe.skipIf(!pgUrl)` block: its pool, and the tables and stores its tests
+ * make, cleaned up after all (stores closed, then tables dropped, then the pool ended). The pool
+ * connects only when first used, so a skipped block never does. An `afterAll` the block registers
+ * after this call runs before that cleanup (after-hooks run last registered first).
+ */
+export function pgSuite(poolOptions: Omit<pg.PoolConfig, 'connectionString'> = {}): PgSuite {
+  const pool = new pg.Pool({ connectionString: pgUrl, ...poolOptions });
+  const tables: string[] = [];
+  const stores: PostgresTaskStore[] = [];
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    for (const t of tables) await dropTables(pool, t);
+    await pool.end();
+  });
+  const track = <S extends PostgresTaskStore>(store: S): S => {
+    stores.push(store);
+    return store;
+  };
+  return {
+    pool,
+    table: (prefix) => {
+      const t = uniqueTable(prefix);
+      tables.push(t);
+      return t;
+    },
+    store: (table, options = {}) =>
+      track(new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100, ...options })),
+    track,
+  };
+}

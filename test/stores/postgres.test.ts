@@ -1,38 +1,19 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/supervisor/restore.js';
 import { PostgresTaskStore, type RejectedRecordError } from '../../src/stores/postgres/index.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import { rec } from '../helpers/records.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from './pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from './pgEnv.js';
 
 requirePostgres('test/stores/postgres.test.ts');
 
 describe.skipIf(!pgUrl)('PostgresTaskStore', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const table = (p: string) => {
-    const t = uniqueTable(p);
-    tables.push(t);
-    return t;
-  };
-  const stores: PostgresTaskStore[] = [];
-  const open = (opts: ConstructorParameters<typeof PostgresTaskStore>[0]) => {
-    const s = new PostgresTaskStore({ pool, ...opts });
-    stores.push(s);
-    return s;
-  };
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const db = pgSuite();
+  const { pool, table } = db;
+  const open = (opts: ConstructorParameters<typeof PostgresTaskStore>[0]) =>
+    db.track(new PostgresTaskStore({ pool, ...opts }));
 
   it('passes storeConformance with its own pool (connectionString)', () => {
     const t = table('conf_own');

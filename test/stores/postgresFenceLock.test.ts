@@ -1,9 +1,8 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { PutResult } from '../../src/stores/types.js';
 import { rec } from '../helpers/records.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from './pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from './pgEnv.js';
 
 requirePostgres('test/stores/postgresFenceLock.test.ts');
 
@@ -13,12 +12,10 @@ requirePostgres('test/stores/postgresFenceLock.test.ts');
  * renewal, the event and control keys) must not hold a put up, nor a put hold them up.
  */
 describe.skipIf(!pgUrl)('PostgreSQL fenced put: the lock on its epoch row', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
+  const { pool, table } = pgSuite({ max: 4 });
   const stores: PostgresTaskStore[] = [];
   const open = () => {
-    const t = uniqueTable('fencelock');
-    tables.push(t);
+    const t = table('fencelock');
     // Its connections are named, so a test can see them wait in pg_stat_activity.
     const url = new URL(pgUrl!);
     url.searchParams.set('application_name', `fencelock-${t}`);
@@ -27,13 +24,9 @@ describe.skipIf(!pgUrl)('PostgreSQL fenced put: the lock on its epoch row', () =
     return { s, t };
   };
 
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
-  });
+  // Runs before pgSuite's cleanup (after-hooks run last registered first).
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
   });
 
   /** Whether a backend of this store's pool waits for a lock on a fenced put right now. */

@@ -1,10 +1,9 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBackgroundTasksPlugin, storeDurableMessageSink } from '../../src/agent/index.js';
 import type { DurableMessageRequest, DurableMessageSink } from '../../src/agent/index.js';
 import { createTaskSupervisor } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable } from './pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres } from './pgEnv.js';
 
 requirePostgres('postgresOutbox.test.ts');
 
@@ -17,22 +16,10 @@ const req = (id: string): DurableMessageRequest => ({
 });
 
 describe.runIf(pgUrl !== undefined)('PostgreSQL outbox across replicas', () => {
-  let pool: pg.Pool;
-  const table = uniqueTable('outbox');
-  const stores: PostgresTaskStore[] = [];
-  const replica = () => {
-    const s = new PostgresTaskStore({ pool, table });
-    stores.push(s);
-    return s;
-  };
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl, max: 20 });
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    await dropTables(pool, table);
-    await pool.end();
-  });
+  const db = pgSuite({ max: 20 });
+  const { pool } = db;
+  const table = db.table('outbox');
+  const replica = () => db.track(new PostgresTaskStore({ pool, table }));
 
   it('an entry committed on replica A is dispatched by whichever replica runs the step; concurrent step ends never dispatch one twice (SKIP LOCKED)', async () => {
     const a = replica();

@@ -1,10 +1,10 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { reapDead } from '../../src/stores/postgres/orphan.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import { rec } from '../helpers/records.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable } from './pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres } from './pgEnv.js';
 
 requirePostgres('test/stores/postgresReap.test.ts');
 
@@ -46,20 +46,10 @@ function cutBeforeOrphaning(pool: pg.Pool): pg.Pool {
 }
 
 describe.skipIf(!pgUrl)('PostgreSQL: reaping a dead replica', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { pool, table } = pgSuite({ max: 4 });
 
   it('a cut between revoking the epoch and orphaning its tasks undoes both: the next reaper does both, nothing stays running', async () => {
-    const t = uniqueTable('reap');
-    tables.push(t);
+    const t = table('reap');
     const dead = new PostgresTaskStore({ connectionString: pgUrl!, table: t, leaseMs: 60_000 });
     await dead.put([rec('bg_0'), rec('bg_1')]);
     const epoch = dead.epoch;

@@ -1,36 +1,17 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDurableInbox, createTaskSupervisor } from '../../src/index.js';
 import type { ThreadIdleEvent } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { isSettled } from '../helpers/async.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres } from '../stores/pgEnv.js';
 
 requirePostgres('test/supervisor/idleReplicas.test.ts');
 
 /** Two replicas in one process, each its own store on one table: the thread is idle on B when A's tasks end. */
 describe.skipIf(!pgUrl)('whenIdle across PostgreSQL replicas', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
-  const store = (table: string) => {
-    const s = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(s);
-    return s;
-  };
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { table, store } = pgSuite();
 
   it('B, which loaded the thread, becomes idle after both of A’s tasks end, with their events already in its inbox', async () => {
-    const t = uniqueTable('idle');
-    tables.push(t);
+    const t = table('idle');
     const a = createTaskSupervisor({ store: store(t) });
     const inbox = createDurableInbox();
     const b = createTaskSupervisor({ store: store(t), ownerInbox: inbox.sender });

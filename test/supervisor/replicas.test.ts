@@ -1,37 +1,17 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelTaskTool } from '../../src/agent/index.js';
 import { createInbox, createTaskSupervisor, TaskResult } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskChange } from '../../src/supervisor/types.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/supervisor/replicas.test.ts');
 
 /** Two replicas in one process: each its own store (pool, epoch, lock, LISTEN) on one table. */
 describe.skipIf(!pgUrl)('supervisor replica link on PostgreSQL', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
-  const store = (table: string, transactionPooling = false) => {
-    const s = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100, transactionPooling });
-    stores.push(s);
-    return s;
-  };
-  const table = () => {
-    const t = uniqueTable('link');
-    tables.push(t);
-    return t;
-  };
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const db = pgSuite();
+  const { pool } = db;
+  const store = (table: string, transactionPooling = false) => db.store(table, { transactionPooling });
+  const table = () => db.table('link');
 
   it('one process: events reach the local inbox in order, terminal last, and are not kept', async () => {
     const t = table();

@@ -1,12 +1,10 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dispatchOutbox, messageDeliveryStatus } from '../../src/agent/index.js';
 import { createTaskSupervisor } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { ControlRequest } from '../../src/stores/coordination.js';
 import type { TaskSupervisor } from '../../src/supervisor/types.js';
 import type { OutboxEntry } from '../../src/wire/messaging.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/supervisor/replicasMessageDeadLetter.test.ts');
 
@@ -37,27 +35,10 @@ const childEntry = (id: string, taskId: string, message: string): OutboxEntry =>
 
 /** Two replicas in one process on one database: the sender on B, the sub-agent on A. */
 describe.skipIf(!pgUrl)('a message routed to a sub-agent on another replica (PostgreSQL)', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
-  const store = (table: string) => {
-    const s = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(s);
-    return s;
-  };
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
-  afterAll(async () => {
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
+  const { pool, table, store } = pgSuite();
 
   async function twoReplicas() {
-    const t = uniqueTable('msgdl');
-    tables.push(t);
+    const t = table('msgdl');
     const a = createTaskSupervisor({ store: store(t) });
     const b = createTaskSupervisor({ store: store(t) });
     let finish!: () => void;
@@ -72,7 +53,7 @@ describe.skipIf(!pgUrl)('a message routed to a sub-agent on another replica (Pos
       return 'done';
     });
     expect(await b.loadThread('T')).toBe(1);
-    return { a, b, id, finish, got };
+    return { t, a, b, id, finish, got };
   }
 
   it('issue 24: the sub-agent ends before its owner applies the message: a dead letter with the reason in the sender outbox, on every replica', async () => {
@@ -118,7 +99,7 @@ describe.skipIf(!pgUrl)('a message routed to a sub-agent on another replica (Pos
   });
 
   it('issue 24: the owner fails the message while the sender dispatch still holds the entry: the dead letter waits for its commit', async () => {
-    const { a, b, id, finish } = await twoReplicas();
+    const { t, a, b, id, finish } = await twoReplicas();
     const gate = gateControl(a);
     await b.messages.enqueue('T', childEntry('m-held', id, 'racing'));
     const handled = await b.messages.dispatch('T', async (entry) => {
@@ -133,7 +114,7 @@ describe.skipIf(!pgUrl)('a message routed to a sub-agent on another replica (Pos
           (
             await pool.query(
               `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
-              [`%${tables.at(-1)}_outbox%`],
+              [`%${t}_outbox%`],
             )
           ).rows[0].n > 0,
         5_000,

@@ -1,31 +1,22 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, TaskResult } from '../../src/index.js';
 import type { TaskContext } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { gate } from '../helpers/async.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/supervisor/replicasNestedRun.test.ts');
 
 /** Nested spawns record their run (S2) with PostgreSQL as the authority of two replicas. */
 describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas (S2, S3, gap 11)', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
-  const stores: PostgresTaskStore[] = [];
+  const db = pgSuite();
+  const { pool } = db;
   const stops: Array<() => Promise<void>> = [];
   const replica = (table: string) => {
-    const store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    stores.push(store);
-    const s = createTaskSupervisor({ store });
+    const s = createTaskSupervisor({ store: db.store(table) });
     stops.push(() => s.stop());
     return s;
   };
-  const table = () => {
-    const t = uniqueTable('nestrun');
-    tables.push(t);
-    return t;
-  };
+  const table = () => db.table('nestrun');
   const row = async (t: string, id: string) =>
     (await pool.query(`SELECT run_id, parent_task_id, status FROM "${t}" WHERE task_id = $1`, [id])).rows[0];
   const opts = (extra: object = {}) => ({ threadId: 'T', taskType: 'job', description: 'd', ...extra });
@@ -34,14 +25,9 @@ describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas 
     return TaskResult.cancelled();
   };
 
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
+  // Runs before pgSuite's cleanup (after-hooks run last registered first).
   afterAll(async () => {
     for (const stop of stops) await stop();
-    await Promise.all(stores.map((s) => s.close()));
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
   });
 
   it('S2 the nested record carries run_id in the database; B sees only the root as the run root and its sweep reaches the nested task on A once', async () => {

@@ -1,42 +1,31 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createInbox, createTaskSupervisor, StoreError, type TaskEvent } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { PersistedTaskMeta } from '../../src/wire/types.js';
 import { gate } from '../helpers/async.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/supervisor/replicasRetry.test.ts');
 
 describe.skipIf(!pgUrl)('replicas: writes that fail are retried, not dropped (issue 22)', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
+  const db = pgSuite();
+  const { pool } = db;
   const stores: PostgresTaskStore[] = [];
   let proxy: TcpProxy | undefined;
-  const table = () => {
-    const t = uniqueTable('retry');
-    tables.push(t);
-    return t;
-  };
+  const table = () => db.table('retry');
   const open = (opts: ConstructorParameters<typeof PostgresTaskStore>[0]) => {
     const s = new PostgresTaskStore({ pollMs: 100, ...opts });
     stores.push(s);
     return s;
   };
 
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-  });
   afterEach(async () => {
     proxy?.unblock();
     await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
     await proxy?.close();
     proxy = undefined;
-  });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
   });
 
   it('rejects a bad queryTimeoutMs or lockGraceMs with a TypeError', () => {

@@ -1,0 +1,90 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTaskSupervisor, defineTask } from '../../src/index.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import { gate } from '../helpers/async.js';
+import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/durable/stepRetry-postgres.test.ts');
+
+describe.skipIf(!pgUrl)(
+  'a durable step whose store connection is killed while it records (PostgreSQL)',
+  () => {
+    let pool: pg.Pool;
+    const table = uniqueTable('dstep');
+    let store: PostgresTaskStore;
+
+    beforeAll(() => {
+      pool = new pg.Pool({ connectionString: pgUrl });
+      store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
+    });
+    afterAll(async () => {
+      await store.close();
+      await dropTables(pool, table);
+      await pool.end();
+    });
+
+    it('pg_terminate_backend of the connection writing the step: the step is recorded on a later try, the task completes on attempt 1', async () => {
+      const sup = createTaskSupervisor({ store });
+      const inStep = gate();
+      const release = gate();
+      let fetches = 0;
+      const job = defineTask({
+        taskType: 'job',
+        durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 3 } },
+        run: async (ctx) => {
+          const pages = await ctx.step('fetch', async () => {
+            fetches++;
+            inStep.open();
+            await release.promise;
+            return { pages: 3 };
+          });
+          return { attempt: ctx.attempt, pages };
+        },
+      });
+      const id = await job.spawn(sup, { threadId: 't', description: 'j' });
+      await inStep.promise;
+
+      // Hold the task's row so the step's write (fenced FOR SHARE on that row) waits on the lock:
+      // the store's connection is then caught mid-write, and killed there.
+      const locker = await pool.connect();
+      try {
+        await locker.query('BEGIN');
+        await locker.query(`SELECT 1 FROM "${table}_durable" WHERE task_id = $1 FOR UPDATE`, [id]);
+        release.open();
+        const writing = async () =>
+          (
+            await pool.query<{ pid: number }>(
+              `SELECT pid FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
+              [`${table}_durable_steps`],
+            )
+          ).rows.map((r) => r.pid);
+        await until(async () => (await writing()).length === 1, 10_000, 'the step write to wait on the lock');
+        const killed = await pool.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
+          [`${table}_durable_steps`],
+        );
+        expect(killed.rowCount).toBe(1);
+        await until(async () => (await writing()).length === 0, 10_000, 'the killed write to be gone');
+      } finally {
+        await locker.query('ROLLBACK');
+        locker.release();
+      }
+
+      const s = await sup.wait(id);
+      expect(s.status).toBe('completed');
+      expect(s.result).toEqual({ attempt: 1, pages: { pages: 3 } });
+      expect(s.attempt).toBe(1);
+      expect(s.attempt_errors).toBeUndefined();
+      expect(fetches).toBe(1);
+      const steps = await pool.query<{ name: string; value: string }>(
+        `SELECT name, value FROM "${table}_durable_steps" WHERE task_id = $1`,
+        [id],
+      );
+      expect(steps.rows.map((r) => [r.name, JSON.parse(r.value)])).toEqual([['step:fetch', { pages: 3 }]]);
+      await sup.stop();
+    });
+  },
+);
