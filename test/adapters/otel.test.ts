@@ -1,27 +1,12 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TASK_ATTRIBUTES, TASK_SPAN_NAME, traceTasks } from '../../src/adapters/otel/index.js';
 import { createTaskSupervisor, defineTask, TaskResult, withToolLineage } from '../../src/index.js';
 import { gate, until } from '../helpers/async.js';
+import { inMemoryTracing } from './otelTracing.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const tracer = provider.getTracer('test');
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+const { exporter, tracer } = inMemoryTracing();
 beforeEach(() => exporter.reset());
 
 const taskSpans = () => exporter.getFinishedSpans().filter((s) => s.name === TASK_SPAN_NAME);

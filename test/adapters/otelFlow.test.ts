@@ -1,25 +1,9 @@
-import { context } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TASK_ATTRIBUTES, TASK_SPAN_NAME, traceTasks } from '../../src/adapters/otel/index.js';
 import { createTaskSupervisor, TaskResult } from '../../src/index.js';
+import { inMemoryTracing } from './otelTracing.js';
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const tracer = provider.getTracer('test');
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+const { exporter, tracer } = inMemoryTracing();
 
 describe('awaken-tasks/otel: usage and stop reasons on task spans', () => {
   it('a task span carries its summed usage and, when it was stopped, why', async () => {

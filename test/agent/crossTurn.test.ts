@@ -13,6 +13,18 @@ import { dataOf, freshSupervisors, parked, spawnTool } from './helpers.js';
 const { fresh } = freshSupervisors();
 const CANCEL_RESEARCH = { target: { relation: 'child', name: 'research' } };
 
+/** A parked task of type `taskType` on `threadId`, named `name`, under `parentContext`. */
+const spawnParked = (
+  s: ReturnType<typeof fresh>,
+  threadId: string,
+  name: string,
+  parentContext: { run_id: string; task_id?: string },
+  description: string,
+  taskType = 't',
+) => s.spawn({ threadId, taskType, description, name, parentContext }, parked);
+/** A tool-call context of run `runId` on thread-1. */
+const runContext = (runId: string) => ({ threadId: 'thread-1', runId, runController: new AbortController() });
+
 /** The tool results the loop recorded for `toolName`, parsed. */
 function toolResults(messages: readonly Message[], callId: string): Json {
   const m = messages.find((x) => x.role === 'tool' && x.toolCallId === callId);
@@ -25,16 +37,7 @@ describe('cross-turn cancel and message in Run scope (documented difference from
     const s = fresh();
     const tools = [spawnTool(s, parked, { name: 'research' }), cancelTaskTool(s)];
     // Another conversation has its own task named 'research'.
-    const foreign = await s.spawn(
-      {
-        threadId: 'thread-2',
-        taskType: 'worker',
-        description: 'theirs',
-        name: 'research',
-        parentContext: { run_id: 'run-x' },
-      },
-      parked,
-    );
+    const foreign = await spawnParked(s, 'thread-2', 'research', { run_id: 'run-x' }, 'theirs', 'worker');
 
     // Turn 1: the model starts the research.
     const turn1 = await runAgentLoop({
@@ -84,39 +87,12 @@ describe('cross-turn cancel and message in Run scope (documented difference from
   it('L11x by id too; the current run root wins over an earlier run task; another thread task is never found', async () => {
     const s = fresh();
     const tool = cancelTaskTool(s);
-    const earlier = await s.spawn(
-      {
-        threadId: 'thread-1',
-        taskType: 't',
-        description: 'e',
-        name: 'old',
-        parentContext: { run_id: 'run-1' },
-      },
-      parked,
-    );
+    const earlier = await spawnParked(s, 'thread-1', 'old', { run_id: 'run-1' }, 'e');
     // A task whose id is the name 'old' cannot exist, but a current-run root addressed by id must
     // win: name the current run's root after the earlier task's id.
-    const current = await s.spawn(
-      {
-        threadId: 'thread-1',
-        taskType: 't',
-        description: 'c',
-        name: earlier,
-        parentContext: { run_id: 'run-3' },
-      },
-      parked,
-    );
-    const theirs = await s.spawn(
-      {
-        threadId: 'thread-2',
-        taskType: 't',
-        description: 'x',
-        name: 'x',
-        parentContext: { run_id: 'run-1' },
-      },
-      parked,
-    );
-    const ctx = { threadId: 'thread-1', runId: 'run-3', runController: new AbortController() };
+    const current = await spawnParked(s, 'thread-1', earlier, { run_id: 'run-3' }, 'c');
+    const theirs = await spawnParked(s, 'thread-2', 'x', { run_id: 'run-1' }, 'x');
+    const ctx = runContext('run-3');
     // `earlier` is the id of the earlier task and the name of the current run's root: the current run wins.
     expect(dataOf(await tool.execute({ target: { relation: 'child', name: earlier } }, ctx))).toMatchObject({
       status: 'accepted',
@@ -140,27 +116,9 @@ describe('cross-turn cancel and message in Run scope (documented difference from
 
   it('L11x a nested task of an earlier run is not a child of the run: not found by cancel_task', async () => {
     const s = fresh();
-    const root = await s.spawn(
-      {
-        threadId: 'thread-1',
-        taskType: 't',
-        description: 'r',
-        name: 'root',
-        parentContext: { run_id: 'run-1' },
-      },
-      parked,
-    );
-    await s.spawn(
-      {
-        threadId: 'thread-1',
-        taskType: 't',
-        description: 'n',
-        name: 'nested',
-        parentContext: { run_id: 'run-1', task_id: root },
-      },
-      parked,
-    );
-    const ctx = { threadId: 'thread-1', runId: 'run-2', runController: new AbortController() };
+    const root = await spawnParked(s, 'thread-1', 'root', { run_id: 'run-1' }, 'r');
+    await spawnParked(s, 'thread-1', 'nested', { run_id: 'run-1', task_id: root }, 'n');
+    const ctx = runContext('run-2');
     expect(
       dataOf(await cancelTaskTool(s).execute({ target: { relation: 'child', name: 'nested' } }, ctx)),
     ).toMatchObject({
@@ -182,7 +140,7 @@ describe('cross-turn cancel and message in Run scope (documented difference from
       echo,
     );
     const tool = sendMessageTool(s);
-    const ctx = { threadId: 'thread-1', runId: 'run-2', runController: new AbortController() };
+    const ctx = runContext('run-2');
     expect(
       dataOf(await tool.execute({ to: { relation: 'child', name: 'helper' }, message: 'hi' }, ctx)),
     ).toMatchObject({

@@ -83,6 +83,24 @@ export function spawnTool(
   };
 }
 
+/** A user tool (`send_events` unless named) whose every call sends `payloads` into `inbox`. */
+export function sendingTool(
+  inbox: { send(m: Json): boolean },
+  payloads: Json[],
+  toolName = 'send_events',
+): ToolDefinition {
+  return {
+    name: toolName,
+    description: 'pushes events',
+    parameters: { type: 'object' },
+    validate: () => undefined,
+    execute: async () => {
+      for (const p of payloads) inbox.send(p);
+      return { ok: true, data: 'sent' };
+    },
+  };
+}
+
 /** The JSON body of a `<background-task-event>` message. */
 export function eventBody(content: string): Record<string, Json> {
   return JSON.parse(content.split('\n')[1] ?? 'null') as Record<string, Json>;

@@ -3,7 +3,7 @@ import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { AgentModel, Message, ToolDefinition } from '../../src/agent/index.js';
 import { MemoryTaskStore, createInbox, createTaskSupervisor } from '../../src/index.js';
 import type { Json, PersistedTaskMeta } from '../../src/index.js';
-import { eventsIn, gate, parked, setup, spawnTool, waitFor, withOverrides } from './helpers.js';
+import { eventsIn, gate, parked, sendingTool, setup, spawnTool, waitFor, withOverrides } from './helpers.js';
 
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -48,16 +48,6 @@ async function runWhilePushing(payloads: Json[], script: ReturnType<typeof scrip
   });
   return { out, inbox };
 }
-const sendingTool = (inbox: { send(m: Json): boolean }, payloads: Json[]): ToolDefinition => ({
-  name: 'send_events',
-  description: 'pushes events',
-  parameters: { type: 'object' },
-  validate: () => undefined,
-  execute: async () => {
-    for (const p of payloads) inbox.send(p);
-    return { ok: true, data: 'sent' };
-  },
-});
 
 describe('drain points (O16)', () => {
   it('O16 after a tool step every payload is appended, compaction events included', async () => {

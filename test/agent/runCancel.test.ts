@@ -19,7 +19,7 @@ import {
 import type { AgentModel, RunOutcome } from '../../src/agent/index.js';
 import type { AgentTaskContext, Json } from '../../src/index.js';
 import { FlakyStore, tick } from '../helpers/async.js';
-import { freshSupervisors, gate, parked, spawnTool, waitFor } from './helpers.js';
+import { freshSupervisors, gate, parked, sendingTool, spawnTool, waitFor } from './helpers.js';
 
 const { fresh, defer } = freshSupervisors();
 const opts = (extra: object = {}) => ({ threadId: 't', taskType: 'shell', description: 'd', ...extra });
@@ -370,16 +370,7 @@ describe('inbox payload helpers (S11, S12, gap 17)', () => {
     const s = fresh();
     const inbox = createInbox();
     const model = scriptedModel([{ toolCalls: [{ id: 'c', name: 'noop', args: {} }] }, { text: 'done' }]);
-    const noop = {
-      name: 'noop',
-      description: 'n',
-      parameters: { type: 'object' },
-      validate: () => undefined,
-      execute: async () => {
-        inbox.sender.send({ kind: 'pending_boundary_wake' });
-        return { ok: true as const, data: null };
-      },
-    };
+    const noop = sendingTool(inbox.sender, [{ kind: 'pending_boundary_wake' }], 'noop');
     await runAgentLoop({ model, supervisor: s, threadId: 't', inbox, tools: [noop] });
     expect(model.requests[1]!.messages.map((m) => m.role)).toEqual(['assistant', 'tool']);
   });
@@ -388,16 +379,7 @@ describe('inbox payload helpers (S11, S12, gap 17)', () => {
     const s = fresh();
     const inbox = createInbox();
     const model = scriptedModel([{ toolCalls: [{ id: 'c', name: 'noop', args: {} }] }, { text: 'never' }]);
-    const noop = {
-      name: 'noop',
-      description: 'n',
-      parameters: { type: 'object' },
-      validate: () => undefined,
-      execute: async () => {
-        inbox.sender.send({ kind: 'messages', messages: [{ role: 7 }] });
-        return { ok: true as const, data: null };
-      },
-    };
+    const noop = sendingTool(inbox.sender, [{ kind: 'messages', messages: [{ role: 7 }] }], 'noop');
     await expect(runAgentLoop({ model, supervisor: s, threadId: 't', inbox, tools: [noop] })).rejects.toThrow(
       /^invalid resume: invalid inbox message at index 0: /,
     );

@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createInbox, createTaskSupervisor, defineTask, type TaskEvent } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { gate } from '../helpers/async.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres-outage.test.ts');
 
@@ -16,13 +15,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.skipIf(!pgUrl)(
   'a durable task across a database outage shorter than the lease (issue 21, 22)',
   () => {
-    let pool: pg.Pool;
+    const { pool, table: newTable } = pgSuite();
     let proxy: TcpProxy;
-    const tables: string[] = [];
     const stores: PostgresTaskStore[] = [];
 
     beforeAll(async () => {
-      pool = new pg.Pool({ connectionString: pgUrl });
       const url = new URL(pgUrl!);
       proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     });
@@ -32,13 +29,10 @@ describe.skipIf(!pgUrl)(
     });
     afterAll(async () => {
       await proxy.close();
-      for (const t of tables) await dropTables(pool, t);
-      await pool.end();
     });
 
     const open = () => {
-      const table = uniqueTable('doutage');
-      tables.push(table);
+      const table = newTable('doutage');
       const url = new URL(pgUrl!);
       url.host = `127.0.0.1:${proxy.port}`;
       const store = new PostgresTaskStore({ connectionString: url.toString(), table, pollMs: 200 });

@@ -1,9 +1,8 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { durableConformance } from '../../src/testing/index.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
+import { dropTables, pgSuite, pgUrl, requirePostgres, uniqueTable } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres.test.ts');
 
@@ -12,18 +11,13 @@ requirePostgres('test/durable/postgres.test.ts');
  * takeover is proven in child processes by test/integration/durable-postgres.test.ts.
  */
 describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: the rows (issue 21)', () => {
-  let pool: pg.Pool;
-  const table = uniqueTable('durable');
+  const db = pgSuite();
+  const { pool } = db;
+  const table = db.table('durable');
   let store: PostgresTaskStore;
 
   beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl });
-    store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-  });
-  afterAll(async () => {
-    await store.close();
-    await dropTables(pool, table);
-    await pool.end();
+    store = db.store(table);
   });
 
   it('durableConformance passes against the real server (rows, key, claim, fence)', async () => {

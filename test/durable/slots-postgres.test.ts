@@ -1,10 +1,9 @@
-import pg from 'pg';
 import { SimulatedClock } from 'xstate';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask, type TaskContext, type TaskSupervisor } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { type Gate, gate } from '../helpers/async.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/slots-postgres.test.ts');
 
@@ -15,13 +14,9 @@ const MINUTE = 60_000;
  * shared slots): a durable task backing off on one replica gives its type's shared slot back.
  */
 describe.skipIf(!pgUrl)('a durable task backing off holds no shared slot (PostgreSQL replicas)', () => {
-  let pool: pg.Pool;
-  const tables: string[] = [];
+  const { pool, table: newTable } = pgSuite({ max: 2 });
   let open: { store: PostgresTaskStore; sup: TaskSupervisor }[] = [];
 
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: pgUrl, max: 2 });
-  });
   afterEach(async () => {
     for (const o of open) {
       await o.sup.stop();
@@ -29,14 +24,9 @@ describe.skipIf(!pgUrl)('a durable task backing off holds no shared slot (Postgr
     }
     open = [];
   });
-  afterAll(async () => {
-    for (const t of tables) await dropTables(pool, t);
-    await pool.end();
-  });
 
   it('limit 1 across two replicas: A fails and backs off on replica 1, B of the same type runs on replica 2 meanwhile; A then waits for the slot B holds and runs after it', async () => {
-    const table = uniqueTable('dslots');
-    tables.push(table);
+    const table = newTable('dslots');
     // Replica 1 runs on a simulated clock (its backoff takes no wall time); its `now` stays near
     // the real one, which the store's leases use.
     const clock = new SimulatedClock();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryDurableStore, MemoryTaskStore } from '../../src/index.js';
-import type { DurableTaskStore } from '../../src/index.js';
+import type { DurableRow, DurableTaskStore } from '../../src/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
 import { durableConformance } from '../../src/testing/index.js';
 
@@ -20,6 +20,29 @@ function broken(patch: (d: DurableTaskStore) => Partial<DurableTaskStore>): () =
     return store;
   };
 }
+
+/** A row of task `id` (type `x`, thread `t`) waiting for its first attempt; `extra` overrides. */
+const waitingRow = (id: string, extra: Partial<DurableRow> = {}): DurableRow => ({
+  task_id: id,
+  thread_id: 't',
+  task_type: 'x',
+  record: {
+    task_id: id,
+    owner_thread_id: 't',
+    task_type: 'x',
+    description: '',
+    status: 'running',
+    created_at_ms: 1,
+    parent_context: {},
+  },
+  input: null,
+  state: 'waiting',
+  attempt: 0,
+  max_attempts: 2,
+  next_run_at_ms: 0,
+  attempt_errors: [],
+  ...extra,
+});
 
 describe('durable rows: the store contract', () => {
   it('MemoryTaskStore and SqliteTaskStore (file and :memory:) pass the durable checks', async () => {
@@ -91,30 +114,10 @@ describe('durable rows: the store contract', () => {
 
   it('SQLite group commit: a write that fails in a group fails alone; the others land', async () => {
     const store = new SqliteTaskStore(':memory:');
-    const row = (id: string) => ({
-      task_id: id,
-      thread_id: 't',
-      task_type: 'x',
-      record: {
-        task_id: id,
-        owner_thread_id: 't',
-        task_type: 'x',
-        description: '',
-        status: 'running' as const,
-        created_at_ms: 1,
-        parent_context: {},
-      },
-      input: null,
-      state: 'waiting' as const,
-      attempt: 0,
-      max_attempts: 2,
-      next_run_at_ms: 0,
-      attempt_errors: [],
-    });
     const results = await Promise.allSettled([
-      store.durable.create(row('a')),
-      store.durable.create(row('a')), // the same task id twice: the second insert fails
-      store.durable.create(row('b')),
+      store.durable.create(waitingRow('a')),
+      store.durable.create(waitingRow('a')), // the same task id twice: the second insert fails
+      store.durable.create(waitingRow('b')),
       store.durable.claim('b', 0, 'me', 1),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
@@ -126,26 +129,7 @@ describe('durable rows: the store contract', () => {
   it('SQLite release is one fenced update: a stale fence is refused and changes nothing; errors append exactly', async () => {
     const store = new SqliteTaskStore(':memory:');
     const d = store.durable;
-    const row = {
-      task_id: 'r',
-      thread_id: 't',
-      task_type: 'x',
-      record: {
-        task_id: 'r',
-        owner_thread_id: 't',
-        task_type: 'x',
-        description: '',
-        status: 'running' as const,
-        created_at_ms: 1,
-        parent_context: {},
-      },
-      input: null,
-      state: 'waiting' as const,
-      attempt: 0,
-      max_attempts: 5,
-      next_run_at_ms: 7,
-      attempt_errors: ['before'],
-    };
+    const row = waitingRow('r', { max_attempts: 5, next_run_at_ms: 7, attempt_errors: ['before'] });
     await d.create(row);
     // Not running yet: nothing holds the row.
     expect(await d.release('r', 0, 'a', 'x', 10)).toBe(false);

@@ -5,10 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
-import { type InspectorServer, serveInspector } from '../../src/graph/index.js';
-import type { TaskContext, TaskSupervisor } from '../../src/supervisor/types.js';
+import type { InspectorServer } from '../../src/graph/index.js';
+import type { TaskContext } from '../../src/supervisor/types.js';
 import { chromiumSuite } from '../helpers/chromium.js';
-import { gate, scriptedTree, tappedSupervisor } from './inspectorHelpers.js';
+import { scriptedTree, servedInspector } from './inspectorHelpers.js';
 
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 const chrome = chromiumSuite();
@@ -16,21 +16,7 @@ const open = (server: InspectorServer) => chrome.open(`${server.url}#token=${ser
 
 const node = (id: string): string => `.node[data-task-id="${id}"]`;
 
-async function start(): Promise<{
-  sup: TaskSupervisor;
-  server: InspectorServer;
-  g: ReturnType<typeof gate>;
-}> {
-  const { sup, tap } = tappedSupervisor();
-  const g = gate();
-  const server = await serveInspector(sup, { events: tap.subscribe });
-  chrome.defer(
-    () => sup.stop(),
-    () => server.close(),
-    async () => g.open(),
-  );
-  return { sup, server, g };
-}
+const start = () => servedInspector(chrome.defer);
 
 it('shows the scripted tree, cancels a subtree with the button, page and supervisor agree', async () => {
   const { sup, server, g } = await start();

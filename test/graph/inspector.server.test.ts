@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { serveInspector, type InspectorServer } from '../../src/graph/index.js';
 import type { InspectorBatch } from '../../src/graph/inspector/sse.js';
 import type { InspectorSnapshot, InspectorTaskDetail } from '../../src/graph/inspector/model.js';
-import type { TaskSupervisor } from '../../src/supervisor/types.js';
-import {
-  gate,
-  gated,
-  http,
-  listenerCount,
-  openSse,
-  scriptedTree,
-  tappedSupervisor,
-} from './inspectorHelpers.js';
+import { gated, http, listenerCount, openSse, scriptedTree, servedInspector } from './inspectorHelpers.js';
 
 /** vi.waitFor's own default (1 s) is too short on a loaded two-core CI machine. */
 const POLL = { timeout: 10_000, interval: 20 };
@@ -21,21 +11,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{
-  sup: TaskSupervisor;
-  server: InspectorServer;
-  g: ReturnType<typeof gate>;
-}> {
-  const { sup, tap } = tappedSupervisor();
-  const g = gate();
-  const server = await serveInspector(sup, { events: tap.subscribe });
-  cleanups.push(
-    () => sup.stop(),
-    () => server.close(),
-    async () => g.open(),
-  );
-  return { sup, server, g };
-}
+const setup = () => servedInspector((...more) => cleanups.push(...more));
 
 describe('serveInspector', () => {
   it('binds 127.0.0.1 on a free port by default and serves the page, script and stylesheet', async () => {

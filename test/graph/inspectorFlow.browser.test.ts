@@ -3,11 +3,10 @@
  * their own colour class, a data attribute, counts in the header and the request in the panel.
  */
 import { expect, it } from 'vitest';
-import { type InspectorServer, PHASE_COLORS, serveInspector } from '../../src/graph/index.js';
-import { createTaskSupervisor } from '../../src/index.js';
-import { createEventTap } from '../../src/graph/inspector/events.js';
-import { gate, until } from '../helpers/async.js';
+import { type InspectorServer, PHASE_COLORS } from '../../src/graph/index.js';
+import { until } from '../helpers/async.js';
 import { chromiumSuite } from '../helpers/chromium.js';
+import { servedInspector } from './inspectorHelpers.js';
 
 const chrome = chromiumSuite();
 const open = (server: InspectorServer) => chrome.open(`${server.url}#token=${server.token}`);
@@ -15,19 +14,7 @@ const open = (server: InspectorServer) => chrome.open(`${server.url}#token=${ser
 const node = (id: string): string => `.node[data-task-id="${id}"]`;
 
 it('queued and waiting tasks are shown as such, with their colours, counts and the request; they move on live', async () => {
-  const tap = createEventTap();
-  const sup = createTaskSupervisor({
-    ownerInbox: tap.sink(),
-    cancelGraceMs: 2000,
-    concurrency: { global: 1 },
-  });
-  const hold = gate();
-  const server = await serveInspector(sup, { events: tap.subscribe });
-  chrome.defer(
-    () => sup.stop(),
-    () => server.close(),
-    async () => hold.open(),
-  );
+  const { sup, server, g: hold } = await servedInspector(chrome.defer, { concurrency: { global: 1 } });
   const th = { threadId: 'main' };
   const asker = await sup.spawn({ ...th, taskType: 'deploy', description: 'asks first' }, (ctx) =>
     ctx.requestInput({ question: 'Deploy to production?' }),

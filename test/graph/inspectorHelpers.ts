@@ -1,7 +1,8 @@
 /** Test helpers for the inspector: gated task bodies, raw HTTP requests, SSE readers. */
 import { request } from 'node:http';
+import { type InspectorServer, serveInspector } from '../../src/graph/index.js';
 import { createTaskSupervisor } from '../../src/supervisor/createTaskSupervisor.js';
-import type { TaskContext, TaskSupervisor } from '../../src/supervisor/types.js';
+import type { SupervisorOptions, TaskContext, TaskSupervisor } from '../../src/supervisor/types.js';
 import { createEventTap, type EventTap } from '../../src/graph/inspector/events.js';
 
 /** A promise with its resolver (Node 20 has no `Promise.withResolvers`). */
@@ -23,10 +24,30 @@ export const gated =
     return result;
   };
 
-/** A supervisor whose owner inbox is a tap sink, and the tap. */
-export function tappedSupervisor(): { sup: TaskSupervisor; tap: EventTap } {
+/** A supervisor (`options` added) whose owner inbox is a tap sink, and the tap. */
+export function tappedSupervisor(options: SupervisorOptions = {}): { sup: TaskSupervisor; tap: EventTap } {
   const tap = createEventTap();
-  return { sup: createTaskSupervisor({ ownerInbox: tap.sink(), cancelGraceMs: 2000 }), tap };
+  return { sup: createTaskSupervisor({ ownerInbox: tap.sink(), cancelGraceMs: 2000, ...options }), tap };
+}
+
+/**
+ * A tapped supervisor (`options` added), the inspector serving it, and a gate for its bodies.
+ * `defer` takes their cleanups (stop the supervisor, close the server, open the gate), to run after
+ * the test, the last first.
+ */
+export async function servedInspector(
+  defer: (...cleanups: Array<() => Promise<unknown>>) => void,
+  options: SupervisorOptions = {},
+): Promise<{ sup: TaskSupervisor; server: InspectorServer; g: ReturnType<typeof gate> }> {
+  const { sup, tap } = tappedSupervisor(options);
+  const g = gate();
+  const server = await serveInspector(sup, { events: tap.subscribe });
+  defer(
+    () => sup.stop(),
+    () => server.close(),
+    async () => g.open(),
+  );
+  return { sup, server, g };
 }
 
 /**

@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_ATTEMPT_ERROR } from '../../src/index.js';
 import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/durable-postgres.test.ts');
 
@@ -13,14 +12,14 @@ type Stored = { task_id: string; status: string; record: Record<string, unknown>
 const LOST = `attempt 1: ${LOST_ATTEMPT_ERROR}`;
 
 describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', () => {
-  let dist = '';
-  let pool: pg.Pool;
+  const db = pgSuite({ max: 4 });
+  const { pool } = db;
   const tables: string[] = [];
+  let dist = '';
   let children: Child[] = [];
 
   beforeAll(() => {
     dist = buildDist('durable-pg');
-    pool = new pg.Pool({ connectionString: pgUrl, max: 4 });
   }, 120_000);
   afterEach(async () => {
     for (const c of children) {
@@ -30,16 +29,13 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     await Promise.all(children.map((c) => c.closed.catch(() => undefined)));
     children = [];
   });
+  // Runs before pgSuite's cleanup (after-hooks run last registered first).
   afterAll(async () => {
-    for (const t of tables) {
-      await dropTables(pool, t);
-      await pool.query(`DROP TABLE IF EXISTS "${t}_ledger"`);
-    }
-    await pool.end();
+    for (const t of tables) await pool.query(`DROP TABLE IF EXISTS "${t}_ledger"`);
   });
 
   const newTable = () => {
-    const t = uniqueTable('dpg');
+    const t = db.table('dpg');
     tables.push(t);
     return t;
   };

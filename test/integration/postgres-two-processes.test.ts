@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { TaskSummary } from '../../src/wire/types.js';
 import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-two-processes.test.ts');
 
@@ -18,20 +17,19 @@ const TASKS = 200;
 const LEASE_MS = 30_000;
 
 describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 6 item 18)', () => {
-  const table = uniqueTable('two');
+  const db = pgSuite();
+  const { pool } = db;
+  const table = db.table('two');
   let dist = '';
-  let pool: pg.Pool;
   const children: Child[] = [];
 
   beforeAll(() => {
     dist = buildDist('postgres');
-    pool = new pg.Pool({ connectionString: pgUrl });
   }, 120_000);
+  // Runs before pgSuite's cleanup (after-hooks run last registered first).
   afterAll(async () => {
     for (const c of children) c.proc.kill('SIGKILL');
     await Promise.all(children.map((c) => c.closed.catch(() => undefined)));
-    await dropTables(pool, table);
-    await pool.end();
   });
 
   const start = (thread: string) => {
