@@ -175,6 +175,10 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     }
     await until(() => a.seen('agent-msg', agent).length === 2, 10_000, 'both messages to arrive');
     expect(a.seen('agent-msg', agent).map((l) => l.content)).toEqual(['one', 'two']);
+    // A body sees its abort before its owner writes the cancelled record, and B learns of that
+    // record by notification and a refresh of its rows: B holds the tree ended only then.
+    for (const id of [root, a2, c1, c2])
+      await until(async () => (await b.get(id))?.status === 'cancelled', 10_000, `B to see ${id} cancelled`);
     // cancelAll from B counts the live remote task (the sub-agent) and stops it.
     expect((await b.call<{ result: number }>('cancelAll', { thread: 'T' })).result).toBe(1);
     await until(() => a.seen('aborted', agent).length === 1, 10_000, 'the sub-agent to be aborted');
@@ -259,6 +263,10 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
       10_000,
       'three stored events',
     );
+    // A's claim, which took the events into A's inbox; B's load replaces it.
+    const [{ claim: aClaim }] = (
+      await pool.query<{ claim: string }>(`SELECT claim FROM "${t}_receivers" WHERE thread_id = 'T'`)
+    ).rows as [{ claim: string }];
     await b.call('load', { thread: 'T' });
     expect(await b.drain()).toEqual([
       { kind: 'custom', task_id: task, event_type: 'progress', payload: { i: 0 } },
@@ -267,6 +275,12 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
     ]);
     // Reading acknowledged them: consumed.
     await until(async () => (await stored()) === 0, 10_000, 'the events to be consumed');
+    // A learns of B's claim by notification: from then on its inbox drops its unread copies.
+    await until(
+      async () => !(await a.call<{ current: boolean }>('claimed', { thread: 'T', claim: aClaim })).current,
+      10_000,
+      "A to hear of B's claim",
+    );
     expect(await a.drain()).toEqual([]);
     await c.call('load', { thread: 'T' });
     expect(await c.drain()).toEqual([]);

@@ -40,6 +40,8 @@ export class PgCoordination implements TaskCoordination {
   readonly #receiving = new Map<string, string>();
   /** Acknowledged event seqs waiting for the next batch delete. */
   #acks: number[] = [];
+  /** Acknowledgements on their way to the database (settled when written or failed). */
+  readonly #acking = new Set<Promise<void>>();
   readonly #events: EventQueue;
   /** The claims of an ended epoch, per thread, until reclaimed. */
   readonly #lapsed = new Map<string, string>();
@@ -241,13 +243,18 @@ export class PgCoordination implements TaskCoordination {
 
   ack(seq: number): void {
     if (this.#acks.push(seq) > 1) return;
-    queueMicrotask(() => {
-      const seqs = this.#acks;
-      this.#acks = [];
-      this.#pool
-        .query(`DELETE FROM ${this.#n.events} WHERE seq = ANY($1::bigint[])`, [seqs])
-        .catch(() => undefined);
+    const written = new Promise<void>((resolve) => {
+      queueMicrotask(() => {
+        const seqs = this.#acks;
+        this.#acks = [];
+        this.#pool.query(`DELETE FROM ${this.#n.events} WHERE seq = ANY($1::bigint[])`, [seqs]).then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
     });
+    this.#acking.add(written);
+    void written.then(() => this.#acking.delete(written));
   }
 
   adoptThread(threadId: string): void {
@@ -283,7 +290,11 @@ export class PgCoordination implements TaskCoordination {
     const n = this.#n;
     const which = `thread_id = $1 ${all ? '' : 'AND taken_by IS NULL'}
       AND EXISTS (SELECT 1 FROM ${n.receivers} r WHERE r.thread_id = $1 AND r.claim = $2)`;
+    // A new claim takes taken events too: those an inbox here already handed out are consumed
+    // first (their acknowledgements land), or they would be delivered again.
+    const acked = all && this.#acking.size > 0 ? Promise.all(this.#acking) : undefined;
     const run = prev.then(async () => {
+      if (acked !== undefined) await acked;
       const res = acks
         ? await this.#pool.query<{ seq: string; body: string }>(
             `UPDATE ${n.events} SET taken_by = $2 WHERE ${which} RETURNING seq, body`,
