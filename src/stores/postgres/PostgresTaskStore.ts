@@ -6,6 +6,7 @@ import type { TaskCoordination } from '../coordination.js';
 import { type CorruptRecordOptions, decodeRows } from '../decode.js';
 import { loadPg } from '../drivers.js';
 import type { CorruptRecord, PutResult, TaskStore } from '../types.js';
+import { checkout } from './checkout.js';
 import { PgCoordination } from './coordination.js';
 import { withTimeouts } from './dedicated.js';
 import { OwnerEpoch } from './epoch.js';
@@ -365,7 +366,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async #setUp(): Promise<void> {
-    const client = await this.#pool.connect();
+    const client = await checkout(this.#pool);
     try {
       await migrate(client, this.#names);
     } finally {

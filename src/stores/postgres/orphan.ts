@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 type Queryable = Pool | PoolClient;
 import { ORPHAN_ERROR, orphanedMeta } from '../../supervisor/restore.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
+import { checkout } from './checkout.js';
 import type { TableNames } from './schema.js';
 
 /** `true` when the session advisory lock of an epoch row `e` is held (its owner's connection is open). */
@@ -59,7 +60,7 @@ export async function reapDead(
   lockGraceMs: number,
   previousLivesOf?: { instanceId: string; current: string },
 ): Promise<string[]> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   let broken: unknown;
   try {
     await client.query('BEGIN');

@@ -14,6 +14,7 @@ import {
   DELIVERED_RETENTION,
   letterFromStored,
 } from '../outbox.js';
+import { checkout } from './checkout.js';
 
 type EntryRow = { id: string; route: OutboxEntry['route']; attempts: number };
 
@@ -145,7 +146,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
   ): Promise<number> {
     let handled = 0;
     for (const seen of await this.pending(threadId)) {
-      const client = await this.#pool.connect();
+      const client = await checkout(this.#pool);
       try {
         await client.query('BEGIN');
         const res = await client.query<EntryRow>(
@@ -285,7 +286,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
   }
 
   async #createTables(): Promise<void> {
-    const client = await this.#pool.connect();
+    const client = await checkout(this.#pool);
     try {
       await client.query('BEGIN');
       // Replicas starting together must not race on CREATE TABLE IF NOT EXISTS (pg_type conflicts).

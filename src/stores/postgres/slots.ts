@@ -1,5 +1,6 @@
 import type { TaskId } from '../../wire/types.js';
 import type { SharedSlots } from '../coordination.js';
+import { checkout } from './checkout.js';
 import type { FenceState } from './fencedPut.js';
 import { reapDead } from './orphan.js';
 import { backoff } from './retry.js';
@@ -38,7 +39,7 @@ export class PgSlots implements SharedSlots {
   #create(): Promise<void> {
     this.#created ??= (async () => {
       await this.#ready();
-      const client = await this.#s.pool.connect();
+      const client = await checkout(this.#s.pool);
       try {
         await client.query('BEGIN');
         // Two replicas creating the table at once would collide in the catalog: one at a time.
@@ -76,7 +77,7 @@ export class PgSlots implements SharedSlots {
   }
 
   async #take(key: string, limit: number, taskId: TaskId): Promise<boolean> {
-    const client = await this.#s.pool.connect();
+    const client = await checkout(this.#s.pool);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
