@@ -113,6 +113,16 @@ export function eventsIn(messages: readonly Message[]): Array<Record<string, Jso
     .map((m) => eventBody(m.content));
 }
 
+/** The (kind, task_id) of each task-event message, in order. */
+export function eventKindsIn(messages: readonly Message[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const m of messages) {
+    const hit = /^<background-task-event kind="([^"]+)" task_id="([^"]+)">/.exec(m.content);
+    if (hit) out.push([hit[1]!, hit[2]!]);
+  }
+  return out;
+}
+
 /** `supervisor` with some members replaced (methods of the original stay bound to it). */
 export function withOverrides(
   supervisor: TaskSupervisor,

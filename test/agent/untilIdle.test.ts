@@ -5,17 +5,7 @@ import type { Message, ModelResponse, ToolDefinition } from '../../src/agent/ind
 import { createInbox, createTaskSupervisor } from '../../src/index.js';
 import type { TaskSupervisor } from '../../src/index.js';
 import { assertWithSeed, runsFor } from '../property/seed.js';
-import { gate, parked } from './helpers.js';
-
-/** The (kind, task_id) of each task-event message, in order. */
-function eventsIn(messages: readonly Message[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const m of messages) {
-    const hit = /^<background-task-event kind="([^"]+)" task_id="([^"]+)">/.exec(m.content);
-    if (hit) out.push([hit[1]!, hit[2]!]);
-  }
-  return out;
-}
+import { eventKindsIn, gate, parked } from './helpers.js';
 
 /** What each model request added to the conversation since the previous request and its answer. */
 function addedPerRequest(requests: ReadonlyArray<{ messages: Message[] }>): Message[][] {
@@ -130,16 +120,16 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     const { outcome, added, summaries } = await scenario({ emits: [2, 1], trigger: [2, 3], delay: [3, 0] });
     const [t0, t1] = summaries.map((s) => s.task_id);
     expect(added).toHaveLength(4);
-    expect(eventsIn(added[2]!)).toEqual([
+    expect(eventKindsIn(added[2]!)).toEqual([
       ['custom', t0],
       ['custom', t0],
       ['completed', t0],
     ]);
-    expect(eventsIn(added[3]!)).toEqual([
+    expect(eventKindsIn(added[3]!)).toEqual([
       ['custom', t1],
       ['completed', t1],
     ]);
-    expect(eventsIn(added[1]!)).toEqual([]);
+    expect(eventKindsIn(added[1]!)).toEqual([]);
     expect(outcome).toMatchObject({
       status: 'done',
       status_reason: 'natural',
@@ -169,12 +159,12 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
         const { outcome, added, summaries } = await scenario({ emits, trigger, delay });
         const ids = summaries.map((s) => s.task_id);
         // Turn 1 saw no task events; then exactly one continuation per task.
-        expect(eventsIn(added[0]!)).toEqual([]);
-        expect(eventsIn(added[1]!)).toEqual([]);
+        expect(eventKindsIn(added[0]!)).toEqual([]);
+        expect(eventKindsIn(added[1]!)).toEqual([]);
         expect(added).toHaveLength(2 + n);
         const seen: string[] = [];
         for (const turn of added.slice(2)) {
-          const events = eventsIn(turn);
+          const events = eventKindsIn(turn);
           const tasks = new Set(events.map(([, id]) => id));
           expect(tasks.size).toBe(1);
           const [id] = [...tasks];
@@ -187,7 +177,7 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
         }
         expect([...seen].sort()).toEqual([...ids].sort());
         expect(outcome.until_idle).toEqual({ turns: n + 1, stopped_by: 'idle' });
-        expect(eventsIn(outcome.messages)).toHaveLength(emits.reduce((a, b) => a + b, 0) + n);
+        expect(eventKindsIn(outcome.messages)).toHaveLength(emits.reduce((a, b) => a + b, 0) + n);
       }),
       runsFor(40),
     );
@@ -201,8 +191,8 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     expect(requests).toHaveLength(3);
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'max_turns' });
     // Every task ended, and what no turn showed was appended to the returned conversation, once.
-    const shown = eventsIn(added.flat());
-    const all = eventsIn(outcome.messages);
+    const shown = eventKindsIn(added.flat());
+    const all = eventKindsIn(outcome.messages);
     expect(all).toHaveLength(6);
     expect(new Set(all.map(([k, id]) => `${k}:${id}`)).size).toBe(6);
     expect(shown.length).toBe(2);
@@ -285,7 +275,7 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     expect(outcome.until_idle).toEqual({ turns: 3, stopped_by: 'idle' });
     const added = addedPerRequest(scripted.requests);
     expect(added[2]!.map((m) => m.content)).toEqual(['hurry up']);
-    expect(eventsIn(added[3]!).map(([k]) => k)).toEqual(['cancelled']);
+    expect(eventKindsIn(added[3]!).map(([k]) => k)).toEqual(['cancelled']);
     await supervisor.stop();
   });
 
@@ -326,9 +316,9 @@ describe('runAgentLoop untilIdle: one continuation turn per ended task', () => {
     });
     expect(outcome.until_idle).toEqual({ turns: 3, stopped_by: 'idle' });
     const added = addedPerRequest(scripted.requests);
-    expect(eventsIn(added[2]!).map(([k]) => k)).toEqual(['custom', 'custom']);
+    expect(eventKindsIn(added[2]!).map(([k]) => k)).toEqual(['custom', 'custom']);
     expect(added[2]!.at(-1)!.content).toContain('"event_type":"input_required"');
-    expect(eventsIn(added[4]!).map(([k]) => k)).toEqual(['completed']);
+    expect(eventKindsIn(added[4]!).map(([k]) => k)).toEqual(['completed']);
     expect(supervisor.list('t')[0]).toMatchObject({ status: 'completed', result: { answer: 'yes' } });
     await supervisor.stop();
   });

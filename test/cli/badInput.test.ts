@@ -1,29 +1,25 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildOnce, runBin } from './run.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_TIMEOUT_MS, binSuite, runBin } from './run.js';
 
 const hash = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('bad input: one line on stderr, exit code 2, no stack trace, files untouched (real bin)', () => {
-  let dir: string;
+  const tmp = binSuite('awaken-bad-');
   let good: string;
   let corrupt: string;
   let missing: string;
   const hashes = new Map<string, string>();
   beforeAll(async () => {
-    await buildOnce();
-    dir = mkdtempSync(join(tmpdir(), 'awaken-bad-'));
-    good = join(dir, 'good.db');
-    corrupt = join(dir, 'corrupt.db');
-    missing = join(dir, 'missing.db');
+    good = join(tmp.dir, 'good.db');
+    corrupt = join(tmp.dir, 'corrupt.db');
+    missing = join(tmp.dir, 'missing.db');
     expect((await runBin(['demo', '--db', good, '--json'])).code).toBe(0);
     writeFileSync(corrupt, Buffer.from('this is not a SQLite database, just some bytes\n'.repeat(40)));
     for (const f of [good, corrupt]) hashes.set(f, hash(f));
   }, BUILD_TIMEOUT_MS);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: Array<[string, () => string[], RegExp]> = [
     ['no command', () => [], /missing command/],

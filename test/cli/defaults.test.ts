@@ -1,21 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildOnce, ROOT, runBin } from './run.js';
+import { describe, expect, it } from 'vitest';
+import { binSuite, ROOT, runBin } from './run.js';
 
 describe('CLI defaults (real bin)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await buildOnce();
-    dir = mkdtempSync(join(tmpdir(), 'awaken-cli-defaults-'));
-  }, BUILD_TIMEOUT_MS);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tmp = binSuite('awaken-cli-defaults-');
 
   it('--version and -V print the version in package.json and exit 0', async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {
-      const r = await runBin([flag], dir);
+      const r = await runBin([flag], tmp.dir);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(`${version}\n`);
       expect(r.stderr).toBe('');
@@ -23,7 +17,7 @@ describe('CLI defaults (real bin)', () => {
   });
 
   it('tree without --db and no demo store yet: one line saying to run the demo or pass --db', async () => {
-    const r = await runBin(['tree'], dir);
+    const r = await runBin(['tree'], tmp.dir);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -32,9 +26,12 @@ describe('CLI defaults (real bin)', () => {
   });
 
   it('tree without --db reads the store that demo wrote by default', async () => {
-    expect((await runBin(['demo', '--json'], dir)).code).toBe(0);
-    const explicit = await runBin(['tree', '--db', join(dir, 'awaken-tasks.db'), '--format', 'json'], dir);
-    const byDefault = await runBin(['tree', '--format', 'json'], dir);
+    expect((await runBin(['demo', '--json'], tmp.dir)).code).toBe(0);
+    const explicit = await runBin(
+      ['tree', '--db', join(tmp.dir, 'awaken-tasks.db'), '--format', 'json'],
+      tmp.dir,
+    );
+    const byDefault = await runBin(['tree', '--format', 'json'], tmp.dir);
     expect(byDefault.code).toBe(0);
     expect(byDefault.stderr).toBe('');
     expect(byDefault.stdout).toBe(explicit.stdout);

@@ -1,22 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_TIMEOUT_MS, buildOnce, jsonLines, runBin } from './run.js';
+import { describe, expect, it } from 'vitest';
+import { binSuite, jsonLines, runBin } from './run.js';
 
 const ORPHAN = 'task orphaned: runtime restarted while running';
 type Node = { task_id: string; task_type: string; status: string; error?: string; children: Node[] };
 
 describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await buildOnce();
-    dir = mkdtempSync(join(tmpdir(), 'awaken-demo-'));
-  }, BUILD_TIMEOUT_MS);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const tmp = binSuite('awaken-demo-');
 
   it('is killed by --crash-after, then reports the orphans and runs a fresh round; tree shows both', async () => {
-    const db = join(dir, 'crash.db');
+    const db = join(tmp.dir, 'crash.db');
     const crashed = await runBin(['demo', '--db', db, '--crash-after', '700', '--json']);
     expect(crashed.signal).toBe('SIGKILL');
     const before = jsonLines(crashed.stdout);
@@ -75,7 +69,7 @@ describe('awaken-tasks demo: crash, restart, orphans, tree (real bin)', () => {
   });
 
   it('plain output (not a TTY) is one line per event and ends with the tree and a summary', async () => {
-    const db = join(dir, 'plain.db');
+    const db = join(tmp.dir, 'plain.db');
     const r = await runBin(['demo', '--db', db]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b['); // no ANSI when not a TTY

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, BUILD_TIMEOUT_MS, buildOnce } from './run.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, binSuite } from './run.js';
 
 /** A private tmux server, so the test never touches a user's sessions. */
 const SOCKET = `awaken-test-${process.pid}`;
@@ -23,20 +21,16 @@ async function waitForPane(pattern: RegExp, deadlineMs = 20_000): Promise<string
 }
 
 describe('the live view redraws in place in a real terminal (tmux)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await buildOnce();
-    dir = mkdtempSync(join(tmpdir(), 'awaken-tty-'));
-  }, BUILD_TIMEOUT_MS);
+  const tmp = binSuite('awaken-tty-');
+  // Runs before the suite's directory is removed (after-hooks run last registered first).
   afterAll(() => {
     try {
       tmux('kill-server');
     } catch {}
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows one tree that updates, not many appended copies', async () => {
-    const db = join(dir, 'tty.db');
+    const db = join(tmp.dir, 'tty.db');
     tmux(
       'new-session',
       '-d',

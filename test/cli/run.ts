@@ -1,7 +1,9 @@
 /** Test helpers: build the package once and run the real bin as a child process. */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = resolve(ROOT, 'dist/src/cli/bin.js');
@@ -46,6 +48,28 @@ export async function buildOnce(): Promise<void> {
 
 /** How long a `beforeAll` that builds may take on a busy machine. */
 export const BUILD_TIMEOUT_MS = 240_000;
+
+/**
+ * For a describe block of bin tests: builds the package once before all ({@link buildOnce}) and
+ * makes a temporary directory `<tmpdir>/<prefix>…`, removed after all. `dir` is its path (read it
+ * in hooks and tests, once made).
+ */
+export function binSuite(prefix: string): { readonly dir: string } {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    await buildOnce();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  }, BUILD_TIMEOUT_MS);
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir(): string {
+      if (dir === undefined) throw new Error('the bin suite has not made its directory yet');
+      return dir;
+    },
+  };
+}
 
 export interface RunResult {
   code: number | null;

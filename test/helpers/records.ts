@@ -11,3 +11,13 @@ export const rec = (id: string, extra: Partial<PersistedTaskMeta> = {}): Persist
   parent_context: {},
   ...extra,
 });
+
+/** A completed record written before `owner_thread_id` and `parent_context` existed (I4). */
+export const legacyRecord = (): Record<string, unknown> => ({
+  task_id: 'bg_old',
+  task_type: 'shell',
+  description: 'legacy task',
+  status: 'completed',
+  created_at_ms: 100,
+  completed_at_ms: 200,
+});

@@ -2,19 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
 import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
 import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
+import { eventKindsIn } from '../agent/helpers.js';
 import { replicaChildren } from '../helpers/replicaChild.js';
 import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-wake.test.ts');
-
-function eventsIn(messages: readonly Message[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const m of messages) {
-    const hit = /^<background-task-event kind="([^"]+)" task_id="([^"]+)">/.exec(m.content);
-    if (hit) out.push([hit[1]!, hit[2]!]);
-  }
-  return out;
-}
 
 describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   const db = pgSuite();
@@ -72,12 +64,12 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
     expect(outcome).toMatchObject({ status: 'done', status_reason: 'natural', response: 'saw the second' });
     const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];
-    expect(eventsIn(r1.messages.slice(first.messages.length))).toEqual([
+    expect(eventKindsIn(r1.messages.slice(first.messages.length))).toEqual([
       ['custom', t0],
       ['custom', t0],
       ['completed', t0],
     ]);
-    expect(eventsIn(r2.messages.slice(r1.messages.length + 1))).toEqual([
+    expect(eventKindsIn(r2.messages.slice(r1.messages.length + 1))).toEqual([
       ['custom', t1],
       ['completed', t1],
     ]);
@@ -114,12 +106,12 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     const outcome = await running;
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
     const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];
-    expect(eventsIn(r1.messages.slice(first.messages.length))).toEqual([
+    expect(eventKindsIn(r1.messages.slice(first.messages.length))).toEqual([
       ['custom', t0],
       ['completed', t0],
     ]);
     const added = r2.messages.slice(r1.messages.length + 1);
-    expect(eventsIn(added)).toEqual([['failed', t1]]);
+    expect(eventKindsIn(added)).toEqual([['failed', t1]]);
     expect(added.at(-1)!.content).toContain(ORPHAN_ERROR);
     await b.stop();
   }, 90_000);

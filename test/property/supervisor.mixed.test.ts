@@ -1,18 +1,3 @@
-import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { runSupervisorModel, supervisorCommands } from '../../src/testing/index.js';
-import { assertWithSeed, runsFor } from './seed.js';
+import { agreesWithModel } from './modelAgreement.js';
 
-const RUNS = runsFor(2_000);
-// findings.test.ts: a child naming an already-pruned parent is not reached by cancelTree (open).
-const MODEL = {};
-
-describe('model-based: every operation mixed', () => {
-  it(`${RUNS} command sequences agree with the reference model at every step`, async () => {
-    await assertWithSeed(
-      'mixed',
-      fc.asyncProperty(supervisorCommands({}), (cmds) => runSupervisorModel(cmds, MODEL)),
-      RUNS,
-    );
-  }, 600_000);
-});
+agreesWithModel('model-based: every operation mixed', 'mixed', {});

@@ -1,31 +1,17 @@
-import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { runSupervisorModel, supervisorCommands } from '../../src/testing/index.js';
-import { assertWithSeed, runsFor } from './seed.js';
+import { agreesWithModel } from './modelAgreement.js';
 
-const RUNS = runsFor(2_000);
-// findings.test.ts: a child naming an already-pruned parent is not reached by cancelTree (open).
-const MODEL = {};
-
-describe('model-based: nested spawns, cancelTree and cancelDescendantsForRun with the run fence', () => {
-  it(`${RUNS} command sequences agree with the reference model at every step`, async () => {
-    await assertWithSeed(
-      'trees',
-      fc.asyncProperty(
-        supervisorCommands({
-          weights: {
-            spawnChild: 6,
-            cancelTree: 4,
-            cancelDescendantsForRun: 3,
-            sendTaskInboxMessage: 0,
-            prune: 0,
-            tick: 0,
-            restart: 0,
-          },
-        }),
-        (cmds) => runSupervisorModel(cmds, MODEL),
-      ),
-      RUNS,
-    );
-  }, 600_000);
-});
+agreesWithModel(
+  'model-based: nested spawns, cancelTree and cancelDescendantsForRun with the run fence',
+  'trees',
+  {
+    weights: {
+      spawnChild: 6,
+      cancelTree: 4,
+      cancelDescendantsForRun: 3,
+      sendTaskInboxMessage: 0,
+      prune: 0,
+      tick: 0,
+      restart: 0,
+    },
+  },
+);

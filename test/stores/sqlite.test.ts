@@ -9,7 +9,7 @@ import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/stores/sqlite/schema.j
 import type { CorruptRecord } from '../../src/stores/types.js';
 import { storeConformance } from '../../src/testing/storeConformance.js';
 import type { PersistedTaskMeta } from '../../src/wire/types.js';
-import { rec } from '../helpers/records.js';
+import { legacyRecord, rec } from '../helpers/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'awaken-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -163,14 +163,7 @@ describe('SqliteTaskStore', () => {
   it('I4: a legacy record without owner_thread_id / parent_context loads with defaults', async () => {
     const path = file();
     const store = new SqliteTaskStore(path);
-    const legacy = {
-      task_id: 'bg_old',
-      task_type: 'shell',
-      description: 'legacy task',
-      status: 'completed',
-      created_at_ms: 100,
-      completed_at_ms: 200,
-    };
+    const legacy = legacyRecord();
     const db = new Database(path);
     db.prepare("INSERT INTO tasks VALUES ('bg_old', '', 'completed', ?, NULL)").run(JSON.stringify(legacy));
     db.close();

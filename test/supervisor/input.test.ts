@@ -6,8 +6,25 @@ import {
   InputError,
   type Json,
   type TaskContext,
+  type TaskSupervisor,
 } from '../../src/index.js';
-import { gate, opts, setup, until } from '../helpers/async.js';
+import { type Gate, gate, opts, setup, until } from '../helpers/async.js';
+
+/**
+ * Two tasks spawned on a supervisor of one slot: `other` (which takes the slot once free, and holds
+ * it until `hold` opens), then `third` (queued behind it). Each records its start in `started`.
+ */
+async function otherAndThird(sup: TaskSupervisor, started: string[], hold: Gate<string>) {
+  const other = await sup.spawn(opts(), async () => {
+    started.push('other');
+    return hold.promise;
+  });
+  const third = await sup.spawn(opts(), async () => {
+    started.push('third');
+    return 3;
+  });
+  return { other, third };
+}
 
 describe('waiting for input: ctx.requestInput and supervisor.provideInput', () => {
   it('the task waits (running.waiting, phase waiting, input_request), the owner sees input_required, the answer resumes it once', async () => {
@@ -95,14 +112,7 @@ describe('waiting for input: ctx.requestInput and supervisor.provideInput', () =
       }
     });
     await until(() => sup.get(asker)?.phase === 'waiting');
-    const other = await sup.spawn(opts(), async () => {
-      started.push('other');
-      return hold.promise;
-    });
-    const third = await sup.spawn(opts(), async () => {
-      started.push('third');
-      return 3;
-    });
+    const { other, third } = await otherAndThird(sup, started, hold);
     expect(sup.get(third)?.phase).toBe('queued');
     expect(sup.cancel(asker)).toBe(true);
     await until(() => started.includes('asker cleaning up'), 10_000, 'the asker to wind down');
@@ -130,14 +140,7 @@ describe('waiting for input: ctx.requestInput and supervisor.provideInput', () =
       return a;
     });
     await until(() => sup.get(asker)?.phase === 'waiting');
-    const other = await sup.spawn(opts(), async () => {
-      started.push('other');
-      return hold.promise;
-    });
-    const third = await sup.spawn(opts(), async () => {
-      started.push('third');
-      return 3;
-    });
+    const { other, third } = await otherAndThird(sup, started, hold);
     expect(started).toEqual(['asker', 'other']);
     expect(sup.get(third)?.phase).toBe('queued');
     expect(sup.provideInput(asker, 'go')).toBe(true);

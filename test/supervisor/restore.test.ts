@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
 import type { PersistedTaskMeta } from '../../src/index.js';
 import { FlakyStore, opts, parked, setup, until } from '../helpers/async.js';
+import { legacyRecord } from '../helpers/records.js';
 
 const rec = (id: string, extra: Partial<PersistedTaskMeta> = {}): PersistedTaskMeta => ({
   task_id: id,
@@ -128,14 +129,7 @@ describe('I. restore, orphans, id counter', () => {
 
   it('legacy records without owner_thread_id or parent_context are accepted', async () => {
     const { sup } = setup();
-    const legacy = {
-      task_id: 'bg_old',
-      task_type: 'shell',
-      description: 'legacy task',
-      status: 'completed',
-      created_at_ms: 100,
-      completed_at_ms: 200,
-    };
+    const legacy = legacyRecord();
     expect(await sup.restoreForThread('t', [legacy as unknown as PersistedTaskMeta])).toBe(1);
     expect(sup.get('bg_old')).toEqual({ ...legacy });
     await sup.stop();

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parsePersistedTaskMeta, parseTaskEvent } from '../../src/wire/parse.js';
+import { legacyRecord } from '../helpers/records.js';
 
 const roundTrip = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
@@ -20,14 +21,7 @@ const valid = {
 
 describe('parsePersistedTaskMeta', () => {
   it('I4 accepts a legacy record: owner "" and parent_context {}, result omitted', () => {
-    const legacy = {
-      task_id: 'bg_old',
-      task_type: 'shell',
-      description: 'legacy task',
-      status: 'completed',
-      created_at_ms: 100,
-      completed_at_ms: 200,
-    };
+    const legacy = legacyRecord();
     expect(parsePersistedTaskMeta(legacy)).toEqual({ ...legacy, owner_thread_id: '', parent_context: {} });
   });
 
