@@ -204,6 +204,14 @@ describe.skipIf(!pgUrl)('replicas through connection blips on the shared Postgre
     const fast = await start(t, { CLOCK_SKEW_MS: String(10 * 60_000) });
     const task = await slow.spawn({ thread: 'T', kind: 'timer', ms: 10 });
     await until(async () => (await slow.get(task))?.status === 'completed', 10_000, 'the task to complete');
+    // Its memory says completed before its record lands: the other replica reads the record.
+    await until(
+      async () =>
+        (await pool.query(`SELECT status FROM "${t}" WHERE task_id = $1`, [task])).rows[0]?.status ===
+        'completed',
+      10_000,
+      'the completed record stored',
+    );
     await fast.call('load', { thread: 'T' });
     expect((await fast.get(task))?.status).toBe('completed');
     // Ended a moment ago by the database clock: neither replica counts it a minute old.

@@ -76,6 +76,13 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
       15_000,
       'A to converge to the database',
     );
+    // A may converge first through its heartbeat finding the epoch revoked; its late completion's
+    // write is refused when it lands.
+    await until(
+      async () => (await a.call<{ refusals: number }>('stats')).refusals > 0,
+      15_000,
+      'A’s late completion refused',
+    );
     const stats = await a.call<{ refusals: number }>('stats');
     expect(stats).toMatchObject({ refusals: 1 });
     const fromA = await a.get(task);
