@@ -360,6 +360,9 @@ export class ReplicaLink implements CoordinationHandler {
       if (entry.remote && meta.status !== 'running') this.#host.replaceRemote(entry, meta);
       return;
     }
+    // A row still running did not end a task that runs here: refused because this process's epoch
+    // was replaced meanwhile, the row is moved to the current epoch by a durable task's next claim.
+    if (meta.status === 'running' && !entry.done) return;
     const summary = Object.freeze(summaryFromMeta(meta));
     if (entry.done) {
       entry.summary = summary;

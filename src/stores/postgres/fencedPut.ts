@@ -185,7 +185,10 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
     if (!missingIds.has(r.task_id)) {
       if (r.status === 'running') {
         // Landed without 'i': inserted under this epoch, or updated under the epoch it is known by.
-        if (inserted.has(r.task_id) || !s.epochOf.has(r.task_id)) s.epochOf.set(r.task_id, epoch);
+        // An epoch replaced while the put ran is not brought back (its revocation forgot its tasks;
+        // a durable task's next claim moves the row to the current one).
+        if ((inserted.has(r.task_id) || !s.epochOf.has(r.task_id)) && epoch === s.epoch())
+          s.epochOf.set(r.task_id, epoch);
       } else {
         // A terminal record that updated a row (not inserted) recorded its terminal event; the
         // event was taken here when the task has a local inbox and this epoch receives its thread.
