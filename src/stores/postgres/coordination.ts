@@ -130,11 +130,33 @@ export class PgCoordination implements TaskCoordination {
       this.#receiving.delete(msg.t);
   }
 
-  /** The polling fallback: control requests, and the events of threads this process receives. */
+  /** The polling fallback: control requests, and the events (and claims) of threads this process receives. */
   onTick(): void {
     void this.pollControl();
+    void this.#checkClaims();
     for (const thread of this.#receiving.keys()) this.#handler?.threadChanged(thread);
     this.#handler?.poll();
+  }
+
+  /**
+   * Drops the claims another claim replaced while its notification was lost: an inbox here then
+   * stops handing out the events it took under them (the other run has them).
+   */
+  async #checkClaims(): Promise<void> {
+    if (this.#receiving.size === 0) return;
+    const asked = new Map(this.#receiving);
+    const res = await this.#pool
+      .query<{ thread_id: string; claim: string }>(
+        `SELECT thread_id, claim FROM ${this.#n.receivers} WHERE thread_id = ANY($1::text[])`,
+        [[...asked.keys()]],
+      )
+      .catch(() => undefined);
+    for (const { thread_id: thread, claim } of res?.rows ?? []) {
+      const mine = asked.get(thread);
+      // Unchanged here since the read (a newer claim of this process may be landing).
+      if (mine !== undefined && claim !== mine && this.#receiving.get(thread) === mine)
+        this.#receiving.delete(thread);
+    }
   }
 
   /** Takes this epoch's control requests and hands them to the supervisor. */
