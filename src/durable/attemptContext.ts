@@ -1,4 +1,5 @@
 import type { InboxSender } from '../inbox/types.js';
+import { CANCEL_REASON } from '../supervisor/context.js';
 import type { RequestInputOptions } from '../supervisor/input.js';
 import type { Usage } from '../supervisor/budget.js';
 import type { TaskContext } from '../supervisor/types.js';
@@ -124,7 +125,12 @@ export class AttemptContext implements AttemptTaskContext {
       // The attempt lost the task between tries: no write, refused like a fenced one.
       scope.live ? store.setStep(this.taskId, this.attempt, owner, key, value, overwrite) : undefined,
     );
-    if (kept === CANCELLED && scope.live && this.#outer.isCancelled()) throw this.#outer.signal.reason;
+    if (kept === CANCELLED && scope.live) {
+      // The task was cancelled, or its own deadline passed, between tries: the body sees why (the
+      // attempt still holds the task, so this is no fenced write).
+      const outer = this.#outer.signal;
+      throw outer.aborted ? outer.reason : CANCEL_REASON;
+    }
     if (kept === CANCELLED || kept === undefined || !scope.live) {
       const e = this.#fencedError();
       this.#scope.fence(e);

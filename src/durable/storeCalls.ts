@@ -130,8 +130,8 @@ export function recordStep(
 }
 
 /**
- * Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled (or `stop`
- * aborts).
+ * Resolves after `ms` on the supervisor's clock, or at once when the task is cancelled (given
+ * `stop`, the attempt's signal: when it aborts, as it does on a cancel).
  */
 export function wait(
   hooks: DurableSupervisorHooks,
@@ -146,8 +146,10 @@ export function wait(
       resolve();
     };
     const timer = hooks.clock.setTimeout(done, ms);
-    outer.cancelled().then(done);
-    if (stop?.aborted === true) done();
-    else stop?.addEventListener('abort', done, { once: true });
+    if (stop === undefined) outer.cancelled().then(done);
+    // The attempt's signal aborts on a cancel too: no task-wide waiter is added per wait (those
+    // stay registered until the task ends).
+    else if (stop.aborted) done();
+    else stop.addEventListener('abort', done, { once: true });
   });
 }

@@ -28,6 +28,12 @@ const req = (id: string, thread = 'thread-2'): DurableMessageRequest => ({
   message: `text ${id}`,
 });
 const durable = (id: string): OutboxEntry => ({ id, route: { Durable: req(id) }, attempts: 0 });
+/** Entry `c1`: `message` from `sender` to the sub-agent `taskId` of thread-1. */
+const toChild = (taskId: string, sender: string, message: string): OutboxEntry => ({
+  id: 'c1',
+  route: { ChildInbox: { task_id: taskId, owner_thread_id: 'thread-1', sender_agent_id: sender, message } },
+  attempts: 0,
+});
 const echo = async (ctx: AgentTaskContext): Promise<Json> =>
   (await ctx.inboxReceiver.recv(ctx.signal)) ?? null;
 const stepEnd = (s: TaskSupervisor, sink?: DurableMessageSink) =>
@@ -48,13 +54,7 @@ describe('stepEnd dispatcher (P10–P16)', () => {
     for (const sink of [recordingSink(), undefined]) {
       const s = fresh();
       const id = await s.spawnAgent({ threadId: 'thread-1', name: 'kid', description: 'k' }, echo);
-      await s.messages.enqueue('thread-1', {
-        id: 'c1',
-        route: {
-          ChildInbox: { task_id: id, owner_thread_id: 'thread-1', sender_agent_id: 'parent', message: 'hi' },
-        },
-        attempts: 0,
-      });
+      await s.messages.enqueue('thread-1', toChild(id, 'parent', 'hi'));
       await stepEnd(s, sink);
       expect((await s.wait(id, { timeoutMs: 5_000 })).result).toEqual({
         kind: 'custom',
@@ -71,13 +71,7 @@ describe('stepEnd dispatcher (P10–P16)', () => {
   it('P13 (changed, issue 24): a child that ended before dispatch makes the message a dead letter with the reason', async () => {
     const s = fresh();
     const id = await s.spawnAgent({ threadId: 'thread-1', name: 'kid', description: 'k' }, echo);
-    await s.messages.enqueue('thread-1', {
-      id: 'c1',
-      route: {
-        ChildInbox: { task_id: id, owner_thread_id: 'thread-1', sender_agent_id: '', message: 'late' },
-      },
-      attempts: 0,
-    });
+    await s.messages.enqueue('thread-1', toChild(id, '', 'late'));
     s.cancel(id);
     await s.wait(id, { timeoutMs: 5_000 });
     await stepEnd(s, recordingSink());

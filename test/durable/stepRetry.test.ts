@@ -244,6 +244,42 @@ describe('durable steps and checkpoints while the store rejects setStep (memory 
     await sup.stop();
   });
 
+  it("the task's own deadline passes while a rejected step waits for its next try: the body sees the deadline, not a fenced write", async () => {
+    const { store, state } = faultySteps(Number.POSITIVE_INFINITY);
+    const clock = new SimulatedClock();
+    clock.set(1_000);
+    const sup = createTaskSupervisor({ store, clock, now: () => clock.now() });
+    const seen = gate<unknown>();
+    const job = defineTask({
+      taskType: 'job',
+      durable: { retry: once },
+      run: async (ctx) => {
+        try {
+          await ctx.step('fetch', () => 1);
+        } catch (e) {
+          seen.open(e);
+          throw e;
+        }
+        return 'unreachable';
+      },
+    });
+    // Shorter than the first wait between tries (50 ms).
+    const id = await job.spawn(sup, { threadId: 't', description: 'j', timeoutMs: 20 });
+    await state.tried.promise;
+    await tick();
+    clock.increment(20);
+    const error = await seen.promise;
+    expect(error).not.toBeInstanceOf(AttemptFencedError);
+    expect((error as Error).name).toBe('TimeoutError');
+    const s = await sup.wait(id);
+    expect(s.status).not.toBe('running');
+    expect(s.error ?? '').not.toMatch(/refused/);
+    clock.increment(60_000);
+    await tick();
+    expect(state.tries).toBe(1);
+    await sup.stop();
+  });
+
   it('the attempt lost the task while its step was retried: the next try is refused by the fence, AttemptFencedError', async () => {
     const { store, real, state } = faultySteps(1);
     // While the first try fails, the row is released under the attempt (another owner's takeover).

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from '../helpers/chromium.js';
 
 /** Runs `dot -Tsvg` on `source`; returns its exit code, stderr and SVG. */
@@ -24,6 +25,27 @@ export async function openMermaidPage(): Promise<{ browser: Browser; page: Page 
     });
   });
   return { browser, page };
+}
+
+/**
+ * For a describe block: a mermaid page opened before all and its browser closed after all; `check`
+ * is {@link mermaidCheck} on that page.
+ */
+export function mermaidSuite(): { check(text: string): ReturnType<typeof mermaidCheck> } {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    ({ browser, page } = await openMermaidPage());
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    check: (text) => {
+      if (page === undefined) throw new Error('the mermaid page is not open yet');
+      return mermaidCheck(page, text);
+    },
+  };
 }
 
 /** Parses and renders `text` with mermaid in the page; returns `'ok'` with the SVG, or the error. */

@@ -1,11 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { and, createActor, createMachine, fromPromise, not } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { taskMachine } from '../../machines/task.machine.js';
 import { lifecycleEvent, lifecyclePaths, toDot, toGraphJson, toMermaid } from '../../src/graph/index.js';
 import { dottedState } from '../../src/graph/lifecycle.js';
-import { mermaidCheck, openMermaidPage, renderDot } from './consumers.js';
+import { mermaidSuite, renderDot } from './consumers.js';
 
 /** Everything XState v5 has: nesting, parallel regions, history, guards, delays, always, invoke. */
 const richMachine = createMachine({
@@ -104,18 +103,11 @@ describe.each(Object.entries(machines))('%s renders in the real consumers', (nam
 });
 
 describe('toMermaid parses and renders with mermaid in headless Chromium', () => {
-  let browser: Browser;
-  let page: Page;
-  beforeAll(async () => {
-    ({ browser, page } = await openMermaidPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const mermaid = mermaidSuite();
   it.each(Object.entries(machines))('%s', async (_name, machine) => {
     const text = toMermaid(machine);
     expect(text.startsWith('stateDiagram-v2\n')).toBe(true);
-    const r = await mermaidCheck(page, text);
+    const r = await mermaid.check(text);
     expect(r.error).toBeUndefined();
     expect(r.svg).toContain('<svg');
   });

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   buildTaskForest,
   escapeDotString,
@@ -10,7 +9,7 @@ import {
   walkTaskForest,
 } from '../../src/graph/index.js';
 import type { TaskSummary } from '../../src/wire/types.js';
-import { mermaidCheck, openMermaidPage, renderDot } from './consumers.js';
+import { mermaidSuite, renderDot } from './consumers.js';
 
 const sum = (
   id: string,
@@ -102,19 +101,12 @@ describe('taskTreeToDot', () => {
 });
 
 describe('taskTreeToMermaid (mermaid in headless Chromium)', () => {
-  let browser: Browser;
-  let page: Page;
-  beforeAll(async () => {
-    ({ browser, page } = await openMermaidPage());
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const mermaid = mermaidSuite();
 
   it('parses and renders a tree with every status and hostile labels, showing the text intact', async () => {
     const text = taskTreeToMermaid(everyStatus);
     expect(text).toContain(`classDef st_failed fill:${STATUS_COLORS.failed.fill}`);
-    const r = await mermaidCheck(page, text);
+    const r = await mermaid.check(text);
     expect(r.error).toBeUndefined();
     expect(r.ok).toBe(true);
     // The label survives as text, not as markup.
@@ -123,11 +115,11 @@ describe('taskTreeToMermaid (mermaid in headless Chromium)', () => {
   });
 
   it('parses the empty tree', async () => {
-    expect((await mermaidCheck(page, taskTreeToMermaid([]))).ok).toBe(true);
+    expect((await mermaid.check(taskTreeToMermaid([]))).ok).toBe(true);
   });
 
   it('the consumer really rejects broken input (the check is not vacuous)', async () => {
-    expect((await mermaidCheck(page, 'flowchart TD\n  a["x " y"] --> b\n')).ok).toBe(false);
+    expect((await mermaid.check('flowchart TD\n  a["x " y"] --> b\n')).ok).toBe(false);
     expect(renderDot('digraph { a [label="x" y"] }').status).not.toBe(0);
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { runAgentLoop, scriptedModel } from '../../src/agent/index.js';
-import type { Message, RunOutcome, ToolDefinition } from '../../src/agent/index.js';
+import type {
+  AgentModel,
+  Message,
+  RunOutcome,
+  ToolDefinition,
+  UntilIdleOptions,
+} from '../../src/agent/index.js';
 import { createDurableInbox, createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
 import { eventKindsIn } from '../agent/helpers.js';
 import { replicaChildren } from '../helpers/replicaChild.js';
@@ -15,7 +21,8 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
 
   /**
    * Replica A (a child process) runs turn 1 of run-1, whose two tasks emit `emits` events each and
-   * wait; replica B (here) opens the same table with a durable inbox.
+   * wait; replica B (here) opens the same table with a durable inbox. `resumeOnB` runs run-1 on B
+   * with `model` (waiting first) and releases A's first task once B holds the thread.
    */
   async function turnOnA(emits: [number, number]) {
     const table = db.table('wake');
@@ -27,12 +34,26 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
     });
     const inbox = createDurableInbox();
     const b = createTaskSupervisor({ store: db.store(table), ownerInbox: inbox.sender });
-    return { table, a, first, tasks: tasks as [string, string], inbox, b };
+    const resumeOnB = async (model: AgentModel, untilIdle: Partial<UntilIdleOptions> = {}) => {
+      const running = runAgentLoop({
+        model,
+        supervisor: b,
+        threadId: 'T',
+        runId: 'run-1',
+        inbox,
+        messages: first.messages,
+        untilIdle: { maxTurns: 5, waitFirst: true, ...untilIdle },
+      });
+      await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
+      await a.callOk('release', { task: tasks[0] });
+      return running;
+    };
+    return { table, a, first, tasks: tasks as [string, string], b, resumeOnB };
   }
 
   it('turn 1 on A starts two tasks and ends awaiting them; B resumes the run and takes one turn per task as A’s tasks end', async () => {
     // Replica A: the first turn of run-1 starts two gated tasks and ends awaiting them.
-    const { table, a, first, tasks, inbox, b } = await turnOnA([2, 1]);
+    const { table, a, first, tasks, b, resumeOnB } = await turnOnA([2, 1]);
     expect(first).toMatchObject({ status: 'waiting', status_reason: 'awaiting_tasks' });
     const [t0, t1] = tasks;
 
@@ -48,18 +69,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
       }
       return scripted(req);
     };
-    const running = runAgentLoop({
-      model,
-      supervisor: b,
-      threadId: 'T',
-      runId: 'run-1',
-      inbox,
-      messages: first.messages,
-      untilIdle: { maxTurns: 5, waitFirst: true },
-    });
-    await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
-    await a.callOk('release', { task: t0 });
-    const outcome = await running;
+    const outcome = await resumeOnB(model);
 
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
     expect(outcome).toMatchObject({ status: 'done', status_reason: 'natural', response: 'saw the second' });
@@ -81,7 +91,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
   }, 90_000);
 
   it('A is SIGKILLed while B waits: B’s periodic reload orphans A’s task and the failure wakes one more turn', async () => {
-    const { a, first, tasks, inbox, b } = await turnOnA([1, 0]);
+    const { a, first, tasks, b, resumeOnB } = await turnOnA([1, 0]);
     const [t0, t1] = tasks;
     const scripted = scriptedModel([{ text: 'saw t0' }, { text: 'saw t1 fail' }]);
     const model = async (req: { messages: Message[]; tools: ToolDefinition[] }) => {
@@ -92,18 +102,7 @@ describe.skipIf(!pgUrl)('untilIdle across two PostgreSQL replicas', () => {
       }
       return scripted(req);
     };
-    const running = runAgentLoop({
-      model,
-      supervisor: b,
-      threadId: 'T',
-      runId: 'run-1',
-      inbox,
-      messages: first.messages,
-      untilIdle: { maxTurns: 5, waitFirst: true, reloadMs: 200 },
-    });
-    await until(() => b.hasRunning('T'), 10_000, 'B to load the thread');
-    await a.callOk('release', { task: t0 });
-    const outcome = await running;
+    const outcome = await resumeOnB(model, { reloadMs: 200 });
     expect(outcome.until_idle).toEqual({ turns: 2, stopped_by: 'idle' });
     const [r1, r2] = scripted.requests as [{ messages: Message[] }, { messages: Message[] }];
     expect(eventKindsIn(r1.messages.slice(first.messages.length))).toEqual([

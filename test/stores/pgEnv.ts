@@ -41,6 +41,7 @@ export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
     '_runs',
     '_durable',
     '_durable_steps',
+    '_slots',
   ];
   await pool.query(`DROP TABLE IF EXISTS ${tables.map((s) => `"${table}${s}"`).join(', ')}`);
   await pool.query(

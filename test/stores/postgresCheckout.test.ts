@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkout, rollback } from '../../src/stores/postgres/checkout.js';
 import { reapDead } from '../../src/stores/postgres/orphan.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import { rec } from '../helpers/records.js';
@@ -62,6 +63,45 @@ describe.skipIf(!pgUrl)('PostgreSQL: a connection lost inside a transaction', ()
       proxy.unblock();
       await pool.end().catch(() => undefined);
       await proxy.close();
+    }
+  });
+
+  it('a transaction that could not be rolled back (its statement timed out on the client) is not handed to the next caller', async () => {
+    const key = 424_000 + Math.floor(Math.random() * 1_000);
+    const pool = new pg.Pool({ connectionString: pgUrl!, max: 1, query_timeout: 300 });
+    pool.on('error', () => undefined);
+    try {
+      const client = await checkout(pool);
+      const first = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      // Still running in the server when the client gives up on it; the ROLLBACK queued behind it
+      // times out too, never having run: the connection still holds the transaction and its lock.
+      await expect(client.query('SELECT pg_sleep(2)')).rejects.toThrow(/timeout/i);
+      await rollback(client);
+      client.release();
+      // The pool's one connection is a new one, outside any transaction.
+      const next = (
+        await pool.query<{ pid: number; open: boolean }>(
+          `SELECT pg_backend_pid() AS pid, now() <> statement_timestamp() AS open`,
+        )
+      ).rows[0]!;
+      expect(next.pid).not.toBe(first);
+      expect(next.open).toBe(false);
+      // And the lock the old transaction held goes with its connection.
+      await until(
+        async () =>
+          (
+            await db.pool.query(
+              `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted`,
+              [key],
+            )
+          ).rowCount === 0,
+        10_000,
+        "the old transaction's lock released",
+      );
+    } finally {
+      await pool.end().catch(() => undefined);
     }
   });
 });

@@ -17,6 +17,22 @@ describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas 
     return s;
   };
   const table = () => db.table('nestrun');
+  /** Two replicas on a new table, both with their schema ready. */
+  const twoReady = async () => {
+    const t = table();
+    const a = replica(t);
+    const b = replica(t);
+    await Promise.all([a.loadThread('T'), b.loadThread('T')]);
+    return { t, a, b };
+  };
+  /** Waits until run `run` is fenced (cancelled) in the database. */
+  const fencedInDatabase = (t: string, run: string, what: string) =>
+    until(
+      async () =>
+        (await pool.query(`SELECT 1 FROM "${t}_runs" WHERE run_id = $1 AND cancelled`, [run])).rowCount === 1,
+      10_000,
+      what,
+    );
   const row = async (t: string, id: string) =>
     (await pool.query(`SELECT run_id, parent_task_id, status FROM "${t}" WHERE task_id = $1`, [id])).rows[0];
   const opts = (extra: object = {}) => ({ threadId: 'T', taskType: 'job', description: 'd', ...extra });
@@ -50,18 +66,10 @@ describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas 
   }, 30_000);
 
   it('S3 gap 11: the database fence trims run ids on both sides and never fences a blank one', async () => {
-    const t = table();
-    const a = replica(t);
-    const b = replica(t);
-    await Promise.all([a.loadThread('T'), b.loadThread('T')]); // both schemas are ready
+    const { t, a, b } = await twoReady();
     b.cancelDescendantsForRun(' run-t ');
     b.cancelDescendantsForRun('  ');
-    await until(
-      async () =>
-        (await pool.query(`SELECT 1 FROM "${t}_runs" WHERE run_id = 'run-t' AND cancelled`)).rowCount === 1,
-      10_000,
-      'the trimmed run fence in the database',
-    );
+    await fencedInDatabase(t, 'run-t', 'the trimmed run fence in the database');
     // A never saw the cancel: only the database refuses these.
     for (const run of ['run-t', '\trun-t', 'run-t  ']) {
       const e = await a
@@ -77,18 +85,10 @@ describe.skipIf(!pgUrl)('nested spawns and the run fence on PostgreSQL replicas 
   }, 30_000);
 
   it('S2 gap 11: a nested spawn that inherits a fenced run is judged by its parent on every replica (the database fences parentless spawns only)', async () => {
-    const t = table();
-    const a = replica(t);
-    const b = replica(t);
-    await Promise.all([a.loadThread('T'), b.loadThread('T')]); // both schemas are ready
+    const { t, a, b } = await twoReady();
     b.cancelDescendantsForRun('run-f');
     // The fence is in the database: a parentless spawn into run-f on A is refused.
-    await until(
-      async () =>
-        (await pool.query(`SELECT 1 FROM "${t}_runs" WHERE run_id = 'run-f' AND cancelled`)).rowCount === 1,
-      10_000,
-      'the run fence in the database',
-    );
+    await fencedInDatabase(t, 'run-f', 'the run fence in the database');
     await expect(a.spawn(opts({ parentContext: { run_id: 'run-f' } }), untilCancelled)).rejects.toMatchObject(
       {
         code: 'parent_cancelled',

@@ -312,11 +312,13 @@ export class PgCoordination implements TaskCoordination {
     const n = this.#n;
     const which = `thread_id = $1 ${all ? '' : 'AND taken_by IS NULL'}
       AND EXISTS (SELECT 1 FROM ${n.receivers} r WHERE r.thread_id = $1 AND r.claim = $2)`;
-    // A new claim takes taken events too: those an inbox here already handed out are consumed
-    // first (their acknowledgements land), or they would be delivered again.
-    const acked = all && this.#acking.size > 0 ? Promise.all(this.#acking) : undefined;
     const run = prev.then(async () => {
-      if (acked !== undefined) await acked;
+      // A new claim takes taken events too: those an inbox here already handed out are consumed
+      // first (their acknowledgements land), or they would be delivered again. Read after the
+      // thread's earlier take, whose deliveries may have acknowledged more; bounded, because a
+      // stuck acknowledgement only risks a second delivery, while a claim that never takes loses
+      // the thread's events.
+      if (all && this.#acking.size > 0) await settledWithin(Promise.all(this.#acking), ACK_WAIT_MS);
       const res = acks
         ? await this.#pool.query<{ seq: string; body: string }>(
             `UPDATE ${n.events} SET taken_by = $2 WHERE ${which} RETURNING seq, body`,
@@ -383,4 +385,25 @@ export class PgCoordination implements TaskCoordination {
   onConnection(event: ReplicaEvent): void {
     this.#handler?.connection?.(event);
   }
+}
+
+/** How long a new claim waits for this process's acknowledgements in flight before taking. */
+const ACK_WAIT_MS = 5_000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    p.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 type Queryable = Pool | PoolClient;
 import { ORPHAN_ERROR, orphanedMeta } from '../../supervisor/restore.js';
 import type { PersistedTaskMeta } from '../../wire/types.js';
-import { checkout } from './checkout.js';
+import { checkout, rollback } from './checkout.js';
 import type { TableNames } from './schema.js';
 
 /** `true` when the session advisory lock of an epoch row `e` is held (its owner's connection is open). */
@@ -61,7 +61,6 @@ export async function reapDead(
   previousLivesOf?: { instanceId: string; current: string },
 ): Promise<string[]> {
   const client = await checkout(pool);
-  let broken: unknown;
   try {
     await client.query('BEGIN');
     const revoked = await revokeDead(client, n, lockGraceMs, previousLivesOf);
@@ -69,13 +68,11 @@ export async function reapDead(
     await client.query('COMMIT');
     return revoked;
   } catch (e) {
-    await client.query('ROLLBACK').catch((lost: unknown) => {
-      broken = lost;
-    });
+    // A connection that could not even roll back is not handed back to the pool.
+    await rollback(client);
     throw e;
   } finally {
-    // A connection that could not even roll back is not handed back to the pool.
-    client.release(broken as Error | undefined);
+    client.release();
   }
 }
 

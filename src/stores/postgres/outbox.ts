@@ -14,7 +14,7 @@ import {
   DELIVERED_RETENTION,
   letterFromStored,
 } from '../outbox.js';
-import { checkout } from './checkout.js';
+import { checkout, rollback } from './checkout.js';
 
 type EntryRow = { id: string; route: OutboxEntry['route']; attempts: number };
 
@@ -166,7 +166,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
         else await this.#deadLetter(client, threadId, row.id, verdict.error);
         await client.query('COMMIT');
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await rollback(client);
         throw e;
       } finally {
         client.release();
@@ -306,7 +306,7 @@ export class PostgresMessageOutbox implements MessageOutboxStore {
       `);
       await client.query('COMMIT');
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await rollback(client);
       throw e;
     } finally {
       client.release();

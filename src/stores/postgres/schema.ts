@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { rollback } from './checkout.js';
 
 /** The quoted names of a store's tables, all derived from the one `table` option. */
 export interface TableNames {
@@ -191,7 +192,7 @@ export async function migrate(client: PoolClient, n: TableNames): Promise<void> 
     );
     await client.query('COMMIT');
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rollback(client);
     throw e;
   }
 }

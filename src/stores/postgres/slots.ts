@@ -1,6 +1,6 @@
 import type { TaskId } from '../../wire/types.js';
 import type { SharedSlots } from '../coordination.js';
-import { checkout } from './checkout.js';
+import { checkout, rollback } from './checkout.js';
 import type { FenceState } from './fencedPut.js';
 import { reapDead } from './orphan.js';
 import { backoff } from './retry.js';
@@ -52,7 +52,7 @@ export class PgSlots implements SharedSlots {
         );
         await client.query('COMMIT');
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await rollback(client);
         throw e;
       } finally {
         client.release();
@@ -101,7 +101,7 @@ export class PgSlots implements SharedSlots {
       await client.query('COMMIT');
       return res.rows[0]?.held === true;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await rollback(client);
       throw e;
     } finally {
       client.release();
