@@ -272,6 +272,11 @@ export class StoreWriter {
     return group;
   }
 
+  /** Whether a newer version of `r`'s record waits to be written. */
+  #pendingNewer(r: Rec): boolean {
+    return this.#fresh.has(r.meta.task_id) || this.#held.has(r.meta.task_id);
+  }
+
   /** Gives a superseded version's callbacks to the newer version, which is still pending. */
   #handOver(r: Rec): void {
     const newer = this.#fresh.get(r.meta.task_id) ?? this.#held.get(r.meta.task_id);
@@ -341,9 +346,19 @@ export class StoreWriter {
     }
     const refusedIds = new Set(refusedList.map((m) => m.task_id));
     this.refused += refusedIds.size;
+    // A refused version that a newer one (still pending) superseded while in flight says nothing
+    // about the newer one, which gets its own verdict: memory, already past it, does not go back
+    // to what the store held then. Its callbacks wait for the newer version.
+    let current = refusedList;
+    for (const r of group) {
+      if (r.superseded && refusedIds.has(r.meta.task_id) && this.#pendingNewer(r)) {
+        if (current === refusedList) current = refusedList.slice();
+        current = current.filter((m) => m.task_id !== r.meta.task_id);
+      }
+    }
     // Memory converges to the store before anyone is told the write was decided.
     try {
-      (this.onRefused ?? this.#hooks.onRefused)?.(refusedList);
+      if (current.length > 0) (this.onRefused ?? this.#hooks.onRefused)?.(current);
     } catch (e) {
       // The writer must keep going: a failing hook must not strand every later write.
       process.emitWarning(`awaken-tasks: handling refused records failed: ${errorMessage(e)}`);
@@ -352,6 +367,8 @@ export class StoreWriter {
       const e = rejected?.get(r.meta.task_id);
       if (e !== undefined) {
         finish(r, e, true);
+      } else if (refusedIds.has(r.meta.task_id) && r.superseded && this.#pendingNewer(r)) {
+        this.#handOver(r);
       } else if (refusedIds.has(r.meta.task_id) && !r.retry) {
         finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);
       } else {

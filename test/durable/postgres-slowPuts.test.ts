@@ -28,8 +28,8 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
     open = [];
   });
 
-  it('an owner epoch replaced between attempts while puts take 400 ms: attempt 2 completes, in memory and in the store', async () => {
-    const table = db.table('dslow');
+  /** A store on `table` whose every record write lands PUT_MS late, and its supervisor. */
+  const slowStore = (table: string) => {
     const real = new pg.Pool({ connectionString: pgUrl, max: 4 });
     // The adversary: every record write lands PUT_MS late (the delay sets the scenario).
     const query = ((text: unknown, ...rest: unknown[]) => {
@@ -44,6 +44,12 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
     const store = new PostgresTaskStore({ pool, table, pollMs: 100 });
     const sup = createTaskSupervisor({ store });
     open.push({ sup, store, pool: real });
+    return { store, sup };
+  };
+
+  it('an owner epoch replaced between attempts while puts take 400 ms: attempt 2 completes, in memory and in the store', async () => {
+    const table = db.table('dslow');
+    const { store, sup } = slowStore(table);
     // Only the retry loop's claim moves the record to the new epoch (no takeover sweep).
     store.durable.adopt = async () => [];
     const flaky = defineTask({
@@ -78,4 +84,56 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
     });
     expect(sup.get(id)).toMatchObject({ status: 'completed', attempt: 2 });
   }, 30_000);
+
+  it('an owner epoch replaced while attempt 1 runs and its start is still being written: memory, store and row agree on one outcome', async () => {
+    const table = db.table('dslow');
+    const { store, sup } = slowStore(table);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const attempts: number[] = [];
+    const job = defineTask({
+      taskType: 'slow-mid',
+      durable: { retry: { initialIntervalMs: 50, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 1) await gate;
+        return { attempt: ctx.attempt };
+      },
+    });
+    const id = await job.spawn(sup, { threadId: 'T', description: 'm' });
+    // Attempt 1's start (its running record, attempt 1) is a write in flight for PUT_MS.
+    await until(() => attempts.length === 1, 10_000, 'attempt 1 started');
+    const old = store.epoch;
+    await db.pool.query(
+      `UPDATE "${table}_epochs" SET expires_at = now() - interval '1 second' WHERE epoch = $1`,
+      [old],
+    );
+    await until(() => store.epoch !== old, 10_000, 'a new epoch');
+    // The task ends here while that write is still in flight: its refusal (the takeover moved the
+    // row) must not send memory back to the running record the store held, nor strand the row.
+    release();
+    await until(
+      async () =>
+        (await db.pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status ===
+        'completed',
+      15_000,
+      'stored completed',
+    );
+    const last = attempts.at(-1)!;
+    await until(() => sup.get(id)?.status === 'completed', 15_000, 'memory completed');
+    expect(sup.get(id)).toMatchObject({ status: 'completed', result: { attempt: last } });
+    expect((await store.load('T')).find((r) => r.task_id === id)).toMatchObject({
+      status: 'completed',
+      result: { attempt: last },
+    });
+    await until(
+      async () =>
+        (await db.pool.query(`SELECT state FROM "${table}_durable" WHERE task_id = $1`, [id])).rows[0]
+          ?.state === 'done',
+      15_000,
+      'the durable row done',
+    );
+  }, 40_000);
 });

@@ -120,6 +120,39 @@ describe('StoreWriter', () => {
     expect(landed.sort()).toEqual(['a:2', 'b:1']);
   });
 
+  it('a refused version superseded while in flight does not move memory back: the newer version gets its own verdict', async () => {
+    const holds: (() => void)[] = [];
+    const puts: string[][] = [];
+    const store = {
+      async put(records: readonly PersistedTaskMeta[]): Promise<PutResult | undefined> {
+        puts.push(records.map((r) => `${r.task_id}:${r.status}`));
+        await new Promise<void>((r) => holds.push(r));
+        // The first put (v1, running) is refused: the store holds an older running record. The
+        // second (v2, completed) lands.
+        return puts.length === 1 ? { refused: [meta('a', { description: 'as stored' })] } : undefined;
+      },
+      async load() {
+        return [];
+      },
+    };
+    const refusals: string[][] = [];
+    const writer = new StoreWriter(store, { onRefused: (rs) => refusals.push(rs.map((r) => r.description)) });
+    const v1 = writer.writeDurable(meta('a', { description: 'v1' }), false);
+    await until(() => holds.length === 1);
+    // While v1 is in flight, the task ends: v2 supersedes it.
+    const v2 = writer.writeDurable(meta('a', { description: 'v2', status: 'completed' }), true);
+    holds.shift()!();
+    await until(() => holds.length === 1);
+    // v1's refusal reached nobody: memory (past it) is not told to go back to the stored record.
+    expect(refusals).toEqual([]);
+    holds.shift()!();
+    // v1's waiter follows v2, which landed.
+    await expect(v1).resolves.toBeUndefined();
+    await expect(v2).resolves.toBeUndefined();
+    expect(puts).toEqual([['a:running'], ['a:completed']]);
+    expect(refusals).toEqual([]);
+  });
+
   it('a fencing store’s refusal is not retried: memory, waiters and the event follow the store', async () => {
     const inner = new MemoryTaskStore();
     let fence = false;
