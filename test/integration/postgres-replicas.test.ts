@@ -24,7 +24,7 @@ describe.skipIf(!pgUrl)('replicas on one PostgreSQL database (issue 12)', () => 
   it('a loadThread loop on B racing A’s completions at full speed: zero completed results overwritten', async () => {
     const t = newTable();
     const [a, b] = await Promise.all([start(t), start(t)]);
-    const loop = b.call<{ loads: number }>('loadloop', { thread: 'T', ms: 4000 }, 30_000);
+    const loop = b.call<{ loads: number }>('loadloop', { thread: 'T', ms: 4000, min: 11 }, 45_000);
     const burst = await a.call<{ tasks: string[]; error?: string }>(
       'burst',
       { thread: 'T', n: 3000 },
