@@ -1,7 +1,6 @@
 import type { TaskEvent, TaskSummary } from '../../src/wire/types.js';
 import { afterEach, beforeAll } from 'vitest';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
-import { until } from '../stores/pgEnv.js';
+import { buildDist, type Child, startChild, untilChild } from '../fixtures/childProcess.js';
 
 export type Line = { t: string; [k: string]: unknown };
 export type Reply = Line & { error?: string };
@@ -16,15 +15,19 @@ export class Replica {
   get lines(): Line[] {
     return this.child.lines as Line[];
   }
-  /** Sends `cmd` and resolves with its reply, an `error` in it included. */
+  /**
+   * Sends `cmd` and resolves with its reply, an `error` in it included. Rejects after `timeoutMs`,
+   * or at once when the process has ended without replying.
+   */
   async call<T = Reply>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
     const id = ++this.#next;
     this.child.send({ cmd, id, ...args });
     let reply: Line | undefined;
-    await until(
+    await untilChild(
+      this.child,
       () => (reply = this.lines.find((l) => l.t === 'reply' && l.id === id)) !== undefined,
       timeoutMs,
-      `reply to ${cmd}`,
+      `the reply to ${cmd}`,
     );
     return reply as T;
   }
@@ -70,7 +73,10 @@ export class Replica {
  * SIGSTOPped one dies too) and reaped.
  */
 export interface ReplicaChildren {
-  /** Starts `test/fixtures/<fixture>` with `env` (and AWAKEN_DIST) and waits until it is ready. */
+  /**
+   * Starts `test/fixtures/<fixture>` with `env` (and AWAKEN_DIST) and waits until it is ready
+   * (rejecting at once, with its stderr, if it dies first).
+   */
   launch(fixture: string, env: Record<string, string>): Promise<Replica>;
   /**
    * Starts a replica-child.mjs on `table` at `url` (a 30 s lease, a 100 ms poll: `env` overrides)
@@ -96,7 +102,7 @@ export function replicaChildren(name: string): ReplicaChildren {
   const launch = async (fixture: string, env: Record<string, string>) => {
     const r = new Replica(startChild(fixture, { AWAKEN_DIST: dist, ...env }));
     running.push(r);
-    await until(() => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
+    await untilChild(r.child, () => r.lines.some((l) => l.t === 'ready'), 30_000, 'the replica to be ready');
     return r;
   };
   return {

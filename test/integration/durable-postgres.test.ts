@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOST_ATTEMPT_ERROR } from '../../src/index.js';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { buildDist, type Child, startChild, untilChild } from '../fixtures/childProcess.js';
 import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/durable-postgres.test.ts');
@@ -47,7 +47,12 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
       ...env,
     });
     children.push(child);
-    await until(() => child.lines.some((l) => (l as Line).t === 'ready'), 20_000, 'replica ready');
+    await untilChild(
+      child,
+      () => child.lines.some((l) => (l as Line).t === 'ready'),
+      20_000,
+      'replica ready',
+    );
     return child;
   };
   const lines = (c: Child, t: string) => (c.lines as Line[]).filter((l) => l.t === t);
@@ -73,7 +78,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     const table = newTable();
     const b = await start(table, { MODE: 'hang1' });
     const a = await start(table, { MODE: 'hang1', SPAWN: '1', TASKS: '5' });
-    await until(() => lines(a, 'started').length === 5, 20_000, 'five attempts started on A');
+    await untilChild(a, () => lines(a, 'started').length === 5, 20_000, 'five attempts started on A');
     a.proc.kill('SIGKILL');
     await a.closed;
     await until(allCompleted(table, 5), 20_000, 'every task completed by B');
@@ -101,7 +106,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
   it('a restarted process (same instanceId) re-enqueues its previous life’s durable tasks at register', async () => {
     const table = newTable();
     const a = await start(table, { MODE: 'hang1', SPAWN: '1', TASKS: '3', INSTANCE: 'proc-a' });
-    await until(() => lines(a, 'started').length === 3, 20_000, 'three attempts started');
+    await untilChild(a, () => lines(a, 'started').length === 3, 20_000, 'three attempts started');
     a.proc.kill('SIGKILL');
     await a.closed;
     expect((await stored(table)).map((r) => r.status)).toEqual(['running', 'running', 'running']);
@@ -166,7 +171,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     const table = newTable();
     const racers = await Promise.all([1, 2, 3].map(() => start(table, { MODE: 'work' })));
     const dead = await start(table, { MODE: 'hang', SPAWN: '1', TASKS: '200' });
-    await until(() => lines(dead, 'started').length === 200, 40_000, '200 attempts started');
+    await untilChild(dead, () => lines(dead, 'started').length === 200, 40_000, '200 attempts started');
     dead.proc.kill('SIGKILL');
     await dead.closed;
     await until(allCompleted(table, 200), 40_000, 'all 200 completed');
@@ -207,12 +212,12 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     const table = newTable();
     // Only A's lease can end its life while it is stopped (its lock stays held): a short one.
     const a = await start(table, { MODE: 'stall', SPAWN: '1', TASKS: '1', INBOX: '1', LEASE_MS: '3000' });
-    await until(() => lines(a, 'started').length === 1, 20_000, 'attempt 1 started');
+    await untilChild(a, () => lines(a, 'started').length === 1, 20_000, 'attempt 1 started');
     const b = await start(table, { MODE: 'stall', INBOX: '1' });
     a.proc.kill('SIGSTOP');
     await until(allCompleted(table, 1), 20_000, 'B completed attempt 2');
     a.proc.kill('SIGCONT');
-    await until(() => lines(a, 'refused').length === 1, 20_000, 'A’s late write refused');
+    await untilChild(a, () => lines(a, 'refused').length === 1, 20_000, 'A’s late write refused');
     expect(lines(a, 'refused')[0]!.error).toBe('AttemptFencedError');
     const [r] = await stored(table);
     expect(r!.record.result).toMatchObject({ attempt: 2, pid: b.proc.pid });
@@ -226,7 +231,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     await until(
       async () => {
         a.send({ cmd: 'status', task: r!.task_id });
-        await until(() => lines(a, 'status').length > 0, 5_000);
+        await untilChild(a, () => lines(a, 'status').length > 0, 5_000, 'A status');
         const all = a.lines as Line[];
         status = all.splice(
           all.findIndex((l) => l.t === 'status'),
@@ -255,7 +260,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
     const inboxOf = async (c: Child) => {
       const before = lines(c, 'inbox').length;
       c.send({ cmd: 'inbox' });
-      await until(() => lines(c, 'inbox').length > before, 5_000, 'inbox read');
+      await untilChild(c, () => lines(c, 'inbox').length > before, 5_000, 'inbox read');
       const events = lines(c, 'inbox').at(-1)!.events as {
         kind: string;
         task_id: string;
@@ -278,7 +283,7 @@ describe.skipIf(!pgUrl)('durable tasks across PostgreSQL replicas (issue 21)', (
       { kind: 'completed', task_id: r!.task_id, result: { n: 0, attempt: 2, pid: b.proc.pid } },
     ]);
     b.send({ cmd: 'status', task: r!.task_id });
-    await until(() => lines(b, 'status').length > 0, 5_000, 'B status');
+    await untilChild(b, () => lines(b, 'status').length > 0, 5_000, 'B status');
     expect(lines(b, 'status')[0]).toMatchObject({
       status: 'completed',
       result: { attempt: 2, pid: b.proc.pid },

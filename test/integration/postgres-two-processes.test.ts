@@ -3,7 +3,7 @@ import { ORPHAN_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { tableNames } from '../../src/stores/postgres/schema.js';
 import type { TaskSummary } from '../../src/wire/types.js';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
+import { buildDist, type Child, startChild, untilChild } from '../fixtures/childProcess.js';
 import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/integration/postgres-two-processes.test.ts');
@@ -47,13 +47,18 @@ describe.skipIf(!pgUrl)('two processes on one PostgreSQL database (I17, section 
     return c;
   };
   const ready = async (c: Child) => {
-    await until(() => c.lines.some((l) => (l as Ready).t === 'ready'), 30_000, 'the child to be ready');
+    await untilChild(
+      c,
+      () => c.lines.some((l) => (l as Ready).t === 'ready'),
+      30_000,
+      'the child to be ready',
+    );
     return c.lines.find((l) => (l as Ready).t === 'ready') as Ready;
   };
   const load = async (c: Child, thread: string, cmd: 'load' | 'load-fresh' = 'load') => {
     const before = c.lines.length;
     c.send({ cmd, thread });
-    await until(() => c.lines.length > before, 10_000, `load of ${thread}`);
+    await untilChild(c, () => c.lines.length > before, 10_000, `load of ${thread}`);
     return c.lines[before] as Loaded;
   };
 

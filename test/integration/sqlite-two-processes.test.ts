@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, ORPHAN_ERROR } from '../../src/index.js';
 import { SqliteTaskStore } from '../../src/stores/sqlite/index.js';
-import { buildDist, type Child, startChild } from '../fixtures/childProcess.js';
-import { until } from '../helpers/async.js';
+import { buildDist, type Child, startChild, untilChild } from '../fixtures/childProcess.js';
 
 type Line = Record<string, unknown> & { t: string };
 
@@ -38,7 +37,7 @@ async function startOwner(file: string) {
   const owner = startChild('sqlite-owner-child.mjs', { AWAKEN_DIST: dist, DB_FILE: file, ROLE: 'owner' });
   owners.push(owner);
   // Every 20 ms, not every turn: a busy poll would take a core from the child it waits for.
-  await until(() => owner.lines.length > 0, 20_000, 'the owner ready', 20);
+  await untilChild(owner, () => owner.lines.length > 0, 20_000, 'the owner ready');
   const ready = owner.lines[0] as Line & { id: string; pid: number; instanceId: string };
   expect(ready.t).toBe('ready');
   return { owner, ready };
