@@ -111,8 +111,28 @@ export class DurableRuntime implements AttemptRuntime {
       }
       // Until a batch comes back empty: the store leaves unreadable rows out of a batch, so a short
       // one is not the last. Every row taken is this process's now, so none comes back twice.
-      if (rows.length === 0) return taken;
+      if (rows.length === 0) break;
     }
+    return taken + (await this.#strandedHere(def, records));
+  }
+
+  /**
+   * Rows of `def` waiting under this process's own epoch that no attempt loop here holds: taken
+   * up like adopted ones. Only with a stored `running` record: a spawn still on its way here has
+   * none yet, and a task whose end was written is finished instead (`#unfinished`); `resume`
+   * refuses a task that still runs or ended here.
+   */
+  async #strandedHere(def: DurableDef, records: RecordCache): Promise<number> {
+    const stranded = this.store.stranded;
+    if (stranded === undefined || this.hooks.stopping?.() === true) return 0;
+    let taken = 0;
+    for (const row of await stranded.call(this.store, def.taskType, ADOPT_BATCH)) {
+      if (this.hooks.isLive(row.task_id)) continue;
+      const found = await this.#unfinished(row, records);
+      if (found?.record === undefined) continue;
+      if (this.#resume(def, row, found.record, undefined)) taken++;
+    }
+    return taken;
   }
 
   /**

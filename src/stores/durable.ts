@@ -151,6 +151,16 @@ export interface DurableTaskStore {
    * const taken = await durable.adopt?.('render', policy, 'the process stopped', 100);
    */
   adopt?(taskType: string, backoff: BackoffNumbers, lostError: string, limit: number): Promise<DurableRow[]>;
+  /**
+   * Shared stores only: up to `limit` rows of `taskType` waiting for their next attempt under this
+   * process's own owner epoch. The sweep takes up those no attempt loop here holds (a row its
+   * takeover moved to this epoch while the attempt still ran here, whose result was then refused),
+   * so no row stays waiting for a claimant that will never come.
+   *
+   * @example
+   * const mine = await durable.stranded?.('render', 100);
+   */
+  stranded?(taskType: string, limit: number): Promise<DurableRow[]>;
   /** With `adopt`: how often (ms) a live process looks for rows whose claimant is gone. */
   readonly sweepMs?: number;
   /**

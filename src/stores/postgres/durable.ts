@@ -76,6 +76,8 @@ function statements(n: TableNames) {
     // racing replica takes others), a running attempt recorded as lost with its backoff computed on
     // the database clock, and the task's record moved to this epoch so its writes land. A state it
     // does not know is kept, so the row comes back as stored and is reported unreadable.
+    stranded: `SELECT ${COLS} FROM ${d} WHERE task_type = $1 AND state = 'waiting' AND owner_epoch = $2
+      ORDER BY seq LIMIT $3`,
     adopt: `WITH lost AS (
         SELECT task_id FROM ${d} x
         WHERE x.task_type = $1 AND x.state <> 'done'
@@ -170,10 +172,13 @@ export class PgDurableStore implements DurableTaskStore {
     return this.#decode(res.rows)[0];
   }
 
-  /** Validated rows; an unreadable one is left out and reported (`jsonb` errors back to text). */
-  #decode(rows: readonly Row[]): DurableRow[] {
+  /**
+   * Validated rows; an unreadable one is left out and reported (`jsonb` errors back to text), or
+   * only left out (`report` false: the sweep reads rows it already reported when it took them).
+   */
+  #decode(rows: readonly Row[], report = true): DurableRow[] {
     const stored = rows.map((r) => ({ ...r, errors: JSON.stringify(r.errors) }));
-    return decodeDurableRows(stored, this.#onCorrupt);
+    return decodeDurableRows(stored, report ? this.#onCorrupt : () => undefined);
   }
 
   async claim(
@@ -253,6 +258,12 @@ export class PgDurableStore implements DurableTaskStore {
   async remove(taskId: TaskId): Promise<void> {
     await this.#ready();
     await this.#pool.query(this.#sql.remove, [taskId]);
+  }
+
+  async stranded(taskType: string, limit: number): Promise<DurableRow[]> {
+    await this.#ready();
+    const res = await this.#pool.query<Row>(this.#sql.stranded, [taskType, this.#epoch(), limit]);
+    return this.#decode(res.rows, false);
   }
 
   async adopt(
