@@ -9,11 +9,11 @@
 // mem ÷ floor is the highest ratio this schema allows even if the process cost nothing and every
 // fence, event and notification were free.
 //   DATABASE_URL=… node --expose-gc bench/pg14-floor.mjs [tasks=10000] [rounds=5]
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { MemoryTaskStore } from '../dist/src/index.js';
 import { PostgresTaskStore } from '../dist/src/stores/postgres/index.js';
 import { counter, now, settleHeap } from './lib/measure.js';
+import { serverCpuMs } from './lib/pgCpu.js';
 import { countingSupervisor, spawnWaves } from './lib/ours.js';
 
 const total = Number(process.argv[2] ?? 10000);
@@ -25,20 +25,7 @@ url.searchParams.set('application_name', app);
 const admin = new pg.Pool({ connectionString: process.env.DATABASE_URL });
 const tables = [];
 
-const ticks = (pid) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return 0;
-  }
-};
-async function serverTicks() {
-  const r = await admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
-  let t = 0;
-  for (const { pid } of r.rows) t += ticks(pid);
-  return t * 10; // ms (USER_HZ 100)
-}
+const serverTicks = () => serverCpuMs(admin, app);
 
 /** Records as scenario 14 stores them: running, then terminal, taken from a pg round's table. */
 let sample;

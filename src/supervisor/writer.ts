@@ -272,9 +272,9 @@ export class StoreWriter {
     return group;
   }
 
-  /** Whether a newer version of `r`'s record waits to be written. */
-  #pendingNewer(r: Rec): boolean {
-    return this.#fresh.has(r.meta.task_id) || this.#held.has(r.meta.task_id);
+  /** Whether a newer version of `id`'s record waits to be written. */
+  #pendingNewer(id: TaskId): boolean {
+    return this.#fresh.has(id) || this.#held.has(id);
   }
 
   /** Gives a superseded version's callbacks to the newer version, which is still pending. */
@@ -349,13 +349,12 @@ export class StoreWriter {
     // A refused version that a newer one (still pending) superseded while in flight says nothing
     // about the newer one, which gets its own verdict: memory, already past it, does not go back
     // to what the store held then. Its callbacks wait for the newer version.
-    let current = refusedList;
+    const stale = new Set<TaskId>();
     for (const r of group) {
-      if (r.superseded && refusedIds.has(r.meta.task_id) && this.#pendingNewer(r)) {
-        if (current === refusedList) current = refusedList.slice();
-        current = current.filter((m) => m.task_id !== r.meta.task_id);
-      }
+      const id = r.meta.task_id;
+      if (r.superseded && refusedIds.has(id) && this.#pendingNewer(id)) stale.add(id);
     }
+    const current = stale.size === 0 ? refusedList : refusedList.filter((m) => !stale.has(m.task_id));
     // Memory converges to the store before anyone is told the write was decided.
     try {
       if (current.length > 0) (this.onRefused ?? this.#hooks.onRefused)?.(current);
@@ -367,7 +366,7 @@ export class StoreWriter {
       const e = rejected?.get(r.meta.task_id);
       if (e !== undefined) {
         finish(r, e, true);
-      } else if (refusedIds.has(r.meta.task_id) && r.superseded && this.#pendingNewer(r)) {
+      } else if (stale.has(r.meta.task_id)) {
         this.#handOver(r);
       } else if (refusedIds.has(r.meta.task_id) && !r.retry) {
         finish(r, new StoreRefusal(`store refused record '${r.meta.task_id}'`), true);

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask, type TaskSupervisor } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
-import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
+import { durableState, pgSuite, pgUrl, requirePostgres, storedStatus, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres-slowPuts.test.ts');
 
@@ -71,9 +71,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
     const s = await sup.wait(id);
     expect(s).toMatchObject({ status: 'completed', attempt: 2, result: { attempt: 2 } });
     await until(
-      async () =>
-        (await db.pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status ===
-        'completed',
+      async () => (await storedStatus(db.pool, table, id)) === 'completed',
       15_000,
       'stored completed',
     );
@@ -115,9 +113,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
     // row) must not send memory back to the running record the store held, nor strand the row.
     release();
     await until(
-      async () =>
-        (await db.pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status ===
-        'completed',
+      async () => (await storedStatus(db.pool, table, id)) === 'completed',
       15_000,
       'stored completed',
     );
@@ -129,9 +125,7 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL whose record writes are slo
       result: { attempt: last },
     });
     await until(
-      async () =>
-        (await db.pool.query(`SELECT state FROM "${table}_durable" WHERE task_id = $1`, [id])).rows[0]
-          ?.state === 'done',
+      async () => (await durableState(db.pool, table, id)) === 'done',
       15_000,
       'the durable row done',
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask } from '../../src/index.js';
-import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
+import { durableState, pgSuite, pgUrl, requirePostgres, storedStatus, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/postgres-stranded.test.ts');
 
@@ -43,18 +43,14 @@ describe.skipIf(!pgUrl)('durable tasks on PostgreSQL: a row stranded under this 
     const second = createTaskSupervisor({ store });
     await second.register(job);
     await until(
-      async () =>
-        (await db.pool.query(`SELECT status FROM "${table}" WHERE task_id = $1`, [id])).rows[0]?.status ===
-        'completed',
+      async () => (await storedStatus(db.pool, table, id)) === 'completed',
       15_000,
       'stored completed',
     );
     expect(runs).toEqual([1, 2]);
     expect(await second.wait(id)).toMatchObject({ status: 'completed', attempt: 2, result: { attempt: 2 } });
     await until(
-      async () =>
-        (await db.pool.query(`SELECT state FROM "${table}_durable" WHERE task_id = $1`, [id])).rows[0]
-          ?.state === 'done',
+      async () => (await durableState(db.pool, table, id)) === 'done',
       10_000,
       'the durable row done',
     );

@@ -103,3 +103,16 @@ export function pgSuite(poolOptions: Omit<pg.PoolConfig, 'connectionString'> = {
     track,
   };
 }
+
+/** The stored status of task `id` in `table` (`undefined`: no row). */
+export async function storedStatus(pool: pg.Pool, table: string, id: string): Promise<string | undefined> {
+  return (await pool.query<{ status: string }>(`SELECT status FROM "${table}" WHERE task_id = $1`, [id]))
+    .rows[0]?.status;
+}
+
+/** The state of task `id`'s durable row in `table` (`undefined`: no row). */
+export async function durableState(pool: pg.Pool, table: string, id: string): Promise<string | undefined> {
+  return (
+    await pool.query<{ state: string }>(`SELECT state FROM "${table}_durable" WHERE task_id = $1`, [id])
+  ).rows[0]?.state;
+}
