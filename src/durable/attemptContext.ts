@@ -113,9 +113,9 @@ export class AttemptContext implements AttemptTaskContext {
 
   /**
    * Writes `key` fenced by (attempt, owner), tried again while the store rejects (the write is
-   * idempotent). Throws the cancel's reason when the task is cancelled between tries, an
-   * `AttemptFencedError` when the attempt lost the task (refused, timed out), and the store call's
-   * error once the last try failed.
+   * idempotent). Throws the cancel's reason when the task is cancelled (or stopped) between tries
+   * or during one, an `AttemptFencedError` when the attempt lost the task (refused, timed out), and
+   * the store call's error once the last try failed.
    */
   async #record(key: string, value: Json, overwrite: boolean, what: string): Promise<Json> {
     this.#assertLive();
@@ -126,8 +126,8 @@ export class AttemptContext implements AttemptTaskContext {
       scope.live ? store.setStep(this.taskId, this.attempt, owner, key, value, overwrite) : undefined,
     );
     if (kept === CANCELLED && scope.live) {
-      // The task was cancelled, or its own deadline passed, between tries: the body sees why (the
-      // attempt still holds the task, so this is no fenced write).
+      // The task was cancelled (or stopped), or its own deadline passed, between tries or during
+      // one: the body sees why (the attempt still holds the task, so this is no fenced write).
       const outer = this.#outer.signal;
       throw outer.aborted ? outer.reason : CANCEL_REASON;
     }

@@ -10,7 +10,8 @@ import type { DurableSupervisorHooks } from './host.js';
  * rejected: 16 tries over about 22 s. That outlasts the PostgreSQL store's default 15 s lease, so
  * a database restart or outage that the store's other writes ride out (docs/replicas.md) does not
  * fail a durable task either; past the lease its attempt is another replica's to take over anyway.
- * A store still failing after the last try fails the task.
+ * A store still failing after the last try fails the task. A cancel (and so `stop()`) ends the
+ * tries at once, even while one is in flight.
  */
 export const STORE_RETRY_DELAYS_MS: readonly number[] = [
   50, 100, 200, 500, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000,
@@ -27,9 +28,10 @@ export class StoreCallFailed extends Error {
 /**
  * Runs `call` until it resolves, waiting {@link STORE_RETRY_DELAYS_MS} between tries; `call` is
  * told whether an earlier try rejected (its write may have landed with its reply lost). Resolves
- * with {@link CANCELLED} when the task is cancelled (or `stop` aborts) between tries; rejects after
- * the last try with an error naming the task, `what`, the number of tries and the store's last
- * error (as `cause`).
+ * with {@link CANCELLED} when the task is cancelled (`stop()` cancels every task) or `stop` aborts,
+ * between tries or while a try is in flight (a store in an outage can hold a call until its own
+ * timeout); rejects after the last try with an error naming the task, `what`, the number of tries
+ * and the store's last error (as `cause`).
  */
 async function retrying<T>(
   hooks: DurableSupervisorHooks,
@@ -40,7 +42,7 @@ async function retrying<T>(
 ): Promise<T | typeof CANCELLED> {
   for (let tries = 0; ; tries++) {
     try {
-      return await call(tries > 0);
+      return await unlessAborted(call(tries > 0), stop ?? outer.signal);
     } catch (e) {
       const delay = STORE_RETRY_DELAYS_MS[tries];
       if (delay === undefined) {
@@ -117,7 +119,8 @@ export function readSteps(
  * fenced by (attempt, owner) and idempotent (a step keeps its first value, a checkpoint takes the
  * same value again), so a try after one whose reply was lost gives the stored value. `write`
  * resolves `undefined` when the fence refused it. Resolves with {@link CANCELLED} when the task is
- * cancelled, or the attempt's `signal` aborts (its timeout, a refused write), between tries.
+ * cancelled (or stopped), or the attempt's `signal` aborts (its timeout, a refused write), between
+ * tries or while one is in flight.
  */
 export function recordStep(
   hooks: DurableSupervisorHooks,
@@ -127,6 +130,32 @@ export function recordStep(
   write: () => Promise<{ value: Json } | undefined>,
 ): Promise<{ value: Json } | undefined | typeof CANCELLED> {
   return retrying(hooks, outer, `record ${what}`, write, signal);
+}
+
+/**
+ * `pending`, or {@link CANCELLED} as soon as `signal` aborts while it is in flight. A call made
+ * after the abort (a body's last checkpoint as it winds down) is awaited as it is. An abandoned
+ * call may still land, like the last write of a process that stopped: a step or checkpoint write
+ * is fenced and idempotent, a claim or release is conditional, and the next process reads the row
+ * as it finds it.
+ */
+function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | typeof CANCELLED> {
+  if (signal.aborted) return pending;
+  return new Promise<T | typeof CANCELLED>((resolve, reject) => {
+    const abandon = (): void => resolve(CANCELLED);
+    signal.addEventListener('abort', abandon, { once: true });
+    // Handles the abandoned call's late outcome too (no unhandled rejection).
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', abandon);
+        resolve(value);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', abandon);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**

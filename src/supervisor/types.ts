@@ -605,8 +605,9 @@ export interface TaskSupervisor {
   taskActor(taskId: TaskId): TaskActorRef | undefined;
   /**
    * Refuses new spawns, cancels every live task (a durable task is suspended instead: its attempt's
-   * signal aborts and it stays `running` in the store for the next process's `register`), waits for
-   * each to settle (at most `cancelGraceMs`), delivers their terminal events, then retries every record the store has not
+   * signal aborts, a store call it was retrying is not waited for, and it stays `running` in the
+   * store for the next process's `register`), waits for each to settle (at most `cancelGraceMs`),
+   * delivers their terminal events, then retries every record the store has not
    * accepted for up to `stopTimeoutMs` (default 10 s). Resolves once everything is written;
    * otherwise rejects with a `StoreError` (code `store_unwritten`) whose `taskIds` name the records
    * still unwritten, which stay retried in the background. Calling `stop()` again after such a

@@ -29,8 +29,9 @@ export interface TypedTaskContext<E> extends Omit<TaskContext, 'emit'> {
    * recorded (fenced: only while this attempt holds the task) and later attempts get it back
    * without running `fn` again; a write after the attempt lost its task throws
    * `AttemptFencedError` and aborts `signal`. A write the store rejects is tried again (about
-   * 22 s): a cancel meanwhile rejects with `signal.reason`, and a store still failing after the
-   * last try rejects with its error (the attempt fails with it unless caught).
+   * 22 s): a cancel or the supervisor's `stop()` meanwhile rejects at once with `signal.reason`
+   * (even while a try is in flight), and a store still failing after the last try rejects with its
+   * error (the attempt fails with it unless caught).
    *
    * @example
    * const pages = await ctx.step('fetch', async () => (await fetchPages(input.url)).length);
