@@ -1,9 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTaskSupervisor, defineTask } from '../../src/index.js';
+import { createTaskSupervisor, defineTask, LOST_ATTEMPT_ERROR } from '../../src/index.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { gate } from '../helpers/async.js';
-import { dropTables, pgUrl, requirePostgres, uniqueTable, until } from '../stores/pgEnv.js';
+import {
+  durableState,
+  dropTables,
+  pgSuite,
+  pgUrl,
+  requirePostgres,
+  storedStatus,
+  uniqueTable,
+  until,
+} from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/stepRetry-postgres.test.ts');
 
@@ -88,3 +97,72 @@ describe.skipIf(!pgUrl)(
     });
   },
 );
+
+describe.skipIf(!pgUrl)('stop() while a durable step write waits on the database (PostgreSQL)', () => {
+  const suite = pgSuite();
+
+  it('the step write waits on a row lock when stop() is called: stop resolves without it, the task stays running in the store, another process takes it up and completes it', async () => {
+    const table = suite.table('dstepstop');
+    // The write would wait for the lock until the query timeout (the lease: 60 s here), the body
+    // for it, and stop() for the body until the cancel grace (120 s here).
+    const first = suite.store(table, { leaseMs: 60_000 });
+    const sup = createTaskSupervisor({ store: first, cancelGraceMs: 120_000 });
+    const started = gate();
+    const release = gate();
+    let life = 1;
+    const job = defineTask({
+      taskType: 'job',
+      durable: { retry: { initialIntervalMs: 1, jitter: 0, maximumAttempts: 3 } },
+      run: async (ctx) => {
+        if (life === 1) {
+          started.open();
+          await release.promise;
+        }
+        const pages = await ctx.step('fetch', () => 3);
+        return { attempt: ctx.attempt, pages };
+      },
+    });
+    const id = await job.spawn(sup, { threadId: 't', description: 'j' });
+    await started.promise;
+    const locker = await suite.pool.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM "${table}_durable" WHERE task_id = $1 FOR UPDATE`, [id]);
+      release.open();
+      await until(
+        async () =>
+          (
+            await suite.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
+              [`${table}_durable_steps`],
+            )
+          ).rowCount === 1,
+        10_000,
+        'the step write to wait on the lock',
+      );
+      let stopped = false;
+      const stopping = sup.stop().then(() => {
+        stopped = true;
+      });
+      // Generous, and far short of the write's own timeout.
+      await until(() => stopped, 20_000, 'stop() to resolve while the step write waits');
+      await stopping;
+      expect(sup.get(id)!.status).toBe('running');
+      expect(await storedStatus(suite.pool, table, id)).toBe('running');
+      expect(await durableState(suite.pool, table, id)).toBe('running');
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    await first.close();
+
+    life = 2;
+    const next = createTaskSupervisor({ store: suite.store(table) });
+    expect(await next.register(job)).toBe(1);
+    const s = await next.wait(id);
+    expect(s.status).toBe('completed');
+    expect(s.result).toEqual({ attempt: 2, pages: 3 });
+    expect(s.attempt_errors).toEqual([`attempt 1: ${LOST_ATTEMPT_ERROR}`]);
+    await next.stop();
+  }, 60_000);
+});
