@@ -16,6 +16,15 @@ import {
 
 requirePostgres('test/durable/stepRetry-postgres.test.ts');
 
+/** The server processes whose statement names `text` and waits on a lock. */
+async function lockWaiters(pool: pg.Pool, text: string): Promise<number[]> {
+  const res = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
+    [text],
+  );
+  return res.rows.map((r) => r.pid);
+}
+
 describe.skipIf(!pgUrl)(
   'a durable step whose store connection is killed while it records (PostgreSQL)',
   () => {
@@ -61,14 +70,7 @@ describe.skipIf(!pgUrl)(
         await locker.query('BEGIN');
         await locker.query(`SELECT 1 FROM "${table}_durable" WHERE task_id = $1 FOR UPDATE`, [id]);
         release.open();
-        const writing = async () =>
-          (
-            await pool.query<{ pid: number }>(
-              `SELECT pid FROM pg_stat_activity
-              WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
-              [`${table}_durable_steps`],
-            )
-          ).rows.map((r) => r.pid);
+        const writing = () => lockWaiters(pool, `${table}_durable_steps`);
         await until(async () => (await writing()).length === 1, 10_000, 'the step write to wait on the lock');
         const killed = await pool.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -130,13 +132,7 @@ describe.skipIf(!pgUrl)('stop() while a durable step write waits on the database
       await locker.query(`SELECT 1 FROM "${table}_durable" WHERE task_id = $1 FOR UPDATE`, [id]);
       release.open();
       await until(
-        async () =>
-          (
-            await suite.pool.query(
-              `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`,
-              [`${table}_durable_steps`],
-            )
-          ).rowCount === 1,
+        async () => (await lockWaiters(suite.pool, `${table}_durable_steps`)).length === 1,
         10_000,
         'the step write to wait on the lock',
       );

@@ -99,20 +99,30 @@ function stepJob(throwFirst = false) {
   return { job, nextLife: () => void life++ };
 }
 
+/**
+ * Spawns a `stepJob` on a supervisor whose clock stands still, with `method`'s first try rejecting
+ * and its second held; calls `stop()` while that second try is in flight, and checks that it
+ * resolves and leaves the task `running` here.
+ */
+async function stoppedDuringHeldRetry(method: Method, throwFirst = false) {
+  const clock = stillClock();
+  const faulty = faultyStore(method, ['reject', 'hold'], clock);
+  const { job, nextLife } = stepJob(throwFirst);
+  const sup = createTaskSupervisor({ store: faulty.store, clock, now: () => clock.now() });
+  const id = await job.spawn(sup, { threadId: 't', description: 'j' });
+  await until(() => faulty.state.tries === 1, 10_000, 'the first try');
+  await tick();
+  clock.increment(50); // the first wait between tries: the second try is held
+  await faulty.state.inFlight.promise;
+  await stopsWhileClockStandsStill(sup);
+  expect(sup.get(id)!.status).toBe('running');
+  return { ...faulty, clock, job, nextLife, id };
+}
+
 describe('stop() while a durable store call is retried (memory store wrapped)', () => {
   it('a step write in flight when stop() is called: stop resolves, the task stays running and claimable, the next process completes it from the recorded step', async () => {
-    const clock = stillClock();
-    const { store, real, state } = faultyStore('setStep', ['reject', 'hold'], clock);
-    const { job } = stepJob();
     fetches = 0;
-    const sup = createTaskSupervisor({ store, clock, now: () => clock.now() });
-    const id = await job.spawn(sup, { threadId: 't', description: 'j' });
-    await until(() => state.tries === 1, 10_000, 'the first try');
-    await tick();
-    clock.increment(50); // the first wait between tries: the second try is held
-    await state.inFlight.promise;
-    await stopsWhileClockStandsStill(sup);
-    expect(sup.get(id)!.status).toBe('running');
+    const { store, real, state, clock, job, id } = await stoppedDuringHeldRetry('setStep');
     expect((await store.load('t'))[0]!.status).toBe('running');
     const row = (await real.get(id))!;
     expect(row.state).toBe('running');
@@ -157,17 +167,7 @@ describe('stop() while a durable store call is retried (memory store wrapped)', 
   });
 
   it('a claim in flight when stop() is called: stop resolves, the row still waits for that attempt, the next process claims and completes it', async () => {
-    const clock = stillClock();
-    const { store, real, state } = faultyStore('claim', ['reject', 'hold'], clock);
-    const { job } = stepJob();
-    const sup = createTaskSupervisor({ store, clock, now: () => clock.now() });
-    const id = await job.spawn(sup, { threadId: 't', description: 'j' });
-    await until(() => state.tries === 1, 10_000, 'the first claim');
-    await tick();
-    clock.increment(50);
-    await state.inFlight.promise;
-    await stopsWhileClockStandsStill(sup);
-    expect(sup.get(id)!.status).toBe('running');
+    const { store, real, state, clock, job, id } = await stoppedDuringHeldRetry('claim');
     // The outage ends the held claim with an error: the attempt was never claimed.
     state.held.open('reject');
     clock.increment(60_000);
@@ -205,17 +205,7 @@ describe('stop() while a durable store call is retried (memory store wrapped)', 
   });
 
   it("a failed attempt's release in flight when stop() is called: stop resolves, the attempt stays the row's, the next process counts it lost and completes the task", async () => {
-    const clock = stillClock();
-    const { store, real, state } = faultyStore('release', ['reject', 'hold'], clock);
-    const { job, nextLife } = stepJob(true);
-    const sup = createTaskSupervisor({ store, clock, now: () => clock.now() });
-    const id = await job.spawn(sup, { threadId: 't', description: 'j' });
-    await until(() => state.tries === 1, 10_000, 'the first release');
-    await tick();
-    clock.increment(50);
-    await state.inFlight.promise;
-    await stopsWhileClockStandsStill(sup);
-    expect(sup.get(id)!.status).toBe('running');
+    const { store, real, state, clock, job, nextLife, id } = await stoppedDuringHeldRetry('release', true);
     state.held.open('reject');
     clock.increment(60_000);
     await tick();
