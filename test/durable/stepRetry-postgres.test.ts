@@ -1,18 +1,8 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { createTaskSupervisor, defineTask, LOST_ATTEMPT_ERROR } from '../../src/index.js';
-import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import { gate } from '../helpers/async.js';
-import {
-  durableState,
-  dropTables,
-  pgSuite,
-  pgUrl,
-  requirePostgres,
-  storedStatus,
-  uniqueTable,
-  until,
-} from '../stores/pgEnv.js';
+import { durableState, pgSuite, pgUrl, requirePostgres, storedStatus, until } from '../stores/pgEnv.js';
 
 requirePostgres('test/durable/stepRetry-postgres.test.ts');
 
@@ -28,19 +18,10 @@ async function lockWaiters(pool: pg.Pool, text: string): Promise<number[]> {
 describe.skipIf(!pgUrl)(
   'a durable step whose store connection is killed while it records (PostgreSQL)',
   () => {
-    let pool: pg.Pool;
-    const table = uniqueTable('dstep');
-    let store: PostgresTaskStore;
-
-    beforeAll(() => {
-      pool = new pg.Pool({ connectionString: pgUrl });
-      store = new PostgresTaskStore({ connectionString: pgUrl!, table, pollMs: 100 });
-    });
-    afterAll(async () => {
-      await store.close();
-      await dropTables(pool, table);
-      await pool.end();
-    });
+    const db = pgSuite();
+    const pool = db.pool;
+    const table = db.table('dstep');
+    const store = db.store(table);
 
     it('pg_terminate_backend of the connection writing the step: the step is recorded on a later try, the task completes on attempt 1', async () => {
       const sup = createTaskSupervisor({ store });
