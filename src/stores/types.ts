@@ -71,6 +71,16 @@ export interface TaskStore {
    * through the store. Absent on single-process stores, which then pay nothing for it.
    */
   readonly coordination?: TaskCoordination;
+  /**
+   * How many `put` calls the store accepts before the first resolves, for a store that applies
+   * puts in the order they were called (a later put never lands before an earlier one, even when
+   * an earlier one fails). The supervisor then keeps up to this many puts in flight. Absent (or
+   * 1): one at a time.
+   *
+   * @example
+   * const inFlight = store.pipelinedPuts ?? 1;
+   */
+  readonly pipelinedPuts?: number;
 }
 
 /** What a fencing store's `put` reports: the records it refused, each as the store now holds it. */

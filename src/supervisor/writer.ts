@@ -23,12 +23,25 @@ interface Rec {
   dueAt: number;
 }
 
+/** One put in flight. */
+interface Flight {
+  readonly recs: Rec[];
+  /** Settles once the put was answered (then `settled` is set; it never rejects). */
+  outcome: Promise<unknown>;
+  settled: boolean;
+  failed: boolean;
+  error: unknown;
+  result: PutResult | undefined;
+}
+
 /** What the writer tells its owner. */
 export interface StoreWriterHooks {
   /** A fencing store refused these records; each is what the store now holds. Never retried. */
   onRefused?(current: readonly PersistedTaskMeta[]): void;
 }
 
+/** The most records one put holds while puts are pipelined. */
+const CHUNK = 256;
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 5_000;
 /** While someone awaits durability (stop), retries come at least this often. */
@@ -53,8 +66,14 @@ export class StoreWriter {
   readonly #hooks: StoreWriterHooks;
   /** Records never attempted, in write order; taken whole into the next `put` (group commit). */
   #fresh = new Map<TaskId, Rec>();
-  /** The records of the `put` in flight. */
-  #flight: Map<TaskId, Rec> | undefined;
+  /** The puts in flight, oldest first, each with its records (answered in this order). */
+  readonly #flights: Flight[] = [];
+  /** Each record's newest version in flight. */
+  readonly #flying = new Map<TaskId, Rec>();
+  /** How many puts may be in flight (a store that applies puts in call order accepts several). */
+  readonly #depth: number;
+  /** Wakes a pump waiting on the oldest put when a new write could go out beside it. */
+  #wake: (() => void) | undefined;
   /** Records of failed puts: pieces of split batches waiting their turn, and suspects. */
   readonly #held = new Map<TaskId, Rec>();
   readonly #queued: Rec[][] = [];
@@ -78,6 +97,8 @@ export class StoreWriter {
   constructor(store: TaskStore, hooks: StoreWriterHooks = {}) {
     this.#store = store;
     this.#hooks = hooks;
+    const depth = store.pipelinedPuts;
+    this.#depth = typeof depth === 'number' && Number.isSafeInteger(depth) && depth > 1 ? depth : 1;
   }
 
   /**
@@ -97,7 +118,7 @@ export class StoreWriter {
         if (cur.state === 'suspect') cur.dueAt = 0;
       }
     } else {
-      const flying = this.#flight?.get(id);
+      const flying = this.#flying.get(id);
       // A version in flight stays in flight; this newer one follows it and must land after it.
       if (flying !== undefined) flying.superseded = true;
       this.#fresh.set(id, {
@@ -110,6 +131,13 @@ export class StoreWriter {
         lastError: flying?.lastError,
         dueAt: 0,
       });
+    }
+    // Pipelined: a full chunk goes out at once, so the database writes it while the caller is
+    // still producing the rest (a loop of spawns overlaps with their writes).
+    if (this.#fresh.size >= CHUNK && this.#depth > 1 && this.#flights.length < this.#depth) {
+      if (!this.#pumping) void this.#pump();
+      else this.#send(this.#next()!);
+      return;
     }
     this.#schedule();
   }
@@ -132,7 +160,7 @@ export class StoreWriter {
 
   /** The store's last error (as thrown) for an unwritten record. */
   lastError(taskId: TaskId): unknown {
-    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#flight?.get(taskId))?.lastError;
+    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#flying.get(taskId))?.lastError;
   }
 
   /** How many records wait for a retry. */
@@ -143,14 +171,14 @@ export class StoreWriter {
   /** Every record not yet written (the newest version of each). */
   #unwritten(): PersistedTaskMeta[] {
     const out = new Map<TaskId, PersistedTaskMeta>();
-    for (const r of this.#flight?.values() ?? []) if (!r.superseded) out.set(r.meta.task_id, r.meta);
+    for (const f of this.#flights) for (const r of f.recs) if (!r.superseded) out.set(r.meta.task_id, r.meta);
     for (const r of this.#held.values()) out.set(r.meta.task_id, r.meta);
     for (const r of this.#fresh.values()) out.set(r.meta.task_id, r.meta);
     return Array.from(out.values());
   }
 
   #idle(): boolean {
-    return this.#fresh.size === 0 && this.#held.size === 0 && this.#flight === undefined;
+    return this.#fresh.size === 0 && this.#held.size === 0 && this.#flights.length === 0;
   }
 
   /**
@@ -202,10 +230,8 @@ export class StoreWriter {
           finish(r, undefined, false);
         }
       }
-      const flight = this.#flight;
-      if (flight === undefined) return;
       let holds = false;
-      for (const id of ids) if (flight.has(id)) holds = true;
+      for (const f of this.#flights) for (const r of f.recs) if (ids.has(r.meta.task_id)) holds = true;
       if (!holds) return;
       // A failed put requeues its records: look again once it settles.
       await new Promise<void>((resolve) => this.#progress.push(resolve));
@@ -213,7 +239,16 @@ export class StoreWriter {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#pumping) return;
+    if (this.#pumping) {
+      // A pump waiting on its oldest put sends new records beside it, if there is room.
+      const wake = this.#wake;
+      if (wake !== undefined && this.#flights.length < this.#depth) {
+        this.#wake = undefined;
+        wake();
+      }
+      return;
+    }
+    if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
@@ -228,10 +263,28 @@ export class StoreWriter {
     this.#timer = undefined;
     try {
       for (;;) {
-        const group = this.#next();
-        if (group === undefined) break;
-        await this.#attempt(group);
-        this.#flight = undefined;
+        while (this.#flights.length < this.#depth) {
+          const group = this.#next();
+          if (group === undefined) break;
+          this.#send(group);
+        }
+        const oldest = this.#flights[0];
+        if (oldest === undefined) break;
+        if (this.#depth > 1) {
+          // Wait for the oldest answer, or for a write that can go out beside it meanwhile.
+          const woken = new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+          await Promise.race([oldest.outcome, woken]);
+          this.#wake = undefined;
+          if (!oldest.settled) continue;
+        } else {
+          await oldest.outcome;
+        }
+        this.#flights.shift();
+        for (const r of oldest.recs)
+          if (this.#flying.get(r.meta.task_id) === r) this.#flying.delete(r.meta.task_id);
+        this.#decide(oldest);
         const progress = this.#progress;
         this.#progress = [];
         for (const p of progress) p();
@@ -245,10 +298,22 @@ export class StoreWriter {
   /** New records first, then pieces of split batches, then due suspects one at a time. */
   #next(): Rec[] | undefined {
     if (this.#fresh.size > 0) {
-      const batch = this.#fresh;
-      this.#fresh = new Map();
-      this.#flight = batch;
-      return Array.from(batch.values());
+      if (this.#depth === 1 || this.#fresh.size <= CHUNK) {
+        const batch = Array.from(this.#fresh.values());
+        this.#fresh = new Map();
+        for (const r of batch) r.state = 'flight';
+        return batch;
+      }
+      // Pipelined: the first records' answer comes back (and their tasks go on) while the rest
+      // are still being written.
+      const batch: Rec[] = [];
+      for (const [id, r] of this.#fresh) {
+        this.#fresh.delete(id);
+        r.state = 'flight';
+        batch.push(r);
+        if (batch.length === CHUNK) break;
+      }
+      return batch;
     }
     let group = this.#queued.shift();
     if (group === undefined) {
@@ -262,24 +327,54 @@ export class StoreWriter {
       }
       if (group === undefined) return undefined;
     }
-    const flight = new Map<TaskId, Rec>();
     for (const r of group) {
       this.#held.delete(r.meta.task_id);
       r.state = 'flight';
-      flight.set(r.meta.task_id, r);
     }
-    this.#flight = flight;
     return group;
   }
 
-  /** Whether a newer version of `id`'s record waits to be written. */
-  #pendingNewer(id: TaskId): boolean {
-    return this.#fresh.has(id) || this.#held.has(id);
+  /** Sends `group` as one put; its outcome is decided once every older put's was. */
+  #send(group: Rec[]): void {
+    for (const r of group) this.#flying.set(r.meta.task_id, r);
+    let put: Promise<unknown>;
+    try {
+      put = Promise.resolve(this.#store.put(group.map((r) => r.meta)));
+    } catch (e) {
+      put = Promise.reject(e);
+    }
+    const flight: Flight = {
+      recs: group,
+      outcome: put,
+      settled: false,
+      failed: false,
+      error: undefined,
+      result: undefined,
+    };
+    flight.outcome = put.then(
+      (result) => {
+        flight.result = result as PutResult | undefined;
+        flight.settled = true;
+      },
+      (e: unknown) => {
+        flight.failed = true;
+        flight.error = e ?? new Error('store put failed');
+        flight.settled = true;
+      },
+    );
+    this.#flights.push(flight);
+  }
+
+  /** The newest version of `r`'s record when a newer one waits to be written or is in flight. */
+  #newer(r: Rec): Rec | undefined {
+    const id = r.meta.task_id;
+    const newer = this.#fresh.get(id) ?? this.#held.get(id) ?? this.#flying.get(id);
+    return newer === r ? undefined : newer;
   }
 
   /** Gives a superseded version's callbacks to the newer version, which is still pending. */
   #handOver(r: Rec): void {
-    const newer = this.#fresh.get(r.meta.task_id) ?? this.#held.get(r.meta.task_id);
+    const newer = this.#newer(r);
     if (newer === undefined) {
       finish(r, undefined, false);
       return;
@@ -288,18 +383,14 @@ export class StoreWriter {
     r.done = undefined;
   }
 
-  async #attempt(group: Rec[]): Promise<void> {
-    let error: unknown;
-    let result: PutResult | undefined;
-    let failed = false;
-    try {
-      const put: unknown = await this.#store.put(group.map((r) => r.meta));
-      result = put as PutResult | undefined;
-    } catch (e) {
-      failed = true;
-      error = e ?? new Error('store put failed');
+  /** Decides an answered put: its records landed, were refused, or failed (split or retried). */
+  #decide(flight: Flight): void {
+    const group = flight.recs;
+    const error = flight.error;
+    if (!flight.failed) {
+      this.#landed(group, flight.result);
+      return;
     }
-    if (!failed) return this.#landed(group, result);
     this.failures++;
     // A version superseded while in flight is dropped: the newer one (pending) replaces it.
     const live: Rec[] = [];
@@ -352,7 +443,7 @@ export class StoreWriter {
     const stale = new Set<TaskId>();
     for (const r of group) {
       const id = r.meta.task_id;
-      if (r.superseded && refusedIds.has(id) && this.#pendingNewer(id)) stale.add(id);
+      if (r.superseded && refusedIds.has(id) && this.#newer(r) !== undefined) stale.add(id);
     }
     const current = stale.size === 0 ? refusedList : refusedList.filter((m) => !stale.has(m.task_id));
     // Memory converges to the store before anyone is told the write was decided.

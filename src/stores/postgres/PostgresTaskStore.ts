@@ -14,6 +14,7 @@ import { type FenceState, fencedPut } from './fencedPut.js';
 import { PgDurableStore } from './durable.js';
 import { applyStatusColumn, orphanOwnerless, reapDead } from './orphan.js';
 import { PostgresMessageOutbox } from './outbox.js';
+import { PipelinedConnection } from './pipeline.js';
 import { migrate, type TableNames, tableNames } from './schema.js';
 
 /** What `new PostgresTaskStore(options)` takes. */
@@ -67,6 +68,9 @@ export interface PostgresTaskStoreOptions extends CorruptRecordOptions {
 /** The default lease length, in milliseconds. */
 export const DEFAULT_LEASE_MS = 15_000;
 
+/** Puts in flight at once on the pipelined write connection. */
+const PIPELINE_DEPTH = 4;
+
 /**
  * A task store on PostgreSQL, the fenced authority for several replicas sharing one database.
  * Tables are created or migrated on first use; ids come from a counter row, atomic across
@@ -96,6 +100,14 @@ export class PostgresTaskStore implements TaskStore {
   readonly #onCorrupt: ((bad: CorruptRecord) => void) | undefined;
   #ready: Promise<void> | undefined;
   #closed = false;
+  /** The turn of the last put to queue its statement. */
+  #sending: Promise<unknown> = Promise.resolve();
+  readonly #writes: PipelinedConnection | undefined;
+  /**
+   * How many puts may be in flight at once: several on the pipelined write connection (not behind
+   * a transaction-pooling proxy, which may send each statement to another server connection).
+   */
+  readonly pipelinedPuts: number;
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
   #refusals = 0;
   readonly #lockGraceMs: number;
@@ -148,7 +160,11 @@ export class PostgresTaskStore implements TaskStore {
       this.#ownsPool = true;
     }
     const open = () => this.#open();
+    const pipelined = options.transactionPooling !== true;
+    this.#writes = pipelined ? new PipelinedConnection(clientConfig, leaseMs) : undefined;
+    this.pipelinedPuts = pipelined ? PIPELINE_DEPTH : 1;
     this.#fence = {
+      writes: this.#writes,
       pool: this.#pool,
       names: this.#names,
       instanceId: this.instanceId,
@@ -259,11 +275,22 @@ export class PostgresTaskStore implements TaskStore {
    * const { refused } = await store.put([record]);
    */
   async put(records: readonly PersistedTaskMeta[]): Promise<PutResult> {
-    await this.#open();
-    if (records.length === 0) return { refused: [] };
-    // A task's custom events are stored before its terminal event.
-    await this.#coordination.appended();
-    const result = await fencedPut(this.#fence, records);
+    let landing: Promise<PutResult> | undefined;
+    // Statements are queued in call order (each put's turn comes after the previous one's
+    // statement was queued, not answered): the connection runs them in that order, so a later
+    // put never lands before an earlier one, while several are in flight.
+    const turn = this.#sending.then(async () => {
+      await this.#open();
+      if (records.length === 0) return;
+      // A task's custom events are stored before its terminal event.
+      await this.#coordination.appended();
+      await this.#writes?.ready();
+      landing = fencedPut(this.#fence, records);
+    });
+    this.#sending = turn.catch(() => undefined);
+    await turn;
+    if (landing === undefined) return { refused: [] };
+    const result = await landing;
     this.#refusals += result.refused.length;
     this.#coordination.landed(records);
     return result;
@@ -348,6 +375,7 @@ export class PostgresTaskStore implements TaskStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#coordination.close();
+    this.#writes?.close();
     try {
       if (this.#ready) await this.#ready.then(() => this.#epoch.stop()).catch(() => undefined);
     } finally {

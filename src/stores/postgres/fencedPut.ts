@@ -7,6 +7,7 @@ import type { PutResult } from '../types.js';
 import { boolArray, column, recordsArray, textArray } from './arrays.js';
 import { echoes, type StoredRow, takeEchoed, takeTerminal } from './echo.js';
 import { applyStatusColumn } from './orphan.js';
+import type { PipelinedConnection } from './pipeline.js';
 import type { TableNames } from './schema.js';
 
 /** What a fenced put needs from its store. */
@@ -22,6 +23,8 @@ export interface FenceState {
   readonly localInbox: Map<string, boolean>;
   /** Terminal events this process took (to deliver locally) in its last puts. */
   readonly tookTerminal: Map<string, TakenEvent>;
+  /** Where puts' statements go when they are pipelined (else the pool): run in the order queued. */
+  readonly writes: PipelinedConnection | undefined;
 }
 
 /** A duplicate running name or a cancelled run, refused by the database for one record. */
@@ -68,7 +71,12 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   const local = batch.map((r) => s.localInbox.has(r.task_id));
   const thread = batch[0]?.owner_thread_id ?? '';
   const status = batch[0]?.status ?? 'running';
-  const res = await s.pool.query<{ k: string; task_id: string; seq: string | null; claim: string | null }>(
+  type Row = { k: string; task_id: string; seq: string | null; claim: string | null };
+  // On the pipelined connection the statement is prepared once (named), not parsed and planned
+  // per put.
+  const query = <R extends Row>(text: string, values: unknown[]) =>
+    s.writes !== undefined ? s.writes.query<R>(text, values, 'awaken_put') : s.pool.query<R>(text, values);
+  const res = await query<Row>(
     `WITH data AS MATERIALIZED (
        SELECT task_id, coalesce(owner_thread_id, $16) AS owner_thread_id, coalesce(status, $17) AS status,
          record::text AS record, name, parent_task_id, run_id, coalesce(epoch, $9) AS epoch,
