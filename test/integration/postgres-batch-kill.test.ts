@@ -10,6 +10,11 @@ import { replyLosingProxy } from './replyLosingProxy.js';
 requirePostgres('test/integration/postgres-batch-kill.test.ts');
 
 const N = 200;
+/**
+ * What every put sends: the name of its prepared statement (a put's first use on a connection
+ * also sends the statement's text).
+ */
+const PUT_STATEMENT = 'awaken_put';
 const THREAD = 'batch-kill';
 
 /** An owner inbox that records every event it is sent. */
@@ -165,7 +170,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
       try {
         const { supervisor, events, ids, release, pull } = await spawnHeld(store, durableInbox);
         // The next put (the terminal batch) commits unheard.
-        proxy.loseReplies('WITH data AS MATERIALIZED');
+        proxy.loseReplies(PUT_STATEMENT);
         release();
         await until(
           async () =>
@@ -201,7 +206,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
     try {
       const record = rec('bg_0', { status: 'cancelled', completed_at_ms: 5 });
       await store.load(THREAD);
-      proxy.loseReplies('WITH data AS MATERIALIZED');
+      proxy.loseReplies(PUT_STATEMENT);
       const first = store.put([record]);
       await until(
         async () =>

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createTaskSupervisor } from '../../src/index.js';
+import type { InboxSender } from '../../src/inbox/types.js';
+import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
+import type { TaskEvent, TaskId } from '../../src/wire/types.js';
+import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
+
+requirePostgres('test/integration/postgres-pipeline.test.ts');
+
+const THREAD = 'pipeline';
+
+function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
+  const events: TaskEvent[] = [];
+  const sender: InboxSender = {
+    send(e) {
+      events.push(e as unknown as TaskEvent);
+      return true;
+    },
+    trySend(e) {
+      return this.send(e);
+    },
+    isClosed: () => false,
+    clone() {
+      return this;
+    },
+    close() {},
+  };
+  return { sender, events };
+}
+
+/** A store whose connections are named `app` in pg_stat_activity. */
+function namedStore(table: string, app: string): PostgresTaskStore {
+  const url = new URL(pgUrl!);
+  url.searchParams.set('application_name', app);
+  return new PostgresTaskStore({ connectionString: url.href, table });
+}
+
+describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
+  const { pool, table: newTable } = pgSuite();
+
+  /** Every task completed once: in memory, in the store, one terminal event each. */
+  async function expectAllCompletedOnce(
+    table: string,
+    supervisor: ReturnType<typeof createTaskSupervisor>,
+    events: TaskEvent[],
+    ids: readonly TaskId[],
+  ) {
+    await until(() => events.length >= ids.length, 30_000, 'every terminal event delivered');
+    expect(events).toHaveLength(ids.length);
+    expect(new Set(events.map((e) => e.task_id)).size).toBe(ids.length);
+    expect(events.every((e) => e.kind === 'completed')).toBe(true);
+    for (const id of ids) expect(supervisor.get(id)?.status).toBe('completed');
+    const rows = await pool.query<{ status: string; record: string }>(
+      `SELECT status, record FROM "${table}"`,
+    );
+    expect(rows.rows).toHaveLength(ids.length);
+    for (const row of rows.rows) {
+      expect(row.status).toBe('completed');
+      const rec = JSON.parse(row.record) as { description: string; result: { i: number } };
+      expect(rec.description).toBe(`task ${rec.result.i}`);
+    }
+    const dup = await pool.query(
+      `SELECT task_id FROM "${table}_events" GROUP BY task_id HAVING count(*) > 1`,
+    );
+    expect(dup.rows).toEqual([]);
+  }
+
+  it('the store pipelines puts (and does not behind a transaction-pooling proxy)', async () => {
+    const a = new PostgresTaskStore({ connectionString: pgUrl!, table: newTable('pdepth') });
+    const b = new PostgresTaskStore({
+      connectionString: pgUrl!,
+      table: newTable('pdepth'),
+      transactionPooling: true,
+    });
+    expect(a.pipelinedPuts).toBeGreaterThan(1);
+    expect(b.pipelinedPuts).toBe(1);
+    await a.close();
+    await b.close();
+  });
+
+  it('I20 the write connection killed with several puts in flight: they all fail, are written again on a new connection, every task completes once', async () => {
+    const table = newTable('pkill');
+    const app = `pkill_${process.pid}_${Date.now()}`;
+    const store = namedStore(table, app);
+    const { sender, events } = recordingInbox();
+    const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
+    const N = 1200;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ids = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
+          await gate;
+          return { i };
+        }),
+      ),
+    );
+    // A row of the first terminal chunk is locked elsewhere: that put waits, and the chunks after
+    // it are queued behind it on the same connection.
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[10]]);
+      release();
+      let victim: number | undefined;
+      await until(
+        async () => {
+          const r = await pool.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'
+               AND query LIKE '%WITH data AS MATERIALIZED%'`,
+            [app],
+          );
+          victim = r.rows[0]?.pid;
+          return victim !== undefined;
+        },
+        20_000,
+        'the first terminal put waiting on the locked row',
+      );
+      // Every terminal record was written by now, in puts queued behind the waiting one.
+      await until(
+        () => ids.every((id) => supervisor.get(id)?.status === 'completed'),
+        20_000,
+        'all bodies ended',
+      );
+      const killed = await pool.query('SELECT pg_terminate_backend($1) AS ok', [victim]);
+      expect(killed.rows[0].ok).toBe(true);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+    await expectAllCompletedOnce(table, supervisor, events, ids);
+    // The put that waited and the ones queued behind it failed together.
+    expect(supervisor.stats().storeFailures).toBeGreaterThanOrEqual(2);
+    expect(supervisor.stats().storeRefused).toBe(0);
+    await supervisor.stop();
+    await store.close();
+  }, 60_000);
+
+  it('I20 a statement failing between others in the pipeline fails only its own record: the spawns around it land', async () => {
+    const table = newTable('pbad');
+    const store = new PostgresTaskStore({ connectionString: pgUrl!, table });
+    const { sender, events } = recordingInbox();
+    const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
+    await store.load('none');
+    // A running name too large for its unique index (incompressible): the database refuses that
+    // row, and with it the statement that holds it.
+    const huge = randomBytes(6000).toString('base64');
+    const N = 900;
+    const spawns = Array.from({ length: N }, (_, i) =>
+      supervisor.spawn(
+        { threadId: THREAD, taskType: 'job', description: `task ${i}`, ...(i === 300 ? { name: huge } : {}) },
+        async () => ({ i }),
+      ),
+    );
+    const settled = await Promise.allSettled(spawns);
+    const failed = settled.filter((s) => s.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect((failed[0] as PromiseRejectedResult).reason).toMatchObject({
+      name: 'SpawnError',
+      code: 'store_failed',
+    });
+    expect(String((failed[0] as PromiseRejectedResult).reason.message)).toContain('index row');
+    expect(settled[300]!.status).toBe('rejected');
+    const ids = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    await expectAllCompletedOnce(table, supervisor, events, ids);
+    await supervisor.stop();
+    await store.close();
+  }, 60_000);
+});
