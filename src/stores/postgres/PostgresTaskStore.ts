@@ -104,8 +104,15 @@ export class PostgresTaskStore implements TaskStore {
   #sending: Promise<unknown> = Promise.resolve();
   readonly #writes: PipelinedConnection | undefined;
   /**
-   * How many puts may be in flight at once: several on the pipelined write connection (not behind
-   * a transaction-pooling proxy, which may send each statement to another server connection).
+   * How many puts may be in flight at once. Records are written on a connection of their own in
+   * pipeline mode: each put's statement is sent without waiting for the answers to those before
+   * it, and PostgreSQL runs them in the order sent, so a later put never lands before an earlier
+   * one. Behind a transaction-pooling proxy (`transactionPooling: true`) puts go through the pool,
+   * one at a time (`1`).
+   *
+   * @example
+   * const store = new PostgresTaskStore({ connectionString: process.env.DATABASE_URL });
+   * store.pipelinedPuts; // 4
    */
   readonly pipelinedPuts: number;
   #lastLoadCorrupt: readonly CorruptRecord[] = [];
