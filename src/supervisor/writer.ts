@@ -281,10 +281,12 @@ export class StoreWriter {
         } else {
           await oldest.outcome;
         }
+        // Decided while still in flight: a callback that writes or discards one of its records
+        // meanwhile finds it there (marks it superseded, or waits for it).
+        this.#decide(oldest);
         this.#flights.shift();
         for (const r of oldest.recs)
           if (this.#flying.get(r.meta.task_id) === r) this.#flying.delete(r.meta.task_id);
-        this.#decide(oldest);
         const progress = this.#progress;
         this.#progress = [];
         for (const p of progress) p();
@@ -394,10 +396,11 @@ export class StoreWriter {
     this.failures++;
     // A version superseded while in flight is dropped: the newer one (pending) replaces it.
     const live: Rec[] = [];
-    for (const r of group) {
-      if (r.superseded) this.#handOver(r);
-      else live.push(r);
-    }
+    const dropped: Rec[] = [];
+    for (const r of group) (r.superseded ? dropped : live).push(r);
+    // The live records are queued again before any callback runs, so a write a callback makes
+    // updates the queued version instead of racing it.
+    const alone = live.length === 1 ? live[0]! : undefined;
     if (live.length > 1) {
       // Split so that a record the store keeps rejecting ends up alone and the rest go through.
       for (const r of live) {
@@ -406,20 +409,19 @@ export class StoreWriter {
       }
       const mid = live.length >> 1;
       this.#queued.unshift(live.slice(0, mid), live.slice(mid));
-      return;
+    } else if (alone !== undefined) {
+      alone.attempts++;
+      alone.lastError = error;
+      if (alone.retry) {
+        alone.state = 'suspect';
+        const delay = Math.min(RETRY_BASE_MS * 2 ** (alone.attempts - 1), RETRY_MAX_MS);
+        alone.dueAt = Date.now() + (this.#awaiting > 0 ? Math.min(delay, RETRY_MAX_AWAITED_MS) : delay);
+        this.#held.set(alone.meta.task_id, alone);
+        this.#suspects.add(alone);
+      }
     }
-    const r = live[0];
-    if (r === undefined) return;
-    r.attempts++;
-    r.lastError = error;
-    if (r.retry) {
-      r.state = 'suspect';
-      const delay = Math.min(RETRY_BASE_MS * 2 ** (r.attempts - 1), RETRY_MAX_MS);
-      r.dueAt = Date.now() + (this.#awaiting > 0 ? Math.min(delay, RETRY_MAX_AWAITED_MS) : delay);
-      this.#held.set(r.meta.task_id, r);
-      this.#suspects.add(r);
-    }
-    finish(r, error, true);
+    for (const r of dropped) this.#handOver(r);
+    if (alone !== undefined) finish(alone, error, true);
   }
 
   #landed(group: Rec[], result: PutResult | undefined): void {

@@ -139,6 +139,57 @@ describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
     await store.close();
   }, 60_000);
 
+  it('I20 a put held past its time by a lock is ended by the server, not by dropping the connection: the puts behind it go on, on the same connection', async () => {
+    const table = newTable('plock');
+    const app = `plock_${process.pid}_${Date.now()}`;
+    const url = new URL(pgUrl!);
+    url.searchParams.set('application_name', app);
+    // A 3 s lease: statements on the write connection end server-side after 2.25 s.
+    const store = new PostgresTaskStore({ connectionString: url.href, table, leaseMs: 3000 });
+    const { sender, events } = recordingInbox();
+    const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
+    const N = 600;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ids = await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
+          await gate;
+          return { i };
+        }),
+      ),
+    );
+    const writerPid = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%WITH data AS MATERIALIZED%'`,
+          [app],
+        )
+      ).rows.map((r) => r.pid);
+    const blocker = await pool.connect();
+    let pid: number | undefined;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[5]]);
+      release();
+      await until(async () => (pid = (await writerPid())[0]) !== undefined, 20_000, 'the write connection');
+      // The held put is ended by the server (statement timeout) and retried: more than once.
+      await until(() => supervisor.stats().storeFailures >= 2, 20_000, 'the held put failed twice');
+      // The puts queued behind it landed meanwhile: their tasks' events arrived.
+      await until(() => events.length > 0, 20_000, 'events of the puts behind the held one');
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+    await expectAllCompletedOnce(table, supervisor, events, ids);
+    // One connection all along: never dropped for a slow statement.
+    expect(await writerPid()).toEqual([pid]);
+    await supervisor.stop();
+    await store.close();
+  }, 60_000);
+
   it('I20 a statement failing between others in the pipeline fails only its own record: the spawns around it land', async () => {
     const table = newTable('pbad');
     const store = new PostgresTaskStore({ connectionString: pgUrl!, table });

@@ -204,6 +204,27 @@ describe('StoreWriter with a store that pipelines puts', () => {
     expect(refusals).toEqual([]);
   });
 
+  it.each([1, 4])(
+    'I20 a callback of a dropped version writing another record of the failed put: that record’s older version never lands after its newer one (depth %i)',
+    async (depth) => {
+      const s = pipelinedStore(depth);
+      const writer = new StoreWriter(s.store);
+      writer.write(meta('x', 1), true, () => writer.write(meta('y', 2), true));
+      writer.write(meta('y', 1), true);
+      await until(() => s.pending.length === 1);
+      // x:1 is superseded, then its newer version discarded (a prune): when the put fails, x:1 is
+      // dropped and its callback (which writes y:2) runs while y:1 is being queued again.
+      writer.write(meta('x', 2), true);
+      const discarded = writer.discard(new Set(['x']));
+      s.answer('fail');
+      await discarded;
+      s.recover();
+      expect(await writer.flush(5_000)).toEqual([]);
+      expect(s.history.get('y')).toEqual([2]);
+      expect(s.history.has('x')).toBe(false);
+    },
+  );
+
   it('discard waits for every put in flight that holds the records', async () => {
     const s = pipelinedStore(4);
     const writer = new StoreWriter(s.store);

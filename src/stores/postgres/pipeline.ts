@@ -17,6 +17,8 @@ export class PipelinedConnection {
   readonly #config: pg.ClientConfig;
   readonly #timeoutMs: number;
   #client: pg.Client | undefined;
+  /** The client being connected (closed with the store, so its socket cannot outlive it). */
+  #opening: pg.Client | undefined;
   #connecting: Promise<pg.Client> | undefined;
   #closed = false;
 
@@ -48,12 +50,12 @@ export class PipelinedConnection {
     return client.query<R>({ name, text, values, query_timeout: this.#timeoutMs } as pg.QueryConfig);
   }
 
-  /** Closes the connection; statements in flight fail. */
+  /** Closes the connection (one being opened too); statements in flight fail. */
   close(): void {
     this.#closed = true;
-    const client = this.#client;
+    for (const client of [this.#client, this.#opening]) if (client !== undefined) destroyClient(client);
     this.#client = undefined;
-    if (client !== undefined) destroyClient(client);
+    this.#opening = undefined;
   }
 
   async #connect(): Promise<pg.Client> {
@@ -61,7 +63,6 @@ export class PipelinedConnection {
     const client = new (loadPg().Client)({
       ...withTimeouts(this.#config, this.#timeoutMs),
       pipeline: true,
-      options: `${this.#config.options ?? ''} -c plan_cache_mode=force_generic_plan`.trim(),
     } as pg.ClientConfig);
     const lost = () => {
       if (this.#client === client) this.#client = undefined;
@@ -70,11 +71,20 @@ export class PipelinedConnection {
     // A lost connection must not crash the process: its statements fail, the next put reconnects.
     client.on('error', lost);
     client.on('end', lost);
+    this.#opening = client;
     try {
       await client.connect();
+      // The server gives up on a statement itself a little before this side would (a statement
+      // waiting on a lock, say): the statements queued behind it then go on, on this connection,
+      // instead of failing with it when the client-side timeout destroys the connection (and the
+      // old server session could still commit a statement the writer already wrote again).
+      const serverMs = this.#timeoutMs - Math.min(1000, Math.floor(this.#timeoutMs / 4));
+      if (serverMs >= 1) await client.query(`SET statement_timeout = ${serverMs}`).catch(() => undefined);
     } catch (e) {
       destroyClient(client);
       throw e;
+    } finally {
+      if (this.#opening === client) this.#opening = undefined;
     }
     if (this.#closed) {
       destroyClient(client);
