@@ -242,7 +242,7 @@ export class StoreWriter {
     if (this.#pumping) {
       // A pump waiting on its oldest put sends new records beside it, if there is room.
       const wake = this.#wake;
-      if (wake !== undefined && this.#flights.length < this.#depth) {
+      if (wake !== undefined && this.#flights.length < this.#depth && this.#mayJoin()) {
         this.#wake = undefined;
         wake();
       }
@@ -263,7 +263,7 @@ export class StoreWriter {
     this.#timer = undefined;
     try {
       for (;;) {
-        while (this.#flights.length < this.#depth) {
+        while (this.#flights.length < this.#depth && this.#mayJoin()) {
           const group = this.#next();
           if (group === undefined) break;
           this.#send(group);
@@ -295,6 +295,19 @@ export class StoreWriter {
       this.#pumping = false;
       this.#arm();
     }
+  }
+
+  /**
+   * Whether another put may go out beside those in flight. A full chunk always may; a partial
+   * batch only behind full chunks (the tail of a burst), never behind another partial one: a
+   * trickle of writes keeps waiting for the put in flight and goes out as one batch (group
+   * commit), not as a statement per write. Retries wait until nothing is in flight.
+   */
+  #mayJoin(): boolean {
+    if (this.#flights.length === 0 || this.#fresh.size >= CHUNK) return true;
+    if (this.#fresh.size === 0) return false;
+    for (const f of this.#flights) if (f.recs.length < CHUNK) return false;
+    return true;
   }
 
   /** New records first, then pieces of split batches, then due suspects one at a time. */
