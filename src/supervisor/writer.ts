@@ -26,6 +26,8 @@ interface Rec {
 /** One put in flight. */
 interface Flight {
   readonly recs: Rec[];
+  /** The same records by id (for a batch of new records, the map they waited in). */
+  readonly byId: Map<TaskId, Rec>;
   /** Settles once the put was answered (then `settled` is set; it never rejects). */
   outcome: Promise<unknown>;
   settled: boolean;
@@ -68,8 +70,6 @@ export class StoreWriter {
   #fresh = new Map<TaskId, Rec>();
   /** The puts in flight, oldest first, each with its records (answered in this order). */
   readonly #flights: Flight[] = [];
-  /** Each record's newest version in flight. */
-  readonly #flying = new Map<TaskId, Rec>();
   /** How many puts may be in flight (a store that applies puts in call order accepts several). */
   readonly #depth: number;
   /** Wakes a pump waiting on the oldest put when a new write could go out beside it. */
@@ -118,7 +118,7 @@ export class StoreWriter {
         if (cur.state === 'suspect') cur.dueAt = 0;
       }
     } else {
-      const flying = this.#flying.get(id);
+      const flying = this.#inFlight(id);
       // A version in flight stays in flight; this newer one follows it and must land after it.
       if (flying !== undefined) flying.superseded = true;
       this.#fresh.set(id, {
@@ -134,9 +134,9 @@ export class StoreWriter {
     }
     // Pipelined: a full chunk goes out at once, so the database writes it while the caller is
     // still producing the rest (a loop of spawns overlaps with their writes).
-    if (this.#fresh.size >= CHUNK && this.#depth > 1 && this.#flights.length < this.#depth) {
+    if (this.#depth > 1 && this.#fresh.size >= CHUNK && this.#flights.length < this.#depth) {
       if (!this.#pumping) void this.#pump();
-      else this.#send(this.#next()!);
+      else this.#send(...this.#next()!);
       return;
     }
     this.#schedule();
@@ -160,7 +160,7 @@ export class StoreWriter {
 
   /** The store's last error (as thrown) for an unwritten record. */
   lastError(taskId: TaskId): unknown {
-    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#flying.get(taskId))?.lastError;
+    return (this.#held.get(taskId) ?? this.#fresh.get(taskId) ?? this.#inFlight(taskId))?.lastError;
   }
 
   /** How many records wait for a retry. */
@@ -231,7 +231,7 @@ export class StoreWriter {
         }
       }
       let holds = false;
-      for (const f of this.#flights) for (const r of f.recs) if (ids.has(r.meta.task_id)) holds = true;
+      for (const f of this.#flights) for (const id of ids) if (f.byId.has(id)) holds = true;
       if (!holds) return;
       // A failed put requeues its records: look again once it settles.
       await new Promise<void>((resolve) => this.#progress.push(resolve));
@@ -264,9 +264,9 @@ export class StoreWriter {
     try {
       for (;;) {
         while (this.#flights.length < this.#depth && this.#mayJoin()) {
-          const group = this.#next();
-          if (group === undefined) break;
-          this.#send(group);
+          const next = this.#next();
+          if (next === undefined) break;
+          this.#send(...next);
         }
         const oldest = this.#flights[0];
         if (oldest === undefined) break;
@@ -285,8 +285,6 @@ export class StoreWriter {
         // meanwhile finds it there (marks it superseded, or waits for it).
         this.#decide(oldest);
         this.#flights.shift();
-        for (const r of oldest.recs)
-          if (this.#flying.get(r.meta.task_id) === r) this.#flying.delete(r.meta.task_id);
         const progress = this.#progress;
         this.#progress = [];
         for (const p of progress) p();
@@ -311,24 +309,25 @@ export class StoreWriter {
   }
 
   /** New records first, then pieces of split batches, then due suspects one at a time. */
-  #next(): Rec[] | undefined {
+  #next(): [Rec[], Map<TaskId, Rec>] | undefined {
     if (this.#fresh.size > 0) {
       if (this.#depth === 1 || this.#fresh.size <= CHUNK) {
-        const batch = Array.from(this.#fresh.values());
+        // The whole map goes out as is (no copy per record).
+        const batch = this.#fresh;
         this.#fresh = new Map();
-        for (const r of batch) r.state = 'flight';
-        return batch;
+        return [Array.from(batch.values()), batch];
       }
       // Pipelined: the first records' answer comes back (and their tasks go on) while the rest
       // are still being written.
-      const batch: Rec[] = [];
+      const recs: Rec[] = [];
+      const byId = new Map<TaskId, Rec>();
       for (const [id, r] of this.#fresh) {
         this.#fresh.delete(id);
-        r.state = 'flight';
-        batch.push(r);
-        if (batch.length === CHUNK) break;
+        recs.push(r);
+        byId.set(id, r);
+        if (recs.length === CHUNK) break;
       }
-      return batch;
+      return [recs, byId];
     }
     let group = this.#queued.shift();
     if (group === undefined) {
@@ -342,16 +341,26 @@ export class StoreWriter {
       }
       if (group === undefined) return undefined;
     }
+    const byId = new Map<TaskId, Rec>();
     for (const r of group) {
       this.#held.delete(r.meta.task_id);
       r.state = 'flight';
+      byId.set(r.meta.task_id, r);
     }
-    return group;
+    return [group, byId];
+  }
+
+  /** The newest version of `id`'s record in flight. */
+  #inFlight(id: TaskId): Rec | undefined {
+    for (let i = this.#flights.length - 1; i >= 0; i--) {
+      const r = this.#flights[i]!.byId.get(id);
+      if (r !== undefined) return r;
+    }
+    return undefined;
   }
 
   /** Sends `group` as one put; its outcome is decided once every older put's was. */
-  #send(group: Rec[]): void {
-    for (const r of group) this.#flying.set(r.meta.task_id, r);
+  #send(group: Rec[], byId: Map<TaskId, Rec>): void {
     let put: Promise<unknown>;
     try {
       put = Promise.resolve(this.#store.put(group.map((r) => r.meta)));
@@ -360,6 +369,7 @@ export class StoreWriter {
     }
     const flight: Flight = {
       recs: group,
+      byId,
       outcome: put,
       settled: false,
       failed: false,
@@ -383,7 +393,7 @@ export class StoreWriter {
   /** The newest version of `r`'s record when a newer one waits to be written or is in flight. */
   #newer(r: Rec): Rec | undefined {
     const id = r.meta.task_id;
-    const newer = this.#fresh.get(id) ?? this.#held.get(id) ?? this.#flying.get(id);
+    const newer = this.#fresh.get(id) ?? this.#held.get(id) ?? this.#inFlight(id);
     return newer === r ? undefined : newer;
   }
 
