@@ -56,8 +56,9 @@ export class StoreRefusal extends Error {
 
 /**
  * The supervisor's write path. Writes made in one tick are coalesced into one `put` (group
- * commit); one `put` is in flight at a time, and a version of a record never lands after a newer
- * one. A failed batch is split in halves until each failing record stands alone, so one record the
+ * commit); one `put` is in flight at a time, or up to the store's `pipelinedPuts` when it applies
+ * puts in call order (chunks of 256 records during a burst), and a version of a record never
+ * lands after a newer one. A failed batch is split in halves until each failing record stands alone, so one record the
  * store keeps rejecting cannot hold healthy ones back. A record that failed alone becomes a
  * suspect: retried alone with its own backoff (terminal and restored records) or reported to its
  * writer (a spawn). New records always go before due retries, so a spawn's write never waits for
