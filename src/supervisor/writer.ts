@@ -28,12 +28,12 @@ interface Flight {
   readonly recs: Rec[];
   /** The same records by id (for a batch of new records, the map they waited in). */
   readonly byId: Map<TaskId, Rec>;
-  /** Settles once the put was answered (then `settled` is set; it never rejects). */
-  outcome: Promise<unknown>;
-  settled: boolean;
-  failed: boolean;
-  error: unknown;
-  result: PutResult | undefined;
+  /** Settles once the put was answered, setting `answer` (it never rejects). */
+  readonly outcome: Promise<void>;
+  answer:
+    | { readonly failed: false; readonly result: PutResult | undefined }
+    | { readonly failed: true; readonly error: unknown }
+    | undefined;
 }
 
 /** What the writer tells its owner. */
@@ -278,7 +278,7 @@ export class StoreWriter {
           });
           await Promise.race([oldest.outcome, woken]);
           this.#wake = undefined;
-          if (!oldest.settled) continue;
+          if (oldest.answer === undefined) continue;
         } else {
           await oldest.outcome;
         }
@@ -371,23 +371,16 @@ export class StoreWriter {
     const flight: Flight = {
       recs: group,
       byId,
-      outcome: put,
-      settled: false,
-      failed: false,
-      error: undefined,
-      result: undefined,
+      answer: undefined,
+      outcome: put.then(
+        (result) => {
+          flight.answer = { failed: false, result: result as PutResult | undefined };
+        },
+        (e: unknown) => {
+          flight.answer = { failed: true, error: e ?? new Error('store put failed') };
+        },
+      ),
     };
-    flight.outcome = put.then(
-      (result) => {
-        flight.result = result as PutResult | undefined;
-        flight.settled = true;
-      },
-      (e: unknown) => {
-        flight.failed = true;
-        flight.error = e ?? new Error('store put failed');
-        flight.settled = true;
-      },
-    );
     this.#flights.push(flight);
   }
 
@@ -412,11 +405,12 @@ export class StoreWriter {
   /** Decides an answered put: its records landed, were refused, or failed (split or retried). */
   #decide(flight: Flight): void {
     const group = flight.recs;
-    const error = flight.error;
-    if (!flight.failed) {
-      this.#landed(group, flight.result);
+    const answer = flight.answer!;
+    if (!answer.failed) {
+      this.#landed(group, answer.result);
       return;
     }
+    const error = answer.error;
     this.failures++;
     // A version superseded while in flight is dropped: the newer one (pending) replaces it.
     const live: Rec[] = [];

@@ -5,6 +5,13 @@ import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
 import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
 import { rec } from '../helpers/records.js';
+import {
+  namedUrl,
+  putBackends,
+  recordingInbox,
+  spawnHeld as spawnHeldOn,
+  whileRowLocked,
+} from './heldWrites.js';
 import { replyLosingProxy } from './replyLosingProxy.js';
 
 requirePostgres('test/integration/postgres-batch-kill.test.ts');
@@ -16,26 +23,6 @@ const N = 200;
  */
 const PUT_STATEMENT = 'awaken_put';
 const THREAD = 'batch-kill';
-
-/** An owner inbox that records every event it is sent. */
-function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
-  const events: TaskEvent[] = [];
-  const sender: InboxSender = {
-    send(e) {
-      events.push(e as unknown as TaskEvent);
-      return true;
-    },
-    trySend(e) {
-      return this.send(e);
-    },
-    isClosed: () => false,
-    clone() {
-      return this;
-    },
-    close() {},
-  };
-  return { sender, events };
-}
 
 describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', () => {
   const { pool, table: newTable } = pgSuite();
@@ -59,18 +46,7 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
       ({ sender, events } = recordingInbox());
     }
     const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const ids = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
-          await gate;
-          return { i };
-        }),
-      ),
-    );
+    const { ids, release } = await spawnHeldOn(supervisor, N, THREAD);
     return { supervisor, events, ids, release, pull };
   }
 
@@ -121,37 +97,21 @@ describe.skipIf(!pgUrl)('PostgreSQL group commit: a connection lost mid-batch', 
   it('killed while its terminal batch is half applied (rolled back): the writer retries; every record lands once, every terminal event is delivered once', async () => {
     const table = newTable('bkill');
     const app = `bkill_${process.pid}_${Date.now()}`;
-    const url = new URL(pgUrl!);
-    url.searchParams.set('application_name', app);
-    const store = new PostgresTaskStore({ connectionString: url.href, table });
+    const store = new PostgresTaskStore({ connectionString: namedUrl(app), table });
     const { supervisor, events, ids, release } = await spawnHeld(store);
     // A row in the middle of the batch is locked elsewhere: the batch's update stops there, with
     // the rows before it already changed inside its transaction.
-    const blocker = await pool.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[N >> 1]]);
+    await whileRowLocked(pool, table, ids[N >> 1]!, async () => {
       release();
       let victim: number | undefined;
       await until(
-        async () => {
-          const r = await pool.query<{ pid: number }>(
-            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'
-               AND query LIKE '%WITH data AS MATERIALIZED%'`,
-            [app],
-          );
-          victim = r.rows[0]?.pid;
-          return victim !== undefined;
-        },
+        async () => (victim = (await putBackends(pool, app, true))[0]) !== undefined,
         20_000,
         'the terminal batch waiting on the locked row',
       );
       const killed = await pool.query('SELECT pg_terminate_backend($1) AS ok', [victim]);
       expect(killed.rows[0].ok).toBe(true);
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      blocker.release();
-    }
+    });
     await expectExactlyOnce(table, supervisor, events, ids);
     expect(supervisor.stats().storeFailures).toBeGreaterThan(0);
     await supervisor.stop();

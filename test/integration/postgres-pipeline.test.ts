@@ -1,40 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTaskSupervisor } from '../../src/index.js';
-import type { InboxSender } from '../../src/inbox/types.js';
 import { PostgresTaskStore } from '../../src/stores/postgres/index.js';
 import type { TaskEvent, TaskId } from '../../src/wire/types.js';
 import { pgSuite, pgUrl, requirePostgres, until } from '../stores/pgEnv.js';
+import { namedUrl, putBackends, recordingInbox, spawnHeld, whileRowLocked } from './heldWrites.js';
 
 requirePostgres('test/integration/postgres-pipeline.test.ts');
 
 const THREAD = 'pipeline';
-
-function recordingInbox(): { sender: InboxSender; events: TaskEvent[] } {
-  const events: TaskEvent[] = [];
-  const sender: InboxSender = {
-    send(e) {
-      events.push(e as unknown as TaskEvent);
-      return true;
-    },
-    trySend(e) {
-      return this.send(e);
-    },
-    isClosed: () => false,
-    clone() {
-      return this;
-    },
-    close() {},
-  };
-  return { sender, events };
-}
-
-/** A store whose connections are named `app` in pg_stat_activity. */
-function namedStore(table: string, app: string): PostgresTaskStore {
-  const url = new URL(pgUrl!);
-  url.searchParams.set('application_name', app);
-  return new PostgresTaskStore({ connectionString: url.href, table });
-}
 
 describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
   const { pool, table: newTable } = pgSuite();
@@ -82,40 +56,17 @@ describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
   it('I20 the write connection killed with several puts in flight: they all fail, are written again on a new connection, every task completes once', async () => {
     const table = newTable('pkill');
     const app = `pkill_${process.pid}_${Date.now()}`;
-    const store = namedStore(table, app);
+    const store = new PostgresTaskStore({ connectionString: namedUrl(app), table });
     const { sender, events } = recordingInbox();
     const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
-    const N = 1200;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const ids = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
-          await gate;
-          return { i };
-        }),
-      ),
-    );
+    const { ids, release } = await spawnHeld(supervisor, 1200, THREAD);
     // A row of the first terminal chunk is locked elsewhere: that put waits, and the chunks after
     // it are queued behind it on the same connection.
-    const blocker = await pool.connect();
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[10]]);
+    await whileRowLocked(pool, table, ids[10]!, async () => {
       release();
       let victim: number | undefined;
       await until(
-        async () => {
-          const r = await pool.query<{ pid: number }>(
-            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'
-               AND query LIKE '%WITH data AS MATERIALIZED%'`,
-            [app],
-          );
-          victim = r.rows[0]?.pid;
-          return victim !== undefined;
-        },
+        async () => (victim = (await putBackends(pool, app, true))[0]) !== undefined,
         20_000,
         'the first terminal put waiting on the locked row',
       );
@@ -127,10 +78,7 @@ describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
       );
       const killed = await pool.query('SELECT pg_terminate_backend($1) AS ok', [victim]);
       expect(killed.rows[0].ok).toBe(true);
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      blocker.release();
-    }
+    });
     await expectAllCompletedOnce(table, supervisor, events, ids);
     // The put that waited and the ones queued behind it failed together.
     expect(supervisor.stats().storeFailures).toBeGreaterThanOrEqual(2);
@@ -142,50 +90,27 @@ describe.skipIf(!pgUrl)('PostgreSQL pipelined puts', () => {
   it('I20 a put held past its time by a lock is ended by the server, not by dropping the connection: the puts behind it go on, on the same connection', async () => {
     const table = newTable('plock');
     const app = `plock_${process.pid}_${Date.now()}`;
-    const url = new URL(pgUrl!);
-    url.searchParams.set('application_name', app);
     // A 3 s lease: statements on the write connection end server-side after 2.25 s.
-    const store = new PostgresTaskStore({ connectionString: url.href, table, leaseMs: 3000 });
+    const store = new PostgresTaskStore({ connectionString: namedUrl(app), table, leaseMs: 3000 });
     const { sender, events } = recordingInbox();
     const supervisor = createTaskSupervisor({ store, ownerInbox: sender });
-    const N = 600;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const ids = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        supervisor.spawn({ threadId: THREAD, taskType: 'job', description: `task ${i}` }, async () => {
-          await gate;
-          return { i };
-        }),
-      ),
-    );
-    const writerPid = async () =>
-      (
-        await pool.query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%WITH data AS MATERIALIZED%'`,
-          [app],
-        )
-      ).rows.map((r) => r.pid);
-    const blocker = await pool.connect();
+    const { ids, release } = await spawnHeld(supervisor, 600, THREAD);
     let pid: number | undefined;
-    try {
-      await blocker.query('BEGIN');
-      await blocker.query(`SELECT 1 FROM "${table}" WHERE task_id = $1 FOR UPDATE`, [ids[5]]);
+    await whileRowLocked(pool, table, ids[5]!, async () => {
       release();
-      await until(async () => (pid = (await writerPid())[0]) !== undefined, 20_000, 'the write connection');
+      await until(
+        async () => (pid = (await putBackends(pool, app))[0]) !== undefined,
+        20_000,
+        'the write connection',
+      );
       // The held put is ended by the server (statement timeout) and retried: more than once.
       await until(() => supervisor.stats().storeFailures >= 2, 20_000, 'the held put failed twice');
       // The puts queued behind it landed meanwhile: their tasks' events arrived.
       await until(() => events.length > 0, 20_000, 'events of the puts behind the held one');
-    } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      blocker.release();
-    }
+    });
     await expectAllCompletedOnce(table, supervisor, events, ids);
     // One connection all along: never dropped for a slow statement.
-    expect(await writerPid()).toEqual([pid]);
+    expect(await putBackends(pool, app)).toEqual([pid]);
     await supervisor.stop();
     await store.close();
   }, 60_000);

@@ -74,9 +74,11 @@ export async function fencedPut(s: FenceState, records: readonly PersistedTaskMe
   type Row = { k: string; task_id: string; seq: string | null; claim: string | null };
   // On the pipelined connection the statement is prepared once (named), not parsed and planned
   // per put.
-  const query = <R extends Row>(text: string, values: unknown[]) =>
-    s.writes !== undefined ? s.writes.query<R>(text, values, 'awaken_put') : s.pool.query<R>(text, values);
-  const res = await query<Row>(
+  const query = (text: string, values: unknown[]) =>
+    s.writes !== undefined
+      ? s.writes.query<Row>(text, values, 'awaken_put')
+      : s.pool.query<Row>(text, values);
+  const res = await query(
     `WITH data AS MATERIALIZED (
        SELECT task_id, coalesce(owner_thread_id, $16) AS owner_thread_id, coalesce(status, $17) AS status,
          record::text AS record, name, parent_task_id, run_id, coalesce(epoch, $9) AS epoch,

@@ -9,9 +9,10 @@ import { destroyClient, withTimeouts } from './dedicated.js';
  * That order is what lets the supervisor's writer have several puts in flight: a later put never
  * lands before an earlier one.
  *
- * A lost connection fails every statement queued on it; the next `query` opens a new one. A
- * statement unanswered within `timeoutMs` fails, and with it the connection (node-postgres
- * destroys a pipelined connection whose answer it stopped waiting for).
+ * A lost connection fails every statement queued on it; the next `query` opens a new one. The
+ * server ends a statement that runs (or waits on a lock) for nearly `timeoutMs` itself, and the
+ * statements behind it go on; one still unanswered at `timeoutMs` fails, and with it the
+ * connection (node-postgres destroys a pipelined connection whose answer it stopped waiting for).
  */
 export class PipelinedConnection {
   readonly #config: pg.ClientConfig;
